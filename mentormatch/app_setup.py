@@ -1,0 +1,152 @@
+"""Assembly of the Flask app: settings, extensions, blueprints, error pages, security headers."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, render_template, request, session
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from .config import ConfigError, load_settings
+from .extensions import babel, csrf, db, limiter, login_manager
+from .resources import resource_dir
+
+log = logging.getLogger(__name__)
+
+
+def _select_locale() -> str:
+    settings = _settings()
+    locales = settings["app"]["locales"]
+    chosen = session.get("locale")
+    if chosen in locales:
+        return chosen
+    if current_user.is_authenticated and current_user.locale in locales:
+        return current_user.locale
+    if current_user.is_authenticated and current_user.person is not None:
+        return current_user.person.locale
+    return settings["app"]["default_locale"]
+
+
+def _select_timezone() -> str:
+    if current_user.is_authenticated and current_user.person is not None:
+        return current_user.person.timezone
+    return _settings()["app"]["default_timezone"]
+
+
+def _settings() -> dict[str, Any]:
+    from flask import current_app
+
+    return current_app.config["MM"]
+
+
+def build_app(overrides: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        "mentormatch",
+        template_folder=str(resource_dir("templates")),
+        static_folder=str(Path(__file__).parent / "static"),
+        instance_relative_config=True,
+    )
+    settings = load_settings(overrides=overrides)
+    app.config["MM"] = settings
+    appcfg = settings["app"]
+
+    secret = appcfg.get("secret_key")
+    testing = bool(appcfg.get("testing"))
+    if not secret:
+        if appcfg.get("demo") or testing:
+            secret = secrets.token_hex(32)
+        else:
+            raise ConfigError("MENTORMATCH_SECRET_KEY is not set (required outside the demo)")
+
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    url = appcfg.get("database_url") or f"sqlite:///{Path(app.instance_path) / 'mentormatch.db'}"
+    app.config.update(
+        SECRET_KEY=secret,
+        TESTING=testing,
+        SQLALCHEMY_DATABASE_URI=url,
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(url),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=bool(appcfg["session_cookie_secure"]),
+        REMEMBER_COOKIE_SECURE=bool(appcfg["session_cookie_secure"]),
+        REMEMBER_COOKIE_HTTPONLY=True,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        WTF_CSRF_TIME_LIMIT=None if testing else 3600 * 8,
+        BABEL_DEFAULT_LOCALE=appcfg["default_locale"],
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
+        RATELIMIT_STORAGE_URI=appcfg["ratelimit_storage_uri"],
+        RATELIMIT_ENABLED=bool(appcfg.get("ratelimit_enabled", True)),
+        MAX_CONTENT_LENGTH=int(appcfg.get("max_upload_mb", 20)) * 1024 * 1024,
+    )
+
+    db.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+
+    from . import models  # noqa: F401  (complete metadata)
+    from .web import register_blueprints
+    from .web.templating import register_template_helpers
+
+    @login_manager.user_loader
+    def _load_user(user_id: str):
+        from .models import User
+
+        return db.session.get(User, int(user_id))
+
+    register_blueprints(app)
+    register_template_helpers(app)
+    _register_errors(app)
+    _register_security_headers(app)
+
+    @app.before_request
+    def _remember_locale() -> None:
+        g.locale_choices = settings["app"]["locales"]
+
+    return app
+
+
+def _engine_options(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        # Several threads (the demo's scheduler) share the file; wait on locks instead of failing.
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5}
+
+
+def _register_errors(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+            return {"error": exc.name, "message": exc.description}, exc.code
+        return render_template("errors/http.html", error=exc), exc.code
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        # Never show a stack trace to a user; the log keeps it (without request bodies).
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
+        if request.path.startswith("/api/"):
+            return {"error": "Internal Server Error"}, 500
+        return render_template("errors/500.html"), 500
+
+
+def _register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+            "script-src 'self'; frame-ancestors 'none'",
+        )
+        return response

@@ -1,0 +1,1 @@
+"""Outgoing (SMTP, local folder) and incoming (IMAP) mail transport."""

@@ -1,0 +1,22 @@
+"""Typed SQLAlchemy models, one module per aggregate; imported here so metadata is complete."""
+
+from .account import ROLES, User, UserRole
+from .base import Base, utcnow
+from .competency import Competency, PersonCompetency
+from .logbook import ActionItem, Evaluation, Feedback, LogCompetency, SessionLog
+from .matching import Proposal, Round, RoundConstraint, UnmatchedMentee
+from .messaging import AuditLog, InboundMessage, OutboxMessage, SchedulerLease
+from .org import Location, Unit
+from .pair import Goal, LevelChange, Pair
+from .person import AvailabilityWindow, LeaveDate, Person
+from .programme import MentorPreference, Participant, Programme, ProgrammeCoordinator
+from .schedule import Attendee, OccurrenceResponse, Session, SessionSeries
+
+__all__ = [
+    "ROLES", "ActionItem", "Attendee", "AuditLog", "AvailabilityWindow", "Base", "Competency",
+    "Evaluation", "Feedback", "Goal", "InboundMessage", "LeaveDate", "LevelChange", "Location",
+    "LogCompetency", "MentorPreference", "OccurrenceResponse", "OutboxMessage", "Pair",
+    "Participant", "Person", "PersonCompetency", "Programme", "ProgrammeCoordinator", "Proposal",
+    "Round", "RoundConstraint", "SchedulerLease", "Session", "SessionLog", "SessionSeries",
+    "Unit", "UnmatchedMentee", "User", "UserRole", "utcnow",
+]

@@ -1,0 +1,92 @@
+"""Matching rounds: their settings, solver runs, proposals and coordinator constraints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, Timestamped
+from .programme import Programme
+
+ROUND_STATES = ("draft", "queued", "solving", "solved", "failed", "approved")
+
+
+class Round(Timestamped, Base):
+    __tablename__ = "matching_round"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(
+        ForeignKey("programme.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(10), default="initial")  # initial | rematch
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    criteria: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Live progress of the current solve: phase, elapsed, best objective, matched.
+    progress: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(String(2000))
+    queued_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    worker: Mapped[str | None] = mapped_column(String(100))
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    approved_at: Mapped[datetime | None]
+
+    programme: Mapped[Programme] = relationship()
+    proposals: Mapped[list[Proposal]] = relationship(
+        cascade="all, delete-orphan", order_by="Proposal.id"
+    )
+    constraints: Mapped[list[RoundConstraint]] = relationship(cascade="all, delete-orphan")
+    unmatched: Mapped[list[UnmatchedMentee]] = relationship(cascade="all, delete-orphan")
+
+
+class RoundConstraint(Base):
+    """A coordinator's lock (must pair), forbid, or hand-set pair for a round."""
+
+    __tablename__ = "round_constraint"
+    __table_args__ = (UniqueConstraint("round_id", "mentee_id", "mentor_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("matching_round.id", ondelete="CASCADE"), index=True
+    )
+    mentee_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    kind: Mapped[str] = mapped_column(String(10))  # lock | forbid
+    override_reason: Mapped[str | None] = mapped_column(String(500))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime | None]
+
+
+class Proposal(Base):
+    """One proposed pair of a solved round, with its weekly slot and its reason."""
+
+    __tablename__ = "proposal"
+    __table_args__ = (UniqueConstraint("round_id", "mentee_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("matching_round.id", ondelete="CASCADE"), index=True
+    )
+    mentee_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    weekday_utc: Mapped[int]
+    start_minute_utc: Mapped[int]
+    score: Mapped[float]
+    breakdown: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    reason_id: Mapped[str] = mapped_column(String(1000))
+    reason_en: Mapped[str] = mapped_column(String(1000))
+    manual: Mapped[bool] = mapped_column(default=False)
+
+
+class UnmatchedMentee(Base):
+    __tablename__ = "unmatched_mentee"
+    __table_args__ = (UniqueConstraint("round_id", "mentee_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("matching_round.id", ondelete="CASCADE"), index=True
+    )
+    mentee_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    reason: Mapped[str] = mapped_column(String(30))  # no_eligible_mentor | capacity_taken | ...

@@ -1,0 +1,90 @@
+"""Approved mentor-mentee pairs, their development plan and recorded level changes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, Timestamped, utcnow
+from .competency import Competency
+from .person import Person
+from .programme import Programme
+
+PAIR_STATES = ("invited", "active", "declined", "ended", "completed")
+
+
+class Pair(Timestamped, Base):
+    __tablename__ = "pair"
+    __table_args__ = (
+        # At most one live pair per mentee and programme: a double-click publish cannot duplicate.
+        Index(
+            "uq_pair_live_mentee",
+            "programme_id",
+            "mentee_id",
+            unique=True,
+            sqlite_where="status IN ('invited','active')",
+            postgresql_where="status IN ('invited','active')",
+        ),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(
+        ForeignKey("programme.id", ondelete="CASCADE"), index=True
+    )
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("matching_round.id"))
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    mentee_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    status: Mapped[str] = mapped_column(String(10), default="invited")
+    focus: Mapped[list[str]] = mapped_column(JSON, default=list)  # competency codes
+    reason_id: Mapped[str | None] = mapped_column(String(1000))
+    reason_en: Mapped[str | None] = mapped_column(String(1000))
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(1000))
+    notes_shared_with_coordinator: Mapped[bool] = mapped_column(default=False)
+
+    programme: Mapped[Programme] = relationship()
+    mentor: Mapped[Person] = relationship(foreign_keys=[mentor_id])
+    mentee: Mapped[Person] = relationship(foreign_keys=[mentee_id])
+    goals: Mapped[list[Goal]] = relationship(cascade="all, delete-orphan", order_by="Goal.id")
+
+    def member_role(self, person_id: int | None) -> str | None:
+        if person_id == self.mentor_id:
+            return "mentor"
+        if person_id == self.mentee_id:
+            return "mentee"
+        return None
+
+
+class Goal(Base):
+    """A development-plan goal of a pair: reach `target_level` in a competency by a date."""
+
+    __tablename__ = "goal"
+    __table_args__ = (CheckConstraint("target_level BETWEEN 1 AND 5", name="target_level"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pair.id", ondelete="CASCADE"), index=True)
+    competency_id: Mapped[int] = mapped_column(ForeignKey("competency.id"))
+    description: Mapped[str] = mapped_column(String(1000))
+    target_level: Mapped[int]
+    due_date: Mapped[date | None]
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open | achieved | dropped
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    competency: Mapped[Competency] = relationship(lazy="joined")
+
+
+class LevelChange(Base):
+    """A recorded change of a person's competency level, with who recorded it and why."""
+
+    __tablename__ = "level_change"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    competency_id: Mapped[int] = mapped_column(ForeignKey("competency.id"))
+    pair_id: Mapped[int | None] = mapped_column(ForeignKey("pair.id"))
+    old_level: Mapped[int]
+    new_level: Mapped[int]
+    note: Mapped[str | None] = mapped_column(String(1000))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,0 +1,116 @@
+"""The one access policy: role checks and object-level checks for every page and API call.
+
+`allowed(user, action, obj)` answers; `ensure` raises `AccessDenied`. Views never test roles
+themselves, they call `web.access.guard` which calls this.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import exists, or_, select
+
+from ..extensions import db
+from ..models import Pair, Person, Programme, ProgrammeCoordinator, SessionLog, User
+
+STAFF = ("admin", "coordinator")
+
+
+class AccessDenied(Exception):
+    def __init__(self, action: str, hide: bool = False) -> None:
+        super().__init__(action)
+        self.action = action
+        self.hide = hide  # answer 404 rather than 403 where existence itself is private
+
+
+def _is_staff(user: User) -> bool:
+    return user.has_role(*STAFF)
+
+
+def coordinates(user: User, programme: Programme | int) -> bool:
+    if user.has_role("admin"):
+        return True
+    if not user.has_role("coordinator"):
+        return False
+    pid = programme if isinstance(programme, int) else programme.id
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(
+                    ProgrammeCoordinator.programme_id == pid,
+                    ProgrammeCoordinator.user_id == user.id,
+                )
+            )
+        )
+    )
+
+
+def shares_pair(user: User, person: Person) -> bool:
+    """Mentor and mentee of a pair may see each other's profile."""
+    me = user.person_id
+    if me is None:
+        return False
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(
+                    or_(
+                        (Pair.mentor_id == me) & (Pair.mentee_id == person.id),
+                        (Pair.mentee_id == me) & (Pair.mentor_id == person.id),
+                    )
+                )
+            )
+        )
+    )
+
+
+def _person_view(user: User, person: Person) -> bool:
+    return _is_staff(user) or user.person_id == person.id or shares_pair(user, person)
+
+
+def _pair_view(user: User, pair: Pair) -> bool:
+    return pair.member_role(user.person_id) is not None or coordinates(user, pair.programme_id)
+
+
+def _log_view(user: User, log: SessionLog) -> bool:
+    pair = db.session.get(Pair, log.pair_id)
+    return pair is not None and _pair_view(user, pair)
+
+
+_POLICY: dict[str, Callable[[User, Any], bool]] = {
+    "people.list": lambda u, _: _is_staff(u),
+    "people.import": lambda u, _: _is_staff(u),
+    "person.view": _person_view,
+    "person.edit": lambda u, p: _is_staff(u),
+    "person.own": lambda u, p: u.person_id == p.id,
+    "users.manage": lambda u, _: u.has_role("admin"),
+    "programme.create": lambda u, _: _is_staff(u),
+    "programme.list": lambda u, _: _is_staff(u),
+    "programme.manage": lambda u, p: coordinates(u, p),
+    "pair.view": _pair_view,
+    "pair.member": lambda u, p: p.member_role(u.person_id) is not None,
+    "pair.mentor": lambda u, p: p.member_role(u.person_id) == "mentor",
+    "pair.mentee": lambda u, p: p.member_role(u.person_id) == "mentee",
+    "log.view": _log_view,
+    "mentor.home": lambda u, _: u.person_id is not None,
+    "mentee.home": lambda u, _: u.person_id is not None,
+    "mailbox.dev": lambda u, _: _is_staff(u),
+    "reports.view": lambda u, p: coordinates(u, p),
+}
+# Objects whose very existence is private answer 404 to outsiders.
+_HIDDEN = {"person.view", "pair.view", "log.view", "programme.manage", "reports.view"}
+
+
+def allowed(user: User | None, action: str, obj: Any = None) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    check = _POLICY.get(action)
+    if check is None:  # an unknown action is a programming error: deny, loudly in tests
+        raise KeyError(f"no access rule for {action!r}")
+    return bool(check(user, obj))
+
+
+def ensure(user: User | None, action: str, obj: Any = None) -> None:
+    if not allowed(user, action, obj):
+        raise AccessDenied(action, hide=action in _HIDDEN)

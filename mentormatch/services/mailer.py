@@ -1,0 +1,91 @@
+"""Write outgoing mail to the outbox, in the caller's transaction.
+
+Nothing is sent here: the dispatch job sends committed rows, so a rolled-back change sends nothing.
+Templates are `templates/email/<name>.txt` + `.html`, rendered in the recipient's language.
+"""
+
+from __future__ import annotations
+
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from typing import Any
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import OutboxMessage
+
+
+def _from_header() -> str:
+    mail = current_app.config["MM"]["mail"]
+    return str(Address(display_name=mail["from_name"], addr_spec=mail["from_address"]))
+
+
+def new_message_id() -> str:
+    return make_msgid(domain=current_app.config["MM"]["mail"]["message_id_domain"])
+
+
+def render_email(
+    template: str, locale: str, **context: Any
+) -> tuple[str, str, str]:
+    """Return (subject, text, html). The subject is the text template's first line."""
+    with force_locale(locale):
+        text = render_template(f"email/{template}.txt", locale=locale, **context)
+        html = render_template(f"email/{template}.html", locale=locale, **context)
+    subject, _, body = text.partition("\n")
+    return subject.removeprefix("Subject:").strip(), body.lstrip("\n"), html
+
+
+def build_message(to_addr: str, subject: str, text: str, html: str) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = _from_header()
+    msg["To"] = to_addr
+    msg["Subject"] = subject
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = new_message_id()
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(text)
+    msg.add_alternative(html, subtype="html")
+    return msg
+
+
+def enqueue(
+    msg: EmailMessage, *, kind: str, dedupe_key: str | None = None
+) -> OutboxMessage | None:
+    """Add a message to the outbox. With a dedupe key already used, nothing is added."""
+    if dedupe_key is not None:
+        exists = db.session.scalar(
+            select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
+        )
+        if exists is not None:
+            return None
+    if msg["Message-ID"] is None:
+        msg["Message-ID"] = new_message_id()
+    row = OutboxMessage(
+        kind=kind,
+        dedupe_key=dedupe_key,
+        recipient=str(msg["To"]),
+        subject=str(msg["Subject"]),
+        message_id=str(msg["Message-ID"]),
+        raw=msg.as_bytes(),
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def queue_email(
+    to_addr: str,
+    template: str,
+    *,
+    locale: str = "id",
+    kind: str | None = None,
+    dedupe_key: str | None = None,
+    **context: Any,
+) -> OutboxMessage | None:
+    subject, text, html = render_email(template, locale, **context)
+    msg = build_message(to_addr, subject, text, html)
+    return enqueue(msg, kind=kind or template, dedupe_key=dedupe_key)
