@@ -1,6 +1,6 @@
 """Configuration: config/defaults.toml, then the file named by MENTORMATCH_CONFIG, then environment.
 
-Environment variables: `MENTORMATCH_<SECTION>__<KEY>` overrides any key (value parsed as TOML when it
+Environment variables: `MENTORMATCH_<SECTION>__<KEY>` overrides any key (parsed as TOML when it
 parses, else taken as a string); the secrets and the database URL have short names and are read
 from the environment only.
 """

@@ -25,7 +25,7 @@ class Competency(Base):
 
 
 class PersonCompetency(Base):
-    """Current level, and for mentees the level their position requires (gap = required - current)."""
+    """Current level; for mentees also the required level (gap = required - current)."""
 
     __tablename__ = "person_competency"
     __table_args__ = (

@@ -1,4 +1,4 @@
-"""Golongan/ruang (PNS I/a .. IV/e) and PPPK grades (I .. XVII), mapped one-to-one to ranks 1..17."""
+"""Golongan/ruang (PNS I/a .. IV/e) and PPPK grades (I .. XVII), as ranks 1..17."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from dataclasses import dataclass
 _ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4}
 # Steps per golongan: I/a-d, II/a-d, III/a-d, IV/a-e.
 _PNS_LETTERS = {1: "abcd", 2: "abcd", 3: "abcd", 4: "abcde"}
-PNS_GRADES: list[str] = [f"{g}/{r}" for g in ("I", "II", "III", "IV") for r in _PNS_LETTERS[_ROMAN[g]]]
+PNS_GRADES: list[str] = [
+    f"{g}/{r}" for g in ("I", "II", "III", "IV") for r in _PNS_LETTERS[_ROMAN[g]]
+]
 _PPPK_ROMANS = [
     "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X",
     "XI", "XII", "XIII", "XIV", "XV", "XVI", "XVII",
