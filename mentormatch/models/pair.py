@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, Timestamped, utcnow
@@ -25,8 +25,8 @@ class Pair(Timestamped, Base):
             "programme_id",
             "mentee_id",
             unique=True,
-            sqlite_where="status IN ('invited','active')",
-            postgresql_where="status IN ('invited','active')",
+            sqlite_where=text("status IN ('invited','active')"),
+            postgresql_where=text("status IN ('invited','active')"),
         ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,0 +1,161 @@
+"""`mentormatch` command: init | import | demo | serve | scheduler | user create."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+from . import create_app
+
+
+def _app(**overrides):
+    return create_app(overrides or None)
+
+
+@click.group()
+def main() -> None:
+    """MentorMatch ASN administration."""
+
+
+@main.command()
+def init() -> None:
+    """Create or upgrade the database (Alembic) and sync the competency catalogue."""
+    app = _app()
+    with app.app_context():
+        _init_db()
+    click.echo("database is at the latest schema")
+
+
+def _init_db() -> None:
+    from .extensions import db
+    from .services import catalogue, schema
+
+    schema.upgrade()
+    changed = catalogue.sync_competencies()
+    db.session.commit()
+    click.echo(f"schema revision {schema.current_revision()}; competencies updated: {changed}")
+
+
+@main.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
+@click.option("--lang", default="id", type=click.Choice(["id", "en"]))
+def import_cmd(path: Path, dry_run: bool, lang: str) -> None:
+    """Import staff from a CSV or XLSX file (all-or-nothing; upserts by NIP)."""
+    from .extensions import db
+    from .services.staff_import import run_import_cli
+
+    app = _app()
+    with app.app_context():
+        ok = run_import_cli(path, dry_run=dry_run, echo=click.echo, locale=lang)
+        if ok and not dry_run:
+            db.session.commit()
+        else:
+            db.session.rollback()
+    sys.exit(0 if ok else 1)
+
+
+@main.group()
+def user() -> None:
+    """Manage user accounts."""
+
+
+@user.command("create")
+@click.argument("email")
+@click.option("--role", "roles", multiple=True, required=True,
+              type=click.Choice(["admin", "coordinator", "mentor", "mentee"]))
+@click.option("--person-nip", default=None, help="Link the account to this person.")
+@click.option("--password", default=None, help="Set directly (else an activation mail is sent).")
+def user_create(email: str, roles: tuple[str, ...], person_nip: str | None,
+                password: str | None) -> None:
+    from sqlalchemy import select
+
+    from .extensions import db
+    from .models import Person
+    from .services import accounts
+
+    app = _app()
+    with app.app_context(), app.test_request_context(base_url=app.config["MM"]["app"]["base_url"]):
+        person = None
+        if person_nip:
+            person = db.session.scalar(select(Person).where(Person.nip == person_nip))
+            if person is None:
+                raise click.ClickException(f"no person with NIP {person_nip}")
+        try:
+            account = accounts.create_user(email, list(roles), password=password, person=person)
+        except accounts.AccountError as exc:
+            raise click.ClickException(str(exc.code)) from exc
+        if password is None:
+            accounts.send_activation(account)
+        db.session.commit()
+    click.echo(f"user {email} created with roles {', '.join(roles)}"
+               + ("" if password else "; activation mail queued"))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+@click.option("--instance", default=None, help="Folder for the demo database and outbox.")
+def demo(host: str, port: int, instance: str | None) -> None:
+    """Run the product on its embedded defaults with demo data, in one process."""
+    overrides = {"app": {"demo": True, "session_cookie_secure": False,
+                         "base_url": f"http://{host}:{port}"},
+                 "scheduler": {"in_process": True}}
+    app = _app(**overrides)
+    if instance:
+        app.instance_path = str(Path(instance).resolve())
+    with app.app_context():
+        from .extensions import db
+        from .services.demo import DEMO_PASSWORD, seed_demo
+
+        _init_db()
+        logins = seed_demo(progress=click.echo)
+        db.session.commit()
+    _start_in_process_scheduler(app)
+    click.echo("")
+    click.echo(f"MentorMatch demo running at http://{host}:{port}/")
+    click.echo(f"Demo logins (password: {DEMO_PASSWORD}):")
+    for email, roles in logins.items():
+        click.echo(f"  {roles:<12} {email}")
+    click.echo(f"Mail goes to {Path(app.instance_path) / 'outbox'} (see Mailbox in the menu).")
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+def _start_in_process_scheduler(app) -> None:
+    try:
+        from .jobs.runner import run_scheduler
+    except ImportError:
+        click.echo("(scheduler not available in this build)")
+        return
+    run_scheduler(app, in_process=True)
+
+
+@main.command()
+@click.option("--bind", default="127.0.0.1:8000")
+@click.option("--workers", default=None, type=int, help="Default: 2 x CPU + 1.")
+def serve(bind: str, workers: int | None) -> None:
+    """Run the production WSGI server (gunicorn, several workers)."""
+    workers = workers or (2 * (os.cpu_count() or 1) + 1)
+    cmd = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", bind,
+           "--access-logfile", "-", "--forwarded-allow-ips", "127.0.0.1",
+           "mentormatch.wsgi:app"]
+    click.echo(f"serving on http://{bind} with {workers} workers")
+    sys.exit(subprocess.call(cmd))
+
+
+@main.command()
+def scheduler() -> None:
+    """Run the job scheduler (one process per deployment holds the lead; others stand by)."""
+    from .jobs.runner import run_scheduler
+
+    run_scheduler(_app(), in_process=False)
+
+
+if __name__ == "__main__":
+    main()

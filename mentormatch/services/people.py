@@ -1,0 +1,114 @@
+"""Finding people and describing their competency profile and weekly availability."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, exists, func, or_, select
+
+from ..extensions import db
+from ..models import (
+    Competency,
+    Location,
+    Participant,
+    Person,
+    PersonCompetency,
+    Unit,
+    User,
+    UserRole,
+)
+
+PAGE_SIZE = 50
+
+
+@dataclass
+class PeopleFilter:
+    q: str = ""
+    unit_id: int | None = None
+    city: str = ""
+    grade_min: int | None = None
+    grade_max: int | None = None
+    role: str = ""  # mentor | mentee | coordinator | external
+    gap_in: str = ""  # competency code
+    page: int = 1
+
+
+def search(f: PeopleFilter) -> tuple[list[Person], int]:
+    query: Select = select(Person).where(Person.active.is_(True))
+    if f.q:
+        like = f"%{f.q.strip().lower()}%"
+        query = query.where(
+            or_(
+                func.lower(Person.name).like(like),
+                Person.nip.like(like),
+                func.lower(Person.email).like(like),
+                func.lower(Person.position).like(like),
+            )
+        )
+    if f.unit_id:
+        query = query.where(Person.unit_id == f.unit_id)
+    if f.city:
+        query = query.join(Location, Person.location_id == Location.id).where(
+            Location.city == f.city
+        )
+    if f.grade_min:
+        query = query.where(Person.grade_rank >= f.grade_min)
+    if f.grade_max:
+        query = query.where(Person.grade_rank <= f.grade_max)
+    if f.role in ("mentor", "mentee"):
+        query = query.where(
+            or_(
+                exists().where(Participant.person_id == Person.id, Participant.role == f.role),
+                exists().where(
+                    User.person_id == Person.id,
+                    UserRole.user_id == User.id,
+                    UserRole.role == f.role,
+                ),
+            )
+        )
+    elif f.role == "external":
+        query = query.where(Person.kind == "external")
+    if f.gap_in:
+        query = query.where(
+            exists().where(
+                PersonCompetency.person_id == Person.id,
+                PersonCompetency.competency_id == Competency.id,
+                Competency.code == f.gap_in,
+                PersonCompetency.required_level > PersonCompetency.current_level,
+            )
+        )
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = max(1, f.page)
+    rows = db.session.scalars(
+        query.order_by(Person.name, Person.id).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ).unique()
+    return list(rows), total
+
+
+def filter_choices() -> dict:
+    return {
+        "units": list(db.session.scalars(select(Unit).order_by(Unit.name))),
+        "cities": list(
+            db.session.scalars(select(Location.city).distinct().order_by(Location.city))
+        ),
+        "competencies": list(db.session.scalars(select(Competency).order_by(Competency.id))),
+    }
+
+
+def availability_grid(person: Person, step: int = 30) -> list[tuple[int, list[bool]]]:
+    """Rows of (minute-of-day, [free on Mon..Sun]) in the person's local time, 06:00-18:00."""
+    rows = []
+    for minute in range(6 * 60, 18 * 60, step):
+        rows.append(
+            (
+                minute,
+                [
+                    any(
+                        w.weekday == d and w.start_minute <= minute < w.end_minute
+                        for w in person.availability
+                    )
+                    for d in range(7)
+                ],
+            )
+        )
+    return rows

@@ -1,0 +1,37 @@
+"""/healthz: database reachability, schema revision and scheduler leadership, for load balancers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Blueprint
+from sqlalchemy import select, text
+
+from ..extensions import db
+from ..models import SchedulerLease
+from .access import public
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+@public
+def healthz():
+    body: dict = {"status": "ok"}
+    try:
+        db.session.execute(text("SELECT 1"))
+        body["database"] = "ok"
+        lease = db.session.scalar(select(SchedulerLease).where(SchedulerLease.name == "scheduler"))
+        if lease is None:
+            body["scheduler"] = {"state": "none"}
+        else:
+            alive = lease.expires_at > datetime.now(UTC)
+            body["scheduler"] = {
+                "state": "running" if alive else "stale",
+                "heartbeat_at": lease.heartbeat_at.isoformat(),
+            }
+    except Exception:  # the point of a health check is to report, not to raise
+        db.session.rollback()
+        body.update(status="error", database="unreachable")
+        return body, 503
+    return body

@@ -1,0 +1,42 @@
+"""Landing page per role and the language switch."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user
+
+from ..extensions import db
+from .access import public, requires
+
+bp = Blueprint("home", __name__)
+
+
+@bp.get("/")
+@requires()
+def index():
+    return render_template("home/index.html", user=current_user)
+
+
+@bp.post("/language")
+@public
+def language():
+    locale = request.form.get("locale", "")
+    if locale not in current_app.config["MM"]["app"]["locales"]:
+        abort(400)
+    session["locale"] = locale
+    if current_user.is_authenticated:
+        current_user.locale = locale
+        db.session.commit()
+    target = request.form.get("next") or url_for("home.index")
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("home.index")
+    return redirect(target)

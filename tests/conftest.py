@@ -1,0 +1,121 @@
+"""Shared fixtures: `app` (app context pushed), `db`, `client`; every database test runs on SQLite
+and on PostgreSQL (the server at 127.0.0.1:5432; a throwaway database per run)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import flask_babel
+import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from mentormatch import create_app
+from mentormatch.extensions import db as _db
+
+pytest_plugins = ["tests.servers.fixtures"]
+
+PG_ADMIN_URL = os.environ.get(
+    "MENTORMATCH_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+BACKENDS = [b for b in os.environ.get("MENTORMATCH_TEST_DBS", "sqlite,postgresql").split(",") if b]
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    name = f"mm_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def make_settings(database_url: str, instance: str | None = None, **extra) -> dict:
+    settings = {
+        "app": {
+            "testing": True,
+            "database_url": database_url,
+            "session_cookie_secure": False,
+            "base_url": "http://127.0.0.1",
+            "login_rate_limit": "1000 per minute",
+        },
+        "mail": {"transport": "folder"},
+    }
+    for section, values in extra.items():
+        settings.setdefault(section, {}).update(values)
+    return settings
+
+
+_schemas: dict[str, bool] = {}
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def database_url(backend, tmp_path_factory, request) -> str:
+    if backend == "postgresql":
+        return request.getfixturevalue("pg_url")
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    application = create_app(make_settings(database_url))
+    application.instance_path = str(tmp_path / "instance")
+    os.makedirs(application.instance_path, exist_ok=True)
+    with application.app_context():
+        from mentormatch.services.catalogue import sync_competencies
+
+        _db.create_all()
+        _empty_tables()
+        sync_competencies()
+        _db.session.commit()
+        yield application
+        _db.session.remove()
+        _empty_tables()
+        _db.engine.dispose()
+
+
+def _empty_tables() -> None:
+    engine = _db.engine
+    with engine.begin() as conn:
+        names = [t.name for t in reversed(_db.metadata.sorted_tables)]
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in names)
+                              + " RESTART IDENTITY CASCADE"))
+        else:
+            for name in names:
+                conn.execute(text(f'DELETE FROM "{name}"'))
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+class FreshClient(FlaskClient):
+    """Each request behaves as in production: no per-request state (logged-in user, locale)
+    survives from the previous request through the app context the fixture keeps pushed."""
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            for name in ("_login_user", "_flask_babel"):
+                g.pop(name, None)
+            flask_babel.refresh()
+        return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def client(app):
+    app.test_client_class = FreshClient
+    return app.test_client()

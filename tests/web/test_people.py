@@ -1,0 +1,52 @@
+"""People list filters and the person page (competency chart, local-time availability)."""
+
+from __future__ import annotations
+
+from tests import factories as f
+
+
+def _coordinator(client, db):
+    u = f.user(["coordinator"])
+    db.session.commit()
+    f.login(client, u)
+
+
+def test_filters(client, db):
+    palu = f.location("Palu", "Palu", "Asia/Makassar")
+    f.person("Andi Lamba", loc=palu, grade=13, unit_name="Bappeda",
+             levels={"ANG": 2}, required={"ANG": 4})
+    f.person("Budi Santoso", grade=7, levels={"ANG": 4}, required={"ANG": 4})
+    _coordinator(client, db)
+    page = lambda **q: client.get("/people/", query_string=q).get_data(as_text=True)  # noqa: E731
+    assert "Andi Lamba" in page(city="Palu") and "Budi Santoso" not in page(city="Palu")
+    assert "Andi Lamba" in page(gap="ANG") and "Budi Santoso" not in page(gap="ANG")
+    assert "Budi Santoso" in page(grade_max=8) and "Andi Lamba" not in page(grade_max=8)
+    assert "Andi Lamba" in page(q="lamba")
+    unit_id = db.session.execute(db.text("SELECT id FROM unit WHERE name='Bappeda'")).scalar()
+    assert "Budi Santoso" not in page(unit=unit_id)
+
+
+def test_person_page_chart_and_local_grid(client, db):
+    palu = f.location("Palu", "Palu", "Asia/Makassar")
+    p = f.person("Andi Lamba", loc=palu, levels={"ANG": 2, "KOM": 3},
+                 required={"ANG": 4}, windows=[(1, 9 * 60, 10 * 60)])
+    _coordinator(client, db)
+    html = client.get(f"/people/{p.id}").get_data(as_text=True)
+    assert 'id="competency-chart"' in html
+    assert "Pengelolaan Anggaran" in html and "gap 2" in html
+    assert "WITA" in html
+    # Tuesday 09:00 and 09:30 free, in the person's own local time
+    row = html.split("<th>09:00</th>")[1].split("</tr>")[0]
+    cells = row.count('class="free"')
+    assert cells == 1 and row.index('class="free"') > row.index('class="busy"')
+
+
+def test_english_switch(client, db):
+    _coordinator(client, db)
+    assert "Pegawai" in client.get("/").get_data(as_text=True)
+    from tests.helpers import csrf_from
+
+    token = csrf_from(client, "/")
+    resp = client.post("/language", data={"locale": "en", "csrf_token": token, "next": "/"})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[-400:]
+    assert "People and competency profiles" in client.get("/").get_data(as_text=True)
