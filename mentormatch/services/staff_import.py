@@ -1,0 +1,1177 @@
+"""Staff import from CSV and XLSX (documented template and SIASN-style headers).
+
+`preview()` validates and counts without writing; `apply()` writes nothing unless the whole file is
+valid, then upserts (ASN by NIP, externals by e-mail) with bulk statements in the caller's
+transaction (services flush, never commit). Messages come in Bahasa Indonesia and English.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import delete, insert, select, update
+
+from ..extensions import db
+from ..models import AvailabilityWindow, LeaveDate, Location, Person, PersonCompetency, Unit
+from . import audit
+from .catalogue import by_code
+from .grades import JOB_LEVELS, GradeError, parse_grade
+from .nip import NipError, normalise_nip, parse_nip
+
+# --------------------------------------------------------------------------------------------
+# Messages
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "missing_column": {
+        "id": "Kolom wajib tidak ada: {value}",
+        "en": "Required column missing: {value}",
+    },
+    "unknown_column": {
+        "id": "Kolom tidak dikenal (bukan kompetensi di katalog): {value}",
+        "en": "Unknown column (not a catalogue competency): {value}",
+    },
+    "duplicate_column": {
+        "id": "Kolom muncul lebih dari sekali: {value}",
+        "en": "Column appears more than once: {value}",
+    },
+    "bad_file": {
+        "id": "Berkas tidak dapat dibaca sebagai CSV atau XLSX: {value}",
+        "en": "The file cannot be read as CSV or XLSX: {value}",
+    },
+    "empty_file": {"id": "Berkas tidak berisi data.", "en": "The file contains no data."},
+    "formula_no_value": {
+        "id": "Sel berisi rumus tanpa nilai tersimpan (buka dan simpan ulang di Excel): {value}",
+        "en": "Cell holds a formula with no cached value (open and save it in Excel): {value}",
+    },
+    "required": {"id": "Wajib diisi.", "en": "Required."},
+    "nip_format": {"id": "NIP harus 18 digit: {value}", "en": "NIP must be 18 digits: {value}"},
+    "nip_as_number": {
+        "id": "NIP tersimpan sebagai angka dan kehilangan digit; format kolom sebagai Teks: "
+        "{value}",
+        "en": "NIP stored as a number lost digits; format the column as Text: {value}",
+    },
+    "nip_birth_date": {
+        "id": "Tanggal lahir dalam NIP tidak valid: {value}",
+        "en": "Birth date in the NIP is not a real date: {value}",
+    },
+    "nip_appointment_month": {
+        "id": "Bulan pengangkatan dalam NIP tidak valid (01-12, PPPK 21-29): {value}",
+        "en": "Appointment month in the NIP is invalid (01-12, PPPK 21-29): {value}",
+    },
+    "nip_appointment_before_birth": {
+        "id": "Tanggal pengangkatan dalam NIP tidak masuk akal (sebelum/terlalu dekat lahir): "
+        "{value}",
+        "en": "Appointment date in the NIP is implausible (before or too close to birth): {value}",
+    },
+    "nip_appointment_future": {
+        "id": "Tahun pengangkatan dalam NIP di masa depan: {value}",
+        "en": "Appointment year in the NIP is in the future: {value}",
+    },
+    "nip_gender": {
+        "id": "Digit jenis kelamin dalam NIP harus 1 atau 2: {value}",
+        "en": "Gender digit in the NIP must be 1 or 2: {value}",
+    },
+    "nip_sequence": {
+        "id": "Nomor urut dalam NIP tidak boleh 000: {value}",
+        "en": "Sequence number in the NIP cannot be 000: {value}",
+    },
+    "nip_for_external": {
+        "id": "Mitra eksternal tidak memiliki NIP: {value}",
+        "en": "External mentors have no NIP: {value}",
+    },
+    "kind": {
+        "id": "Jenis harus PNS, PPPK atau Eksternal: {value}",
+        "en": "Type must be PNS, PPPK or External: {value}",
+    },
+    "kind_mismatch": {
+        "id": "NIP ini milik {value}, tidak sesuai dengan kolom Jenis.",
+        "en": "This NIP belongs to a {value}, which does not match the Type column.",
+    },
+    "grade": {
+        "id": "Golongan tidak valid (contoh: III/a, 3a, PPPK IX): {value}",
+        "en": "Invalid grade (e.g. III/a, 3a, PPPK IX): {value}",
+    },
+    "grade_kind": {
+        "id": "Golongan tidak sesuai jenis pegawai: {value}",
+        "en": "Grade does not fit the employee type: {value}",
+    },
+    "job_level": {"id": "Jenjang jabatan tidak dikenal: {value}",
+                  "en": "Unknown job level: {value}"},
+    "email": {"id": "Alamat e-mail tidak valid: {value}", "en": "Invalid e-mail address: {value}"},
+    "email_taken": {
+        "id": "E-mail sudah dipakai orang lain di basis data: {value}",
+        "en": "E-mail already belongs to someone else in the database: {value}",
+    },
+    "duplicate_nip": {
+        "id": "NIP ganda dalam berkas (lihat baris {value}).",
+        "en": "Duplicate NIP in the file (see row {value}).",
+    },
+    "duplicate_email": {
+        "id": "E-mail ganda dalam berkas (lihat baris {value}).",
+        "en": "Duplicate e-mail in the file (see row {value}).",
+    },
+    "level": {
+        "id": "Level harus bilangan bulat 1-5: {value}",
+        "en": "Level must be a whole number 1-5: {value}",
+    },
+    "window_format": {
+        "id": "Format waktu tidak valid (contoh: Sen 09:00-12:00; Kam 13:00-15:00): {value}",
+        "en": "Invalid time window (e.g. Mon 09:00-12:00; Thu 13:00-15:00): {value}",
+    },
+    "window_order": {
+        "id": "Jam mulai harus sebelum jam selesai: {value}",
+        "en": "Start time must be before end time: {value}",
+    },
+    "leave": {
+        "id": "Tanggal cuti tidak valid (contoh: 2026-12-01..2026-12-05): {value}",
+        "en": "Invalid leave dates (e.g. 2026-12-01..2026-12-05): {value}",
+    },
+    "timezone": {"id": "Zona waktu tidak dikenal: {value}", "en": "Unknown time zone: {value}"},
+    "timezone_required": {
+        "id": "Kota tidak dikenal; isi kolom Zona Waktu (Asia/Jakarta, Asia/Makassar, "
+        "Asia/Jayapura): {value}",
+        "en": "Unknown city; fill in the Time zone column (Asia/Jakarta, Asia/Makassar, "
+        "Asia/Jayapura): {value}",
+    },
+    "mode": {
+        "id": "Mode harus daring, luring atau keduanya: {value}",
+        "en": "Mode must be online, in person or either: {value}",
+    },
+    "supervisor_unknown": {
+        "id": "NIP atasan tidak ditemukan di berkas maupun basis data: {value}",
+        "en": "Supervisor NIP found neither in the file nor in the database: {value}",
+    },
+    "supervisor_self": {
+        "id": "Atasan tidak boleh dirinya sendiri: {value}",
+        "en": "A person cannot be their own supervisor: {value}",
+    },
+    "organisation_required": {
+        "id": "Mitra eksternal wajib mengisi Instansi.",
+        "en": "External mentors need an Organisation.",
+    },
+    "too_long": {"id": "Teks terlalu panjang: {value}", "en": "Text too long: {value}"},
+}
+
+
+def message(code: str, value: Any = "", locale: str = "id") -> str:
+    templates = MESSAGES.get(code, {"id": code + ": {value}", "en": code + ": {value}"})
+    text = templates["en" if str(locale).startswith("en") else "id"]
+    return text.format(value=value)
+
+
+@dataclass(frozen=True)
+class ImportIssue:
+    row: int | None  # spreadsheet row number (header = 1); None for file-level problems
+    column: str | None  # the header as written in the file
+    code: str
+    value: str = ""
+
+    def message(self, locale: str = "id") -> str:
+        return message(self.code, self.value, locale)
+
+
+@dataclass
+class ImportReport:
+    filename: str
+    locale: str = "id"
+    rows: int = 0  # non-empty data rows
+    empty_rows: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    issues: list[ImportIssue] = field(default_factory=list)
+    applied: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.issues
+
+    @property
+    def errors(self) -> int:
+        """Rows with at least one problem (file-level problems count as one)."""
+        return len({(i.row if i.row is not None else -1) for i in self.issues})
+
+    def messages(self, locale: str | None = None) -> list[str]:
+        loc = locale or self.locale
+        out = []
+        for i in self.issues:
+            where = []
+            if i.row is not None:
+                where.append(("row " if loc == "en" else "baris ") + str(i.row))
+            if i.column:
+                where.append(("column " if loc == "en" else "kolom ") + i.column)
+            out.append((", ".join(where) + ": " if where else "") + i.message(loc))
+        return out
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "rows": self.rows, "empty_rows": self.empty_rows, "new": self.new,
+            "updated": self.updated, "unchanged": self.unchanged, "errors": self.errors,
+        }
+
+
+# --------------------------------------------------------------------------------------------
+# Headers
+
+FIELD_ALIASES: dict[str, tuple[str, ...]] = {
+    "nip": ("nip", "nip baru", "nipbaru", "nip_baru"),
+    "name": ("nama", "name", "nama lengkap", "nama pegawai"),
+    "email": ("email", "e-mail", "e mail", "surel", "alamat email"),
+    "kind": ("jenis", "jenis pegawai", "kind", "type"),
+    "grade": ("golongan", "golru", "gol", "gol ruang", "gol/ruang", "grade", "pangkat/golongan"),
+    "position": ("jabatan", "nama jabatan", "position"),
+    "job_level": ("jenjang jabatan", "jenjang", "job level"),
+    "unit": ("unit kerja", "unit", "unor", "unit organisasi"),
+    "location": ("lokasi kerja", "lokasi", "kota", "location", "city"),
+    "timezone": ("zona waktu", "timezone", "time zone"),
+    "supervisor": ("nip atasan", "supervisor nip", "atasan"),
+    "organisation": ("instansi", "organisasi", "organisation", "organization"),
+    "expertise": ("keahlian", "expertise"),
+    "mode": ("mode", "moda"),
+    "availability": ("ketersediaan", "waktu luang", "availability", "jadwal"),
+    "leave": ("cuti", "leave"),
+    "priority": ("prioritas", "priority"),
+}
+_ALIAS = {alias: key for key, aliases in FIELD_ALIASES.items() for alias in aliases}
+
+TEMPLATE_HEADERS = [
+    "NIP", "Nama", "Email", "Jenis", "Golongan", "Jabatan", "Jenjang Jabatan", "Unit Kerja",
+    "Lokasi Kerja", "Zona Waktu", "NIP Atasan", "Instansi", "Keahlian", "Mode",
+    "Ketersediaan", "Cuti",
+]
+
+KNOWN_CITIES = {
+    "padang": "Asia/Jakarta", "pauh": "Asia/Jakarta", "palembang": "Asia/Jakarta",
+    "plaju": "Asia/Jakarta", "surabaya": "Asia/Jakarta", "mulyorejo": "Asia/Jakarta",
+    "bandung": "Asia/Jakarta", "jakarta": "Asia/Jakarta", "palu": "Asia/Makassar",
+    "makassar": "Asia/Makassar", "jayapura": "Asia/Jayapura",
+}
+_TZ_ALIASES = {"wib": "Asia/Jakarta", "wita": "Asia/Makassar", "wit": "Asia/Jayapura"}
+
+_DAYS = {
+    "sen": 0, "senin": 0, "mon": 0, "monday": 0,
+    "sel": 1, "selasa": 1, "tue": 1, "tues": 1, "tuesday": 1,
+    "rab": 2, "rabu": 2, "wed": 2, "wednesday": 2,
+    "kam": 3, "kamis": 3, "thu": 3, "thur": 3, "thurs": 3, "thursday": 3,
+    "jum": 4, "jumat": 4, "jum'at": 4, "fri": 4, "friday": 4,
+    "sab": 5, "sabtu": 5, "sat": 5, "saturday": 5,
+    "min": 6, "minggu": 6, "ahad": 6, "sun": 6, "sunday": 6,
+}
+_WINDOW_RE = re.compile(
+    r"^([A-Za-z']+)\.?\s+(\d{1,2})[:.](\d{2})\s*[-–]\s*(\d{1,2})[:.](\d{2})$"
+)
+_MODES = {
+    "online": "online", "daring": "online", "in_person": "in_person", "in person": "in_person",
+    "luring": "in_person", "tatap muka": "in_person", "either": "either", "keduanya": "either",
+    "campuran": "either", "hybrid": "either",
+}
+_KINDS = {
+    "pns": "pns", "pppk": "pppk", "eksternal": "external", "external": "external",
+    "mitra": "external", "mitra eksternal": "external",
+}
+_JOB_LEVELS = {j.lower(): j for j in JOB_LEVELS}
+_LIMITS = {"name": 200, "position": 200, "unit": 200, "location": 200, "organisation": 200,
+           "expertise": 500, "job_level": 40}
+
+
+def _norm_header(text: Any) -> str:
+    return re.sub(r"[\s_]+", " ", str(text or "")).strip().lower()
+
+
+@dataclass
+class _Columns:
+    fields: dict[str, int] = field(default_factory=dict)  # field -> column index
+    comps: dict[int, tuple[str, bool]] = field(default_factory=dict)  # index -> (code, target)
+    headers: list[str] = field(default_factory=list)
+
+
+def _map_headers(
+    header: list[Any], catalogue: dict[str, Any]
+) -> tuple[_Columns, list[ImportIssue]]:
+    cols = _Columns(headers=[str(h if h is not None else "").strip() for h in header])
+    issues: list[ImportIssue] = []
+    comp_names: dict[str, str] = {}
+    for code, comp in catalogue.items():
+        comp_names[code.lower()] = code
+        comp_names[_norm_header(comp.name_id)] = code
+        comp_names[_norm_header(comp.name_en)] = code
+    seen_comp: set[tuple[str, bool]] = set()
+    for index, raw in enumerate(cols.headers):
+        key = _norm_header(raw)
+        if not key:
+            continue
+        if key in _ALIAS:
+            name = _ALIAS[key]
+            if name in cols.fields:
+                issues.append(ImportIssue(None, raw, "duplicate_column", raw))
+            cols.fields[name] = index
+            continue
+        target = False
+        for suffix in (" target", " required", " sasaran", " dibutuhkan"):
+            if key.endswith(suffix):
+                key, target = key[: -len(suffix)].strip(), True
+                break
+        code = comp_names.get(key)
+        if code is None:
+            issues.append(ImportIssue(None, raw, "unknown_column", raw))
+            continue
+        if (code, target) in seen_comp:
+            issues.append(ImportIssue(None, raw, "duplicate_column", raw))
+        seen_comp.add((code, target))
+        cols.comps[index] = (code, target)
+    missing = [label for name, label in (("name", "Nama"), ("email", "Email"))
+               if name not in cols.fields]
+    if "nip" not in cols.fields and "kind" not in cols.fields:
+        missing.insert(0, "NIP")
+    for label in missing:
+        issues.append(ImportIssue(None, label, "missing_column", label))
+    return cols, issues
+
+
+# --------------------------------------------------------------------------------------------
+# Reading files
+
+
+class _FileError(Exception):
+    def __init__(self, issue: ImportIssue) -> None:
+        super().__init__(issue.code)
+        self.issue = issue
+
+
+def decode_csv(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def _read_csv(data: bytes) -> Iterator[tuple[int, list[Any]]]:
+    text = decode_csv(data)
+    first = text.split("\n", 1)[0]
+    delimiter = max((";", ",", "\t"), key=first.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        for number, record in enumerate(reader, start=1):
+            yield number, list(record)
+    except csv.Error as exc:
+        raise _FileError(ImportIssue(None, None, "bad_file", str(exc))) from exc
+
+
+def _read_xlsx(data: bytes) -> Iterator[tuple[int, list[Any]]]:
+    import openpyxl
+    from openpyxl.utils import get_column_letter
+
+    try:
+        has_formula = _xlsx_has_formulas(data)
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException ...
+        raise _FileError(ImportIssue(None, None, "bad_file", type(exc).__name__)) from exc
+    formulas: set[tuple[int, int]] = set()
+    try:
+        ws = wb.worksheets[0]
+        if has_formula:
+            wbf = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+            try:
+                for r, row in enumerate(wbf.worksheets[0].iter_rows(values_only=True), start=1):
+                    for c, value in enumerate(row):
+                        if isinstance(value, str) and value.startswith("="):
+                            formulas.add((r, c))
+            finally:
+                wbf.close()
+        for r, row in enumerate(ws.iter_rows(values_only=True), start=1):
+            values = list(row)
+            for c, value in enumerate(values):
+                if value is None and (r, c) in formulas:
+                    values[c] = _Formula(f"{get_column_letter(c + 1)}{r}")
+            yield r, values
+    finally:
+        wb.close()
+
+
+def _xlsx_has_formulas(data: bytes) -> bool:
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for name in zf.namelist():
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                with zf.open(name) as fh:
+                    tail = b""
+                    while chunk := fh.read(1 << 20):
+                        blob = tail + chunk
+                        if b"<f>" in blob or b"<f " in blob or b":f>" in blob or b":f " in blob:
+                            return True
+                        tail = chunk[-8:]
+    return False
+
+
+class _Formula(str):
+    """Marks a formula cell with no cached value (the string is the cell reference)."""
+
+
+def _rows(data: bytes, filename: str) -> Iterator[tuple[int, list[Any]]]:
+    if data[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm")):
+        return _read_xlsx(data)
+    return _read_csv(data)
+
+
+# --------------------------------------------------------------------------------------------
+# Cell parsing
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return re.sub(r"\s+", " ", str(value)).strip()
+
+
+def _nip_text(value: Any) -> tuple[str, str | None]:
+    """(nip text, error code or None); a float NIP from Excel has lost digits."""
+    if isinstance(value, float):
+        if value >= 1e15:
+            return _text(value), "nip_as_number"
+        value = int(value)
+    if isinstance(value, int):
+        return str(value), None
+    return normalise_nip(value), None
+
+
+def _level(value: Any) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = _text(value)
+    if not text.isdigit() or not 1 <= int(text) <= 5:
+        raise ValueError(text)
+    return int(text)
+
+
+def parse_windows(text: str) -> list[tuple[int, int, int]]:
+    """'Sen 09:00-12:00; Kam 13:00-15:00' -> [(0, 540, 720), (3, 780, 900)]."""
+    out = []
+    for part in re.split(r"[;\n]+", text):
+        part = part.strip().rstrip(",")
+        if not part:
+            continue
+        match = _WINDOW_RE.match(part)
+        day = _DAYS.get(match.group(1).lower()) if match else None
+        if match is None or day is None:
+            raise ValueError("window_format", part)
+        h1, m1, h2, m2 = (int(g) for g in match.groups()[1:])
+        if h1 > 23 or m1 > 59 or h2 > 24 or m2 > 59 or (h2 == 24 and m2):
+            raise ValueError("window_format", part)
+        start, end = h1 * 60 + m1, h2 * 60 + m2
+        if start >= end:
+            raise ValueError("window_order", part)
+        out.append((day, start, end))
+    return sorted(set(out))
+
+
+def parse_leaves(value: Any) -> list[tuple[date, date]]:
+    if isinstance(value, datetime):
+        return [(value.date(), value.date())]
+    if isinstance(value, date):
+        return [(value, value)]
+    out = []
+    for part in re.split(r"[;\n]+", _text(value)):
+        part = part.strip()
+        if not part:
+            continue
+        ends = [p.strip() for p in re.split(r"\.\.|\s+s/d\s+|\s+to\s+", part)]
+        if len(ends) == 1:
+            ends = ends * 2
+        if len(ends) != 2:
+            raise ValueError(part)
+        try:
+            start, end = date.fromisoformat(ends[0]), date.fromisoformat(ends[1])
+        except ValueError as exc:
+            raise ValueError(part) from exc
+        if end < start:
+            raise ValueError(part)
+        out.append((start, end))
+    return sorted(set(out))
+
+
+def _timezone(raw: str) -> str | None:
+    if not raw:
+        return None
+    name = _TZ_ALIASES.get(raw.lower(), raw)
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return name
+
+
+def _city_of(location: str) -> str:
+    return location.split("(")[0].strip() or location
+
+
+def _zone_for(location: str) -> str | None:
+    key = _city_of(location).lower()
+    for word in (key, location.lower(), *re.findall(r"[a-z]+", location.lower())):
+        if word in KNOWN_CITIES:
+            return KNOWN_CITIES[word]
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Validation
+
+
+@dataclass
+class _Row:
+    row: int
+    kind: str
+    key: str  # NIP for ASN, e-mail for externals
+    values: dict[str, Any]  # person columns present in the file
+    comps: dict[str, tuple[int | None, int | None]]  # code -> (current, required)
+    windows: list[tuple[int, int, int]] | None
+    leaves: list[tuple[date, date]] | None
+    supervisor: str | None
+    unit: str | None
+    location: str | None
+    timezone: str | None
+
+
+@dataclass
+class _Existing:
+    by_nip: dict[str, int]
+    by_email: dict[str, int]
+    email_of: dict[int, str]
+    asn_ids: set[int]
+    locations: dict[str, tuple[int, str]]  # lower name -> (id, tz)
+
+
+def _load_existing() -> _Existing:
+    by_nip: dict[str, int] = {}
+    by_email: dict[str, int] = {}
+    email_of: dict[int, str] = {}
+    for pid, nip, email in db.session.execute(select(Person.id, Person.nip, Person.email)):
+        if nip:
+            by_nip[nip] = pid
+        by_email[email.lower()] = pid
+        email_of[pid] = email.lower()
+    locations = {
+        name.lower(): (lid, tz)
+        for lid, name, tz in db.session.execute(
+            select(Location.id, Location.name, Location.timezone)
+        )
+    }
+    return _Existing(by_nip, by_email, email_of, set(by_nip.values()), locations)
+
+
+def _validate(
+    data: bytes, filename: str, report: ImportReport, progress: Callable[[int], None] | None = None
+) -> tuple[list[_Row], _Existing | None, _Columns | None]:
+    catalogue = by_code()
+    rows_iter = _rows(data, filename)
+    issues = report.issues
+    out: list[_Row] = []
+    try:
+        header: list[Any] | None = None
+        for _number, record in rows_iter:
+            if any(_text(v) for v in record):
+                header = record
+                break
+        if header is None:
+            issues.append(ImportIssue(None, None, "empty_file", ""))
+            return [], None, None
+        cols, header_issues = _map_headers(header, catalogue)
+        issues.extend(header_issues)
+        if any(i.code == "missing_column" for i in header_issues):
+            return [], None, cols
+        existing = _load_existing()
+        seen_nip: dict[str, int] = {}
+        seen_email: dict[str, int] = {}
+        for number, record in rows_iter:
+            if not any(_text(v) for v in record):
+                report.empty_rows += 1
+                continue
+            report.rows += 1
+            if progress and report.rows % 1000 == 0:
+                progress(report.rows)
+            parsed = _validate_row(number, record, cols, existing, issues, seen_nip, seen_email)
+            if parsed is not None:
+                out.append(parsed)
+    except _FileError as exc:
+        issues.append(exc.issue)
+        return [], None, None
+    # Supervisors: in the file or in the database.
+    file_nips = set(seen_nip)  # rows with a bad value elsewhere still count here
+    for r in out:
+        if r.supervisor and r.supervisor not in file_nips and r.supervisor not in existing.by_nip:
+            issues.append(ImportIssue(r.row, cols.headers[cols.fields["supervisor"]],
+                                      "supervisor_unknown", r.supervisor))
+    if not out and not issues and report.rows == 0:
+        issues.append(ImportIssue(None, None, "empty_file", ""))
+    return out, existing, cols
+
+
+def _validate_row(
+    number: int, record: list[Any], cols: _Columns, existing: _Existing,
+    issues: list[ImportIssue], seen_nip: dict[str, int], seen_email: dict[str, int],
+) -> _Row | None:
+    start = len(issues)
+    headers = cols.headers
+
+    def cell(name: str) -> Any:
+        index = cols.fields.get(name)
+        if index is None or index >= len(record):
+            return None
+        return record[index]
+
+    def bad(name: str, code: str, value: Any = "") -> None:
+        index = cols.fields.get(name)
+        issues.append(ImportIssue(number, headers[index] if index is not None else name,
+                                  code, _text(value)))
+
+    for index, value in enumerate(record):
+        if isinstance(value, _Formula):
+            header = headers[index] if index < len(headers) else None
+            issues.append(ImportIssue(number, header, "formula_no_value", str(value)))
+    if len(issues) > start:
+        return None
+
+    values: dict[str, Any] = {}
+    # Kind and NIP
+    kind_text = _text(cell("kind")).lower()
+    kind: str | None = None
+    if kind_text:
+        kind = _KINDS.get(kind_text)
+        if kind is None:
+            bad("kind", "kind", kind_text)
+    nip_raw = cell("nip")
+    nip, nip_problem = _nip_text(nip_raw)
+    if kind == "external":
+        if nip:
+            bad("nip", "nip_for_external", nip)
+    elif nip_problem:
+        bad("nip", nip_problem, nip)
+    elif nip:
+        try:
+            parsed = parse_nip(nip)
+        except NipError as exc:
+            bad("nip", exc.code, nip)
+        else:
+            if kind is None:
+                kind = parsed.kind
+            elif kind_text and parsed.kind != kind:
+                bad("kind", "kind_mismatch", parsed.kind.upper())
+            if nip in seen_nip:
+                bad("nip", "duplicate_nip", seen_nip[nip])
+            else:
+                seen_nip[nip] = number
+    elif kind in ("pns", "pppk") or "nip" in cols.fields:
+        bad("nip", "required")
+    if kind is None and not nip and "kind" in cols.fields and not kind_text:
+        bad("kind", "required")
+    values["kind"] = kind
+
+    # Name, e-mail
+    name = _text(cell("name"))
+    if not name:
+        bad("name", "required")
+    values["name"] = name
+    email_raw = _text(cell("email"))
+    email = ""
+    if not email_raw:
+        bad("email", "required")
+    else:
+        try:
+            email = validate_email(email_raw, check_deliverability=False).normalized.lower()
+        except EmailNotValidError:
+            bad("email", "email", email_raw)
+        else:
+            if email in seen_email:
+                bad("email", "duplicate_email", seen_email[email])
+            else:
+                seen_email[email] = number
+            owner = existing.by_email.get(email)
+            if owner is not None:
+                asn_ids = existing.asn_ids
+                mine = existing.by_nip.get(nip) if kind != "external" else (
+                    None if owner in asn_ids else owner)
+                if mine != owner:
+                    bad("email", "email_taken", email)
+    values["email"] = email
+
+    # Grade and job level
+    if "grade" in cols.fields:
+        grade_raw = _text(cell("grade"))
+        values["grade_rank"] = values["grade_label"] = None
+        if grade_raw:
+            try:
+                grade = parse_grade(grade_raw)
+            except GradeError:
+                bad("grade", "grade", grade_raw)
+            else:
+                if kind in ("pns", "pppk") and grade.scheme != kind:
+                    bad("grade", "grade_kind", grade_raw)
+                values["grade_rank"], values["grade_label"] = grade.rank, grade.label
+    if "job_level" in cols.fields:
+        jl = _text(cell("job_level"))
+        if jl and jl.lower() not in _JOB_LEVELS:
+            bad("job_level", "job_level", jl)
+        values["job_level"] = _JOB_LEVELS.get(jl.lower()) if jl else None
+
+    for name_ in ("position", "organisation", "expertise"):
+        if name_ in cols.fields:
+            values[name_] = _text(cell(name_)) or None
+    for name_, limit in _LIMITS.items():
+        text = values.get(name_) if name_ in values else _text(cell(name_))
+        if text and len(text) > limit:
+            bad(name_, "too_long", text[:40] + "…")
+    if kind == "external" and not values.get("organisation"):
+        bad("organisation", "organisation_required")
+
+    if "mode" in cols.fields:
+        mode_raw = _text(cell("mode")).lower()
+        if mode_raw:
+            mode = _MODES.get(mode_raw)
+            if mode is None:
+                bad("mode", "mode", mode_raw)
+            values["mode"] = mode
+        else:
+            values["mode"] = "either"
+    if "priority" in cols.fields:
+        values["is_priority"] = _text(cell("priority")).lower() in ("ya", "yes", "y", "1", "true")
+
+    # Unit, location, time zone
+    unit = _text(cell("unit")) or None if "unit" in cols.fields else None
+    location = _text(cell("location")) or None if "location" in cols.fields else None
+    tz_raw = _text(cell("timezone"))
+    tz = _timezone(tz_raw)
+    if tz_raw and tz is None:
+        bad("timezone", "timezone", tz_raw)
+    elif location and tz is None:
+        known = existing.locations.get(location.lower())
+        tz = known[1] if known else _zone_for(location)
+        if tz is None:
+            bad("location", "timezone_required", location)
+
+    # Supervisor
+    supervisor = None
+    if "supervisor" in cols.fields:
+        supervisor = _nip_text(cell("supervisor"))[0] or None
+        if supervisor and supervisor == nip:
+            bad("supervisor", "supervisor_self", supervisor)
+
+    # Competencies
+    comps: dict[str, tuple[int | None, int | None]] = {}
+    for index, (code, target) in cols.comps.items():
+        raw = record[index] if index < len(record) else None
+        if _text(raw) == "":
+            continue
+        try:
+            level = _level(raw)
+        except ValueError:
+            issues.append(ImportIssue(number, headers[index], "level", _text(raw)))
+            continue
+        cur, req = comps.get(code, (None, None))
+        comps[code] = (cur, level) if target else (level, req)
+
+    windows = None
+    if "availability" in cols.fields:
+        try:
+            windows = parse_windows(_text(cell("availability")))
+        except ValueError as exc:
+            bad("availability", exc.args[0], exc.args[1])
+    leaves = None
+    if "leave" in cols.fields:
+        try:
+            leaves = parse_leaves(cell("leave"))
+        except ValueError as exc:
+            bad("leave", "leave", exc.args[0] if exc.args else cell("leave"))
+
+    if len(issues) > start:
+        return None
+    for code, (cur, _req) in comps.items():
+        if cur is None:  # a target without a current level
+            issues.append(ImportIssue(number, code, "required", ""))
+    if len(issues) > start:
+        return None
+    return _Row(
+        row=number, kind=kind or "pns", key=nip if kind != "external" else email,
+        values=values, comps=comps, windows=windows, leaves=leaves, supervisor=supervisor,
+        unit=unit, location=location, timezone=tz,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Comparing with the database
+
+
+_PERSON_FIELDS = ("kind", "name", "email", "grade_rank", "grade_label", "position", "job_level",
+                  "organisation", "expertise", "mode", "is_priority")
+
+
+@dataclass
+class _Snapshot:
+    person: dict[int, dict[str, Any]]
+    unit_name: dict[int, str]
+    location_name: dict[int, str]
+    comps: dict[int, dict[str, tuple[int, int, int | None]]]  # pid -> code -> (pc id, cur, req)
+    windows: dict[int, list[tuple[int, int, int]]]
+    leaves: dict[int, dict[tuple[date, date], int]]
+
+
+def _chunks(items: list[int], size: int = 900) -> Iterator[list[int]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _snapshot(ids: list[int]) -> _Snapshot:
+    cols = [getattr(Person, f) for f in _PERSON_FIELDS]
+    snap = _Snapshot({}, {}, {}, {}, {}, {})
+    if not ids:
+        return snap
+    snap.unit_name = dict(db.session.execute(select(Unit.id, Unit.name)).all())
+    snap.location_name = dict(db.session.execute(select(Location.id, Location.name)).all())
+    codes = {c.id: c.code for c in by_code().values()}
+    for chunk in _chunks(sorted(ids)):
+        query = select(Person.id, Person.unit_id, Person.location_id, Person.supervisor_id,
+                       *cols).where(Person.id.in_(chunk))
+        for row in db.session.execute(query):
+            data = dict(zip(("id", "unit_id", "location_id", "supervisor_id", *_PERSON_FIELDS),
+                            row, strict=True))
+            snap.person[row[0]] = data
+        pcq = select(PersonCompetency.id, PersonCompetency.person_id,
+                     PersonCompetency.competency_id, PersonCompetency.current_level,
+                     PersonCompetency.required_level).where(PersonCompetency.person_id.in_(chunk))
+        for pc_id, pid, cid, cur, req in db.session.execute(pcq):
+            snap.comps.setdefault(pid, {})[codes[cid]] = (pc_id, cur, req)
+        wq = select(AvailabilityWindow.person_id, AvailabilityWindow.weekday,
+                    AvailabilityWindow.start_minute, AvailabilityWindow.end_minute
+                    ).where(AvailabilityWindow.person_id.in_(chunk))
+        for pid, wd, s, e in db.session.execute(wq):
+            snap.windows.setdefault(pid, []).append((wd, s, e))
+        lq = select(LeaveDate.id, LeaveDate.person_id, LeaveDate.start_date, LeaveDate.end_date
+                    ).where(LeaveDate.person_id.in_(chunk))
+        for lid, pid, s, e in db.session.execute(lq):
+            snap.leaves.setdefault(pid, {})[(s, e)] = lid
+    return snap
+
+
+def _match(r: _Row, existing: _Existing) -> int | None:
+    if r.kind == "external":
+        return existing.by_email.get(r.key)
+    return existing.by_nip.get(r.key)
+
+
+def _changes(r: _Row, pid: int, snap: _Snapshot, supervisor_id: int | None) -> bool:
+    cur = snap.person[pid]
+    for name, value in r.values.items():
+        if name == "email":
+            if (cur["email"] or "").lower() != value:
+                return True
+        elif cur.get(name) != value:
+            return True
+    if r.unit is not None and snap.unit_name.get(cur["unit_id"]) != r.unit:
+        return True
+    if r.location is not None and snap.location_name.get(cur["location_id"]) != r.location:
+        return True
+    if r.supervisor is not None and cur["supervisor_id"] != supervisor_id:
+        return True
+    have = snap.comps.get(pid, {})
+    for code, (level, req) in r.comps.items():
+        old = have.get(code)
+        if old is None or old[1] != level or old[2] != req:
+            return True
+    if r.windows is not None and sorted(snap.windows.get(pid, [])) != r.windows:
+        return True
+    return r.leaves is not None and sorted(snap.leaves.get(pid, {})) != r.leaves
+
+
+# --------------------------------------------------------------------------------------------
+# Public API
+
+
+def _check(data: bytes, filename: str, report: ImportReport,
+           progress: Callable[[int], None] | None = None):
+    rows, existing, _cols = _validate(data, filename, report, progress)
+    if report.issues or existing is None:
+        return rows, existing, None, {}
+    ids = [pid for pid in (_match(r, existing) for r in rows) if pid is not None]
+    snap = _snapshot(ids)
+    changed: dict[int, bool] = {}
+    for r in rows:
+        pid = _match(r, existing)
+        if pid is None:
+            report.new += 1
+            continue
+        sup = existing.by_nip.get(r.supervisor) if r.supervisor else None
+        if r.supervisor and sup is None:
+            changed[r.row] = True  # supervisor is new in this file
+        else:
+            changed[r.row] = _changes(r, pid, snap, sup)
+        if changed[r.row]:
+            report.updated += 1
+        else:
+            report.unchanged += 1
+    return rows, existing, snap, changed
+
+
+def preview(data: bytes, filename: str, locale: str = "id",
+            progress: Callable[[int], None] | None = None) -> ImportReport:
+    """Validate and count; writes nothing."""
+    report = ImportReport(filename=filename, locale=locale)
+    _check(data, filename, report, progress)
+    return report
+
+
+def apply(data: bytes, filename: str, actor: Any, locale: str = "id",
+          progress: Callable[[int], None] | None = None) -> ImportReport:
+    """Validate, then write everything or nothing (the caller commits)."""
+    report = ImportReport(filename=filename, locale=locale)
+    rows, existing, snap, changed = _check(data, filename, report, progress)
+    if report.issues or existing is None or snap is None:
+        return report
+    _write(rows, existing, snap, changed)
+    audit.record(actor, "people.import", None, filename=filename, **report.summary())
+    db.session.flush()
+    report.applied = True
+    return report
+
+
+def _write(rows: list[_Row], existing: _Existing, snap: _Snapshot,
+           changed: dict[int, bool]) -> None:
+    session = db.session
+    session.flush()
+    # Units and locations on demand.
+    units = {name: uid for uid, name in session.execute(select(Unit.id, Unit.name))}
+    new_units = sorted({r.unit for r in rows if r.unit and r.unit not in units})
+    if new_units:
+        session.execute(insert(Unit), [{"name": n} for n in new_units])
+        units = {name: uid for uid, name in session.execute(select(Unit.id, Unit.name))}
+    locs = {name.lower(): lid for lid, name in session.execute(select(Location.id, Location.name))}
+    new_locs: dict[str, dict[str, str]] = {}
+    for r in rows:
+        if r.location and r.location.lower() not in locs:
+            new_locs.setdefault(r.location.lower(), {
+                "name": r.location, "city": _city_of(r.location),
+                "timezone": r.timezone or "Asia/Jakarta"})
+    if new_locs:
+        session.execute(insert(Location), list(new_locs.values()))
+        locs = {n.lower(): lid for lid, n in session.execute(select(Location.id, Location.name))}
+
+    def person_values(r: _Row) -> dict[str, Any]:
+        values = {k: v for k, v in r.values.items() if k != "kind" or v is not None}
+        values["kind"] = r.kind
+        if r.kind == "external":
+            values["nip"] = None
+        else:
+            values["nip"] = r.key
+        if r.unit is not None:
+            values["unit_id"] = units[r.unit]
+        if r.location is not None:
+            values["location_id"] = locs[r.location.lower()]
+        return values
+
+    # New people: one bulk INSERT ... RETURNING.
+    new_rows = [r for r in rows if _match(r, existing) is None]
+    ids: dict[int, int] = {}  # file row -> person id
+    if new_rows:
+        params = [person_values(r) for r in new_rows]
+        keys = set().union(*(p.keys() for p in params))
+        params = [{k: p.get(k) for k in keys} for p in params]
+        for p in params:
+            if p.get("mode") is None:
+                p["mode"] = "either"
+            if p.get("is_priority") is None:
+                p["is_priority"] = False
+        new_ids = session.scalars(
+            insert(Person).returning(Person.id, sort_by_parameter_order=True), params
+        ).all()
+        for r, pid in zip(new_rows, new_ids, strict=True):
+            ids[r.row] = pid
+    updates: list[dict[str, Any]] = []
+    for r in rows:
+        pid = _match(r, existing)
+        if pid is None:
+            continue
+        ids[r.row] = pid
+        if changed.get(r.row):
+            updates.append({"id": pid, **person_values(r)})
+    for group in _group_by_keys(updates):
+        session.execute(update(Person), group)
+
+    # Supervisors, now that everybody has an id.
+    nip_to_id = dict(existing.by_nip)
+    nip_to_id.update({r.key: ids[r.row] for r in rows if r.kind != "external"})
+    sup_updates = [{"id": ids[r.row], "supervisor_id": nip_to_id[r.supervisor]}
+                   for r in rows if r.supervisor and (r.row not in changed or changed[r.row])]
+    if sup_updates:
+        session.execute(update(Person), sup_updates)
+
+    # Competencies, availability, leave.
+    codes = by_code()
+    pc_insert: list[dict[str, Any]] = []
+    pc_update: list[dict[str, Any]] = []
+    win_delete: list[int] = []
+    win_insert: list[dict[str, Any]] = []
+    leave_delete: list[int] = []
+    leave_insert: list[dict[str, Any]] = []
+    for r in rows:
+        if r.row in changed and not changed[r.row]:
+            continue
+        pid = ids[r.row]
+        have = snap.comps.get(pid, {})
+        for code, (level, req) in r.comps.items():
+            old = have.get(code)
+            if old is None:
+                pc_insert.append({"person_id": pid, "competency_id": codes[code].id,
+                                  "current_level": level, "required_level": req,
+                                  "baseline_level": None})
+            elif (old[1], old[2]) != (level, req):
+                pc_update.append({"id": old[0], "current_level": level, "required_level": req})
+        if r.windows is not None and sorted(snap.windows.get(pid, [])) != r.windows:
+            if pid in snap.windows:
+                win_delete.append(pid)
+            win_insert.extend({"person_id": pid, "weekday": d, "start_minute": s,
+                               "end_minute": e} for d, s, e in r.windows)
+        if r.leaves is not None:
+            old_leaves = snap.leaves.get(pid, {})
+            wanted = set(r.leaves)
+            leave_delete.extend(lid for span, lid in old_leaves.items() if span not in wanted)
+            leave_insert.extend({"person_id": pid, "start_date": s, "end_date": e,
+                                 "reason": None, "created_at": None}
+                                for s, e in r.leaves if (s, e) not in old_leaves)
+    for chunk in _chunks(win_delete):
+        session.execute(delete(AvailabilityWindow).where(
+            AvailabilityWindow.person_id.in_(chunk)))
+    for chunk in _chunks(leave_delete):
+        session.execute(delete(LeaveDate).where(LeaveDate.id.in_(chunk)))
+    if pc_update:
+        session.execute(update(PersonCompetency), pc_update)
+    if pc_insert:
+        session.execute(insert(PersonCompetency), pc_insert)
+    if win_insert:
+        session.execute(insert(AvailabilityWindow), win_insert)
+    if leave_insert:
+        session.execute(insert(LeaveDate), leave_insert)
+    session.flush()
+    session.expire_all()
+
+
+def _group_by_keys(rows: list[dict[str, Any]]) -> Iterable[list[dict[str, Any]]]:
+    groups: dict[frozenset[str], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(frozenset(row), []).append(row)
+    return groups.values()
+
+
+# --------------------------------------------------------------------------------------------
+# Templates
+
+
+def _example_row() -> list[Any]:
+    return [
+        "198503122010011001", "Siti Rahmawati", "siti.rahmawati@example.go.id", "PNS", "III/c",
+        "Analis Kebijakan", "Ahli Muda", "Dinas Kominfo", "Padang (Pauh)", "Asia/Jakarta", "",
+        "", "", "online", "Sen 09:00-12:00; Kam 13:00-15:00", "2026-12-01..2026-12-05",
+    ]
+
+
+def _template_headers() -> list[str]:
+    headers = list(TEMPLATE_HEADERS)
+    for code in by_code():
+        headers += [code, f"{code} Target"]
+    return headers
+
+
+def _template_example() -> list[Any]:
+    row = _example_row()
+    for i, _code in enumerate(by_code()):
+        row += [2 + i % 2, 3 + i % 2]
+    return row
+
+
+def template_csv() -> bytes:
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=";", lineterminator="\r\n")
+    writer.writerow(_template_headers())
+    writer.writerow(_template_example())
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def template_xlsx() -> bytes:
+    import openpyxl
+    from openpyxl.styles import Font
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Pegawai"
+    headers = _template_headers()
+    ws.append(headers)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    ws.append(_template_example())
+    ws["A2"].number_format = "@"  # NIP as text
+    for column in ("A", "K"):
+        for cell in ws[column]:
+            cell.number_format = "@"
+    ws.freeze_panes = "A2"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------------------------
+# CLI
+
+
+def run_import_cli(path: str, dry_run: bool = False, echo: Callable[[str], Any] | None = None,
+                   actor: Any = None, locale: str = "id") -> int:
+    """Called by `mentormatch import FILE [--dry-run]`; returns the exit code.
+
+    Commits on success; needs an app context."""
+    say = echo or print
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        say(f"{path}: {exc}")
+        return 2
+
+    def progress(n: int) -> None:
+        say(f"... {n} rows" if locale == "en" else f"... {n} baris")
+
+    filename = path.rsplit("/", 1)[-1]
+    try:
+        if dry_run:
+            report = preview(data, filename, locale, progress)
+        else:
+            report = apply(data, filename, actor, locale, progress)
+    except Exception:
+        db.session.rollback()
+        raise
+    for line in report.messages():
+        say(line)
+    s = report.summary()
+    if locale == "en":
+        say(f"{filename}: {s['rows']} rows ({s['empty_rows']} empty skipped): {s['new']} new, "
+            f"{s['updated']} updated, {s['unchanged']} unchanged, {s['errors']} with errors")
+    else:
+        say(f"{filename}: {s['rows']} baris ({s['empty_rows']} kosong dilewati): {s['new']} baru, "
+            f"{s['updated']} diperbarui, {s['unchanged']} tidak berubah, {s['errors']} bermasalah")
+    if not report.ok:
+        db.session.rollback()
+        say("Tidak ada data yang disimpan." if locale != "en" else "Nothing was written.")
+        return 1
+    if dry_run:
+        db.session.rollback()
+        say("Uji coba: tidak ada yang disimpan." if locale != "en" else "Dry run: nothing written.")
+    else:
+        db.session.commit()
+    return 0
+

@@ -1,0 +1,125 @@
+"""Staff import over HTTP: access, preview, confirm once, template downloads."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import openpyxl
+import pytest
+from flask import g
+from sqlalchemy import func, select
+
+from mentormatch.extensions import db as _db
+from mentormatch.models import Person
+from tests import factories
+from tests.test_staff_import import GOOD, csv_bytes, with_value
+
+
+@pytest.fixture
+def web(app):
+    if "staff_import" not in app.blueprints:  # until the lead registers it in web/__init__.py
+        from mentormatch.web.staff_import import bp
+
+        app.register_blueprint(bp)
+    return app.test_client()
+
+
+def people() -> int:
+    _db.session.rollback()
+    return _db.session.scalar(select(func.count()).select_from(Person))
+
+
+def coordinator(web):
+    u = factories.user(("coordinator",))
+    _db.session.commit()
+    factories.login(web, u)
+    page = web.get("/people/import/")
+    assert page.status_code == 200
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+
+
+def upload(web, csrf, data: bytes, name: str = "staff.csv"):
+    return web.post("/people/import/preview",
+                    data={"csrf_token": csrf, "file": (io.BytesIO(data), name)},
+                    content_type="multipart/form-data")
+
+
+def test_anonymous_is_sent_to_login(web):
+    for url in ("/people/import/", "/people/import/template.xlsx"):
+        response = web.get(url)
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert web.post("/people/import/confirm", data={"token": "x" * 32}).status_code in (302, 400)
+
+
+def test_mentee_is_refused(web):
+    u = factories.user(("mentee",))
+    _db.session.commit()
+    factories.login(web, u)
+    assert web.get("/people/import/").status_code == 403
+    assert web.get("/people/import/template.csv").status_code == 403
+
+
+def test_preview_then_confirm_once(web, app):
+    csrf = coordinator(web)
+    response = upload(web, csrf, csv_bytes(GOOD))
+    assert response.status_code == 200
+    assert 'id="count-new">2<' in response.text
+    token = re.search(r'name="token" value="([^"]+)"', response.text).group(1)
+    assert token not in str(web.get_cookie("session"))
+    assert people() == 0  # preview writes nothing
+    form = {"csrf_token": csrf, "token": token}
+    response = web.post("/people/import/confirm", data=form, follow_redirects=True)
+    assert response.status_code == 200 and people() == 2
+    # The same confirm again (double click, back button): nothing more is imported.
+    response = web.post("/people/import/confirm", data=form, follow_redirects=True)
+    assert response.status_code == 200 and people() == 2
+    assert "already imported" in response.text or "sudah diimpor" in response.text
+
+
+def _language(web, csrf, locale: str) -> None:
+    web.post("/language", data={"csrf_token": csrf, "locale": locale, "next": "/people/import/"})
+    # The `app` fixture keeps one app context (and so one `g`) for the whole test, and
+    # Flask-Babel caches the request's locale on `g`: forget it as a new request would.
+    g.pop("_flask_babel", None)
+
+
+def test_preview_lists_every_error_in_the_users_language(web):
+    csrf = coordinator(web)
+    _language(web, csrf, "en")
+    rows = with_value("Golongan", "V/a")
+    rows[1][0] = "198503122010013001"
+    response = upload(web, csrf, csv_bytes(rows))
+    assert response.status_code == 422
+    assert "Invalid grade" in response.text and "Gender digit" in response.text
+    assert 'name="token"' not in response.text
+    _language(web, csrf, "id")
+    response = upload(web, csrf, csv_bytes(rows))
+    assert "Golongan tidak valid" in response.text
+    assert people() == 0
+
+
+def test_rejects_other_file_types_and_bad_tokens(web):
+    csrf = coordinator(web)
+    assert upload(web, csrf, b"hello", "notes.pdf").status_code == 400
+    response = web.post("/people/import/confirm",
+                        data={"csrf_token": csrf, "token": "../../etc/passwd"})
+    assert response.status_code == 302
+
+
+def test_csrf_is_required(web):
+    coordinator(web)
+    response = web.post("/people/import/preview",
+                        data={"file": (io.BytesIO(csv_bytes(GOOD)), "staff.csv")},
+                        content_type="multipart/form-data")
+    assert response.status_code == 400
+
+
+def test_template_downloads(web):
+    coordinator(web)
+    response = web.get("/people/import/template.xlsx")
+    assert response.status_code == 200
+    wb = openpyxl.load_workbook(io.BytesIO(response.data))
+    assert [c.value for c in wb.active[1]][:3] == ["NIP", "Nama", "Email"]
+    response = web.get("/people/import/template.csv")
+    assert response.status_code == 200 and response.data.startswith(b"\xef\xbb\xbfNIP;Nama")
