@@ -12,7 +12,7 @@ def register_blueprints(app: Flask) -> None:
     from . import auth, health, home, mailbox, people
 
     modules = [auth, health, home, mailbox, people]
-    for optional in ("staff_import", "calendar_views", "rounds", "participants"):
+    for optional in ("staff_import", "calendar_views", "rounds", "participants", "reports"):
         with contextlib.suppress(ModuleNotFoundError):
             modules.append(importlib.import_module(f"{__name__}.{optional}"))
     for module in modules:
