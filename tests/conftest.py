@@ -76,13 +76,14 @@ def app(database_url, tmp_path):
     with application.app_context():
         from mentormatch.services.catalogue import sync_competencies
 
-        _db.create_all()
-        _empty_tables()
+        if database_url not in _schemas:
+            _db.create_all()
+            _schemas[database_url] = True
+        _empty_tables()  # before, not after: a failed test leaves its rows to look at
         sync_competencies()
         _db.session.commit()
         yield application
         _db.session.remove()
-        _empty_tables()
         _db.engine.dispose()
 
 

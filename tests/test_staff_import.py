@@ -297,10 +297,29 @@ def test_cli(app, tmp_path):
     path = tmp_path / "staff.csv"
     path.write_bytes(csv_bytes(GOOD))
     out: list[str] = []
-    assert si.run_import_cli(str(path), dry_run=True, echo=out.append) == 0
+    assert si.run_import_cli(path, dry_run=True, echo=out.append) is True
+    _db.session.rollback()
     assert count(Person) == 0
-    assert si.run_import_cli(str(path), dry_run=False, echo=out.append) == 0
+    assert si.run_import_cli(str(path), dry_run=False, echo=out.append) is True
+    _db.session.commit()
     assert count(Person) == 2
     path.write_bytes(csv_bytes(with_value("Golongan", "V/a")))
-    assert si.run_import_cli(str(path), dry_run=False, echo=out.append) == 1
-    assert any("V/a" in line for line in out)
+    assert si.run_import_cli(path, dry_run=False, echo=out.append, locale="en") is False
+    assert any("row 2, column Golongan" in line and "V/a" in line for line in out)
+    assert si.run_import_cli(tmp_path / "missing.csv", echo=out.append) is False
+
+
+def test_supervisor_from_database_and_email_taken(app):
+    from tests import factories
+
+    boss = factories.person("Kepala Dinas", nip="197001011995031001",
+                            email="kepala@example.go.id")
+    _db.session.commit()
+    rows = with_value("NIP Atasan", boss.nip)
+    report = si.apply(csv_bytes(rows), "x.csv", actor=None)
+    assert report.ok, report.messages("en")
+    siti = _db.session.scalar(select(Person).where(Person.nip == GOOD[0][0]))
+    assert siti.supervisor_id == boss.id
+    rows = with_value("Email", "kepala@example.go.id", row=1)
+    report = si.preview(csv_bytes(rows), "x.csv")
+    assert (3, "Email", "email_taken") in codes(report)

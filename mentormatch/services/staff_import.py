@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from ..extensions import db
 from ..models import AvailabilityWindow, LeaveDate, Location, Person, PersonCompetency, Unit
@@ -430,6 +432,10 @@ def _rows(data: bytes, filename: str) -> Iterator[tuple[int, list[Any]]]:
 def _text(value: Any) -> str:
     if value is None:
         return ""
+    if type(value) is str:
+        text = value.strip()
+        if "  " not in text and "\n" not in text and "\t" not in text and "\r" not in text:
+            return text
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return re.sub(r"\s+", " ", str(value)).strip()
@@ -444,6 +450,26 @@ def _nip_text(value: Any) -> tuple[str, str | None]:
     if isinstance(value, int):
         return str(value), None
     return normalise_nip(value), None
+
+
+_PLAIN_EMAIL = re.compile(
+    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+([A-Za-z]{2,63})$"
+)
+_SPECIAL_TLDS = {"arpa", "invalid", "local", "localhost", "onion", "test"}
+
+
+def _email(raw: str) -> str:
+    """Normalised (lower-case) address or "" if invalid. Plain ASCII addresses take a fast
+    path (20,000 rows); anything else goes through email-validator."""
+    match = _PLAIN_EMAIL.match(raw)
+    if (match and len(raw) <= 254 and raw.index("@") <= 64
+            and match.group(1).lower() not in _SPECIAL_TLDS):
+        return raw.lower()
+    try:
+        return validate_email(raw, check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        return ""
 
 
 def _level(value: Any) -> int:
@@ -687,9 +713,8 @@ def _validate_row(
     if not email_raw:
         bad("email", "required")
     else:
-        try:
-            email = validate_email(email_raw, check_deliverability=False).normalized.lower()
-        except EmailNotValidError:
+        email = _email(email_raw)
+        if not email:
             bad("email", "email", email_raw)
         else:
             if email in seen_email:
@@ -951,7 +976,7 @@ def _write(rows: list[_Row], existing: _Existing, snap: _Snapshot,
     units = {name: uid for uid, name in session.execute(select(Unit.id, Unit.name))}
     new_units = sorted({r.unit for r in rows if r.unit and r.unit not in units})
     if new_units:
-        session.execute(insert(Unit), [{"name": n} for n in new_units])
+        session.execute(insert(Unit.__table__), [{"name": n} for n in new_units])
         units = {name: uid for uid, name in session.execute(select(Unit.id, Unit.name))}
     locs = {name.lower(): lid for lid, name in session.execute(select(Location.id, Location.name))}
     new_locs: dict[str, dict[str, str]] = {}
@@ -961,7 +986,7 @@ def _write(rows: list[_Row], existing: _Existing, snap: _Snapshot,
                 "name": r.location, "city": _city_of(r.location),
                 "timezone": r.timezone or "Asia/Jakarta"})
     if new_locs:
-        session.execute(insert(Location), list(new_locs.values()))
+        session.execute(insert(Location.__table__), list(new_locs.values()))
         locs = {n.lower(): lid for lid, n in session.execute(select(Location.id, Location.name))}
 
     def person_values(r: _Row) -> dict[str, Any]:
@@ -989,11 +1014,17 @@ def _write(rows: list[_Row], existing: _Existing, snap: _Snapshot,
                 p["mode"] = "either"
             if p.get("is_priority") is None:
                 p["is_priority"] = False
-        new_ids = session.scalars(
-            insert(Person).returning(Person.id, sort_by_parameter_order=True), params
-        ).all()
-        for r, pid in zip(new_rows, new_ids, strict=True):
-            ids[r.row] = pid
+        # Plain executemany (INSERT .. RETURNING in parameter order runs row by row on SQLite),
+        # then one read-back of the ids by the natural keys.
+        session.execute(insert(Person.__table__), params)
+        back_nip: dict[str, int] = {}
+        back_email: dict[str, int] = {}
+        for pid, nip, email in session.execute(select(Person.id, Person.nip, Person.email)):
+            if nip:
+                back_nip[nip] = pid
+            back_email[email.lower()] = pid
+        for r in new_rows:
+            ids[r.row] = back_email[r.key] if r.kind == "external" else back_nip[r.key]
     updates: list[dict[str, Any]] = []
     for r in rows:
         pid = _match(r, existing)
@@ -1008,10 +1039,15 @@ def _write(rows: list[_Row], existing: _Existing, snap: _Snapshot,
     # Supervisors, now that everybody has an id.
     nip_to_id = dict(existing.by_nip)
     nip_to_id.update({r.key: ids[r.row] for r in rows if r.kind != "external"})
-    sup_updates = [{"id": ids[r.row], "supervisor_id": nip_to_id[r.supervisor]}
+    sup_updates = [{"b_id": ids[r.row], "b_sup": nip_to_id[r.supervisor]}
                    for r in rows if r.supervisor and (r.row not in changed or changed[r.row])]
-    if sup_updates:
-        session.execute(update(Person), sup_updates)
+    if sup_updates:  # one Core executemany (the ORM bulk path runs a statement per row)
+        table = Person.__table__
+        session.execute(
+            update(table).where(table.c.id == bindparam("b_id"))
+            .values(supervisor_id=bindparam("b_sup")),
+            sup_updates,
+        )
 
     # Competencies, availability, leave.
     codes = by_code()
@@ -1054,11 +1090,11 @@ def _write(rows: list[_Row], existing: _Existing, snap: _Snapshot,
     if pc_update:
         session.execute(update(PersonCompetency), pc_update)
     if pc_insert:
-        session.execute(insert(PersonCompetency), pc_insert)
+        session.execute(insert(PersonCompetency.__table__), pc_insert)
     if win_insert:
-        session.execute(insert(AvailabilityWindow), win_insert)
+        session.execute(insert(AvailabilityWindow.__table__), win_insert)
     if leave_insert:
-        session.execute(insert(LeaveDate), leave_insert)
+        session.execute(insert(LeaveDate.__table__), leave_insert)
     session.flush()
     session.expire_all()
 
@@ -1130,31 +1166,30 @@ def template_xlsx() -> bytes:
 # CLI
 
 
-def run_import_cli(path: str, dry_run: bool = False, echo: Callable[[str], Any] | None = None,
-                   actor: Any = None, locale: str = "id") -> int:
-    """Called by `mentormatch import FILE [--dry-run]`; returns the exit code.
+def run_import_cli(path: str | os.PathLike[str], dry_run: bool = False,
+                   echo: Callable[[str], Any] | None = None, actor: Any = None,
+                   locale: str = "id") -> bool:
+    """Called by `mentormatch import FILE [--dry-run]` inside an app context.
 
-    Commits on success; needs an app context."""
+    Prints progress every 1,000 rows, every problem and the counts; returns True when the file
+    is valid (and, without dry_run, written to the session). The caller commits on True and
+    rolls back on False (exit code 0 / 1), like any other service boundary."""
     say = echo or print
     try:
         with open(path, "rb") as fh:
             data = fh.read()
     except OSError as exc:
         say(f"{path}: {exc}")
-        return 2
+        return False
 
     def progress(n: int) -> None:
         say(f"... {n} rows" if locale == "en" else f"... {n} baris")
 
-    filename = path.rsplit("/", 1)[-1]
-    try:
-        if dry_run:
-            report = preview(data, filename, locale, progress)
-        else:
-            report = apply(data, filename, actor, locale, progress)
-    except Exception:
-        db.session.rollback()
-        raise
+    filename = Path(path).name
+    if dry_run:
+        report = preview(data, filename, locale, progress)
+    else:
+        report = apply(data, filename, actor, locale, progress)
     for line in report.messages():
         say(line)
     s = report.summary()
@@ -1165,13 +1200,7 @@ def run_import_cli(path: str, dry_run: bool = False, echo: Callable[[str], Any] 
         say(f"{filename}: {s['rows']} baris ({s['empty_rows']} kosong dilewati): {s['new']} baru, "
             f"{s['updated']} diperbarui, {s['unchanged']} tidak berubah, {s['errors']} bermasalah")
     if not report.ok:
-        db.session.rollback()
         say("Tidak ada data yang disimpan." if locale != "en" else "Nothing was written.")
-        return 1
-    if dry_run:
-        db.session.rollback()
+    elif dry_run:
         say("Uji coba: tidak ada yang disimpan." if locale != "en" else "Dry run: nothing written.")
-    else:
-        db.session.commit()
-    return 0
-
+    return report.ok

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, session
+from flask import Flask, has_request_context, session
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -20,7 +20,7 @@ def register_template_helpers(app: Flask) -> None:
             "can": lambda action, obj=None: allowed(current_user, action, obj),
             "current_locale": str(get_locale()),
             "weekday_names": WEEKDAYS,
-            "chosen_locale": session.get("locale"),
+            "chosen_locale": session.get("locale") if has_request_context() else None,
         }
 
     @app.template_filter("localtime")

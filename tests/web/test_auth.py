@@ -67,7 +67,6 @@ def test_login_rate_limited(database_url, tmp_path):
     assert 429 in codes
     assert codes[:10] == [200] * 10
     with app.app_context():
-        db.drop_all()
         db.engine.dispose()
 
 
