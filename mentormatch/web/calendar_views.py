@@ -1,0 +1,208 @@
+"""Calendar answers and feeds: one-click RSVP links, in-app buttons, REPLY upload and API,
+personal subscription feeds. Thin: parse, call services, commit once, render."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from functools import wraps
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..calendar import ItipError, RsvpTokenError, parse_itip, verify_rsvp
+from ..extensions import csrf, db
+from ..models import Attendee, InboundMessage, Person, SessionSeries, utcnow
+from ..services import invites
+from ..services.access import allowed, coordinates
+from ..services.replies import apply_partstat, apply_reply
+from .access import found, guard, public, requires
+
+bp = Blueprint("calendar", __name__)
+
+MAX_UPLOAD = 1024 * 1024
+
+
+def _token_attendee(token: str) -> tuple[Any, Attendee]:
+    try:
+        rsvp = verify_rsvp(current_app.config["SECRET_KEY"], token, utcnow())
+    except RsvpTokenError as exc:
+        abort(410 if exc.code == "expired" else 404)
+    series = db.session.scalar(select(SessionSeries).where(SessionSeries.uid == rsvp.series_uid))
+    att = None
+    if series is not None:
+        att = next((a for a in series.attendees if a.email == rsvp.attendee_email), None)
+    if att is None:
+        abort(404)
+    return rsvp, att
+
+
+@bp.get("/rsvp/<token>")
+@public
+def rsvp(token: str):
+    """Show a confirm page only: mail scanners that follow links must not answer for people."""
+    answer, att = _token_attendee(token)
+    return render_template("calendar/rsvp_confirm.html", answer=answer, attendee=att,
+                           pair=db.session.get(SessionSeries, att.series_id).pair)
+
+
+@bp.post("/rsvp/<token>")
+@public
+def rsvp_apply(token: str):
+    answer, att = _token_attendee(token)
+    row = apply_partstat(att, answer.partstat, answer.recurrence_id, None, "link",
+                         sequence=answer.sequence)
+    db.session.commit()
+    return render_template("calendar/rsvp_done.html", row=row, answer=answer, attendee=att), (
+        200 if row.outcome == "applied" else 409)
+
+
+@bp.post("/calendar/series/<int:series_id>/answer")
+@requires()
+def answer(series_id: int):
+    """In-app Accept / Decline for the logged-in attendee (optionally one occurrence)."""
+    series = found(db.session.get(SessionSeries, series_id))
+    att = next((a for a in series.attendees if a.person_id == current_user.person_id), None)
+    if att is None:
+        abort(404)
+    partstat = (request.form.get("partstat") or "").upper()
+    if partstat not in ("ACCEPTED", "DECLINED", "TENTATIVE"):
+        abort(400)
+    rid = None
+    if request.form.get("recurrence_id"):
+        try:
+            rid = datetime.fromisoformat(request.form["recurrence_id"]).astimezone(UTC)
+        except ValueError:
+            abort(400)
+    row = apply_partstat(att, partstat, rid, current_user, "app")
+    db.session.commit()
+    if row.outcome == "applied":
+        flash(_("Your answer was recorded."), "success")
+    else:
+        flash(_("Your answer could not be recorded: %(reason)s", reason=row.reason), "error")
+    return redirect(url_for("home.index"))
+
+
+def _series_of(raw: bytes) -> SessionSeries | None:
+    try:
+        uid = parse_itip(raw).uid
+    except ItipError:
+        return None
+    return db.session.scalar(select(SessionSeries).where(SessionSeries.uid == uid))
+
+
+def _apply_as_coordinator(raw: bytes, source: str) -> InboundMessage | None:
+    """None when the reply belongs to a series the user does not coordinate."""
+    series = _series_of(raw)
+    if series is not None and not coordinates(current_user, series.pair.programme_id):
+        return None
+    row = apply_reply(raw, source=source, actor=current_user)
+    db.session.commit()
+    return row
+
+
+@bp.route("/calendar/reply", methods=["GET", "POST"])
+@requires("programme.list")
+def upload():
+    """A coordinator uploads a REPLY someone forwarded (.ics or the whole .eml)."""
+    row = None
+    if request.method == "POST":
+        file = request.files.get("file")
+        raw = file.read(MAX_UPLOAD + 1) if file else b""
+        if not raw:
+            flash(_("Choose a .ics or .eml file."), "error")
+        elif len(raw) > MAX_UPLOAD:
+            flash(_("The file is too large."), "error")
+        else:
+            row = _apply_as_coordinator(raw, "upload")
+            if row is None:
+                abort(404)
+    return render_template("calendar/upload.html", row=row)
+
+
+def _api_auth(action: str):
+    """JSON answers (401/403) instead of a login redirect."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return jsonify(error="unauthenticated", message="log in first"), 401
+            if not allowed(current_user, action):
+                return jsonify(error="forbidden", message="coordinators only"), 403
+            return view(*args, **kwargs)
+
+        wrapper._access = action  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+@bp.post("/api/itip/reply")
+@csrf.exempt
+@_api_auth("programme.list")
+def api_reply():
+    """POST the raw REPLY (.ics or .eml) as the request body."""
+    raw = request.get_data(cache=False)
+    if not raw:
+        return jsonify(error="empty", message="send the .ics or .eml as the request body"), 400
+    if len(raw) > MAX_UPLOAD:
+        return jsonify(error="too_large", message="at most 1 MiB"), 413
+    row = _apply_as_coordinator(raw, "api")
+    if row is None:
+        return jsonify(error="not_found", message="no such series in your programmes"), 404
+    body = {"id": row.id, "outcome": row.outcome, "reason": row.reason, "uid": row.uid}
+    if row.outcome == "rejected":
+        return jsonify(error="rejected", message=row.reason, **body), 422
+    return jsonify(body), 200
+
+
+@bp.get("/feed/<token>.ics")
+@public
+def feed(token: str):
+    if not token or len(token) < 20:
+        abort(404)
+    person = db.session.scalar(select(Person).where(Person.feed_token == token))
+    if person is None or not person.active:
+        abort(404)
+    resp = Response(invites.feed_for(person), mimetype="text/calendar")
+    resp.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    resp.headers["Cache-Control"] = "private, max-age=300"
+    return resp
+
+
+@bp.get("/calendar/feed")
+@requires()
+def feed_page():
+    person = found(current_user.person)
+    guard("person.own", person)
+    url = None
+    if person.feed_token:
+        url = url_for("calendar.feed", token=person.feed_token, _external=True)
+    return render_template("calendar/feed.html", url=url)
+
+
+@bp.post("/calendar/feed/rotate")
+@requires()
+def rotate_feed():
+    """A new secret URL; the old one stops working at once (revocation)."""
+    person = found(current_user.person)
+    guard("person.own", person)
+    person.feed_token = secrets.token_urlsafe(32)
+    db.session.commit()
+    flash(_("Your calendar address was renewed; the old one no longer works."), "success")
+    return redirect(url_for("calendar.feed_page"))

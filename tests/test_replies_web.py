@@ -1,0 +1,155 @@
+"""HTTP side: one-click RSVP (confirm page, then POST), in-app buttons, upload, JSON API,
+feed tokens (revocation) and access (strangers get nothing)."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+
+from mentormatch.extensions import db
+from mentormatch.models import InboundMessage, ProgrammeCoordinator
+from mentormatch.services import invites
+from mentormatch.web import calendar_views
+from tests import factories as f
+from tests.test_invites import make_series
+from tests.test_replies import reply_mail
+
+
+@pytest.fixture
+def web(app, client):
+    if "calendar" not in app.blueprints:  # the lead registers it in web/__init__.py
+        app.register_blueprint(calendar_views.bp)
+    return client
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def _token(url: str) -> str:
+    return url.rsplit("/rsvp/", 1)[1]
+
+
+def test_one_click_link_needs_confirmation(web):
+    series = make_series()
+    mentor = series.attendees[0]
+    links = invites.rsvp_links(series, mentor)
+    page = web.get(f"/rsvp/{_token(links['accepted'])}")
+    assert page.status_code == 200
+    assert mentor.partstat == "NEEDS-ACTION"  # a scanner's GET changes nothing
+    resp = web.post(f"/rsvp/{_token(links['accepted'])}",
+                    data={"csrf_token": _csrf(page.get_data(as_text=True))})
+    assert resp.status_code == 200
+    db.session.expire_all()
+    assert mentor.partstat == "ACCEPTED" and series.pair.status == "active"
+
+
+def test_tampered_or_foreign_link_is_refused(web):
+    series = make_series()
+    token = _token(invites.rsvp_links(series, series.attendees[0])["declined"])
+    assert web.get(f"/rsvp/{token[:-2]}xx").status_code == 404
+    assert web.get("/rsvp/garbage").status_code == 404
+
+
+def test_stale_link_after_change_is_rejected(web):
+    series = make_series()
+    mentee = series.attendees[1]
+    token = _token(invites.rsvp_links(series, mentee)["declined"])
+    invites.move_series(series, series.first_start.replace(hour=3), actor=None)
+    db.session.commit()
+    page = web.get(f"/rsvp/{token}")
+    resp = web.post(f"/rsvp/{token}", data={"csrf_token": _csrf(page.get_data(as_text=True))})
+    assert resp.status_code == 409
+    db.session.expire_all()
+    assert mentee.partstat == "NEEDS-ACTION"
+
+
+def test_in_app_buttons_only_for_attendees(web):
+    series = make_series()
+    mentee_person = series.pair.mentee
+    stranger = f.user(("mentee",), person_row=f.person("Orang Lain"))
+    f.login(web, stranger)
+    page = web.get("/calendar/feed")
+    token = _csrf(page.get_data(as_text=True))
+    resp = web.post(f"/calendar/series/{series.id}/answer",
+                    data={"partstat": "DECLINED", "csrf_token": token})
+    assert resp.status_code == 404
+    me = f.user(("mentee",), person_row=mentee_person)
+    f.login(web, me)
+    token = _csrf(web.get("/calendar/feed").get_data(as_text=True))
+    resp = web.post(f"/calendar/series/{series.id}/answer",
+                    data={"partstat": "ACCEPTED", "csrf_token": token})
+    assert resp.status_code == 302
+    db.session.expire_all()
+    assert series.attendees[1].partstat == "ACCEPTED"
+
+
+def _coordinator(web, series):
+    coord = f.user(("coordinator",), email="koord@example.go.id")
+    db.session.add(ProgrammeCoordinator(programme_id=series.pair.programme_id, user_id=coord.id))
+    db.session.commit()
+    f.login(web, coord)
+    return coord
+
+
+def test_upload_form(web):
+    series = make_series()
+    _coordinator(web, series)
+    page = web.get("/calendar/reply")
+    raw = reply_mail(series, series.attendees[0].email, "ACCEPTED")
+    resp = web.post("/calendar/reply", data={
+        "csrf_token": _csrf(page.get_data(as_text=True)),
+        "file": (io.BytesIO(raw), "reply.eml")}, content_type="multipart/form-data")
+    assert resp.status_code == 200 and b"applied" in resp.data
+    db.session.expire_all()
+    assert series.pair.status == "active"
+
+
+def test_api_reply(web):
+    series = make_series()
+    raw = reply_mail(series, series.attendees[1].email, "TENTATIVE")
+    anon = web.post("/api/itip/reply", data=raw, content_type="message/rfc822")
+    assert anon.status_code == 401 and anon.json["error"] == "unauthenticated"
+    _coordinator(web, series)
+    ok = web.post("/api/itip/reply", data=raw, content_type="message/rfc822")
+    assert ok.status_code == 200 and ok.json["outcome"] == "applied"
+    dup = web.post("/api/itip/reply", data=raw, content_type="message/rfc822")
+    assert dup.json["outcome"] == "duplicate"
+    bad = web.post("/api/itip/reply", data=b"nonsense", content_type="text/calendar")
+    assert bad.status_code == 422 and bad.json["error"] == "rejected"
+    assert db.session.query(InboundMessage).count() == 3
+
+
+def test_api_refuses_other_programmes_series(web):
+    series = make_series()
+    other = f.user(("coordinator",), email="lain@example.go.id")
+    f.login(web, other)
+    raw = reply_mail(series, series.attendees[0].email, "DECLINED")
+    resp = web.post("/api/itip/reply", data=raw, content_type="message/rfc822")
+    assert resp.status_code == 404
+    db.session.expire_all()
+    assert series.pair.status == "invited"
+
+
+def test_feed_token_rotation_revokes(web):
+    series = make_series()
+    me = f.user(("mentor",), person_row=series.pair.mentor)
+    f.login(web, me)
+    page = web.get("/calendar/feed")
+    web.post("/calendar/feed/rotate", data={"csrf_token": _csrf(page.get_data(as_text=True))})
+    db.session.expire_all()
+    old = series.pair.mentor.feed_token
+    assert old
+    web.get("/auth/logout")
+    feed = web.get(f"/feed/{old}.ics")
+    assert feed.status_code == 200 and series.uid.encode() in feed.data
+    assert feed.headers["Content-Type"].startswith("text/calendar")
+    f.login(web, me)
+    page = web.get("/calendar/feed")
+    web.post("/calendar/feed/rotate", data={"csrf_token": _csrf(page.get_data(as_text=True))})
+    db.session.expire_all()
+    assert series.pair.mentor.feed_token != old
+    assert web.get(f"/feed/{old}.ics").status_code == 404
+    assert web.get("/feed/not-a-real-token-at-all-x.ics").status_code == 404

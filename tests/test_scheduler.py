@@ -1,0 +1,185 @@
+"""Scheduler jobs against real servers: lease leadership, dispatch over SMTP (aiosmtpd), replies
+from a real IMAP mailbox (dovecot), reminders across WIB/WITA/WIT, chase/escalate, missed."""
+
+from __future__ import annotations
+
+from datetime import UTC, timedelta
+
+from sqlalchemy import select
+
+from mentormatch.extensions import db
+from mentormatch.jobs import JOBS, Job, tasks
+from mentormatch.jobs.lease import acquire_or_renew, current_holder
+from mentormatch.jobs.runner import build_scheduler, run_all_once, run_job
+from mentormatch.mail.inbox import ImapInbox, ImapSettings
+from mentormatch.models import InboundMessage, OutboxMessage, ProgrammeCoordinator, utcnow
+from mentormatch.services import invites
+from tests import factories as f
+from tests.test_invites import FIRST, make_series, outbox
+from tests.test_replies import reply_mail
+
+
+def test_job_ids_are_stable_and_unique():
+    ids = [j.id for j in JOBS]
+    assert ids == ["dispatch_outbox", "poll_inbox", "reminders", "nudge_log", "chase_invites",
+                   "escalate", "mark_missed", "weekly_digest"]
+
+
+def test_lease_one_winner_and_takeover(app):
+    now = utcnow()
+    assert acquire_or_renew("a", 60, now=now)
+    assert not acquire_or_renew("b", 60, now=now + timedelta(seconds=10))
+    assert acquire_or_renew("a", 60, now=now + timedelta(seconds=20))  # renew
+    assert current_holder(now=now + timedelta(seconds=30)) == "a"
+    # a stops renewing (dies): after expiry b takes over, and a cannot come back
+    assert acquire_or_renew("b", 60, now=now + timedelta(seconds=81))
+    assert not acquire_or_renew("a", 60, now=now + timedelta(seconds=82))
+
+
+def _smtp_config(app, smtp_server):
+    app.config["MM"]["mail"].update(transport="smtp", smtp_host=smtp_server.host,
+                                    smtp_port=smtp_server.port, smtp_security="none",
+                                    smtp_timeout=5)
+
+
+def test_two_schedulers_do_not_double_send(app, smtp_server):
+    _smtp_config(app, smtp_server)
+    make_series()
+    results_a = run_all_once(app, "sched-a", only=("dispatch_outbox",))
+    results_b = run_all_once(app, "sched-b", only=("dispatch_outbox",))
+    assert results_a == {"dispatch_outbox": 2}
+    assert results_b == {"dispatch_outbox": None}  # not the leader
+    smtp_server.wait_for(2)
+    assert smtp_server.count == 2
+
+
+def test_failing_job_is_logged_and_scheduler_keeps_going(app, caplog):
+    def boom(now=None):
+        raise RuntimeError("boom")
+
+    assert run_job(app, Job("broken", boom, 1), "h") is None
+    assert "scheduler job broken failed" in caplog.text
+    assert run_job(app, Job("ok", lambda now=None: 42, 1), "h") == 42
+    sched = build_scheduler(app, in_process=True, holder="h")
+    assert {j.id for j in sched.get_jobs()} == {j.id for j in JOBS}
+
+
+def test_invite_reply_roundtrip_over_smtp_and_imap(app, smtp_server, imap_server, imap_account):
+    _smtp_config(app, smtp_server)
+    series = make_series()
+    mentor, mentee = series.attendees
+    assert run_all_once(app, "s1", only=("dispatch_outbox",))["dispatch_outbox"] == 2
+    got = smtp_server.wait_for(2)
+    assert {tuple(m.rcpt_tos) for m in got} == {(mentor.email,), (mentee.email,)}
+    rid = series.sessions[1].recurrence_id
+    for raw in (
+        reply_mail(series, mentor.email, "ACCEPTED"),
+        reply_mail(series, mentee.email, "DECLINED", recurrence_id=rid),
+        reply_mail(series, mentor.email, "DECLINED", sender="penipu@example.com"),
+        b"From: x@example.com\r\nSubject: hi\r\n\r\nnot a calendar\r\n",
+    ):
+        imap_server.deliver(imap_account.user, raw)
+    inbox = ImapInbox(ImapSettings(host=imap_account.host, port=imap_account.port,
+                                   security="none", username=imap_account.user,
+                                   password=imap_account.password, timeout=5))
+    assert tasks.poll_inbox(inbox=inbox) == 4
+    db.session.expire_all()
+    assert series.pair.status == "active"
+    assert mentor.partstat == "ACCEPTED"
+    outcomes = db.session.scalars(select(InboundMessage.outcome).order_by(InboundMessage.id))
+    assert list(outcomes) == ["applied", "applied", "rejected", "rejected"]
+    # processed mail is not read again
+    assert tasks.poll_inbox(inbox=inbox) == 0
+
+
+def test_reminders_across_zones_at_right_instants_never_twice(app):
+    series_wib = make_series(mentor_tz="Asia/Jakarta", mentee_tz="Asia/Makassar")
+    series_wit = make_series(mentor_tz="Asia/Jayapura", mentee_tz="Asia/Jakarta",
+                             mentee_locale="id")
+    assert series_wit.sessions[0].start_at == FIRST
+    db.session.query(OutboxMessage).delete()
+    db.session.commit()
+    before = FIRST - timedelta(hours=24, minutes=1)
+    assert tasks.reminders(before) == 0
+    assert tasks.reminders(FIRST - timedelta(hours=24)) == 4
+    assert tasks.reminders(FIRST - timedelta(hours=20)) == 0  # never twice
+    texts = {r.recipient: r.raw.decode() for r in outbox("reminder")}
+    assert "09:00 WIB" in texts[series_wib.attendees[0].email]
+    assert "10:00 WITA" in texts[series_wib.attendees[1].email]
+    assert "11:00 WIT" in texts[series_wit.attendees[0].email]
+    assert tasks.reminders(FIRST - timedelta(minutes=59)) == 4
+    assert tasks.reminders(FIRST - timedelta(minutes=30)) == 0
+    assert len(outbox("reminder")) == 8
+    # a cancelled session gets none
+    invites.cancel_session(series_wib.sessions[1], actor=None)
+    db.session.commit()
+    assert tasks.reminders(series_wib.sessions[1].start_at - timedelta(hours=1)) == 2
+
+
+def test_chase_escalate_nudge_missed_digest(app):
+    series = make_series()
+    coord = f.user(("coordinator",), email="koord@example.go.id")
+    db.session.add(ProgrammeCoordinator(programme_id=series.pair.programme_id, user_id=coord.id))
+    db.session.commit()
+    invited = series.attendees[0].invited_at
+    assert tasks.chase_invites(invited + timedelta(days=2)) == 0
+    assert tasks.chase_invites(invited + timedelta(days=3, minutes=1)) == 2
+    assert tasks.chase_invites(invited + timedelta(days=4)) == 0
+    assert tasks.escalate(invited + timedelta(days=7, minutes=1)) == 2
+    assert tasks.escalate(invited + timedelta(days=8)) == 0
+    assert {r.recipient for r in outbox("escalate")} == {"koord@example.go.id"}
+    end = series.sessions[0].end_at
+    assert tasks.nudge_log(end + timedelta(minutes=5)) == 1
+    assert tasks.nudge_log(end + timedelta(minutes=10)) == 0
+    assert [r.recipient for r in outbox("nudge_log")] == [series.attendees[1].email]
+    assert tasks.mark_missed(end + timedelta(days=7, minutes=1)) == 1
+    assert series.sessions[0].status == "missed"
+    monday_7_wib = FIRST.replace(day=2, hour=0, minute=30).astimezone(UTC)  # Mon 07:30 WIB
+    assert tasks.weekly_digest(monday_7_wib - timedelta(days=1)) == 0
+    assert tasks.weekly_digest(monday_7_wib) == 1
+    assert tasks.weekly_digest(monday_7_wib + timedelta(hours=1)) == 0
+
+
+def test_in_process_scheduler_sends_outbox(app):
+    import time
+
+    from mentormatch.jobs.runner import run_scheduler
+    from mentormatch.services.dispatch import make_transport
+
+    make_series()
+    sched = run_scheduler(app, in_process=True, holder="demo")
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            db.session.expire_all()
+            if db.session.query(OutboxMessage).filter_by(status="sent").count() == 2:
+                break
+            time.sleep(0.1)
+    finally:
+        sched.shutdown(wait=True)
+    assert db.session.query(OutboxMessage).filter_by(status="sent").count() == 2
+    assert len(make_transport(app).names()) == 2
+    assert current_holder() == "demo"
+
+
+def test_lease_race_between_threads_has_one_winner(app):
+    import threading
+
+    now = utcnow()
+    results: list[tuple[str, bool]] = []
+    barrier = threading.Barrier(6)
+
+    def contend(holder: str) -> None:
+        with app.app_context():
+            barrier.wait()
+            results.append((holder, acquire_or_renew(holder, 60, now=now)))
+            db.session.remove()
+
+    threads = [threading.Thread(target=contend, args=(f"h{i % 3}",)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    winners = {h for h, won in results if won}
+    assert len(results) == 6 and len(winners) == 1
+    assert current_holder(now=now) == winners.pop()
