@@ -1,0 +1,114 @@
+"""A pair's development plan (goals) and recorded level changes; the before / now chart data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Competency, Goal, LevelChange, Pair, Person, PersonCompetency
+from . import audit
+from .logbook import LogError
+
+GOAL_STATES = ("open", "achieved", "dropped")
+
+
+def _member(pair: Pair, person: Person) -> str:
+    role = pair.member_role(person.id)
+    if role is None:
+        raise LogError("not_member")
+    return role
+
+
+def add_goal(pair: Pair, person: Person, *, competency_id: int, description: str,
+             target_level: int, due_date: date | None, actor: Any = None) -> Goal:
+    _member(pair, person)
+    if db.session.get(Competency, competency_id) is None:
+        raise LogError("bad_competency")
+    if not isinstance(target_level, int) or not 1 <= target_level <= 5:
+        raise LogError("bad_level")
+    description = (description or "").strip()
+    if not description or len(description) > 1000:
+        raise LogError("description_required")
+    goal = Goal(pair_id=pair.id, competency_id=competency_id, description=description,
+                target_level=target_level, due_date=due_date, status="open")
+    db.session.add(goal)
+    db.session.flush()
+    audit.record(actor, "goal.add", goal, programme_id=pair.programme_id)
+    return goal
+
+
+def set_goal_status(goal: Goal, person: Person, status: str, *, actor: Any = None) -> Goal:
+    pair = db.session.get(Pair, goal.pair_id)
+    _member(pair, person)
+    if status not in GOAL_STATES:
+        raise LogError("bad_status")
+    goal.status = status
+    db.session.flush()
+    audit.record(actor, "goal.status", goal, programme_id=pair.programme_id, status=status)
+    return goal
+
+
+def record_level_change(pair: Pair, person: Person, *, competency_id: int, new_level: int,
+                        note: str | None, actor: Any = None) -> LevelChange:
+    """Mentee or mentor records the mentee's new level in a competency, with a note."""
+    _member(pair, person)
+    if not isinstance(new_level, int) or not 1 <= new_level <= 5:
+        raise LogError("bad_level")
+    if db.session.get(Competency, competency_id) is None:
+        raise LogError("bad_competency")
+    mentee: Person = pair.mentee
+    pc = next((c for c in mentee.competencies if c.competency_id == competency_id), None)
+    if pc is None:
+        pc = PersonCompetency(competency_id=competency_id, current_level=new_level,
+                              baseline_level=None)
+        mentee.competencies.append(pc)
+        old = new_level
+    else:
+        old = pc.current_level
+    if pc.baseline_level is None:
+        pc.baseline_level = old  # the "before" of the chart, fixed at the first change
+    pc.current_level = new_level
+    change = LevelChange(person_id=mentee.id, competency_id=competency_id, pair_id=pair.id,
+                         old_level=old, new_level=new_level,
+                         note=(note or "").strip()[:1000] or None,
+                         recorded_by_id=getattr(actor, "id", None),
+                         details={"by_role": pair.member_role(person.id)})
+    db.session.add(change)
+    db.session.flush()
+    audit.record(actor, "level.change", change, programme_id=pair.programme_id,
+                 old=old, new=new_level)
+    return change
+
+
+@dataclass(frozen=True)
+class ProgressRow:
+    competency: Competency
+    before: int
+    now: int
+    required: int | None
+    target: int | None
+
+
+def progress(pair: Pair) -> list[ProgressRow]:
+    """Before (baseline) and now per competency of the mentee, with goal targets."""
+    targets: dict[int, int] = {}
+    for g in pair.goals:
+        if g.status != "dropped":
+            targets[g.competency_id] = max(targets.get(g.competency_id, 0), g.target_level)
+    rows = []
+    for pc in pair.mentee.competencies:
+        if pc.gap or pc.competency_id in targets or pc.baseline_level is not None:
+            rows.append(ProgressRow(pc.competency, pc.baseline_level or pc.current_level,
+                                    pc.current_level, pc.required_level,
+                                    targets.get(pc.competency_id)))
+    return sorted(rows, key=lambda r: r.competency.code)
+
+
+def level_changes(pair: Pair) -> list[LevelChange]:
+    return list(db.session.scalars(
+        select(LevelChange).where(LevelChange.pair_id == pair.id)
+        .order_by(LevelChange.recorded_at.desc(), LevelChange.id.desc())))
