@@ -1,0 +1,99 @@
+/* Report charts: data comes from <script type="application/json" id="report-data"> (CSP has
+   script-src 'self', so nothing inline). Uses the vendored Chart.js (static/vendor). */
+(function () {
+  "use strict";
+  function readJson(id) {
+    var el = document.getElementById(id);
+    return el ? JSON.parse(el.textContent) : null;
+  }
+  var printButton = document.getElementById("print-report");
+  if (printButton) {
+    printButton.addEventListener("click", function () { window.print(); });
+  }
+  var data = readJson("report-data");
+  var L = readJson("report-labels") || {};
+  if (!data || typeof window.Chart === "undefined") { return; }
+  var Chart = window.Chart;
+  var colors = ["#1f7a4d", "#c0392b", "#7f8c8d", "#2e86c1", "#d68910"];
+  var base = {
+    responsive: true,
+    maintainAspectRatio: false,
+    animation: false, // print and screenshots show the final picture at once
+    plugins: { legend: { position: "bottom", labels: { boxWidth: 12 } } }
+  };
+  function opts(extra) { return Object.assign({}, base, extra || {}); }
+  function draw(id, config) {
+    var canvas = document.getElementById(id);
+    if (!canvas) { return null; }
+    canvas.parentNode.style.height = "280px";
+    var chart = new Chart(canvas, config);
+    window.mmCharts.push(chart);
+    return chart;
+  }
+  window.mmCharts = [];
+  draw("chart-sessions", {
+    type: "doughnut",
+    data: {
+      labels: data.sessions.labels.map(function (k) { return L[k] || k; }),
+      datasets: [{ data: data.sessions.values, backgroundColor: colors }]
+    },
+    options: opts()
+  });
+  draw("chart-invites", {
+    type: "doughnut",
+    data: {
+      labels: [L.accepted, L.declined, L.unanswered],
+      datasets: [{ data: data.invites.values, backgroundColor: [colors[0], colors[1], colors[2]] }]
+    },
+    options: opts()
+  });
+  var months = data.trend.map(function (t) { return t.month; });
+  draw("chart-trend", {
+    type: "bar",
+    data: {
+      labels: months,
+      datasets: [
+        { label: L.planned, data: data.trend.map(function (t) { return t.sessions_planned; }),
+          backgroundColor: "#aed6f1" },
+        { label: L.held, data: data.trend.map(function (t) { return t.sessions_held; }),
+          backgroundColor: colors[0] },
+        { label: L.jp, type: "line", yAxisID: "jp",
+          data: data.trend.map(function (t) { return t.jp_credited; }),
+          borderColor: colors[4], backgroundColor: colors[4] }
+      ]
+    },
+    options: opts({ scales: { y: { beginAtZero: true },
+                              jp: { position: "right", beginAtZero: true,
+                                    grid: { drawOnChartArea: false } } } })
+  });
+  draw("chart-units", {
+    type: "bar",
+    data: {
+      labels: data.units.map(function (u) { return u.label; }),
+      datasets: [
+        { label: L.matched_pct, data: data.units.map(function (u) { return u.matched_pct; }),
+          backgroundColor: colors[3] },
+        { label: L.held_pct, data: data.units.map(function (u) { return u.held_pct; }),
+          backgroundColor: colors[0] }
+      ]
+    },
+    options: opts({ indexAxis: "y", scales: { x: { min: 0, max: 100 } } })
+  });
+  draw("chart-competencies", {
+    type: "bar",
+    data: {
+      labels: data.competencies.map(function (c) { return c.label; }),
+      datasets: [
+        { label: L.base, data: data.competencies.map(function (c) { return c.base; }),
+          backgroundColor: colors[2] },
+        { label: L.now, data: data.competencies.map(function (c) { return c.now; }),
+          backgroundColor: colors[0] }
+      ]
+    },
+    options: opts({ scales: { y: { min: 0, max: 5 } } })
+  });
+  // Charts sized for the screen are redrawn at print width.
+  window.addEventListener("beforeprint", function () {
+    window.mmCharts.forEach(function (c) { c.resize(); });
+  });
+}());
