@@ -153,9 +153,20 @@ def test_missing_column_is_a_file_level_error(app):
     assert codes(report) == [(None, "Email", "missing_column")]
 
 
-def test_unknown_competency_column(app):
-    report = si.preview(csv_bytes([r + ["3"] for r in GOOD], HEAD + ["XYZ"]), "x.csv")
-    assert codes(report) == [(None, "XYZ", "unknown_column")]
+def test_unknown_competency_target_column_is_an_error(app):
+    report = si.preview(csv_bytes([r + ["3"] for r in GOOD], HEAD + ["XYZ Target"]), "x.csv")
+    assert codes(report) == [(None, "XYZ Target", "unknown_column")]
+
+
+def test_siasn_export_columns_we_do_not_use_are_ignored_with_a_warning(app):
+    head = HEAD + ["Tanggal Lahir", "Agama", "Jenis Kelamin"]
+    rows = [r + ["1985-03-12", "Islam", "P"] for r in GOOD]
+    report = si.apply(csv_bytes(rows, head), "siasn.csv", actor=None)
+    assert report.ok, report.messages("en")
+    assert report.ignored_columns == ["Tanggal Lahir", "Agama", "Jenis Kelamin"]
+    assert "Tanggal Lahir, Agama, Jenis Kelamin" in report.warnings("id")[0]
+    assert "ignored" in report.warnings("en")[0]
+    assert count(Person) == 2
 
 
 def test_competency_by_name(app):
@@ -276,6 +287,25 @@ def test_xlsx_formula_without_cached_value(app):
     report = si.apply(xlsx_bytes(rows), "staff.xlsx", actor=None)
     assert codes(report) == [(3, "KOM", "formula_no_value")]
     assert count(Person) == 0
+
+
+def test_xlsx_formula_with_cached_value_uses_the_value(app):
+    rows = [list(r) for r in GOOD]
+    rows[1][HEAD.index("KOM")] = "=1+2"
+    data = xlsx_bytes(rows)
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:  # what Excel saves: the formula and its last value
+        for item in src.infolist():
+            blob = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                assert b"<f>1+2</f><v />" in blob
+                blob = blob.replace(b"<f>1+2</f><v />", b"<f>1+2</f><v>3</v>")
+            dst.writestr(item, blob)
+    report = si.apply(out.getvalue(), "staff.xlsx", actor=None)
+    assert report.ok, report.messages("en")
+    budi = _db.session.scalar(select(Person).where(Person.name == "Budi Santoso"))
+    assert [c.current_level for c in budi.competencies] == [3]
 
 
 def test_garbage_file(app):

@@ -18,10 +18,6 @@ from tests.test_staff_import import GOOD, csv_bytes, with_value
 
 @pytest.fixture
 def web(app):
-    if "staff_import" not in app.blueprints:  # until the lead registers it in web/__init__.py
-        from mentormatch.web.staff_import import bp
-
-        app.register_blueprint(bp)
     return app.test_client()
 
 
@@ -75,6 +71,51 @@ def test_preview_then_confirm_once(web, app):
     response = web.post("/people/import/confirm", data=form, follow_redirects=True)
     assert response.status_code == 200 and people() == 2
     assert "already imported" in response.text or "sudah diimpor" in response.text
+
+
+def test_preview_shows_rows_and_ignored_columns(web):
+    csrf = coordinator(web)
+    head = list(csv_bytes(GOOD).decode().splitlines()[0].split(";")) + ["Agama"]
+    rows = [r + ["Islam"] for r in GOOD]
+    response = upload(web, csrf, csv_bytes(rows, head))
+    assert response.status_code == 200
+    assert 'id="import-sample"' in response.text and "Siti Rahmawati" in response.text
+    assert "Agama" in response.text and "diabaikan" in response.text
+
+
+def test_confirm_works_on_another_worker_and_only_for_the_uploader(web, app, database_url):
+    """The upload waits in the database: a confirm served by another process (a second app
+    on the same database stands for another gunicorn worker or machine) finds it; another
+    coordinator's session cannot use the token."""
+    from mentormatch import create_app
+    from tests.conftest import FreshClient, make_settings
+
+    csrf = coordinator(web)
+    token = re.search(r'name="token" value="([^"]+)"',
+                      upload(web, csrf, csv_bytes(GOOD)).text).group(1)
+    intruder = factories.user(("coordinator",), email="lain@example.go.id")
+    _db.session.commit()
+    other_app = create_app(make_settings(database_url))
+    other_app.config["SECRET_KEY"] = app.config["SECRET_KEY"]  # one deployment, one secret
+    other_app.test_client_class = FreshClient
+    intruder_id = intruder.id  # load it here: inside other_app its engine would be used
+    _db.session.rollback()
+    with other_app.app_context():
+        worker2 = other_app.test_client()
+        worker2.set_cookie("session", web.get_cookie("session").value)
+        intruder_client = other_app.test_client()
+        with intruder_client.session_transaction() as sess:
+            sess["_user_id"] = str(intruder_id)
+        page = intruder_client.get("/people/import/")
+        icsrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        r = intruder_client.post("/people/import/confirm", data={"csrf_token": icsrf,
+                                                                 "token": token})
+        assert r.status_code == 302
+        r = worker2.post("/people/import/confirm", data={"csrf_token": csrf, "token": token})
+        assert r.status_code == 302 and r.headers["Location"].endswith("/people/import/")
+        _db.session.remove()
+        _db.engine.dispose()
+    assert people() == 2
 
 
 def _language(web, csrf, locale: str) -> None:

@@ -11,6 +11,7 @@ from .pair import Goal, LevelChange, Pair
 from .person import AvailabilityWindow, LeaveDate, Person
 from .programme import MentorPreference, Participant, Programme, ProgrammeCoordinator
 from .schedule import Attendee, OccurrenceResponse, Session, SessionSeries
+from .upload import StagedUpload
 
 __all__ = [
     "ROLES", "ActionItem", "Attendee", "AuditLog", "AvailabilityWindow", "Base", "Competency",
@@ -18,5 +19,5 @@ __all__ = [
     "LogCompetency", "MentorPreference", "OccurrenceResponse", "OutboxMessage", "Pair",
     "Participant", "Person", "PersonCompetency", "Programme", "ProgrammeCoordinator", "Proposal",
     "Round", "RoundConstraint", "SchedulerLease", "Session", "SessionLog", "SessionSeries",
-    "Unit", "UnmatchedMentee", "User", "UserRole", "utcnow",
+    "StagedUpload", "Unit", "UnmatchedMentee", "User", "UserRole", "utcnow",
 ]

@@ -24,6 +24,10 @@ class User(UserMixin, Timestamped, Base):
     activated_at: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
     locale: Mapped[str | None] = mapped_column(String(5))
+    # Per-account throttling (shared by every web worker and machine, unlike an in-memory
+    # limiter): consecutive failed logins and, after too many, a lock until this instant.
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
 
     person: Mapped[Person | None] = relationship(lazy="joined")
     role_rows: Mapped[list[UserRole]] = relationship(

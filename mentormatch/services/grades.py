@@ -37,7 +37,10 @@ class GradeError(ValueError):
 
 def parse_grade(raw: object) -> Grade:
     text = str(raw or "").strip().upper().replace("GOL.", "").replace("GOL", "").strip()
-    match = _PNS_RE.match(text)
+    pppk = text.startswith("PPPK")
+    if pppk:  # "PPPK IX", "PPPK-IX", "PPPK 9": the scheme written out in front
+        text = text[4:].lstrip(" -/.:")
+    match = None if pppk else _PNS_RE.match(text)
     if match:
         gol = match.group(1)
         number = int(gol) if gol.isdigit() else _ROMAN[gol]

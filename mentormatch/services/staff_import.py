@@ -38,8 +38,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Required column missing: {value}",
     },
     "unknown_column": {
-        "id": "Kolom tidak dikenal (bukan kompetensi di katalog): {value}",
-        "en": "Unknown column (not a catalogue competency): {value}",
+        "id": "Kolom target kompetensi tidak dikenal (tidak ada di katalog): {value}",
+        "en": "Unknown competency target column (not in the catalogue): {value}",
+    },
+    "ignored_columns": {
+        "id": "Kolom berikut tidak dikenal dan diabaikan (jika itu kompetensi, tambahkan dulu ke "
+        "katalog): {value}",
+        "en": "These columns are not recognised and were ignored (if one is a competency, add it "
+        "to the catalogue first): {value}",
     },
     "duplicate_column": {
         "id": "Kolom muncul lebih dari sekali: {value}",
@@ -191,7 +197,17 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     issues: list[ImportIssue] = field(default_factory=list)
+    # Columns a real SIASN export carries that we do not use (Tanggal Lahir, Agama, ...).
+    ignored_columns: list[str] = field(default_factory=list)
+    # The first rows as they will be stored, so the coordinator can check the reading.
+    sample: list[dict[str, Any]] = field(default_factory=list)
     applied: bool = False
+
+    def warnings(self, locale: str | None = None) -> list[str]:
+        if not self.ignored_columns:
+            return []
+        return [message("ignored_columns", ", ".join(self.ignored_columns),
+                        locale or self.locale)]
 
     @property
     def ok(self) -> bool:
@@ -294,6 +310,7 @@ class _Columns:
     fields: dict[str, int] = field(default_factory=dict)  # field -> column index
     comps: dict[int, tuple[str, bool]] = field(default_factory=dict)  # index -> (code, target)
     headers: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
 
 
 def _map_headers(
@@ -324,7 +341,10 @@ def _map_headers(
                 break
         code = comp_names.get(key)
         if code is None:
-            issues.append(ImportIssue(None, raw, "unknown_column", raw))
+            if target:  # clearly meant as a competency: a typo must not be dropped silently
+                issues.append(ImportIssue(None, raw, "unknown_column", raw))
+            else:
+                cols.ignored.append(raw)
             continue
         if (code, target) in seen_comp:
             issues.append(ImportIssue(None, raw, "duplicate_column", raw))
@@ -614,6 +634,7 @@ def _validate(
             return [], None, None
         cols, header_issues = _map_headers(header, catalogue)
         issues.extend(header_issues)
+        report.ignored_columns = list(cols.ignored)
         if any(i.code == "missing_column" for i in header_issues):
             return [], None, cols
         existing = _load_existing()
@@ -926,6 +947,7 @@ def _check(data: bytes, filename: str, report: ImportReport,
     rows, existing, _cols = _validate(data, filename, report, progress)
     if report.issues or existing is None:
         return rows, existing, None, {}
+    report.sample = [_sample(r, existing) for r in rows[:SAMPLE_ROWS]]
     ids = [pid for pid in (_match(r, existing) for r in rows) if pid is not None]
     snap = _snapshot(ids)
     changed: dict[int, bool] = {}
@@ -944,6 +966,19 @@ def _check(data: bytes, filename: str, report: ImportReport,
         else:
             report.unchanged += 1
     return rows, existing, snap, changed
+
+
+SAMPLE_ROWS = 10
+
+
+def _sample(r: _Row, existing: _Existing) -> dict[str, Any]:
+    return {
+        "row": r.row, "name": r.values.get("name", ""), "nip": r.key if r.kind != "external"
+        else "", "kind": r.kind, "grade": r.values.get("grade_label") or "",
+        "unit": r.unit or "", "location": r.location or "",
+        "competencies": len(r.comps), "windows": len(r.windows or ()),
+        "action": "update" if _match(r, existing) is not None else "new",
+    }
 
 
 def preview(data: bytes, filename: str, locale: str = "id",
@@ -1190,6 +1225,8 @@ def run_import_cli(path: str | os.PathLike[str], dry_run: bool = False,
         report = preview(data, filename, locale, progress)
     else:
         report = apply(data, filename, actor, locale, progress)
+    for line in report.warnings():
+        say(line)
     for line in report.messages():
         say(line)
     s = report.summary()

@@ -1,19 +1,13 @@
-"""Staff import in the browser: upload -> preview (file kept server-side under a random token)
--> confirm (token consumed once, so a double submit cannot import twice)."""
+"""Staff import in the browser: upload -> preview (file kept in the database under a random
+token) -> confirm (token consumed once, so a double submit cannot import twice)."""
 
 from __future__ import annotations
 
-import json
 import os
-import re
-import secrets
-import time
-from pathlib import Path
 
 from flask import (
     Blueprint,
     Response,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -23,68 +17,16 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..services import staff_import
+from ..services import staff_import, uploads
 from .access import requires
 
 bp = Blueprint("staff_import", __name__, url_prefix="/people/import")
 
-TOKEN_TTL = 3600  # seconds an uploaded, previewed file waits for confirmation
-_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 _ALLOWED = (".csv", ".txt", ".xlsx", ".xlsm")
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _folder() -> Path:
-    path = Path(current_app.instance_path) / "import_uploads"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _sweep(folder: Path) -> None:
-    cutoff = time.time() - TOKEN_TTL
-    for item in folder.iterdir():
-        try:
-            if item.stat().st_mtime < cutoff:
-                item.unlink()
-        except OSError:  # another worker swept it first
-            pass
-
-
-def _store(data: bytes, filename: str) -> str:
-    folder = _folder()
-    _sweep(folder)
-    token = secrets.token_urlsafe(24)
-    (folder / f"{token}.json").write_text(
-        json.dumps({"filename": filename, "user_id": current_user.id, "at": time.time()})
-    )
-    (folder / f"{token}.bin").write_bytes(data)
-    return token
-
-
-def _take(token: str) -> tuple[bytes, str] | None:
-    """Claim the stored upload; only one request can win (rename is atomic)."""
-    if not _TOKEN_RE.match(token):
-        return None
-    folder = _folder()
-    meta_path, data_path = folder / f"{token}.json", folder / f"{token}.bin"
-    claimed = folder / f"{token}.{secrets.token_hex(4)}.taken"
-    try:
-        os.rename(data_path, claimed)
-    except OSError:
-        return None
-    try:
-        meta = json.loads(meta_path.read_text())
-        data = claimed.read_bytes()
-    except (OSError, ValueError):
-        return None
-    finally:
-        claimed.unlink(missing_ok=True)
-        meta_path.unlink(missing_ok=True)
-    if meta.get("user_id") != current_user.id or time.time() - meta.get("at", 0) > TOKEN_TTL:
-        return None
-    return data, str(meta.get("filename") or "upload")
 
 
 def _locale() -> str:
@@ -110,8 +52,11 @@ def preview():
         return render_template("staff_import/upload.html"), 400
     data = file.read()
     report = staff_import.preview(data, filename, _locale())
-    db.session.rollback()  # preview writes nothing; end the read transaction
-    token = _store(data, filename) if report.ok else None
+    db.session.rollback()  # the preview itself writes nothing
+    token = None
+    if report.ok:
+        token = uploads.stage(current_user, "staff_import", filename, data)
+        db.session.commit()
     return render_template(
         "staff_import/preview.html", report=report, token=token, locale=_locale()
     ), (200 if report.ok else 422)
@@ -120,13 +65,21 @@ def preview():
 @bp.post("/confirm")
 @requires("people.import")
 def confirm():
-    taken = _take(request.form.get("token", ""))
+    taken = uploads.take(current_user, "staff_import", request.form.get("token", ""))
     if taken is None:
+        db.session.rollback()
         flash(_("This upload was already imported or has expired. Nothing was imported again."),
               "error")
         return redirect(url_for("staff_import.upload"))
     data, filename = taken
-    report = staff_import.apply(data, filename, current_user, _locale())
+    try:
+        report = staff_import.apply(data, filename, current_user, _locale())
+    except IntegrityError:
+        # Another import of the same people committed between our check and our write.
+        db.session.rollback()
+        flash(_("Someone else imported staff at the same moment; nothing was imported. "
+                "Upload the file again to see the current state."), "error")
+        return redirect(url_for("staff_import.upload"))
     if not report.ok:
         db.session.rollback()
         flash(_("The file is no longer valid; nothing was imported."), "error")

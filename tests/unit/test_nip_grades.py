@@ -44,14 +44,15 @@ def test_bad_nips(raw, code):
 @pytest.mark.parametrize(
     ("raw", "rank", "label"),
     [("III/a", 9, "III/a"), ("III-a", 9, "III/a"), ("3a", 9, "III/a"), ("IV/e", 17, "IV/e"),
-     ("I/a", 1, "I/a"), ("IX", 9, "IX"), ("XVII", 17, "XVII"), ("ii/c", 7, "II/c")],
+     ("I/a", 1, "I/a"), ("IX", 9, "IX"), ("XVII", 17, "XVII"), ("ii/c", 7, "II/c"),
+     ("PPPK IX", 9, "IX"), ("pppk-ix", 9, "IX"), ("PPPK 9", 9, "IX"), ("Gol. III/b", 10, "III/b")],
 )
 def test_grades(raw, rank, label):
     grade = parse_grade(raw)
     assert (grade.rank, grade.label) == (rank, label)
 
 
-@pytest.mark.parametrize("raw", ["V/a", "IV/f", "I/e", "XVIII", "", "3"])
+@pytest.mark.parametrize("raw", ["V/a", "IV/f", "I/e", "XVIII", "", "3", "PPPK III/a", "PPPK"])
 def test_bad_grades(raw):
     if raw == "3":  # a bare Arabic number is read as a PPPK grade
         assert parse_grade(raw).label == "III"
