@@ -45,15 +45,18 @@ def _settings() -> dict[str, Any]:
 
 
 def build_app(overrides: dict[str, Any] | None = None) -> Flask:
+    settings = load_settings(overrides=overrides)
+    appcfg = settings["app"]
+    # The instance folder holds the default SQLite database and the local outbox.
+    instance = appcfg.get("instance_path") or None
     app = Flask(
         "mentormatch",
         template_folder=str(resource_dir("templates")),
         static_folder=str(Path(__file__).parent / "static"),
+        instance_path=str(Path(instance).resolve()) if instance else None,
         instance_relative_config=True,
     )
-    settings = load_settings(overrides=overrides)
     app.config["MM"] = settings
-    appcfg = settings["app"]
 
     secret = appcfg.get("secret_key")
     testing = bool(appcfg.get("testing"))
@@ -80,9 +83,18 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
         BABEL_DEFAULT_LOCALE=appcfg["default_locale"],
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
         RATELIMIT_STORAGE_URI=appcfg["ratelimit_storage_uri"],
+        RATELIMIT_KEY_PREFIX=appcfg.get("ratelimit_key_prefix", "mentormatch"),
         RATELIMIT_ENABLED=bool(appcfg.get("ratelimit_enabled", True)),
         MAX_CONTENT_LENGTH=int(appcfg.get("max_upload_mb", 20)) * 1024 * 1024,
     )
+
+    proxies = int(appcfg.get("proxy_count", 0))
+    if proxies:
+        # Behind a reverse proxy the client address (login throttling, audit) and the scheme
+        # (secure cookies, external links) come from X-Forwarded-* set by that many proxies.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     db.init_app(app)
     csrf.init_app(app)

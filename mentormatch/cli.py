@@ -105,9 +105,9 @@ def demo(host: str, port: int, instance: str | None) -> None:
     overrides = {"app": {"demo": True, "session_cookie_secure": False,
                          "base_url": f"http://{host}:{port}"},
                  "scheduler": {"in_process": True}}
-    app = _app(**overrides)
     if instance:
-        app.instance_path = str(Path(instance).resolve())
+        overrides["app"]["instance_path"] = instance
+    app = _app(**overrides)
     with app.app_context():
         from .extensions import db
         from .services.demo import DEMO_PASSWORD, seed_demo
@@ -128,11 +128,8 @@ def demo(host: str, port: int, instance: str | None) -> None:
 
 
 def _start_in_process_scheduler(app) -> None:
-    try:
-        from .jobs.runner import run_scheduler
-    except ImportError:
-        click.echo("(scheduler not available in this build)")
-        return
+    from .jobs.runner import run_scheduler
+
     run_scheduler(app, in_process=True)
 
 
@@ -143,8 +140,8 @@ def serve(bind: str, workers: int | None) -> None:
     """Run the production WSGI server (gunicorn, several workers)."""
     workers = workers or (2 * (os.cpu_count() or 1) + 1)
     cmd = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", bind,
-           "--access-logfile", "-", "--forwarded-allow-ips", "127.0.0.1",
-           "mentormatch.wsgi:app"]
+           "--access-logfile", "-", "--logger-class", "mentormatch.access_log.RedactingLogger",
+           "--forwarded-allow-ips", "127.0.0.1", "mentormatch.wsgi:app"]
     click.echo(f"serving on http://{bind} with {workers} workers")
     sys.exit(subprocess.call(cmd))
 

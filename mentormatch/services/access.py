@@ -102,6 +102,21 @@ _POLICY: dict[str, Callable[[User, Any], bool]] = {
 _HIDDEN = {"person.view", "pair.view", "log.view", "programme.manage", "reports.view"}
 
 
+def programme_roles(user: User) -> set[str]:
+    """'mentor' / 'mentee' when the user's person takes that part in an active programme:
+    navigation shows "my mentees" / "my mentoring" only to those who have them."""
+    from ..models import Participant
+
+    if user.person_id is None:
+        return set()
+    return set(db.session.scalars(
+        select(Participant.role).distinct().join(Programme, Programme.id ==
+                                                 Participant.programme_id)
+        .where(Participant.person_id == user.person_id, Participant.active.is_(True),
+               Programme.status == "active")
+    ))
+
+
 def allowed(user: User | None, action: str, obj: Any = None) -> bool:
     if user is None or not getattr(user, "is_authenticated", False):
         return False

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
@@ -66,16 +66,57 @@ def set_password(user: User, password: str) -> None:
     user.password_hash = generate_password_hash(password)
 
 
+class AccountLocked(AccountError):
+    def __init__(self, until: datetime) -> None:
+        super().__init__("locked")
+        self.until = until
+
+
+def _lock_policy() -> tuple[int, timedelta]:
+    app = current_app.config["MM"]["app"]
+    return int(app["login_max_failures"]), timedelta(minutes=int(app["login_lock_minutes"]))
+
+
 def authenticate(email: str, password: str) -> User | None:
+    """The user when e-mail and password match an active account, else None.
+
+    Consecutive failures on one account lock it for a while (the counter lives in the
+    database, so every worker and machine sees it); the caller commits either way. A locked
+    account raises AccountLocked even with the right password, so guessing gains nothing."""
     user = find_user(email)
     if user is None or user.password_hash is None:
         # Spend the same time as a real check so response time does not reveal accounts.
         check_password_hash(_DUMMY_HASH, password)
         return None
+    now = datetime.now(UTC)
+    if user.locked_until is not None and user.locked_until > now:
+        check_password_hash(_DUMMY_HASH, password)
+        raise AccountLocked(user.locked_until)
     if not user.active or not check_password_hash(user.password_hash, password):
+        _count_failure(user, now)
         return None
-    user.last_login_at = datetime.now(UTC)
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
     return user
+
+
+def _count_failure(user: User, now: datetime) -> None:
+    """Increment in SQL, not in Python: concurrent attempts on several workers all count."""
+    max_failures, lock_for = _lock_policy()
+    db.session.execute(
+        update(User).where(User.id == user.id)
+        .values(failed_logins=User.failed_logins + 1)
+        .execution_options(synchronize_session=False)
+    )
+    locked = db.session.execute(
+        update(User).where(User.id == user.id, User.failed_logins >= max_failures)
+        .values(failed_logins=0, locked_until=now + lock_for)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.expire(user, ["failed_logins", "locked_until"])
+    if locked:
+        audit.record(None, "user.locked", user, minutes=int(lock_for.total_seconds() // 60))
 
 
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
@@ -95,7 +136,9 @@ def make_token(user: User, purpose: str) -> str:
 
 
 def read_token(token: str, purpose: str) -> User:
-    max_age = int(current_app.config["MM"]["app"]["token_max_age_hours"]) * 3600
+    # A reset link is a key to the account: it lives for hours, an activation link for days.
+    key = "reset_token_hours" if purpose == "reset" else "activation_token_hours"
+    max_age = int(current_app.config["MM"]["app"][key]) * 3600
     try:
         data = _serializer().loads(token, max_age=max_age)
     except SignatureExpired as exc:
@@ -129,6 +172,8 @@ def request_reset(email: str) -> None:
 def complete_token(token: str, purpose: str, password: str) -> User:
     user = read_token(token, purpose)
     set_password(user, password)
+    user.failed_logins = 0
+    user.locked_until = None  # whoever proves the mailbox gets the account back
     if purpose == "activate":
         user.activated_at = datetime.now(UTC)
     audit.record(user, f"user.{purpose}", user)
@@ -138,3 +183,72 @@ def complete_token(token: str, purpose: str, password: str) -> User:
 
 def _locale(user: User) -> str:
     return user.locale or (user.person.locale if user.person else "id")
+
+
+# --------------------------------------------------------------------------------------------
+# Administration (admins only; the view guards "users.manage")
+
+USERS_PAGE = 50
+
+
+def list_users(q: str = "", page: int = 1) -> tuple[list[User], int]:
+    query = select(User)
+    if q:
+        like = "%" + q.strip().lower().replace("\\", "\\\\").replace("%", r"\%").replace(
+            "_", r"\_") + "%"
+        query = query.outerjoin(Person, Person.id == User.person_id).where(
+            func.lower(User.email).like(like, escape="\\")
+            | func.lower(Person.name).like(like, escape="\\"))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.session.scalars(query.order_by(User.email).limit(USERS_PAGE)
+                              .offset((max(1, page) - 1) * USERS_PAGE)).unique()
+    return list(rows), total
+
+
+def invite_user(actor: User, email: str, roles: list[str], person_key: str = "") -> User:
+    """Create an account and mail its activation link. `person_key` (NIP or e-mail of an
+    imported person) links the account to that person's profile."""
+    person = None
+    key = person_key.strip()
+    if key:
+        person = db.session.scalar(select(Person).where(
+            (Person.nip == key) | (func.lower(Person.email) == key.lower())))
+        if person is None:
+            raise AccountError("person_unknown")
+        if db.session.scalar(select(User.id).where(User.person_id == person.id)) is not None:
+            raise AccountError("person_has_account")
+    if not roles:
+        raise AccountError("no_role")
+    user = create_user(email, roles, person=person, actor=actor)
+    send_activation(user)
+    return user
+
+
+def update_user(actor: User, user: User, *, roles: set[str], active: bool) -> None:
+    """Change roles and the active flag; an admin cannot lock themselves out."""
+    if not roles:
+        raise AccountError("no_role")
+    if set(roles) - set(ROLES):
+        raise AccountError("unknown_role")
+    if user.id == actor.id and ("admin" not in roles or not active):
+        raise AccountError("self_lockout")
+    before = sorted(user.roles), user.active
+    set_roles(user, set(roles))
+    user.active = active
+    db.session.flush()
+    audit.record(actor, "user.update", user, roles=sorted(roles), active=active,
+                 before={"roles": before[0], "active": before[1]})
+
+
+def unlock_user(actor: User, user: User) -> None:
+    user.failed_logins = 0
+    user.locked_until = None
+    db.session.flush()
+    audit.record(actor, "user.unlock", user)
+
+
+def resend_activation(actor: User, user: User) -> None:
+    if user.password_hash is not None:
+        raise AccountError("already_active")
+    send_activation(user)
+    audit.record(actor, "user.resend_activation", user)

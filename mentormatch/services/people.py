@@ -17,6 +17,7 @@ from ..models import (
     User,
     UserRole,
 )
+from .grades import grade_label
 
 PAGE_SIZE = 50
 
@@ -33,16 +34,21 @@ class PeopleFilter:
     page: int = 1
 
 
+def _escape_like(text: str) -> str:
+    """A search for "50%" or "a_b" means those characters, not LIKE wildcards."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def search(f: PeopleFilter) -> tuple[list[Person], int]:
     query: Select = select(Person).where(Person.active.is_(True))
     if f.q:
-        like = f"%{f.q.strip().lower()}%"
+        like = "%" + _escape_like(f.q.strip().lower()) + "%"
         query = query.where(
             or_(
-                func.lower(Person.name).like(like),
-                Person.nip.like(like),
-                func.lower(Person.email).like(like),
-                func.lower(Person.position).like(like),
+                func.lower(Person.name).like(like, escape="\\"),
+                Person.nip.like(like, escape="\\"),
+                func.lower(Person.email).like(like, escape="\\"),
+                func.lower(Person.position).like(like, escape="\\"),
             )
         )
     if f.unit_id:
@@ -92,23 +98,28 @@ def filter_choices() -> dict:
             db.session.scalars(select(Location.city).distinct().order_by(Location.city))
         ),
         "competencies": list(db.session.scalars(select(Competency).order_by(Competency.id))),
+        # rank -> "III/a · PPPK IX": PNS golongan and PPPK grades share one ordered scale
+        "grade_choices": [(rank, f"{grade_label(rank, 'pns')} · PPPK {grade_label(rank, 'pppk')}")
+                          for rank in range(1, 18)],
     }
 
 
-def availability_grid(person: Person, step: int = 30) -> list[tuple[int, list[bool]]]:
-    """Rows of (minute-of-day, [free on Mon..Sun]) in the person's local time, 06:00-18:00."""
-    rows = []
-    for minute in range(6 * 60, 18 * 60, step):
-        rows.append(
-            (
-                minute,
-                [
-                    any(
-                        w.weekday == d and w.start_minute <= minute < w.end_minute
-                        for w in person.availability
-                    )
-                    for d in range(7)
-                ],
-            )
-        )
-    return rows
+@dataclass
+class AvailabilityGrid:
+    days: list[int]  # weekday numbers shown (0 = Monday)
+    rows: list[tuple[int, list[bool]]]  # (minute of day, free on each shown day)
+
+
+def availability_grid(person: Person, step: int = 30) -> AvailabilityGrid:
+    """The person's weekly windows in their local time: Monday-Friday 06:00-18:00 always,
+    widened to any weekend day or early/late hour a window actually uses."""
+    windows = person.availability
+    days = [d for d in range(7) if d < 5 or any(w.weekday == d for w in windows)]
+    first = min([6 * 60] + [w.start_minute // step * step for w in windows])
+    last = max([18 * 60] + [w.end_minute for w in windows])
+    rows = [
+        (minute, [any(w.weekday == d and w.start_minute <= minute < w.end_minute
+                      for w in windows) for d in days])
+        for minute in range(first, last, step)
+    ]
+    return AvailabilityGrid(days, rows)

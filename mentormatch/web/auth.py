@@ -26,7 +26,11 @@ def login():
         return redirect(url_for("home.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data, form.password.data)
+        try:
+            user = accounts.authenticate(form.email.data, form.password.data)
+        except accounts.AccountLocked:
+            user = None  # same answer as a wrong password: a lock must not reveal an account
+        db.session.commit()  # the failure counter, or the successful login
         if user is not None:
             login_user(user)
             db.session.commit()
@@ -34,7 +38,9 @@ def login():
             if not target.startswith("/") or target.startswith("//"):
                 target = url_for("home.index")
             return redirect(target)
-        flash(_("E-mail or password is wrong, or the account is not active."), "error")
+        flash(_("E-mail or password is wrong, or the account is not active. After several "
+                "wrong passwords an account is locked for a few minutes; a password reset "
+                "unlocks it."), "error")
     return render_template("auth/login.html", form=form)
 
 

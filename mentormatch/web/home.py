@@ -15,7 +15,10 @@ from flask import (
 from flask_login import current_user
 
 from ..extensions import db
+from ..services import programmes
+from ..services.access import allowed
 from .access import public, requires
+from .admin import ROLE_LABELS
 
 bp = Blueprint("home", __name__)
 
@@ -23,7 +26,10 @@ bp = Blueprint("home", __name__)
 @bp.get("/")
 @requires()
 def index():
-    return render_template("home/index.html", user=current_user)
+    coordinated = (programmes.for_user(current_user)[:10]
+                   if allowed(current_user, "programme.list") else [])
+    return render_template("home/index.html", user=current_user, coordinated=coordinated,
+                           role_labels=ROLE_LABELS)
 
 
 @bp.post("/language")

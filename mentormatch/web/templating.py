@@ -5,23 +5,39 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, has_request_context, session
+from flask import Flask, g, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 
-from ..services.access import allowed
+from ..models import utcnow
+from ..services.access import allowed, programme_roles
 from ..services.timefmt import WEEKDAYS, format_local, minutes_to_hhmm, tz_abbrev
 
 
 def register_template_helpers(app: Flask) -> None:
+    def my_roles() -> set[str]:
+        """The signed-in person's programme roles, looked up once per request."""
+        if not current_user.is_authenticated:
+            return set()
+        if "_mm_roles" not in g:
+            g._mm_roles = programme_roles(current_user)
+        return g._mm_roles
+
     @app.context_processor
     def _globals() -> dict:
         return {
             "can": lambda action, obj=None: allowed(current_user, action, obj),
             "current_locale": str(get_locale()),
             "weekday_names": WEEKDAYS,
-            "chosen_locale": session.get("locale") if has_request_context() else None,
+            "my_roles": my_roles,
+            "page_url": page_url,
+            "now_utc": utcnow,
         }
+
+    def page_url(n: int) -> str:
+        """The current page's URL with its filters kept and `page` set to n."""
+        args = {**(request.view_args or {}), **request.args.to_dict(), "page": n}
+        return url_for(request.endpoint, **args)
 
     @app.template_filter("localtime")
     def _localtime(value: datetime | None, tz: str | None = None, fmt: str = "full") -> str:

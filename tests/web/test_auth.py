@@ -134,3 +134,61 @@ def test_inactive_user_cannot_log_in(client, db):
     db.session.commit()
     assert form_login(client, u.email).status_code == 200
     assert db.session.scalar(select(User).where(User.id == u.id)).last_login_at is None
+
+
+def test_account_locks_after_repeated_failures_for_every_worker(app, client, db, database_url):
+    """The failure counter lives in the database: wrong passwords spread over two workers
+    (two app instances on one database) still lock the account; the right password is then
+    refused too, with the same message as a wrong one; a reset unlocks it."""
+    from mentormatch import create_app
+    from tests.conftest import FreshClient, make_settings
+
+    u = f.user(["coordinator"], email="target@example.go.id")
+    db.session.commit()
+    email = u.email  # read here: inside the other app, its engine would load it
+    limit = app.config["MM"]["app"]["login_max_failures"]
+    other = create_app(make_settings(database_url))
+    other.test_client_class = FreshClient
+    with other.app_context():
+        worker2 = other.test_client()
+        for _ in range(limit // 2):
+            assert form_login(worker2, email, "salah-salah-salah").status_code == 200
+        other_db = other.extensions["sqlalchemy"]
+        other_db.session.remove()
+        other_db.engine.dispose()
+    for _ in range(limit - limit // 2):
+        assert form_login(client, u.email, "salah-salah-salah").status_code == 200
+    resp = form_login(client, u.email)  # the right password, but locked
+    assert resp.status_code == 200 and "dikunci" in resp.get_data(as_text=True)
+    db.session.expire_all()
+    user = db.session.get(User, u.id)
+    assert user.locked_until is not None
+    with app.test_request_context(base_url="http://127.0.0.1"):
+        token = accounts.make_token(user, "reset")
+    accounts.complete_token(token, "reset", "kata-sandi-lain-9")
+    db.session.commit()
+    assert form_login(client, u.email, "kata-sandi-lain-9").status_code == 302
+
+
+def test_client_address_from_proxy_only_when_configured(database_url, tmp_path):
+    from flask import request
+
+    from mentormatch import create_app
+    from tests.conftest import make_settings
+
+    for proxies, expected in ((0, "127.0.0.1"), (1, "203.0.113.7")):
+        app = create_app(make_settings(database_url, app={"proxy_count": proxies}))
+        seen: dict[str, str] = {}
+
+        @app.get("/_addr")
+        def _addr(seen=seen):
+            seen["addr"] = request.remote_addr
+            return "ok"
+
+        _addr._access = "public"
+        app.test_client().get("/_addr", headers={"X-Forwarded-For": "203.0.113.7"},
+                              environ_base={"REMOTE_ADDR": "127.0.0.1"})
+        assert seen["addr"] == expected
+        with app.app_context():
+            app.extensions["sqlalchemy"].engine.dispose()
+

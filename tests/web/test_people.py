@@ -50,3 +50,26 @@ def test_english_switch(client, db):
     resp = client.post("/language", data={"locale": "en", "csrf_token": token, "next": "/"})
     assert resp.status_code == 302, resp.get_data(as_text=True)[-400:]
     assert "People and competency profiles" in client.get("/").get_data(as_text=True)
+
+
+def test_weekend_and_evening_windows_widen_the_grid(client, db):
+    p = f.person("Rina Wulandari", windows=[(5, 19 * 60, 21 * 60), (0, 9 * 60, 10 * 60)])
+    _coordinator(client, db)
+    html = client.get(f"/people/{p.id}").get_data(as_text=True)
+    head = html.split('id="availability"')[1].split("</thead>")[0]
+    assert head.count("<th>") == 7  # corner + Mon-Fri + Saturday (no Sunday windows)
+    assert "<th>Sab</th>" in head
+    row = html.split("<th>20:00</th>")[1].split("</tr>")[0]
+    assert row.count('class="free"') == 1
+
+
+def test_search_treats_wildcards_literally_and_pages_are_windowed(client, db):
+    f.person("Ahmad_Fauzi")
+    for i in range(120):
+        f.person(f"Pegawai Massal {i:03d}")
+    _coordinator(client, db)
+    html = client.get("/people/", query_string={"q": "d_f"}).get_data(as_text=True)
+    assert "Ahmad_Fauzi" in html and "Massal" not in html
+    html = client.get("/people/", query_string={"q": "massal", "page": 2}).get_data(as_text=True)
+    pager = html.split('class="pager"')[1].split("</nav>")[0]
+    assert 'aria-current="page">2<' in pager and "q=massal" in pager and 'rel="next"' in pager

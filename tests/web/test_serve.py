@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.cookiejar
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
+import uuid
 
 
 def _free_port() -> int:
@@ -17,9 +23,33 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _login_attempts(port: int, n: int) -> list[int]:
+    """n wrong-password logins from one client (one cookie jar, one CSRF token)."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    with opener.open(f"http://127.0.0.1:{port}/login", timeout=10) as r:
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+                          r.read().decode()).group(1)
+    body = urllib.parse.urlencode({"email": "nobody@example.go.id", "password": "x" * 12,
+                                   "csrf_token": token}).encode()
+    codes = []
+    for _ in range(n):
+        try:
+            with opener.open(f"http://127.0.0.1:{port}/login", data=body, timeout=10) as r:
+                codes.append(r.status)
+        except urllib.error.HTTPError as exc:
+            codes.append(exc.code)
+    return codes
+
+
 def test_serve_several_workers_share_postgres(pg_url, tmp_path):
     port = _free_port()
-    env = dict(os.environ, MENTORMATCH_DATABASE_URL=pg_url, MENTORMATCH_SECRET_KEY="k" * 32)
+    env = dict(os.environ, MENTORMATCH_DATABASE_URL=pg_url, MENTORMATCH_SECRET_KEY="k" * 32,
+               # the production setting: one rate-limit store for every worker (the local Redis)
+               MENTORMATCH_APP__RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/15",
+               MENTORMATCH_APP__RATELIMIT_KEY_PREFIX=f"mm-test-{uuid.uuid4().hex}",
+               MENTORMATCH_APP__LOGIN_RATE_LIMIT="6 per minute",
+               MENTORMATCH_APP__SESSION_COOKIE_SECURE="false")
     subprocess.run([sys.executable, "-m", "mentormatch.cli", "init"], env=env, check=True,
                    capture_output=True, timeout=120)
     proc = subprocess.Popen(
@@ -38,8 +68,13 @@ def test_serve_several_workers_share_postgres(pg_url, tmp_path):
                 time.sleep(0.3)
         assert len(answers) == 20
         assert all(status == 200 and b'"database":"ok"' in body for status, body in answers)
+        assert _login_attempts(port, 9) == [200] * 6 + [429] * 3  # counted across workers
+        for path in ("/reset/SeCrEt-Reset-Token.abc", "/feed/SeCrEtFeedToken.ics"):
+            with contextlib.suppress(OSError):  # a 404 is fine: only the log line matters
+                urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5).close()
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         out, _ = proc.communicate(timeout=30)
     text = out.decode(errors="replace")
     assert text.count("Booting worker") >= 3, text[-2000:]
+    assert "SeCrEt" not in text and "/reset/[redacted]" in text, text[-2000:]
