@@ -1,29 +1,33 @@
-"""Mail dispatch benchmark: messages per second through SmtpTransport to loopback SMTP.
+"""Mail dispatch benchmark: the real outbox dispatch job, database to loopback SMTP.
 
-    python bench/mail_bench.py                 # 10,000 messages
-    python bench/mail_bench.py --count 2000 --in-process
+    python bench/mail_bench.py                    # 10,000 outbox rows, SQLite
+    python bench/mail_bench.py --pg               # the same on a throwaway PostgreSQL database
+    python bench/mail_bench.py --count 500        # a quick run
 
-A real aiosmtpd server listens on 127.0.0.1 (by default in a separate process, so the
-client is not competing with it for the GIL) and only counts what it receives.  The send loop
-is a plain function ``send_loop(settings, count) -> sent``; swap it (``--loop module:function``
-or ``run(count, send_loop=...)``) to measure e.g. the outbox dispatch job instead.
-``--loop raw`` sends pre-rendered bytes (transport cost only); the default builds every
-message with the email package first (build + serialise + send).
+What is measured is what production runs: N invite-shaped e-mails (text + HTML + text/calendar
++ .ics attachment) are written as outbox rows, then the scheduler's ``dispatch_outbox`` job
+(``jobs.runner.run_job``: lease taken, fenced claims, the per-row hand-over commit before DATA,
+``sent`` committed after the final 250) sends them over SMTP to an aiosmtpd server on
+127.0.0.1. The server runs in its own process (so it does not compete for this process's GIL)
+and records the Message-ID of everything it accepts.
 
-Prints messages/s, total time, and peak memory (max RSS of this process; with --tracemalloc
-also the peak of Python allocations during the send loop).
+Prints messages/s, total time and peak memory (max RSS of this process, and the peak of
+Python allocations during the dispatch), and checks that the server received exactly as many
+messages as rows were marked sent, all of them, none twice. Exit status 1 when not.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import multiprocessing as mp
+import os
 import resource
 import sys
+import tempfile
 import time
 import tracemalloc
-from collections.abc import Callable
+import uuid
+from collections import Counter
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -31,144 +35,172 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from mentormatch.mail.transport import SmtpSettings, SmtpTransport  # noqa: E402
+from sqlalchemy import create_engine, func, select, text  # noqa: E402
+
 from tests.servers.smtp import SmtpTestServer  # noqa: E402
 
-SendLoop = Callable[[SmtpSettings, int], int]
-
+PG_ADMIN_URL = os.environ.get(
+    "MENTORMATCH_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 ICS = (
     "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//MentorMatch//bench//ID\r\nMETHOD:REQUEST\r\n"
     "BEGIN:VEVENT\r\nUID:series-{i}@mentormatch.bench\r\nSEQUENCE:0\r\n"
-    "DTSTAMP:20260101T000000Z\r\nDTSTART;TZID=Asia/Jakarta:20260105T090000\r\n"
-    "DTEND;TZID=Asia/Jakarta:20260105T100000\r\nRRULE:FREQ=WEEKLY;INTERVAL=2;COUNT=6\r\n"
+    "DTSTAMP:20270101T000000Z\r\nDTSTART;TZID=Asia/Jakarta:20270105T090000\r\n"
+    "DTEND;TZID=Asia/Jakarta:20270105T100000\r\nRRULE:FREQ=WEEKLY;INTERVAL=2;COUNT=6\r\n"
     "SUMMARY:Sesi mentoring\r\nORGANIZER:mailto:mentoring@bkpsdm.go.id\r\n"
     "ATTENDEE;ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:m{i}@dinas.go.id\r\n"
     "END:VEVENT\r\nEND:VCALENDAR\r\n"
 )
 
 
-def build_message(i: int) -> EmailMessage:
+def invite(i: int, from_header: str, msgid: str) -> EmailMessage:
     """A message shaped like an invite: text + HTML + text/calendar + .ics attachment."""
     msg = EmailMessage()
-    msg["From"] = "Program Mentoring <mentoring@bkpsdm.go.id>"
+    msg["From"] = from_header
     msg["To"] = f"mentor{i}@dinas.go.id"
     msg["Subject"] = f"Undangan: sesi mentoring #{i} — Pengembangan Diri"
-    text = f"Yth. Bapak/Ibu,\n\nAnda diundang ke sesi mentoring #{i}.\n" * 5
-    msg.set_content(text)
-    msg.add_alternative(f"<p>{text}</p>", subtype="html")
+    msg["Message-ID"] = msgid
+    body = f"Yth. Bapak/Ibu,\n\nAnda diundang ke sesi mentoring #{i}.\n" * 5
+    msg.set_content(body)
+    msg.add_alternative(f"<p>{body}</p>", subtype="html")
     ics = ICS.format(i=i)
     msg.add_alternative(ics, subtype="calendar", params={"method": "REQUEST"})
     msg.add_attachment(ics.encode(), maintype="application", subtype="ics", filename="invite.ics")
     return msg
 
 
-def smtp_send_loop(settings: SmtpSettings, count: int) -> int:
-    """Build and send ``count`` messages over one SmtpTransport; return how many were sent."""
-    sent = 0
-    with SmtpTransport(settings) as transport:
-        for i in range(count):
-            transport.send(build_message(i))
-            sent += 1
-    return sent
-
-
-def raw_send_loop(settings: SmtpSettings, count: int) -> int:
-    """Transport only: one invite rendered to bytes once (as an outbox row would store it),
-    sent ``count`` times with ``send_raw``."""
-    data = bytes(build_message(0))
-    sent = 0
-    with SmtpTransport(settings) as transport:
-        for i in range(count):
-            transport.send_raw(
-                data, envelope_from="mentoring@bkpsdm.go.id", recipients=[f"m{i}@dinas.go.id"]
-            )
-            sent += 1
-    return sent
-
-
-def _serve(port_q: mp.Queue, stop: mp.Event, count_q: mp.Queue) -> None:  # type: ignore[type-arg]
-    server = SmtpTestServer(store=False).start()
+def _serve(port_q, stop, result_q) -> None:  # noqa: ANN001 - multiprocessing plumbing
+    server = SmtpTestServer(store=True).start()
     port_q.put(server.port)
-    stop.wait(3600)
-    count_q.put(server.count)
+    stop.wait(7200)
+    result_q.put((server.count, server.message_ids()))
     server.stop()
 
 
-def run(
-    count: int,
-    send_loop: SendLoop = smtp_send_loop,
-    *,
-    in_process: bool = False,
-    trace: bool = False,
-) -> dict[str, float]:
+def _database(pg: bool, workdir: Path) -> tuple[str, object]:
+    if not pg:
+        return f"sqlite:///{workdir / 'bench.db'}", None
+    name = f"mm_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}", drop
+
+
+def run(count: int, *, pg: bool = False, batch: int = 200) -> dict[str, float]:
+    from mentormatch import create_app
+    from mentormatch.extensions import db
+    from mentormatch.jobs import JOBS
+    from mentormatch.jobs.runner import make_holder, run_job
+    from mentormatch.models import OutboxMessage
+    from mentormatch.services import mailer
+
     ctx = mp.get_context("spawn")
-    proc = None
-    server = None
-    if in_process:
-        server = SmtpTestServer(store=False).start()
-        port = server.port
-    else:
-        port_q, count_q, stop = ctx.Queue(), ctx.Queue(), ctx.Event()
-        proc = ctx.Process(target=_serve, args=(port_q, stop, count_q), daemon=True)
-        proc.start()
-        port = port_q.get(timeout=30)
-    settings = SmtpSettings(
-        host="127.0.0.1",
-        port=port,
-        timeout=30.0,
-        local_hostname="bench.mentormatch",
-        max_messages_per_connection=0,
-    )
+    port_q, result_q, stop = ctx.Queue(), ctx.Queue(), ctx.Event()
+    proc = ctx.Process(target=_serve, args=(port_q, stop, result_q), daemon=True)
+    proc.start()
+    port = port_q.get(timeout=60)
+    workdir = Path(tempfile.mkdtemp(prefix="mm-mail-bench-"))
+    url, drop = _database(pg, workdir)
+    received, ids = 0, []
     try:
-        if trace:
-            tracemalloc.start()
+        app = create_app({
+            "app": {"testing": True, "database_url": url, "base_url": "http://127.0.0.1"},
+            "mail": {"transport": "smtp", "smtp_host": "127.0.0.1", "smtp_port": port,
+                     "smtp_timeout": 30, "dispatch_batch": batch,
+                     "dispatch_budget_seconds": 3600},
+        })
+        app.instance_path = str(workdir)
+        job = next(j for j in JOBS if j.id == "dispatch_outbox")
+        with app.app_context():
+            db.create_all()
+            t_fill = time.perf_counter()
+            sender = mailer._from_header()
+            domain = app.config["MM"]["mail"]["message_id_domain"]
+            for start in range(0, count, 1000):
+                db.session.add_all(
+                    OutboxMessage(kind="itip_request", recipient=f"mentor{i}@dinas.go.id",
+                                  subject=f"Undangan #{i}", message_id=msgid,
+                                  raw=invite(i, sender, msgid).as_bytes())
+                    for i in range(start, min(start + 1000, count))
+                    for msgid in [f"<bench-{i}-{uuid.uuid4().hex[:8]}@{domain}>"]
+                )
+                db.session.commit()
+            fill = time.perf_counter() - t_fill
+            db.session.remove()
+        holder = make_holder()
+        tracemalloc.start()
         t0 = time.perf_counter()
-        sent = send_loop(settings, count)
+        runs = 0
+        while runs < 100:  # bounded: one run normally sends everything
+            runs += 1
+            run_job(app, job, holder)
+            with app.app_context():
+                left = db.session.scalar(select(func.count()).select_from(OutboxMessage)
+                                         .where(OutboxMessage.status != "sent"))
+                db.session.remove()
+            if not left:
+                break
         elapsed = time.perf_counter() - t0
-        traced_peak = tracemalloc.get_traced_memory()[1] if trace else 0
-        if trace:
-            tracemalloc.stop()
+        traced_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        with app.app_context():
+            rows = dict(db.session.execute(
+                select(OutboxMessage.message_id, OutboxMessage.status)).all())
+            db.session.remove()
+            db.engine.dispose()
     finally:
-        if server is not None:
-            received = server.count
-            server.stop()
-        else:
-            assert proc is not None
-            stop.set()
-            received = count_q.get(timeout=30)
+        stop.set()
+        try:
+            received, ids = result_q.get(timeout=120)
+        finally:
             proc.join(timeout=30)
+            if drop is not None:
+                drop()
+    sent = sum(1 for s in rows.values() if s == "sent")
+    dupes = sum(n - 1 for n in Counter(ids).values() if n > 1)
     return {
+        "rows": count,
         "sent": sent,
         "received": received,
+        "duplicates": dupes,
+        "all_arrived": set(ids) == {m for m, s in rows.items() if s == "sent"},
+        "fill_seconds": fill,
         "seconds": elapsed,
+        "runs": runs,
         "msgs_per_s": sent / elapsed if elapsed else float("inf"),
         "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "traced_peak_mib": traced_peak / 2**20,
     }
 
 
-def _load_loop(spec: str) -> SendLoop:
-    module, _, name = spec.partition(":")
-    return getattr(importlib.import_module(module), name or "send_loop")
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--count", type=int, default=10_000)
-    ap.add_argument("--in-process", action="store_true", help="SMTP server in this process")
-    ap.add_argument("--tracemalloc", action="store_true", help="also trace Python allocations")
-    ap.add_argument("--loop", help="'build' (default), 'raw', or module:function")
+    ap.add_argument("--count", type=int, default=10_000, help="outbox rows (default 10,000)")
+    ap.add_argument("--pg", action="store_true",
+                    help="a throwaway PostgreSQL database (MENTORMATCH_TEST_PG_ADMIN)")
+    ap.add_argument("--batch", type=int, default=200, help="rows claimed per batch")
     args = ap.parse_args(argv)
-    loops = {None: smtp_send_loop, "build": smtp_send_loop, "raw": raw_send_loop}
-    loop = loops[args.loop] if args.loop in loops else _load_loop(args.loop)
-    r = run(args.count, loop, in_process=args.in_process, trace=args.tracemalloc)
-    print(f"messages sent     : {r['sent']:.0f} (server received {r['received']:.0f})")
+    r = run(args.count, pg=args.pg, batch=args.batch)
+    print(f"database          : {'PostgreSQL' if args.pg else 'SQLite'}")
+    print(f"outbox rows       : {r['rows']} (written in {r['fill_seconds']:.1f} s, not timed)")
+    print(f"marked sent       : {r['sent']} in {r['runs']} dispatch run(s)")
+    print(f"server received   : {r['received']} (duplicates: {r['duplicates']}, "
+          f"every sent row arrived: {r['all_arrived']})")
     print(f"total time        : {r['seconds']:.2f} s")
     print(f"throughput        : {r['msgs_per_s']:.0f} msgs/s")
     print(f"peak memory (RSS) : {r['max_rss_mib']:.1f} MiB")
-    if args.tracemalloc:
-        print(f"peak traced alloc : {r['traced_peak_mib']:.2f} MiB")
-    return 0 if r["sent"] == r["received"] == args.count else 1
+    print(f"peak traced alloc : {r['traced_peak_mib']:.2f} MiB (during dispatch)")
+    ok = (r["sent"] == r["received"] == r["rows"] and r["duplicates"] == 0
+          and r["all_arrived"])
+    print("result            : " + ("OK" if ok else "MISMATCH"))
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -97,6 +97,9 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     db.init_app(app)
+    if url.startswith("sqlite"):
+        with app.app_context():
+            _sqlite_pragmas(db.engine)
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
@@ -131,6 +134,19 @@ def _engine_options(url: str) -> dict[str, Any]:
         # Several threads (the demo's scheduler) share the file; wait on locks instead of failing.
         return {"connect_args": {"timeout": 30}}
     return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5}
+
+
+def _sqlite_pragmas(engine) -> None:
+    """WAL lets the demo's scheduler thread write while pages read, and makes each commit a
+    cheap append (the outbox commits once per message to never send one twice)."""
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
 
 
 def _register_errors(app: Flask) -> None:

@@ -59,6 +59,13 @@ def import_cmd(path: Path, dry_run: bool, lang: str) -> None:
     sys.exit(0 if ok else 1)
 
 
+_CLI_ERRORS = {
+    "email_taken": "an account with this e-mail already exists",
+    "unknown_role": "unknown role",
+    "password_too_short": "the password needs at least 10 characters",
+}
+
+
 @main.group()
 def user() -> None:
     """Manage user accounts."""
@@ -88,7 +95,7 @@ def user_create(email: str, roles: tuple[str, ...], person_nip: str | None,
         try:
             account = accounts.create_user(email, list(roles), password=password, person=person)
         except accounts.AccountError as exc:
-            raise click.ClickException(str(exc.code)) from exc
+            raise click.ClickException(_CLI_ERRORS.get(exc.code, exc.code)) from exc
         if password is None:
             accounts.send_activation(account)
         db.session.commit()

@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("-o", "--output", default="-")
     s.add_argument("--time-limit", type=float)
     s.add_argument("--seed", type=int)
-    s.add_argument("--exact", action="store_true", help="no pruning (collapsed exact flow)")
+    s.add_argument("--exact", action="store_true", help="no pruning (flow over every eligible arc)")
     args = ap.parse_args(argv)
     try:
         with open(args.instance, encoding="utf-8") as fh:

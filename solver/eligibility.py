@@ -47,7 +47,9 @@ class Prepared:
         self.mentor_idx = {m.id: j for j, m in enumerate(self.mentors)}
         self.mentee_idx = {m.id: i for i, m in enumerate(self.mentees)}
         hol = instance.holidays
-        self.mentor_mask = [slot_mask(m.tz, m.availability, config, hol) for m in self.mentors]
+        blocks = config.mentor_blocks
+        self.mentor_mask = [slot_mask(m.tz, m.availability, config, hol, blocks)
+                            for m in self.mentors]
         self.mentee_mask = [slot_mask(m.tz, m.availability, config, hol) for m in self.mentees]
         self.forbidden = {(p.mentee, p.mentor) for p in instance.forbids}
         self.previous = {(p.mentee, p.mentor) for p in instance.previous_pairs}
@@ -60,7 +62,7 @@ class Prepared:
         """Names of the hard pair rules that forbid mentee i with mentor j (empty = eligible)."""
         e, m, cfg = self.mentees[i], self.mentors[j], self.config
         out = []
-        if cfg.rule("grade") and m.grade - e.grade < cfg.min_grade_gap:
+        if cfg.rule("grade") and m.grade is not None and m.grade - e.grade < cfg.min_grade_gap:
             out.append("grade")
         if cfg.rule("supervisor") and e.supervisor_id == m.id:
             out.append("supervisor")

@@ -1,37 +1,78 @@
-"""Min-cost-flow core: exact reference and the fast (collapsed, capacity-aware pruned) variant.
+"""Min-cost-flow core shared by the solver and the exact reference.
 
-Exact reference (``exact_reference``): source -> mentee -> (mentor, slot) -> mentor -> sink, one
-arc per allowed (mentee, mentor, slot). Exact for the flow core (every rule except
-sessions-per-day and load spreading) when slots do not overlap (slot step >= session length).
+Network (one per solve)::
 
-Fast path: the pair score does not depend on the slot, so slots are collapsed: an arc
-mentee -> mentor exists when the pair is eligible and shares >= 1 slot. That flow is a relaxation
-(an upper bound); slots are assigned per mentor afterwards (``model.py``). Arcs are pruned
-capacity-aware: each mentee keeps its top-K mentors, each mentor its top capacity*F mentees, and
-unmatched mentees get arcs to mentors with capacity left, re-solving until no unmatched mentee
-has an eligible mentor with room (see ``candidates`` / ``augment_candidates``).
+    source -> mentee -> (mentor, slot group) -> (mentor, local day) -> mentor -> sink
 
-numpy is used for the vectorised pair evaluation: OR-Tools itself imports numpy (and the flow
-API takes numpy arrays), so it adds no dependency and makes 20,000 x 6,667 pairs feasible.
+* A *slot group* is a run of ``ceil(session / step)`` consecutive grid starts: starts inside one
+  group pairwise overlap, so "at most one session per group" is a valid (relaxed) form of "a mentor
+  never has two sessions at once". With ``step >= session`` a group is one start and the network is
+  exact; with a finer grid (default 30-min step, 60-min sessions, so 07:30 starts exist) starts in
+  neighbouring groups can still overlap and ``model.py`` repairs them per mentor.
+* (mentor, day) arcs carry the sessions-per-day limit, mentor -> sink arcs the capacity, split in
+  unit arcs of cost 0, 1, 2, ... (convex) so that load spreading is part of the flow objective.
+
+Objective, lexicographic, in two flow solves (this keeps every cost small enough for OR-Tools'
+cost scaling, which multiplies costs by the node count; a single big-M objective overflows int64
+at 20,000 mentees):
+
+* phase A, ``solve_max_flow_with_min_cost``: maximum flow (matched mentees); among maximum flows the
+  most feasible locks, then the most priority mentees (costs -(n_prio+1) and -1). The sets of
+  mentees that can be matched together form a matroid (a gammoid of this network), so "priority
+  first, then as many as possible" and "as many as possible, then priority" have the same optima;
+* phase B, ``solve`` with the counts of phase A as exact supplies (locked mentees, priority and
+  other mentees from separate sources): summed pair score, then load spread (k-th mentee of a
+  mentor costs k-1), then closeness to the hint (+2 hinted mentor and slot group, +1 hinted mentor).
+  Scaling keeps the order exact: spread unit > total hint bonus, score unit > total spread + hint.
+
+Pruning (``candidates``) keeps each mentee's top-K mentors by score and, capacity-aware, gives each
+mentor capacity*F of its eligible mentees in a seeded pseudo-random order (score orders pick the
+same few people on both sides when quality is correlated; a spread-out choice is a random
+bipartite graph over all capacity, so the first flow already matches nearly everyone who can be
+matched). Its loss is then measured and bought back, not guessed:
+
+* ``cut_violations``: the mentees reachable from unmatched mentees in the residual network form a
+  cut; an eligible pruned arc leaving that cut is the only way the full network can match more
+  (or more priority mentees). Such arcs are added and the flow re-solved until none is left: then
+  the matched counts are proven maximal for the full problem;
+* ``potentials`` (frontier Bellman-Ford on the residual network of phase B) give dual prices; a
+  pruned arc with negative reduced cost could raise the score. The worst ones per mentee are added
+  (column generation) and the flow re-solved; the remaining violation is a valid bound on what
+  pruning can still cost: full optimum <= restricted optimum + sum over mentees of the largest
+  violation (raise the mentee's potential, pay for it on its unit source arc: LP duality).
+  No violation left = the restricted optimum is the optimum of the full network.
+
+numpy is used for the vectorised pair evaluation: OR-Tools imports it and its flow API takes numpy
+arrays, so it adds no dependency of its own (it is declared in pyproject.toml all the same).
 """
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
 from .eligibility import IN_PERSON, ONLINE, Prepared
 from .scoring import competency_points, points, preference_points
-from .slots import local_day
+from .slots import bits, local_day
 
-NEG = np.int32(-(2**30))
 BLOCK_CELLS = 1_500_000
+INT64_SAFE = 2**62
+
+
+def group_size(session: int, step: int) -> int:
+    """Starts per slot group: all starts of a group overlap each other."""
+    return max(1, -(-session // step))
 
 
 class Arrays:
-    """Column arrays of a ``Prepared`` instance for vectorised evaluation."""
+    """Column arrays of a ``Prepared`` instance for vectorised evaluation.
+
+    Slots are compacted to the grid starts some mentor can use at all (about 70 a week instead of
+    336 grid positions), so a person's slot set is one or two 64-bit words."""
 
     def __init__(self, prep: Prepared):
         cfg = prep.config
@@ -40,7 +81,9 @@ class Arrays:
         E, M = prep.mentees, prep.mentors
         self.n_e, self.n_m = len(E), len(M)
         self.eg = np.array([e.grade for e in E], dtype=np.int64)
-        self.mg = np.array([m.grade for m in M], dtype=np.int64)
+        # ungraded mentors (external partners): outside the seniority rule and grade distance
+        self.m_graded = np.array([m.grade is not None for m in M], dtype=bool)
+        self.mg = np.array([m.grade if m.grade is not None else 0 for m in M], dtype=np.int64)
         codes: dict[str, int] = {}
         self.e_unit = np.array([codes.setdefault(e.unit, len(codes)) for e in E], dtype=np.int32)
         self.m_unit = np.array([codes.setdefault(m.unit, len(codes)) for m in M], dtype=np.int32)
@@ -57,30 +100,23 @@ class Arrays:
         self.m_on = np.array([not mode_rule or m.mode in ONLINE for m in M], dtype=bool)
         self.m_ip = np.array([not mode_rule or m.mode in IN_PERSON for m in M], dtype=bool)
         comps = prep.competencies
+        nc = len(comps)
         self.W = np.array([competency_points(w, c) for c in comps], dtype=np.int32)
-        self.cur = np.array([[e.levels.get(c, 0) for c in comps] for e in E], dtype=np.int32)
-        self.req = np.array([[e.required.get(c, 0) for c in comps] for e in E], dtype=np.int32)
-        self.req = np.maximum(self.req, self.cur)
-        self.lev = np.array([[m.levels.get(c, 0) for c in comps] for m in M], dtype=np.int32)
-        self.cur = self.cur.reshape(self.n_e, len(comps))
-        self.req = self.req.reshape(self.n_e, len(comps))
-        self.lev = self.lev.reshape(self.n_m, len(comps))
-        self.lev16 = self.lev.astype(np.int16)
-        self.req16 = self.req.astype(np.int16)
-        self.cur16 = self.cur.astype(np.int16)
-        nslots = 7 * 1440 // cfg.slot_step_minutes
-        self.nslots = nslots
-        self.n_words = (nslots + 63) // 64
-        self.e_words = _words(prep.mentee_mask, self.n_words)
-        self.m_words = _words(prep.mentor_mask, self.n_words)
+        cur = np.array([[e.levels.get(c, 0) for c in comps] for e in E], dtype=np.int16)
+        req = np.array([[e.required.get(c, 0) for c in comps] for e in E], dtype=np.int16)
+        lev = np.array([[m.levels.get(c, 0) for c in comps] for m in M], dtype=np.int16)
+        self.cur16 = cur.reshape(self.n_e, nc)
+        self.req16 = np.maximum(req.reshape(self.n_e, nc), self.cur16)
+        self.lev16 = lev.reshape(self.n_m, nc)
         self.cap = np.array([m.capacity for m in M], dtype=np.int64)
+        if not cfg.rule("capacity"):
+            self.cap = np.full(self.n_m, max(1, self.n_e), dtype=np.int64)
         self.prio = np.array([e.priority for e in E], dtype=bool)
         self.p_same_unit = points(w.same_unit)
         self.p_other_unit = points(w.other_unit)
         self.p_city = points(w.same_city)
         self.p_grade = points(w.grade_distance)
         self.k = cfg.min_grade_gap
-        # sparse bans and preference bonuses, per mentee row
         bans: dict[int, set[int]] = {}
         for i, e in enumerate(E):
             if cfg.rule("supervisor") and e.supervisor_id in prep.mentor_idx:
@@ -102,6 +138,46 @@ class Arrays:
                     )
         self.prefs = prefs
         self.max_abs_score = self._max_abs_score()
+        self._slots(prep)
+
+    def _slots(self, prep: Prepared) -> None:
+        cfg = prep.config
+        self.step = cfg.slot_step_minutes
+        self.length = cfg.session_minutes
+        self.g = group_size(self.length, self.step) \
+            if cfg.rule("one_mentee_per_slot") and not cfg.mentor_blocks else 1
+        union = 0
+        for m in prep.mentor_mask:
+            union |= m
+        self.slot_bits = np.array(bits(union), dtype=np.int64)  # compact index -> grid start
+        self.n_slots = len(self.slot_bits)
+        self.n_words = max(1, (self.n_slots + 63) // 64)
+        self.e_words = _compact(prep.mentee_mask, self.slot_bits, self.n_words)
+        self.m_words = _compact(prep.mentor_mask, self.slot_bits, self.n_words)
+        # group key per (mentor, compact slot): (start // g) * 7 + local weekday; -1 = not free
+        days: dict[str, np.ndarray] = {}
+        self.mkey = np.full((self.n_m, self.n_slots), -1, dtype=np.int64)
+        self.mday = np.zeros((self.n_m, self.n_slots), dtype=np.int64)
+        for j, m in enumerate(prep.mentors):
+            if m.tz not in days:
+                days[m.tz] = np.array(
+                    [local_day(m.tz, int(b) * self.step, cfg.reference_week)
+                     for b in self.slot_bits], dtype=np.int64)
+            d = days[m.tz]
+            self.mday[j] = d
+            have = _bits_of_words(self.m_words[j], self.n_slots)
+            if self.g == 1:
+                self.mkey[j, have] = self.slot_bits[have] * 7 + d[have]
+                continue
+            # groups aligned to the start of each run of consecutive starts of this mentor:
+            # a window 07:30-09:30 gives {07:30, 08:00} {08:30}, i.e. its two real sessions
+            b = self.slot_bits[have]
+            run_start = np.ones(len(b), dtype=bool)
+            run_start[1:] = (b[1:] != b[:-1] + 1) | (d[have][1:] != d[have][:-1])
+            first = np.maximum.accumulate(np.where(run_start, np.arange(len(b)), 0))
+            lead = b[first] + ((b - b[first]) // self.g) * self.g
+            self.mkey[j, have] = lead * 7 + d[have]
+        self.n_keys = int(self.mkey.max()) + 1 if self.mkey.size else 1
 
     def _max_abs_score(self) -> int:
         gap = int((self.W.astype(np.int64) * 5).sum()) if len(self.W) else 0
@@ -110,7 +186,7 @@ class Arrays:
             + points(self.prep.config.weights.preference)
             + abs(self.p_city)
             + max(abs(self.p_same_unit), abs(self.p_other_unit))
-            + abs(self.p_grade) * 20
+            + abs(self.p_grade) * 40
             + 1
         )
 
@@ -126,8 +202,9 @@ class Arrays:
         both_ip = self.e_ip[rows][:, None] & self.m_ip[cs][None, :]
         ip = both_ip & same_city if cfg.rule("same_city_in_person") else both_ip
         ok = online | ip
+        graded = self.m_graded[cs][None, :]
         if cfg.rule("grade"):
-            ok &= (mg - eg) >= self.k
+            ok &= ((mg - eg) >= self.k) | ~graded
         col_pos = None if cols is None else {int(c): p for p, c in enumerate(cols)}
         for r, i in enumerate(rows.tolist()):
             for j in self.bans.get(i, ()):
@@ -148,11 +225,12 @@ class Arrays:
             np.maximum(lift, 0, out=lift)
             score += lift * np.int32(self.W[c])
         eu, mu = self.e_unit[rows][:, None], self.m_unit[cs][None, :]
-        score += np.where(eu == mu, self.p_same_unit, self.p_other_unit)
+        score += np.where(eu == mu, self.p_same_unit, self.p_other_unit).astype(np.int32)
         if self.p_city:
-            score += (both_ip & same_city) * self.p_city
+            # the same-city bonus goes to in-person pairs; pair_mode picks in-person when allowed
+            score += (ip & same_city) * np.int32(self.p_city)
         if self.p_grade:
-            score += np.maximum(mg - eg - self.k, 0) * self.p_grade
+            score += (np.maximum(mg - eg - self.k, 0) * graded * self.p_grade).astype(np.int32)
         for r, i in enumerate(rows.tolist()):
             for j, p in self.prefs.get(i, ()):
                 if col_pos is None:
@@ -161,26 +239,52 @@ class Arrays:
                     score[r, col_pos[j]] += p
         return ok, elig, score
 
-    def weight(self, rows: np.ndarray, score: np.ndarray) -> np.ndarray:
-        """Lexicographic flow weight: priority matched >> matched >> score."""
-        big, bigp = self.big()
-        pr = self.prio[rows].astype(np.int64) * bigp
-        if score.ndim == 2:
-            pr = pr[:, None]
-        return score.astype(np.int64) + big + pr
+    def matrix(self, workers: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """The whole pair table once: score where eligible, ``NEG`` elsewhere (int16 when the
+        scores fit: 20,000 x 6,667 pairs are 270 MB), plus per mentee the number of mentors
+        passing the pair rules ignoring time (n_ok) and with a common slot (n_el)."""
+        dtype = np.int16 if self.max_abs_score < 30_000 else np.int32
+        neg = np.iinfo(dtype).min
+        mat = np.empty((self.n_e, self.n_m), dtype=dtype)
+        n_ok = np.zeros(self.n_e, dtype=np.int64)
+        n_el = np.zeros(self.n_e, dtype=np.int64)
 
-    def big(self) -> tuple[int, int]:
-        big = 2 * (self.n_e + 1) * self.max_abs_score + 1
-        return big, (self.n_e + 1) * big
+        def one(rows):
+            ok, elig, score = self.block(rows)
+            mat[rows] = np.where(elig, score, neg)
+            n_ok[rows] = ok.sum(1)
+            n_el[rows] = elig.sum(1)
+
+        blocks = list(_row_blocks(self.n_e, self.n_m))
+        if workers > 1 and len(blocks) > 1:
+            with ThreadPoolExecutor(max_workers=workers) as ex:
+                list(ex.map(one, blocks))
+        else:
+            for b in blocks:
+                one(b)
+        return mat, n_ok, n_el, int(neg)
 
 
-def _words(masks: list[int], n_words: int) -> np.ndarray:
+def _compact(masks: list[int], slot_bits: np.ndarray, n_words: int) -> np.ndarray:
+    """Python-int slot masks -> uint64 words over the compact slot index."""
     out = np.zeros((len(masks), n_words), dtype=np.uint64)
-    lim = (1 << 64) - 1
-    for r, m in enumerate(masks):
-        for w in range(n_words):
-            out[r, w] = (m >> (64 * w)) & lim
-    return out
+    if not len(masks) or not len(slot_bits):
+        return out
+    nbytes = (int(slot_bits.max()) // 8) + 1
+    raw = np.frombuffer(
+        b"".join((m & ((1 << (8 * nbytes)) - 1)).to_bytes(nbytes, "little") for m in masks),
+        dtype=np.uint8,
+    ).reshape(len(masks), nbytes)
+    allbits = np.unpackbits(raw, axis=1, bitorder="little")[:, slot_bits]
+    pad = np.zeros((len(masks), n_words * 64), dtype=np.uint8)
+    pad[:, : allbits.shape[1]] = allbits
+    packed = np.packbits(pad, axis=1, bitorder="little")
+    return packed.view(np.uint64).reshape(len(masks), n_words).copy()
+
+
+def _bits_of_words(words: np.ndarray, n: int) -> np.ndarray:
+    as_bytes = np.ascontiguousarray(words).view(np.uint8)
+    return np.nonzero(np.unpackbits(as_bytes, bitorder="little")[:n])[0]
 
 
 def _row_blocks(n_rows: int, n_cols: int):
@@ -189,76 +293,547 @@ def _row_blocks(n_rows: int, n_cols: int):
         yield np.arange(s, min(n_rows, s + step))
 
 
-def _top(a: np.ndarray, k: int, axis: int) -> np.ndarray:
-    """Indices of the k largest entries along axis (deterministic; order not sorted)."""
-    n = a.shape[axis]
-    if k >= n:
-        return np.argsort(-a, axis=axis, kind="stable")
-    return np.argpartition(-a, k - 1, axis=axis).take(np.arange(k), axis=axis)
+def _dedup(e, m, s):
+    order = np.lexsort((m, e))
+    e, m, s = e[order], m[order], s[order]
+    keep = np.ones(len(e), dtype=bool)
+    keep[1:] = (e[1:] != e[:-1]) | (m[1:] != m[:-1])
+    return e[keep], m[keep], s[keep]
 
 
-class Candidates:
-    def __init__(self):
-        self.e: list[np.ndarray] = []
-        self.m: list[np.ndarray] = []
-        self.s: list[np.ndarray] = []
+def candidates(arr: Arrays, mat: np.ndarray, neg: int, rows: np.ndarray, k_mentee: int,
+               f_mentor: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Capacity-aware pruning: each (active) mentee keeps its top-K eligible mentors by score,
+    each mentor capacity*F eligible mentees spread over all mentees. Deterministic."""
+    es, ms = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    active = np.zeros(arr.n_e, dtype=bool)
+    active[rows] = True
+    k = min(k_mentee, arr.n_m)
+    if k and len(rows):
+        for blk in _row_blocks(len(rows), arr.n_m):
+            r = rows[blk]
+            sub = mat[r]
+            top = np.argpartition(-sub.astype(np.int32), k - 1, axis=1)[:, :k] \
+                if k < arr.n_m else np.tile(np.arange(arr.n_m), (len(r), 1))
+            sel = np.take_along_axis(sub, top, 1)
+            ii, kk = np.nonzero(sel > neg)
+            es.append(r[ii])
+            ms.append(top[ii, kk])
+    # mentor side: every mentor keeps capacity*F eligible mentees in a pseudo-random order that
+    # differs per mentor (seeded, deterministic). Any score-based order
+    # ranks the same few mentees first for every mentor; a spread-out choice instead gives the
+    # flow a random bipartite graph of degree ~F over all capacity: nearly every mentee that can
+    # be matched is matched in the first solve, and pricing then buys the score back.
+    seed = np.uint64((arr.prep.config.seed * 2654435761 + 1) % (1 << 64))
+    act_rows = np.nonzero(active)[0]
+    lk_all = (arr.cap * f_mentor).astype(np.int64)
+    for c0 in range(0, arr.n_m, 512):
+        cols = np.arange(c0, min(arr.n_m, c0 + 512))
+        sub = np.ascontiguousarray(mat[:, cols][act_rows].T)
+        el = sub > neg
+        rows_u = act_rows.astype(np.uint64)[None, :]
+        h = (rows_u * np.uint64(0x9E3779B97F4A7C15) + cols.astype(np.uint64)[:, None] *
+             np.uint64(0xBF58476D1CE4E5B9) + seed)
+        h ^= h >> np.uint64(31)
+        noise = (h % np.uint64(1 << 20)).astype(np.int32)
+        key = np.where(el, noise, np.int32(-(1 << 30)))
+        lk = int(min(len(act_rows), lk_all[cols].max()))
+        if lk == 0:
+            continue
+        top = np.argpartition(-key, lk - 1, axis=1)[:, :lk] if lk < len(act_rows) else \
+            np.tile(np.arange(len(act_rows)), (len(cols), 1))
+        kv = np.take_along_axis(key, top, 1)
+        order = np.argsort(-kv, axis=1, kind="stable")
+        top = np.take_along_axis(top, order, 1)
+        kv = np.take_along_axis(kv, order, 1)
+        keep = (kv > -(1 << 30)) & (np.arange(top.shape[1])[None, :] < lk_all[cols][:, None])
+        cc, kk = np.nonzero(keep)
+        es.append(act_rows[top[cc, kk]])
+        ms.append(cols[cc])
+    e = np.concatenate(es)
+    m = np.concatenate(ms)
+    e, m, _ = _dedup(e, m, np.zeros(len(e), np.int64))
+    return e, m, mat[e, m].astype(np.int64)
 
-    def add(self, e, m, s):
-        self.e.append(np.asarray(e, dtype=np.int64))
-        self.m.append(np.asarray(m, dtype=np.int64))
-        self.s.append(np.asarray(s, dtype=np.int64))
 
-    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        if not self.e:
-            z = np.zeros(0, dtype=np.int64)
-            return z, z, z
-        e, m, s = np.concatenate(self.e), np.concatenate(self.m), np.concatenate(self.s)
-        order = np.lexsort((m, e))
-        e, m, s = e[order], m[order], s[order]
-        keep = np.ones(len(e), dtype=bool)
-        keep[1:] = (e[1:] != e[:-1]) | (m[1:] != m[:-1])
-        return e[keep], m[keep], s[keep]
+def naive_top(mat: np.ndarray, neg: int, k: int):
+    """The naive baseline: each mentee keeps its own top-k mentors, nothing else."""
+    n_e, n_m = mat.shape
+    es, ms = [], []
+    k = min(k, n_m)
+    for blk in _row_blocks(n_e, n_m):
+        sub = mat[blk]
+        top = np.argpartition(-sub.astype(np.int32), k - 1, axis=1)[:, :k] if k < n_m else \
+            np.tile(np.arange(n_m), (len(blk), 1))
+        sel = np.take_along_axis(sub, top, 1)
+        ii, kk = np.nonzero(sel > neg)
+        es.append(blk[ii])
+        ms.append(top[ii, kk])
+    e, m = np.concatenate(es), np.concatenate(ms)
+    e, m, _ = _dedup(e, m, np.zeros(len(e), np.int64))
+    return e, m, mat[e, m].astype(np.int64)
 
 
-def candidates(
-    arr: Arrays, rows: np.ndarray, prune: bool, k_mentee: int, f_mentor: int, workers: int = 1
-) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], np.ndarray, np.ndarray, int]:
-    """Candidate arcs for the given mentee rows.
+@dataclass
+class Locked:
+    """Pre-assigned mentees (feasible locks and fixed pairs): mentor and, if fixed, slot."""
 
-    Returns ((e, m, score) arrays, eligible-ignoring-time counts, eligible counts, total
-    eligible arcs). With ``prune`` each mentee keeps its top-K mentors by score and each mentor
-    its top capacity*F mentees (priority mentees first). Blocks run on ``workers`` threads
-    (numpy releases the GIL); results are combined in block order, so output is deterministic."""
-    cand = Candidates()
-    n_ok = np.zeros(arr.n_e, dtype=np.int64)
-    n_el = np.zeros(arr.n_e, dtype=np.int64)
-    lmax = int(arr.cap.max()) * f_mentor if arr.n_m else 0
-    mentor_pool = Candidates()
-    big, _ = arr.big()
+    mentor: dict[int, int] = field(default_factory=dict)
+    slot: dict[int, int] = field(default_factory=dict)  # grid start (global bit)
+
+
+@dataclass
+class FlowResult:
+    mentor: np.ndarray  # per mentee, -1 = unmatched
+    node: np.ndarray  # slot-group node per mentee, -1
+    counts: tuple[int, int, int]  # (locked, priority, total) matched
+    score: int  # summed pair score
+    objective_b: int  # -cost of phase B (scaled objective of the relaxation on these arcs)
+    spread: int  # sum over mentors of load*(load-1)/2
+    arcs: int
+    nodes: int
+    levels: dict
+    net: dict  # arrays kept for residual analyses
+
+
+class Network:
+    """Static part of the expanded network for an instance (slot, day, mentor nodes)."""
+
+    def __init__(self, arr: Arrays, spread: bool = True):
+        prep = arr.prep
+        cfg = prep.config
+        self.arr = arr
+        self.spread_on = spread
+        n_e, n_m = arr.n_e, arr.n_m
+        jj, cc = np.nonzero(arr.mkey >= 0)
+        codes = jj * arr.n_keys + arr.mkey[jj, cc]
+        self.slot_code = np.unique(codes)
+        self.n_s = len(self.slot_code)
+        self.slot_mentor = self.slot_code // arr.n_keys
+        self.slot_key = self.slot_code % arr.n_keys
+        dcode = self.slot_mentor * 7 + self.slot_key % 7
+        self.day_code, self.slot_day = np.unique(dcode, return_inverse=True)
+        self.n_d = len(self.day_code)
+        self.day_mentor = self.day_code // 7
+        self.s0 = n_e  # slot nodes
+        self.d0 = self.s0 + self.n_s
+        self.m0 = self.d0 + self.n_d
+        self.T = self.m0 + n_m
+        self.S0, self.SP, self.SN = self.T + 1, self.T + 2, self.T + 3
+        self.n_nodes = self.T + 4
+        spd = cfg.rule("sessions_per_day")
+        self.day_limit = np.array(
+            [m.max_sessions_per_day if spd and m.max_sessions_per_day else 1 << 30
+             for m in prep.mentors], dtype=np.int64)
+        self.per_slot = 1 if cfg.rule("one_mentee_per_slot") else None
+        # bit position (compact slot) -> slot node, per mentor: for pricing and slot choice
+        self.node_of = np.full((n_m, arr.n_slots), -1, dtype=np.int64)
+        self.node_of[jj, cc] = self.s0 + np.searchsorted(self.slot_code, codes)
+
+    def expand(self, pe: np.ndarray, pm: np.ndarray):
+        """Pair arrays -> (pair index, slot node) for every common slot group."""
+        arr = self.arr
+        if len(pe) == 0:
+            z = np.zeros(0, np.int64)
+            return z, z
+        common = arr.e_words[pe] & arr.m_words[pm]
+        ps, ns = [], []
+        one = np.uint64(1)
+        for c in range(arr.n_slots):
+            col = common[:, c // 64]
+            hit = np.nonzero((col >> np.uint64(c % 64)) & one)[0]
+            if len(hit):
+                ps.append(hit)
+                ns.append(self.node_of[pm[hit], c])
+        if not ps:
+            z = np.zeros(0, np.int64)
+            return z, z
+        p = np.concatenate(ps)
+        n = np.concatenate(ns)
+        key = np.unique(p * self.n_nodes + n)
+        return key // self.n_nodes, key % self.n_nodes
+
+    def solve(self, pe, pm, ps, locked: Locked, active: np.ndarray,
+              hint: dict[int, tuple[int, int | None]] | None = None,
+              ban: set[tuple[int, int]] | None = None, phases: str = "AB",
+              counts: tuple | None = None) -> FlowResult:
+        """Two-phase lexicographic flow over the pair arcs (pe, pm, ps); see the module doc."""
+        arr = self.arr
+        n_e, n_m = arr.n_e, arr.n_m
+        hint = hint or {}
+        # locked mentees only keep arcs to their mentor (and their fixed slot)
+        is_locked = np.zeros(n_e, dtype=bool)
+        if locked.mentor:
+            li = np.array(sorted(locked.mentor), dtype=np.int64)
+            is_locked[li] = True
+            keep = ~is_locked[pe]
+            lj = np.array([locked.mentor[i] for i in li.tolist()], dtype=np.int64)
+            le = li
+            ls = np.array([self._score(i, j) for i, j in zip(li.tolist(), lj.tolist(),
+                                                              strict=True)], dtype=np.int64)
+            pe = np.concatenate([pe[keep], le])
+            pm = np.concatenate([pm[keep], lj])
+            ps = np.concatenate([ps[keep], ls])
+        ap, an = self.expand(pe, pm)
+        if locked.slot:
+            ok = np.ones(len(ap), dtype=bool)
+            for i, b in locked.slot.items():
+                c = int(np.searchsorted(arr.slot_bits, b))
+                want = self.node_of[locked.mentor[i], c] if c < arr.n_slots and \
+                    arr.slot_bits[c] == b else -2
+                sel = pe[ap] == i
+                ok[sel] = an[sel] == want
+            ap, an = ap[ok], an[ok]
+        a_e = pe[ap]
+        a_m = pm[ap]
+        a_s = ps[ap]
+        act = active | is_locked
+        a_ok = act[a_e]
+        if ban:
+            codes = np.array([i * self.n_nodes + v for i, v in sorted(ban)], dtype=np.int64)
+            a_ok &= ~np.isin(a_e * self.n_nodes + an, codes)
+        ap, an, a_e, a_m, a_s = ap[a_ok], an[a_ok], a_e[a_ok], a_m[a_ok], a_s[a_ok]
+        n_pair_arcs = len(a_e)
+        # capacity: mentor -> sink unit arcs, no more than the arcs that can reach the mentor
+        reach = np.bincount(a_m, minlength=n_m)
+        cap = np.minimum(arr.cap, reach)
+        day_cap = self.day_limit[self.day_mentor]
+        if self.per_slot is None:
+            slot_cap = arr.cap[self.slot_mentor]
+        else:
+            slot_cap = np.ones(self.n_s, dtype=np.int64)
+        # levels and scaling (see module doc)
+        hint_on = bool(hint)
+        h = np.zeros(n_pair_arcs, dtype=np.int64)
+        if hint_on:
+            for idx in np.nonzero(np.isin(a_e, np.fromiter(hint, dtype=np.int64)))[0].tolist():
+                j, b = hint[int(a_e[idx])]
+                if j == int(a_m[idx]):
+                    h[idx] = 1
+                    if b is not None and self._node_has(int(an[idx]), j, b):
+                        h[idx] = 2
+        spread_max = int((cap * (cap - 1) // 2).sum())
+        levels = {"spread": self.spread_on, "hint": hint_on}
+        hint_total = 2 * n_e + 1 if hint_on else 1
+        unit_spread = hint_total
+        unit_score = (spread_max * unit_spread if self.spread_on else 0) + hint_total
+        max_abs = int(np.abs(a_s).max()) if n_pair_arcs else 1
+        if (max_abs + 1) * unit_score * (self.n_nodes + 1) * 4 >= INT64_SAFE:
+            levels["hint"] = hint_on = False
+            h[:] = 0
+            unit_spread = 1
+            unit_score = (spread_max if self.spread_on else 0) + 1
+        if (max_abs + 1) * unit_score * (self.n_nodes + 1) * 4 >= INT64_SAFE:
+            levels["spread"] = False
+            unit_score = 1
+        # arcs: pair | source | slot->day | day->mentor | mentor->sink (unit arcs)
+        mj = np.repeat(np.arange(n_m), cap)
+        kth = np.arange(len(mj)) - np.repeat(np.cumsum(cap) - cap, cap)
+        unlocked_act = np.nonzero(active & ~is_locked)[0]
+        lock_idx = np.nonzero(is_locked)[0]
+        src = np.where(arr.prio[unlocked_act], self.SP, self.SN)
+        tails = np.concatenate([
+            a_e, src, np.full(len(lock_idx), self.S0), [self.S0, self.S0],
+            self.s0 + np.arange(self.n_s), self.d0 + np.arange(self.n_d), self.m0 + mj,
+        ]).astype(np.int32)
+        heads = np.concatenate([
+            an, unlocked_act, lock_idx, [self.SP, self.SN],
+            self.d0 + self.slot_day, self.m0 + self.day_mentor, np.full(len(mj), self.T),
+        ]).astype(np.int32)
+        n_prio = int(arr.prio[unlocked_act].sum())
+        caps = np.concatenate([
+            np.ones(n_pair_arcs + len(unlocked_act) + len(lock_idx), np.int64),
+            [n_prio, len(unlocked_act) - n_prio], slot_cap,
+            np.minimum(day_cap, arr.cap[self.day_mentor]), np.ones(len(mj), np.int64),
+        ]).astype(np.int64)
+        n_src = len(unlocked_act) + len(lock_idx) + 2
+        o_src = n_pair_arcs
+        o_tail = o_src + n_src + self.n_s + self.n_d
+        cost_a = np.zeros(len(tails), dtype=np.int64)
+        cost_a[o_src + len(unlocked_act): o_src + len(unlocked_act) + len(lock_idx)] = \
+            -(n_prio + 1)
+        cost_a[o_src + len(unlocked_act) + len(lock_idx)] = -1  # S0 -> SP
+        cost_b = np.zeros(len(tails), dtype=np.int64)
+        cost_b[:n_pair_arcs] = -(a_s * unit_score + h)
+        if levels["spread"]:
+            cost_b[o_tail:] = kth * unit_spread
+        total = len(unlocked_act) + len(lock_idx)
+        # phase A
+        ta = time.perf_counter()
+        if "A" in phases:
+            fa = min_cost_flow.SimpleMinCostFlow()
+            fa.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, cost_a)
+            sup = np.zeros(self.n_nodes, dtype=np.int64)
+            sup[self.S0] = total
+            sup[self.T] = -total
+            fa.set_nodes_supplies(np.arange(self.n_nodes, dtype=np.int32), sup)
+            st = fa.solve_max_flow_with_min_cost()
+            if st != fa.OPTIMAL:
+                raise RuntimeError(f"max flow (phase A) failed with status {st}")
+            flows_a = fa.flows(np.arange(len(tails), dtype=np.int32))
+            del fa
+            n_sp = int(flows_a[o_src + len(unlocked_act) + len(lock_idx)])
+            n_sn = int(flows_a[o_src + len(unlocked_act) + len(lock_idx) + 1])
+            lk_flow = flows_a[o_src + len(unlocked_act):
+                              o_src + len(unlocked_act) + len(lock_idx)]
+            lk_set = frozenset(lock_idx[lk_flow > 0].tolist())
+        else:
+            n_sp, n_sn, lk_set = counts
+            lk_flow = np.array([i in lk_set for i in lock_idx.tolist()], dtype=np.int64)
+        ta = time.perf_counter() - ta
+        raw = (n_sp, n_sn, lk_set)
+        if "B" not in phases:  # counts only: the flow of phase A is what the cut needs
+            flows_a[o_src: o_src + n_src] = 0  # residual analyses never traverse sources
+            used = np.nonzero(flows_a[:n_pair_arcs] > 0)[0]
+            mentor = np.full(n_e, -1, dtype=np.int64)
+            node = np.full(n_e, -1, dtype=np.int64)
+            mentor[a_e[used]] = a_m[used]
+            node[a_e[used]] = an[used]
+            return FlowResult(
+                mentor=mentor, node=node,
+                counts=(len(lk_set), int((arr.prio & (mentor >= 0) & ~is_locked).sum()),
+                        int((mentor >= 0).sum())),
+                score=int(a_s[used].sum()), objective_b=0, spread=0, arcs=len(tails),
+                nodes=self.n_nodes, levels={**levels, "seconds_a": round(ta, 3)},
+                net={"tails": tails, "heads": heads, "caps": caps, "cost_b": cost_b,
+                     "flows": flows_a, "n_pair": n_pair_arcs, "a_e": a_e, "a_m": a_m,
+                     "is_locked": is_locked, "unit_score": unit_score, "active": act,
+                     "raw": raw})
+        # phase B
+        tb = time.perf_counter()
+        fb = min_cost_flow.SimpleMinCostFlow()
+        fb.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, cost_b)
+        sup = np.zeros(self.n_nodes, dtype=np.int64)
+        sup[self.SP] = n_sp
+        sup[self.SN] = n_sn
+        sup[lock_idx[lk_flow > 0]] = 1
+        n_flow = n_sp + n_sn + int((lk_flow > 0).sum())
+        sup[self.T] = -n_flow
+        fb.set_nodes_supplies(np.arange(self.n_nodes, dtype=np.int32), sup)
+        st = fb.solve()
+        if st != fb.OPTIMAL:
+            raise RuntimeError(f"min cost flow (phase B) failed with status {st}")
+        flows_b = fb.flows(np.arange(len(tails), dtype=np.int32))
+        obj_b = -int(fb.optimal_cost())
+        del fb
+        tb = time.perf_counter() - tb
+        used = np.nonzero(flows_b[:n_pair_arcs] > 0)[0]
+        mentor = np.full(n_e, -1, dtype=np.int64)
+        node = np.full(n_e, -1, dtype=np.int64)
+        mentor[a_e[used]] = a_m[used]
+        node[a_e[used]] = an[used]
+        load = np.bincount(a_m[used], minlength=n_m)
+        prio_matched = int((arr.prio & (mentor >= 0) & ~is_locked).sum())
+        return FlowResult(
+            mentor=mentor, node=node,
+            counts=(int((lk_flow > 0).sum()), prio_matched, int((mentor >= 0).sum())),
+            score=int(a_s[used].sum()), objective_b=obj_b,
+            spread=int((load * (load - 1) // 2).sum()), arcs=len(tails), nodes=self.n_nodes,
+            levels={**levels, "unit_score": unit_score, "unit_spread": unit_spread,
+                    "spread_max": spread_max, "seconds_a": round(ta, 3),
+                    "seconds_b": round(tb, 3)},
+            net={"tails": tails, "heads": heads, "caps": caps, "cost_b": cost_b,
+                 "flows": flows_b, "n_pair": n_pair_arcs, "a_e": a_e, "a_m": a_m,
+                 "is_locked": is_locked, "unit_score": unit_score, "active": act,
+                 "raw": raw},
+        )
+
+    def _score(self, i: int, j: int) -> int:
+        _, _, s = self.arr.block(np.array([i]), np.array([j]))
+        return int(s[0, 0])
+
+    def _node_has(self, node: int, j: int, b: int) -> bool:
+        c = int(np.searchsorted(self.arr.slot_bits, b))
+        return c < self.arr.n_slots and int(self.arr.slot_bits[c]) == b and \
+            int(self.node_of[j, c]) == node
+
+    # --- residual analyses -------------------------------------------------------------
+    def _residual(self, res: FlowResult, with_cost: bool):
+        n = res.net
+        t, hd, cap, fl = n["tails"], n["heads"], n["caps"], n["flows"]
+        fwd = fl < cap
+        bwd = fl > 0
+        u = np.concatenate([t[fwd], hd[bwd]]).astype(np.int64)
+        v = np.concatenate([hd[fwd], t[bwd]]).astype(np.int64)
+        if not with_cost:
+            return u, v, None
+        c = np.concatenate([n["cost_b"][fwd], -n["cost_b"][bwd]])
+        return u, v, c
+
+    def reachable(self, res: FlowResult, start: np.ndarray) -> np.ndarray:
+        """Nodes reachable from ``start`` in the residual network (sources not traversed)."""
+        u, v, _ = self._residual(res, False)
+        keep = (u < self.S0) & (v < self.S0)
+        u, v = u[keep], v[keep]
+        seen = np.zeros(self.n_nodes, dtype=bool)
+        seen[start] = True
+        while True:
+            nxt = v[seen[u] & ~seen[v]]
+            if len(nxt) == 0:
+                return seen
+            seen[nxt] = True
+
+    def potentials(self, res: FlowResult, deadline: float, max_iter: int = 20000):
+        """Bellman-Ford shortest distances from a virtual root in the residual network of
+        phase B (feasible potentials: every residual arc has reduced cost >= 0). Returns
+        (d, converged)."""
+        u, v, c = self._residual(res, True)
+        order = np.argsort(v, kind="stable")
+        u, v, c = u[order], v[order], c[order]
+        heads, starts = np.unique(v, return_index=True)
+        d = np.zeros(self.n_nodes, dtype=np.int64)
+        # frontier Bellman-Ford: only arcs leaving nodes whose distance changed are relaxed
+        by_tail = np.argsort(u, kind="stable")
+        ut, vt, ct = u[by_tail], v[by_tail], c[by_tail]
+        t_start = np.searchsorted(ut, np.arange(self.n_nodes + 1))
+        changed = np.unique(ut[ct < 0])
+        self.bf_iterations = 0
+        for _ in range(max_iter):
+            if len(changed) == 0:
+                return d, True
+            self.bf_iterations += 1
+            lo, hi = t_start[changed], t_start[changed + 1]
+            cnt = hi - lo
+            idx = np.repeat(lo - np.cumsum(cnt) + cnt, cnt) + np.arange(int(cnt.sum()))
+            cand = d[ut[idx]] + ct[idx]
+            tgt = vt[idx]
+            imp = cand < d[tgt]
+            if not imp.any():
+                return d, True
+            tgt, cand = tgt[imp], cand[imp]
+            order = np.lexsort((cand, tgt))
+            tgt, cand = tgt[order], cand[order]
+            first = np.ones(len(tgt), dtype=bool)
+            first[1:] = tgt[1:] != tgt[:-1]
+            d[tgt[first]] = cand[first]
+            changed = tgt[first]
+            if time.perf_counter() > deadline:
+                break
+        return d, False
+
+
+def cut_violations(net: Network, res: FlowResult, mat: np.ndarray, neg: int,
+                   rows_active: np.ndarray, per_mentee: int):
+    """Pruned eligible arcs that leave the residual cut of unmatched (priority) mentees.
+
+    None found = the matched and priority-matched counts are maximal for the full network."""
+    arr = net.arr
+    locked = res.net["is_locked"]
+    un = rows_active[(res.mentor[rows_active] < 0) & ~locked[rows_active]]
+    z = net.reachable(res, un)
+    un_p = un[arr.prio[un]]
+    zp = net.reachable(res, un_p) if len(un_p) else np.zeros(net.n_nodes, dtype=bool)
+    rows = rows_active[z[rows_active] & ~locked[rows_active]]
+    if len(rows) == 0:
+        return _empty3(), 0
+    bad_z = _bad_words(net, ~z)
+    bad_p = _bad_words(net, ~zp)
+    es, ms, ss = [], [], []
+    n_viol = 0
+    for blk in _row_blocks(len(rows), arr.n_m):
+        r = rows[blk]
+        sub = mat[r]
+        ew = arr.e_words[r]
+        hit = np.zeros(sub.shape, dtype=bool)
+        hitp = np.zeros(sub.shape, dtype=bool)
+        for w in range(arr.n_words):
+            hit |= (ew[:, w][:, None] & bad_z[:, w][None, :]) != 0
+            hitp |= (ew[:, w][:, None] & bad_p[:, w][None, :]) != 0
+        viol = (sub > neg) & (hit | (hitp & zp[r][:, None]))
+        n_viol += int(viol.sum())
+        _take_top(sub, viol, r, per_mentee, es, ms, ss, neg)
+    if not es:
+        return _empty3(), n_viol
+    return (np.concatenate(es), np.concatenate(ms), np.concatenate(ss)), n_viol
+
+
+def _bad_words(net: Network, bad_node: np.ndarray) -> np.ndarray:
+    """Per mentor, compact-slot words of the slots whose node is flagged."""
+    arr = net.arr
+    flag = np.zeros(net.node_of.shape, dtype=bool)
+    have = net.node_of >= 0
+    flag[have] = bad_node[net.node_of[have]]
+    pad = np.zeros((arr.n_m, arr.n_words * 64), dtype=np.uint8)
+    pad[:, : arr.n_slots] = flag
+    return np.packbits(pad, axis=1, bitorder="little").view(np.uint64).reshape(
+        arr.n_m, arr.n_words).copy()
+
+
+def _take_top(sub, viol, r, k, es, ms, ss, neg):
+    val = np.where(viol, sub.astype(np.int64), np.int64(neg) - 1)
+    kk = min(k, sub.shape[1])
+    top = np.argpartition(-val, kk - 1, axis=1)[:, :kk] if kk < sub.shape[1] else \
+        np.tile(np.arange(sub.shape[1]), (len(r), 1))
+    sel = np.take_along_axis(val, top, 1)
+    ii, cc = np.nonzero(sel >= neg)
+    if len(ii):
+        es.append(r[ii])
+        ms.append(top[ii, cc])
+        ss.append(sel[ii, cc])
+
+
+def _member(codes: np.ndarray, have: np.ndarray) -> np.ndarray:
+    if len(have) == 0:
+        return np.zeros(len(codes), dtype=bool)
+    pos = np.minimum(np.searchsorted(have, codes), len(have) - 1)
+    return have[pos] == codes
+
+
+def _empty3():
+    z = np.zeros(0, np.int64)
+    return z, z, z
+
+
+def price(net: Network, res: FlowResult, d: np.ndarray, mat: np.ndarray, neg: int,
+          rows_active: np.ndarray, per_mentee: int, have: np.ndarray, workers: int = 1):
+    """Reduced-cost pricing of every eligible arc against the potentials ``d``.
+
+    ``have``: sorted codes mentee * n_mentors + mentor of the pairs already in the network.
+    Returns (violating arcs to add, sum over mentees of the largest violation in flow units).
+    The sum is a valid bound: the full relaxation's optimum <= phase-B optimum + that sum."""
+    arr = net.arr
+    unit = res.net["unit_score"]
+    locked = res.net["is_locked"]
+    rows = rows_active[~locked[rows_active]]
+    node_d = np.where(net.node_of >= 0, d[np.maximum(net.node_of, 0)], np.iinfo(np.int64).min)
+    dmax = node_d.max(axis=1) if arr.n_slots else np.zeros(arr.n_m, np.int64)
+    es, ms, ss = [], [], []
+    total = 0
+    # prefilter in float32 (s > (d_i - dmax_j) / unit, with a safety margin), exact in int64
+    thr_e = (d.astype(np.float64) / unit).astype(np.float32)
+    thr_m = (dmax.astype(np.float64) / unit).astype(np.float32)
 
     def one(blk):
         r = rows[blk]
-        ok, elig, score = arr.block(r)
-        out = {"r": r, "ok": ok.sum(1), "el": elig.sum(1), "c": [], "p": []}
-        if not prune:
-            ii, jj = np.nonzero(elig)
-            out["c"].append((r[ii], jj, score[ii, jj]))
-            return out
-        wm = np.where(elig, score, NEG)
-        k = min(k_mentee, arr.n_m)
-        if k:
-            top = _top(wm, k, 1)
-            sel = np.take_along_axis(wm, top, 1)
-            ii, kk = np.nonzero(sel > NEG)
-            out["c"].append((r[ii], top[ii, kk], sel[ii, kk]))
-        lk = min(lmax, len(r))
-        if lk:
-            key = np.where(elig, score.astype(np.int64) + arr.prio[r][:, None] * big, NEG)
-            top = _top(key, lk, 0)
-            sel = np.take_along_axis(key, top, 0)
-            kk, jj = np.nonzero(sel > NEG)
-            out["p"].append((r[top[kk, jj]], jj, np.take_along_axis(wm, top, 0)[kk, jj]))
-        return out
+        sub = mat[r]
+        cand = (sub > neg) & (sub > (thr_e[r][:, None] - thr_m[None, :] - np.float32(1)))
+        if not cand.any():
+            return None
+        # exact check on the few candidates: largest node potential over common slots
+        ii, jj = np.nonzero(cand)
+        new = ~_member(r[ii] * arr.n_m + jj, have)
+        ii, jj = ii[new], jj[new]
+        common = arr.e_words[r[ii]] & arr.m_words[jj]
+        best = np.full(len(ii), np.iinfo(np.int64).min, dtype=np.int64)
+        one_ = np.uint64(1)
+        for c in range(arr.n_slots):
+            has = ((common[:, c // 64] >> np.uint64(c % 64)) & one_).astype(bool)
+            if has.any():
+                best = np.where(has, np.maximum(best, node_d[jj, c]), best)
+        exact = sub[ii, jj].astype(np.int64) * unit + best - d[r[ii]]
+        pos = exact > 0
+        if not pos.any():
+            return None
+        ii, jj, ex = ii[pos], jj[pos], exact[pos]
+        per_row = np.zeros(len(r), dtype=np.int64)
+        np.maximum.at(per_row, ii, ex)
+        # per mentee, the arcs with the largest violation (most negative reduced cost)
+        order = np.lexsort((-ex, ii))
+        ii, jj = ii[order], jj[order]
+        first = np.searchsorted(ii, ii, side="left")
+        keep = (np.arange(len(ii)) - first) < per_mentee
+        return (int(per_row.sum()), r[ii[keep]], jj[keep],
+                sub[ii[keep], jj[keep]].astype(np.int64))
 
     blocks = list(_row_blocks(len(rows), arr.n_m))
     if workers > 1 and len(blocks) > 1:
@@ -266,276 +841,45 @@ def candidates(
             results = list(ex.map(one, blocks))
     else:
         results = [one(b) for b in blocks]
-    for res in results:
-        n_ok[res["r"]] = res["ok"]
-        n_el[res["r"]] = res["el"]
-        for c in res["c"]:
-            cand.add(*c)
-        for c in res["p"]:
-            mentor_pool.add(*c)
-    total = int(n_el[rows].sum())
-    if prune and mentor_pool.e:
-        e, m, s = (np.concatenate(x) for x in (mentor_pool.e, mentor_pool.m, mentor_pool.s))
-        key = s + arr.prio[e] * big
-        order = np.lexsort((e, -key, m))
-        e, m, s = e[order], m[order], s[order]
-        start = np.searchsorted(m, m, side="left")
-        rank = np.arange(len(m)) - start
-        keep = rank < arr.cap[m] * f_mentor
-        cand.add(e[keep], m[keep], s[keep])
-    return cand.arrays(), n_ok, n_el, total
+    for res_ in results:  # block order: deterministic
+        if res_ is None:
+            continue
+        total += res_[0]
+        es.append(res_[1])
+        ms.append(res_[2])
+        ss.append(res_[3])
+    if not es:
+        return _empty3(), total
+    return (np.concatenate(es), np.concatenate(ms), np.concatenate(ss)), total
 
 
-def augment_candidates(
-    arr: Arrays, rows: np.ndarray, open_mentors: np.ndarray, k: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Arcs from (unmatched) mentee rows to their top-k eligible mentors with room left."""
-    cand = Candidates()
-    if len(rows) == 0 or len(open_mentors) == 0:
-        return cand.arrays()
-    for blk in _row_blocks(len(rows), len(open_mentors)):
-        r = rows[blk]
-        _, elig, score = arr.block(r, open_mentors)
-        wm = np.where(elig, score, NEG)
-        kk = min(k, len(open_mentors))
-        top = _top(wm, kk, 1)
-        sel = np.take_along_axis(wm, top, 1)
-        ii, cc = np.nonzero(sel > NEG)
-        cand.add(r[ii], open_mentors[top[ii, cc]], sel[ii, cc])
-    return cand.arrays()
+def exact_reference(prep: Prepared, arr: Arrays | None = None, locked: Locked | None = None,
+                    workers: int = 1) -> dict:
+    """The network above over EVERY eligible pair (no pruning).
 
-
-def solve_collapsed(
-    n_e: int,
-    n_m: int,
-    e: np.ndarray,
-    m: np.ndarray,
-    w: np.ndarray,
-    cap: np.ndarray,
-    active: np.ndarray | None = None,
-) -> np.ndarray:
-    """Max-weight b-matching by min-cost flow. Returns mentor index per mentee (-1 = none).
-
-    ``active`` marks mentees taking part (others get no supply)."""
-    smcf = min_cost_flow.SimpleMinCostFlow()
-    sink = n_e + n_m
-    if active is None:
-        active = np.ones(n_e, dtype=bool)
-    n_act = int(active.sum())
-    out = np.full(n_e, -1, dtype=np.int64)
-    if n_act == 0 or len(e) == 0:
-        return out
-    act_e = np.nonzero(active)[0]
-    tails = np.concatenate([e, act_e, n_e + np.arange(n_m)]).astype(np.int32)
-    heads = np.concatenate(
-        [n_e + m, np.full(len(act_e), sink), np.full(n_m, sink)]
-    ).astype(np.int32)
-    caps = np.concatenate([np.ones(len(e) + len(act_e)), cap]).astype(np.int64)
-    costs = np.concatenate([-w, np.zeros(len(act_e) + n_m)]).astype(np.int64)
-    smcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
-    supplies = np.zeros(n_e + n_m + 1, dtype=np.int64)
-    supplies[act_e] = 1
-    supplies[sink] = -n_act
-    smcf.set_nodes_supplies(np.arange(n_e + n_m + 1, dtype=np.int32), supplies)
-    status = smcf.solve()
-    if status != smcf.OPTIMAL:
-        raise RuntimeError(f"min cost flow failed with status {status}")
-    flows = smcf.flows(np.arange(len(e), dtype=np.int32))
-    used = flows > 0
-    out[e[used]] = m[used]
-    return out
-
-
-def exact_reference(prep: Prepared, arr: Arrays | None = None) -> dict:
-    """Exact min-cost flow over every (mentee, mentor, slot) arc, with the sessions-per-day
-    limit as a (mentor, local day) layer when that rule is on. Exact for every rule when the
-    slot step is >= the session length (no overlapping starts).
-
-    Returns {"mentor": mentor index per mentee, "slot": slot bit per mentee, "arcs": n,
-    "score": summed score, "matched": n, "matched_priority": n}."""
+    Exact for every rule and the whole lexicographic objective (matched, priority, score, spread)
+    when the slot step is >= the session length (``exact`` = True). With overlapping starts
+    (finer grid) it is the flow relaxation and its values are upper bounds (``exact`` = False).
+    ``locked``: pre-assigned mentees (the same as ``model.check_locks`` accepts)."""
     arr = arr or Arrays(prep)
-    n_e, n_m, nslots = arr.n_e, arr.n_m, arr.nslots
-    mentor_bits = [
-        np.array([(prep.mentor_mask[j] >> b) & 1 for j in range(n_m)], dtype=bool)
-        for b in range(nslots)
-    ]
-    active_bits = [b for b in range(nslots) if mentor_bits[b].any()]
-    bpos = {b: p for p, b in enumerate(active_bits)}
-    nb = len(active_bits)
-    base = n_e
-    day0 = base + n_m * nb
-    mentor_node0 = day0 + n_m * 7
-    sink = mentor_node0 + n_m
-    tails, heads, costs, scores = [], [], [], []
-    e_bits = [
-        np.array([(prep.mentee_mask[i] >> b) & 1 for i in range(n_e)], dtype=bool)
-        for b in active_bits
-    ]
-    for blk in _row_blocks(n_e, n_m):
-        _, elig, score = arr.block(blk)
-        w = arr.weight(blk, score)
-        for p, b in enumerate(active_bits):
-            both = elig & e_bits[p][blk][:, None] & mentor_bits[b][None, :]
-            ii, jj = np.nonzero(both)
-            if len(ii) == 0:
-                continue
-            tails.append(blk[ii].astype(np.int32))
-            heads.append((base + jj * nb + p).astype(np.int32))
-            costs.append(-w[ii, jj])
-            scores.append(score[ii, jj])
-    n_arcs = int(sum(len(t) for t in tails))
-    smcf = min_cost_flow.SimpleMinCostFlow()
-    if n_arcs:
-        t = np.concatenate(tails)
-        h = np.concatenate(heads)
-        smcf.add_arcs_with_capacity_and_unit_cost(
-            t, h, np.ones(n_arcs, dtype=np.int64), np.concatenate(costs).astype(np.int64)
-        )
-        del tails, heads, costs
-    else:
-        t = h = np.zeros(0, dtype=np.int32)
-    js, bs = [], []
-    for j in range(n_m):
-        for b in active_bits:
-            if mentor_bits[b][j]:
-                js.append(j)
-                bs.append(b)
-    js_a = np.array(js, dtype=np.int64)
-    bs_a = np.array([bpos[b] for b in bs], dtype=np.int64)
-    cfg = prep.config
-    days = np.array([local_day(prep.mentors[j].tz, b * cfg.slot_step_minutes,
-                               cfg.reference_week) for j, b in zip(js, bs, strict=True)],
-                    dtype=np.int64)
-    spd = cfg.rule("sessions_per_day")
-    limit = np.array([m.max_sessions_per_day if spd and m.max_sessions_per_day else m.capacity
-                      for m in prep.mentors], dtype=np.int64)
-    smcf.add_arcs_with_capacity_and_unit_cost(
-        (base + js_a * nb + bs_a).astype(np.int32),
-        (day0 + js_a * 7 + days).astype(np.int32),
-        np.ones(len(js_a), dtype=np.int64),
-        np.zeros(len(js_a), dtype=np.int64),
-    )
-    jd = np.repeat(np.arange(n_m), 7)
-    smcf.add_arcs_with_capacity_and_unit_cost(
-        (day0 + np.arange(n_m * 7)).astype(np.int32),
-        (mentor_node0 + jd).astype(np.int32),
-        np.minimum(limit, arr.cap)[jd].astype(np.int64),
-        np.zeros(n_m * 7, dtype=np.int64),
-    )
-    smcf.add_arcs_with_capacity_and_unit_cost(
-        (mentor_node0 + np.arange(n_m)).astype(np.int32),
-        np.full(n_m, sink, dtype=np.int32),
-        arr.cap.astype(np.int64),
-        np.zeros(n_m, dtype=np.int64),
-    )
-    smcf.add_arcs_with_capacity_and_unit_cost(
-        np.arange(n_e, dtype=np.int32),
-        np.full(n_e, sink, dtype=np.int32),
-        np.ones(n_e, dtype=np.int64),
-        np.zeros(n_e, dtype=np.int64),
-    )
-    supplies = np.zeros(sink + 1, dtype=np.int64)
-    supplies[:n_e] = 1
-    supplies[sink] = -n_e
-    smcf.set_nodes_supplies(np.arange(sink + 1, dtype=np.int32), supplies)
-    status = smcf.solve()
-    if status != smcf.OPTIMAL:
-        raise RuntimeError(f"exact min cost flow failed with status {status}")
-    mentor = np.full(n_e, -1, dtype=np.int64)
-    slot = np.full(n_e, -1, dtype=np.int64)
-    total = 0
-    if n_arcs:
-        flows = smcf.flows(np.arange(n_arcs, dtype=np.int32))
-        used = np.nonzero(flows > 0)[0]
-        sc = np.concatenate(scores)
-        for a in used.tolist():
-            i = int(t[a])
-            node = int(h[a]) - base
-            mentor[i] = node // nb
-            slot[i] = active_bits[node % nb]
-            total += int(sc[a])
-    matched = int((mentor >= 0).sum())
+    mat, _n_ok, _n_el, neg = arr.matrix(workers)
+    e, m = np.nonzero(mat > neg)
+    s = mat[e, m].astype(np.int64)
+    del mat
+    net = Network(arr)
+    res = net.solve(e.astype(np.int64), m.astype(np.int64), s, locked or Locked(),
+                    np.ones(arr.n_e, dtype=bool))
     return {
-        "mentor": mentor,
-        "slot": slot,
-        "arcs": n_arcs,
-        "score": total,
-        "matched": matched,
-        "matched_priority": int(((mentor >= 0) & arr.prio).sum()),
+        "mentor": res.mentor,
+        "node": res.node,
+        "arcs": res.arcs,
+        "score": res.score,
+        "matched": res.counts[2],
+        "matched_priority": int((arr.prio & (res.mentor >= 0)).sum()),
+        "spread": res.spread,
+        "exact": arr.g == 1,
     }
 
 
-__all__ = ["Arrays", "candidates", "augment_candidates", "solve_collapsed", "exact_reference"]
-
-
-def solve_expanded(
-    arr: Arrays,
-    e: np.ndarray,
-    m: np.ndarray,
-    w: np.ndarray,
-    cap: np.ndarray,
-    active: np.ndarray,
-    day_of,
-    day_limit: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, int]:
-    """Min-cost flow over the candidate pairs expanded by their common slots:
-    mentee -> (mentor, slot) -> (mentor, local day) -> mentor -> sink. Exact on the candidate set
-    including sessions-per-day limits (no overlap when slot step >= session length).
-    Returns (mentor per mentee, slot bit per mentee, arcs)."""
-    n_e, n_m = arr.n_e, arr.n_m
-    mentor = np.full(n_e, -1, dtype=np.int64)
-    slot = np.full(n_e, -1, dtype=np.int64)
-    if len(e) == 0 or not active.any():
-        return mentor, slot, 0
-    common = arr.e_words[e] & arr.m_words[m]
-    te, tk = [], []
-    one = np.uint64(1)
-    for b in range(arr.nslots):
-        col = common[:, b // 64]
-        hit = np.nonzero((col >> np.uint64(b % 64)) & one)[0]
-        if len(hit):
-            te.append(hit)
-            tk.append(np.full(len(hit), b, dtype=np.int64))
-    arc_pair = np.concatenate(te)
-    arc_bit = np.concatenate(tk)
-    key = m[arc_pair] * arr.nslots + arc_bit
-    uniq, node_of = np.unique(key, return_inverse=True)
-    n_ms = len(uniq)
-    ms0 = n_e
-    act_e = np.nonzero(active)[0]
-    # sessions-per-day as a flow layer: (mentor, slot) -> (mentor, local day) -> mentor
-    uj, ub = uniq // arr.nslots, uniq % arr.nslots
-    day = np.array([day_of(int(j), int(b)) for j, b in zip(uj, ub, strict=True)], dtype=np.int64)
-    dkey = uj * 7 + day
-    duniq, dnode_of = np.unique(dkey, return_inverse=True)
-    n_d = len(duniq)
-    day0 = n_e + n_ms
-    mentor0 = day0 + n_d
-    sink = mentor0 + n_m
-    dj = duniq // 7
-    dcap = np.minimum(day_limit[dj], cap[dj])
-    smcf = min_cost_flow.SimpleMinCostFlow()
-    tails = np.concatenate([e[arc_pair], ms0 + np.arange(n_ms), day0 + np.arange(n_d),
-                            mentor0 + np.arange(n_m), act_e])
-    heads = np.concatenate([
-        ms0 + node_of, day0 + dnode_of, mentor0 + dj, np.full(n_m, sink),
-        np.full(len(act_e), sink),
-    ])
-    caps = np.concatenate([np.ones(len(arc_pair) + n_ms), dcap, cap, np.ones(len(act_e))])
-    costs = np.concatenate([-w[arc_pair], np.zeros(n_ms + n_d + n_m + len(act_e))])
-    smcf.add_arcs_with_capacity_and_unit_cost(
-        tails.astype(np.int32), heads.astype(np.int32), caps.astype(np.int64),
-        costs.astype(np.int64),
-    )
-    supplies = np.zeros(sink + 1, dtype=np.int64)
-    supplies[act_e] = 1
-    supplies[sink] = -len(act_e)
-    smcf.set_nodes_supplies(np.arange(sink + 1, dtype=np.int32), supplies)
-    status = smcf.solve()
-    if status != smcf.OPTIMAL:
-        raise RuntimeError(f"min cost flow failed with status {status}")
-    flows = smcf.flows(np.arange(len(arc_pair), dtype=np.int32))
-    used = np.nonzero(flows > 0)[0]
-    mentor[e[arc_pair[used]]] = m[arc_pair[used]]
-    slot[e[arc_pair[used]]] = arc_bit[used]
-    return mentor, slot, int(len(tails))
+__all__ = ["Arrays", "Network", "Locked", "candidates", "naive_top", "cut_violations", "price",
+           "exact_reference", "group_size"]

@@ -1,50 +1,104 @@
-"""Public ``solve``: flow first, slot assignment and repair, then CP-SAT polish.
+"""Public ``solve``: locks, pair table, pruned flow with pricing, slot realisation, CP-SAT repair.
 
-Phases
-1. locks and fixed pairs are checked (infeasible ones are reported by name) and pre-assigned;
-2. candidate arcs (capacity-aware pruning, ``flow.candidates``) and the collapsed min-cost flow;
-   unmatched mentees get arcs to mentors with room left and the flow is re-solved;
-3. per mentor, slots are assigned (distinct, non-overlapping, sessions-per-day limit); a pair that
-   cannot be scheduled loses its arc and the flow is re-solved (a few rounds);
-4. CP-SAT, hinted with that solution, over the whole candidate model when it is small, otherwise
-   over the mentors where repair happened: sessions-per-day, slot choice and load spreading.
+Objective, lexicographic and exact at every size: (1) feasible locks kept, then as many mentees
+matched as possible with as many priority mentees as possible (the two orders coincide for flow
+networks, see ``flow.py``), (2) summed pair score, (3) load spread: the k-th mentee of a mentor
+costs k-1 (convex costs on mentor -> sink arcs, so the flow spreads mentees whenever the score
+ties), (4) closeness to the hint (previous solution) as the last tie-break.
+
+Phases (each reported to ``progress``):
+1. ``locks``: fixed pairs and locks are checked (rule, capacity, a free slot with the other
+   accepted ones); infeasible ones are reported by name with a code and a reason;
+2. ``pairs``: the vectorised pair table (eligibility and score of every mentee x mentor);
+3. ``flow``: capacity-aware candidate arcs and the min-cost flow (phase A: counts) over
+   (mentor, slot) nodes, with sessions-per-day and capacity in the network;
+4. ``pricing``: pruned arcs that could add a match (residual cut) are added until the counts are
+   proven; then phase B (score, spread, hint) and rounds of reduced-cost pricing under
+   Bellman-Ford potentials, adding the worst-priced arcs, until none is left, the loss bound is
+   below ``pricing_tolerance`` (above ``prove_up_to`` mentees), or a further round would overrun
+   ``time_limit``. What remains gives the bound;
+5. ``slots``: every pair gets its start. With mentor blocks (default) a mentor's starts never
+   overlap and the flow's slot is final. With ``mentor_blocks=False`` (any grid start) slots of
+   one mentor may overlap: they are repaired per mentor (exact small search), and where that
+   fails by CP-SAT over those mentors and their neighbours, hinted with the flow solution;
+6. ``done``.
+
+Determinism: the same input, config and seed give the same output. The flows are exact and
+deterministic, blocks run on threads but are combined in order, the mentor-side sample is seeded,
+CP-SAT runs single-threaded with a deterministic-time limit. Only the wall-clock ``time_limit`` can
+end pricing early on a large instance; then a slower or faster run may stop at another round.
+
+Status OPTIMAL only when every level is proven for the full problem: no pruned arc can improve
+the counts or the score, and the slot realisation kept the flow optimum. Otherwise FEASIBLE with
+``bound`` (upper bound on the summed score for the matched counts) and ``gap``.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from ortools.sat.python import cp_model
 
 from .eligibility import Prepared, pair_mode
-from .flow import Arrays, augment_candidates, candidates, solve_expanded
-from .schema import Instance, Pair, Slot, Solution, SolverConfig, Stats, Unmatched
+from .flow import Arrays, Locked, Network, candidates, cut_violations, price
+from .schema import Instance, Link, Pair, Slot, Solution, SolverConfig, Stats, Unmatched
 from .scoring import reasons, score_pair
 from .slots import bits, local_day, local_time, utc_label
 
 BACKTRACK_LIMIT = 20_000
+NEIGHBOURS = 4  # CP-SAT repair: other mentors per affected mentee
+PROGRESS_EVERY = 0.5
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=8192)
 def _day_of(tz: str, minute: int, reference_week: str) -> int:
     return local_day(tz, minute, reference_week)
 
 
-class _Scheduler:
-    def __init__(self, prep: Prepared, hint_slot: dict[tuple[int, int], int]):
+class Progress:
+    """Calls the user's callback; a callback that raises is never called again."""
+
+    def __init__(self, fn: Callable[[dict], Any] | None, t0: float):
+        self.fn = fn
+        self.t0 = t0
+        self.last = -1e9
+
+    def __call__(self, phase: str, matched=None, objective=None, bound=None,
+                 throttle: bool = False) -> None:
+        if self.fn is None:
+            return
+        now = time.perf_counter()
+        if throttle and now - self.last < PROGRESS_EVERY:
+            return
+        self.last = now
+        try:
+            self.fn({"phase": phase, "elapsed": round(now - self.t0, 3),
+                     "matched": None if matched is None else int(matched),
+                     "objective": None if objective is None else int(objective),
+                     "bound": None if bound is None else int(bound)})
+        except Exception:  # noqa: BLE001 - a broken callback must never break the solve
+            self.fn = None
+
+
+class Scheduler:
+    """Concrete starts for one mentor's mentees: distinct, non-overlapping, per-day limit."""
+
+    def __init__(self, prep: Prepared):
         self.prep = prep
         cfg = prep.config
         self.step = cfg.slot_step_minutes
         self.length = cfg.session_minutes
         self.week = 7 * 1440 // self.step
-        self.hint_slot = hint_slot
-        self.prefer: dict[tuple[int, int], int] = {}
+        self.exclusive = cfg.rule("one_mentee_per_slot")
+        self.spd = cfg.rule("sessions_per_day")
 
     def conflict(self, a: int, b: int) -> bool:
-        if self.step >= self.length:
-            return a == b
+        if not self.exclusive:
+            return False
         d = abs(a - b) % self.week
         return min(d, self.week - d) * self.step < self.length
 
@@ -52,24 +106,14 @@ class _Scheduler:
         m = self.prep.mentors[j]
         return _day_of(m.tz, b * self.step, self.prep.config.reference_week)
 
-    def options(self, i: int, j: int, fixed: int | None) -> list[int]:
-        if fixed is not None:
-            return [fixed]
-        opts = bits(self.prep.common(i, j))
-        h = self.prefer.get((i, j), self.hint_slot.get((i, j)))
-        if h in opts:
-            opts.remove(h)
-            opts.insert(0, h)
-        return opts
+    def limit(self, j: int) -> int | None:
+        m = self.prep.mentors[j]
+        return m.max_sessions_per_day if self.spd and m.max_sessions_per_day else None
 
-    def fits(self, j: int, items: list[tuple[int, int | None]]) -> dict[int, int] | None:
-        """Find distinct slots for the mentees of mentor j, or None."""
-        cfg = self.prep.config
-        limit = self.prep.mentors[j].max_sessions_per_day
-        if not cfg.rule("sessions_per_day"):
-            limit = None
-        opts = [(i, self.options(i, j, f)) for i, f in items]
-        opts.sort(key=lambda x: (len(x[1]), x[0]))
+    def fits(self, j: int, items: list[tuple[int, list[int]]]) -> dict[int, int] | None:
+        """items: (mentee, allowed starts in order of preference). Exact small search."""
+        limit = self.limit(j)
+        opts = sorted(items, key=lambda x: (len(x[1]), x[0]))
         chosen: list[int] = []
         days: dict[int, int] = {}
         budget = [BACKTRACK_LIMIT]
@@ -98,346 +142,571 @@ class _Scheduler:
             return None
         return {opts[k][0]: chosen[k] for k in range(len(opts))}
 
+    def free(self, j: int, taken: list[int], options: Iterable[int]) -> int | None:
+        """First option that fits next to the already placed starts ``taken``."""
+        limit = self.limit(j)
+        days: dict[int, int] = {}
+        if limit is not None:
+            for b in taken:
+                d = self.day(j, b)
+                days[d] = days.get(d, 0) + 1
+        for b in options:
+            if any(self.conflict(b, c) for c in taken):
+                continue
+            if limit is not None and days.get(self.day(j, b), 0) >= limit:
+                continue
+            return b
+        return None
 
-def solve(
-    instance: Instance, config: SolverConfig | None = None, hint: list | None = None
-) -> Solution:
-    """Match mentees to mentors with a weekly slot. Never raises on infeasible locks."""
+
+def hint_links(instance: Instance, hint: Any) -> list[Link]:
+    """The hint as links: a Solution, a list of Link / Pair / dict, plus ``instance.hint``."""
+    out = list(instance.hint)
+    if hint is None:
+        return out
+    items = hint.pairs if isinstance(hint, Solution) else hint
+    if not isinstance(items, list | tuple):
+        raise ValueError("hint: expected a Solution or a list of pairs")
+    for k, h in enumerate(items):
+        if isinstance(h, Link):
+            out.append(h)
+        elif isinstance(h, Pair):
+            out.append(Link(h.mentee, h.mentor, h.slot.minute_of_week))
+        elif isinstance(h, dict):
+            out.append(Link.from_dict(h, f"hint[{k}]"))
+        else:
+            raise ValueError(f"hint[{k}]: expected a pair, got {type(h).__name__}")
+    return out
+
+
+def check_locks(prep: Prepared, sched: Scheduler) -> tuple[Locked, list[dict[str, str]]]:
+    """Accept fixed pairs, then locks, in input order; report the ones that cannot be kept."""
+    inst, cfg = prep.instance, prep.config
+    step = cfg.slot_step_minutes
+    locked = Locked()
+    infeasible: list[dict[str, str]] = []
+    links = [("fixed", p) for p in inst.fixed]
+    if cfg.rule("locks"):
+        links += [("lock", p) for p in inst.locks]
+    kinds: dict[int, str] = {}
+    for kind, p in links:
+        i, j = prep.mentee_idx.get(p.mentee), prep.mentor_idx.get(p.mentor)
+        code, reason = None, None
+        if i is None or j is None:
+            code = "unknown_mentee" if i is None else "unknown_mentor"
+            reason = "unknown mentee" if i is None else "unknown mentor"
+        elif i in locked.mentor:
+            code = "duplicate"
+            reason = (f"mentee already {kinds[i]} to "
+                      f"{prep.mentors[locked.mentor[i]].id}")
+        else:
+            v = prep.violations(i, j)
+            fixed_bit = None
+            if kind == "fixed" and p.slot is not None:
+                fixed_bit = p.slot // step
+            if v:
+                code, reason = "rule", "violates rule(s): " + ", ".join(v)
+            elif fixed_bit is not None and (p.slot % step or
+                                            not (prep.common(i, j) >> fixed_bit) & 1):
+                code, reason = "fixed_slot", "fixed slot is not a common slot"
+            elif cfg.rule("capacity") and \
+                    sum(1 for x in locked.mentor.values() if x == j) >= prep.mentors[j].capacity:
+                code, reason = "capacity", "mentor capacity already taken by other locks"
+            else:
+                items = [(a, _lock_opts(prep, a, jj, locked)) for a, jj in locked.mentor.items()
+                         if jj == j]
+                items.append((i, [fixed_bit] if fixed_bit is not None else bits(prep.common(i, j))))
+                if sched.fits(j, items) is None:
+                    code, reason = "no_slot", "no free common slot left for the mentor"
+            if code is None:
+                locked.mentor[i] = j
+                kinds[i] = kind
+                if fixed_bit is not None:
+                    locked.slot[i] = fixed_bit
+        if code:
+            infeasible.append({"kind": kind, "mentee": p.mentee, "mentor": p.mentor,
+                               "code": code, "reason": reason})
+    return locked, infeasible
+
+
+def _lock_opts(prep: Prepared, i: int, j: int, locked: Locked) -> list[int]:
+    return [locked.slot[i]] if i in locked.slot else bits(prep.common(i, j))
+
+
+def solve(instance: Instance, config: SolverConfig | None = None, hint: Any = None,
+          progress: Callable[[dict], Any] | None = None) -> Solution:
+    """Match mentees to mentors with a weekly slot. Never raises on infeasible locks.
+
+    ``hint``: a previous Solution or a list of pairs; ties are broken toward it.
+    ``progress``: called with {"phase", "elapsed", "matched", "objective", "bound"} at each
+    phase boundary and (at most every 0.5 s) on improving CP-SAT solutions."""
     t0 = time.perf_counter()
     cfg = config or SolverConfig()
+    report = Progress(progress, t0)
+    deadline = t0 + max(0.5, cfg.time_limit)
+    soft_deadline = t0 + 0.9 * max(0.5, cfg.time_limit)  # leave time for slots and output
     prep = Prepared(instance, cfg)
     arr = Arrays(prep)
     n_e, n_m = arr.n_e, arr.n_m
-    phases: list[dict] = []
     step = cfg.slot_step_minutes
+    phases: list[dict] = []
+    sched = Scheduler(prep)
 
-    hints = list(instance.hint) + list(hint or [])
-    hint_slot: dict[tuple[int, int], int] = {}
-    for h in hints:
+    def mark(name: str, t: float, **info) -> None:
+        phases.append({"phase": name, "seconds": round(time.perf_counter() - t, 3), **info})
+
+    hint_map: dict[int, tuple[int, int | None]] = {}
+    for h in hint_links(instance, hint):
         i, j = prep.mentee_idx.get(h.mentee), prep.mentor_idx.get(h.mentor)
-        if i is not None and j is not None and h.slot is not None and h.slot % step == 0:
-            hint_slot[(i, j)] = h.slot // step
-    sched = _Scheduler(prep, hint_slot)
+        if i is not None and j is not None:
+            b = h.slot // step if h.slot is not None and h.slot % step == 0 else None
+            hint_map[i] = (j, b)
 
-    # 1. fixed pairs and locks
-    pre: dict[int, tuple[int, int | None, str]] = {}
-    used = np.zeros(n_m, dtype=np.int64)
-    infeasible: list[dict[str, str]] = []
-    links = [("fixed", p) for p in instance.fixed] + [("lock", p) for p in instance.locks]
-    for kind, p in links:
-        i, j = prep.mentee_idx.get(p.mentee), prep.mentor_idx.get(p.mentor)
-        reason = None
-        if i is None or j is None:
-            reason = "unknown mentee" if i is None else "unknown mentor"
-        elif i in pre:
-            reason = f"mentee already {pre[i][2]} to {prep.mentors[pre[i][0]].id}"
-        else:
-            v = prep.violations(i, j)
-            slot_bit = None
-            if kind == "fixed" and p.slot is not None:
-                if p.slot % step or not (prep.common(i, j) >> (p.slot // step)) & 1:
-                    reason = "fixed slot is not a common slot"
-                slot_bit = p.slot // step
-            if v:
-                reason = "violates rule(s): " + ", ".join(v)
-            elif used[j] >= prep.mentors[j].capacity:
-                reason = "mentor capacity already taken by other locks"
-            elif reason is None:
-                items = [(a, s) for a, (jj, s, _k) in pre.items() if jj == j] + [(i, slot_bit)]
-                if sched.fits(j, items) is None:
-                    reason = "no free common slot left for the mentor"
-        if reason:
-            infeasible.append({"kind": kind, "mentee": p.mentee, "mentor": p.mentor,
-                               "reason": reason})
-            continue
-        pre[i] = (j, slot_bit, kind)
-        used[j] += 1
-    phases.append({"phase": "locks", "seconds": round(time.perf_counter() - t0, 3),
-                   "locked": len(pre), "infeasible": len(infeasible)})
+    # 1. locks
+    t = time.perf_counter()
+    locked, infeasible = check_locks(prep, sched)
+    mark("locks", t, locked=len(locked.mentor), infeasible=len(infeasible))
+    report("locks")
 
-    # 2. candidates and collapsed flow
-    t1 = time.perf_counter()
+    # 2. pair table
+    t = time.perf_counter()
+    mat, n_ok, n_el, neg = arr.matrix(max(1, cfg.num_workers))
+    mark("pairs", t, eligible_pairs=int(n_el.sum()))
+    report("pairs")
+
+    # 3. candidates and flow
+    t = time.perf_counter()
     active = np.ones(n_e, dtype=bool)
-    active[list(pre)] = False
+    if locked.mentor:
+        active[list(locked.mentor)] = False
     rows = np.nonzero(active)[0]
-    k_mentee = cfg.top_k_mentee or 32
-    (ce, cm, cs), n_ok, n_el, total_arcs = candidates(
-        arr, rows, cfg.prune, k_mentee, cfg.top_k_mentor_factor, max(1, cfg.num_workers)
-    )
-    if len(cs):  # tighter lexicographic constants from the scores actually present
-        neg = abs(arr.p_grade) * 20 + max(abs(arr.p_same_unit), abs(arr.p_other_unit))
-        arr.max_abs_score = min(arr.max_abs_score, int(np.abs(cs).max()) + neg + 1)
-    res_cap = arr.cap - used
-    phases.append({"phase": "candidates", "seconds": round(time.perf_counter() - t1, 3),
-                   "arcs": int(len(ce)), "eligible_arcs": total_arcs})
-    spd = cfg.rule("sessions_per_day")
-    day_limit = np.array(
-        [m.max_sessions_per_day if spd and m.max_sessions_per_day else m.capacity
-         for m in prep.mentors], dtype=np.int64)
-    banned: set[tuple[int, int]] = set()
-    augment_rounds = 0
-    assign = np.full(n_e, -1, dtype=np.int64)
-    slots: dict[int, int] = {}
-    flow_solves = 0
-    flow_arcs = 0
-    for _round in range(3):
-        t2 = time.perf_counter()
-        while True:
-            assign, flow_slot, flow_arcs = solve_expanded(
-                arr, ce, cm, arr.weight(ce, cs), res_cap, active, sched.day, day_limit
-            )
-            flow_solves += 1
-            if not cfg.prune or augment_rounds >= cfg.augment_rounds:
-                break
-            load = np.bincount(assign[assign >= 0], minlength=n_m)
-            open_m = np.nonzero(res_cap - load > 0)[0]
-            um = rows[(assign[rows] < 0) & (n_el[rows] > 0)]
-            ae, am, as_ = augment_candidates(arr, um, open_m, 8)
-            if len(ae):
-                have = set(zip(ce.tolist(), cm.tolist(), strict=True))
-                new = [k for k, x in enumerate(zip(ae.tolist(), am.tolist(), strict=True))
-                       if x not in have and x not in banned]
+    k_mentee = cfg.top_k_mentee or 16
+    if cfg.prune:
+        ce, cm, cs = candidates(arr, mat, neg, rows, k_mentee, cfg.top_k_mentor_factor)
+        he = [i for i, (j, _b) in hint_map.items() if active[i] and mat[i, j] > neg]
+        if he:
+            hm = [hint_map[i][0] for i in he]
+            ce, cm, cs = _merge((ce, cm, cs), (np.array(he), np.array(hm),
+                                                mat[he, hm].astype(np.int64)))
+    else:
+        e, m = np.nonzero(mat[rows] > neg)
+        ce, cm = rows[e].astype(np.int64), m.astype(np.int64)
+        cs = mat[ce, cm].astype(np.int64)
+    n_kept0 = len(ce)
+    net = Network(arr, spread=cfg.spread_load)
+    # with pruning, first only phase A (counts) until the cut proves them, then phase B
+    res = net.solve(ce, cm, cs, locked, active, hint_map, phases="A" if cfg.prune else "AB")
+    mark("flow", t, arcs=res.arcs, pairs=int(len(ce)))
+    report("flow", res.counts[2], res.score)
+
+    # 4. pricing: pruned arcs that could add matches (cut) or score (reduced cost)
+    t = time.perf_counter()
+    counts_proven = score_proven = converged = not cfg.prune
+    rounds = added_cut = added_price = 0
+    score_bound: int | None = None
+    loss_bound: int | None = 0 if not cfg.prune else None
+    round_log: list[dict] = []
+    while cfg.prune:
+        add = []
+        if not counts_proven:
+            (ae, am, as_), nv = cut_violations(net, res, mat, neg, rows, 2 * cfg.pricing_per_mentee)
+            if nv == 0:
+                counts_proven = True
+                res = net.solve(ce, cm, cs, locked, active, hint_map, phases="B",
+                                counts=res.net["raw"])
             else:
-                new = []
-            if not new:
+                add.append((ae, am, as_))
+                added_cut += len(ae)
+        if not counts_proven:
+            if rounds >= cfg.pricing_rounds or time.perf_counter() > deadline:
+                res = net.solve(ce, cm, cs, locked, active, hint_map)
                 break
-            augment_rounds += 1
-            ce = np.concatenate([ce, ae[new]])
-            cm = np.concatenate([cm, am[new]])
-            cs = np.concatenate([cs, as_[new]])
-        phases.append({"phase": "flow", "seconds": round(time.perf_counter() - t2, 3),
-                       "augment_rounds": augment_rounds})
-        # 3. slots per mentor
-        t3 = time.perf_counter()
-        by_mentor: dict[int, list[tuple[int, int | None]]] = {}
-        for i, (j, s, _k) in sorted(pre.items()):
-            by_mentor.setdefault(j, []).append((i, s))
-        flow_items: dict[int, list[int]] = {}
-        for i in np.nonzero(assign >= 0)[0].tolist():
-            flow_items.setdefault(int(assign[i]), []).append(i)
-        dropped: list[tuple[int, int]] = []
-        slots = {}
-        wt = dict(zip(zip(ce.tolist(), cm.tolist(), strict=True),
-                      arr.weight(ce, cs).tolist(), strict=True))
-        for j in sorted(set(by_mentor) | set(flow_items)):
-            hard = by_mentor.get(j, [])
-            soft = sorted(flow_items.get(j, []), key=lambda i, j=j: (-wt[(i, j)], i))
-            sched.prefer = {(i, j): int(flow_slot[i]) for i in soft}
-            got = sched.fits(j, hard + [(i, None) for i in soft])
-            if got is None:
-                accepted = list(hard)
-                got = sched.fits(j, accepted) or {}
-                for i in soft:
-                    trial = sched.fits(j, accepted + [(i, None)])
-                    if trial is None:
-                        dropped.append((i, j))
-                    else:
-                        accepted.append((i, None))
-                        got = trial
-            slots.update(got)
-        phases.append({"phase": "slots", "seconds": round(time.perf_counter() - t3, 3),
-                       "dropped": len(dropped)})
-        if not dropped:
+            rounds += 1
+            for a in add:
+                ce, cm, cs = _merge((ce, cm, cs), a)
+            res = net.solve(ce, cm, cs, locked, active, hint_map, phases="A")
+            report("pricing", res.counts[2], res.score)
+            continue
+        tr = round_start = time.perf_counter()
+        if round_log and tr + round_log[-1].get("seconds", 0.0) > soft_deadline:
+            break  # another round would overrun the time limit; the last bound stands
+        d, converged = net.potentials(res, deadline)
+        round_info = {"bf_seconds": round(time.perf_counter() - tr, 3),
+                      "bf_iterations": getattr(net, "bf_iterations", 0)}
+        if converged:
+            tr = time.perf_counter()
+            have = np.sort(ce * n_m + cm)
+            # the first round starts from the pruned prices and moves most of the way: it
+            # takes twice as many arcs per mentee
+            per = cfg.pricing_per_mentee * (2 if not round_log else 1)
+            (pe_, pm_, ps_), viol = price(net, res, d, mat, neg, rows, per, have,
+                                         max(1, cfg.num_workers))
+            round_info["price_seconds"] = round(time.perf_counter() - tr, 3)
+            round_info["violation"] = int(viol)
+            round_log.append(round_info)
+            if counts_proven:  # the bound holds for these (maximal) counts
+                lv = res.levels
+                spread_term = lv["spread_max"] * lv["unit_spread"] if lv["spread"] else 0
+                b = (res.objective_b + viol + spread_term) // lv["unit_score"]
+                score_bound = b if score_bound is None else min(score_bound, b)
+                loss_bound = -(-viol // lv["unit_score"])
+                if viol == 0:
+                    score_proven = True
+                    break
+                if n_e > cfg.prove_up_to and \
+                        loss_bound <= cfg.pricing_tolerance * max(1, res.score):
+                    break
+            add.append((pe_, pm_, ps_))
+            added_price += len(pe_)
+        if not add or rounds >= cfg.pricing_rounds or time.perf_counter() > deadline:
             break
-        for i, j in dropped:
-            banned.add((i, j))
-            assign[i] = -1
-        keep = np.array([(a, b) not in banned for a, b in zip(ce.tolist(), cm.tolist(),
-                                                                strict=True)], dtype=bool)
-        ce, cm, cs = ce[keep], cm[keep], cs[keep]
-    # mentees whose pair could not be scheduled in the last round stay unmatched
-    for i in np.nonzero(assign >= 0)[0].tolist():
-        if i not in slots:
-            assign[i] = -1
-    for i, (j, _s, _k) in pre.items():
-        assign[i] = j
+        rounds += 1
+        for a in add:
+            ce, cm, cs = _merge((ce, cm, cs), a)
+        tr = time.perf_counter()
+        res = net.solve(ce, cm, cs, locked, active, hint_map, phases="B", counts=res.net["raw"])
+        if round_log:
+            round_log[-1]["flow_seconds"] = round(time.perf_counter() - tr, 3)
+            round_log[-1]["seconds"] = round(time.perf_counter() - round_start, 3)
+        report("pricing", res.counts[2], res.score, score_bound)
+    if score_bound is None:
+        score_bound = _simple_bound(arr, mat, neg, res, locked)
+    mark("pricing", t, rounds=rounds, potentials_converged=converged, log=round_log)
+    report("pricing", res.counts[2], res.score, score_bound)
 
-    # 4. CP-SAT polish
-    t4 = time.perf_counter()
-    status = "OPTIMAL" if not cfg.prune else "FEASIBLE"
-    cp_info = _cpsat_polish(prep, arr, sched, ce, cm, cs, assign, slots, pre, banned,
-                            cfg, t0)
-    if cp_info:
-        phases.append({"phase": "cpsat", "seconds": round(time.perf_counter() - t4, 3),
-                       **{k: v for k, v in cp_info.items() if k != "solution"}})
-        if cp_info.get("solution") is not None:
-            assign, slots = cp_info["solution"]
-        if cp_info.get("scope") == "full" and cp_info.get("status") == "OPTIMAL":
-            status = "OPTIMAL"
-        if cfg.prune and cp_info.get("scope") == "full":
-            status = cp_info.get("status", status) if status != "OPTIMAL" else status
+    # 5. slots
+    t = time.perf_counter()
+    slots, dropped = _realise(prep, arr, net, sched, res, locked, hint_map)
+    first_dropped = len(dropped)
+    relaxed_counts = res.counts
+    banned: set[tuple[int, int]] = set()
+    assign = res.mentor.copy()
+    repaired = 0
+    cp_info: dict = {}
+    if dropped:
+        assign, slots, cp_info = _cpsat_repair(prep, arr, mat, neg, sched, assign, slots,
+                                               dropped, locked, cfg, deadline, report)
+        repaired = len(dropped)
+    filled = _fill(prep, arr, mat, neg, sched, assign, slots, active)
+    mark("slots", t, overlapping=first_dropped, banned=len(banned), dropped=len(dropped),
+         filled=filled, **cp_info)
 
-    sol = _build_solution(prep, assign, slots, pre, n_ok, n_el, infeasible)
+    sol = _build_solution(prep, arr, mat, neg, sched, assign, slots, locked, n_ok, n_el,
+                          infeasible)
     st = sol.stats
-    st.status = status
+    flow_kept = not first_dropped and not filled
+    proven = counts_proven and score_proven and flow_kept
+    st.status = "OPTIMAL" if proven else "FEASIBLE"
+    st.bound = max(int(score_bound), st.objective)
+    if proven:
+        st.bound = st.objective
+    st.gap = (round((st.bound - st.objective) / st.bound, 6)
+              if st.bound is not None and st.bound > 0 else (0.0 if st.bound == 0 else None))
+    st.matched_bound = relaxed_counts[2] if counts_proven else _matched_bound(arr, n_el, locked)
     st.wall_time = round(time.perf_counter() - t0, 3)
-    st.model = {"mentees": n_e, "mentors": n_m, "arcs": int(len(ce)),
-                "eligible_arcs": int(total_arcs), "flow_solves": flow_solves,
-                "flow_arcs": flow_arcs}
+    st.model = {"mentees": n_e, "mentors": n_m, "pairs": int(len(ce)),
+                "eligible_pairs": int(n_el.sum()), "flow_arcs": res.arcs,
+                "flow_nodes": res.nodes, "slot_group": arr.g}
     st.phases = phases
     st.pruning = {
         "enabled": cfg.prune,
-        "arcs_kept": int(len(ce)),
-        "arcs_pruned": int(total_arcs - len(ce)),
         "top_k_mentee": k_mentee,
         "top_k_mentor_factor": cfg.top_k_mentor_factor,
-        "augment_rounds": augment_rounds,
-        "repair_banned_arcs": len(banned),
+        "pairs_kept_initially": int(n_kept0),
+        "pairs_kept": int(len(ce)),
+        "pairs_pruned": int(n_el.sum() - len(ce)),
+        "rounds": rounds,
+        "cut_pairs_added": added_cut,
+        "price_pairs_added": added_price,
+        "counts_proven": counts_proven,
+        "score_proven": score_proven,
+        # what pruning can still cost at most, in score points (0 = nothing lost)
+        "score_loss_bound": loss_bound,
+        "repaired_pairs": repaired,
+        "levels": {k: v for k, v in res.levels.items() if k in ("spread", "hint")},
     }
-    if not cfg.prune and not banned:
-        st.bound = st.objective
-        st.gap = 0.0
+    report("done", st.matched, st.objective, st.bound)
     return sol
 
 
-def _cpsat_polish(prep, arr, sched, ce, cm, cs, assign, slots, pre, banned, cfg, t0):
-    remaining = min(cfg.cpsat_time, cfg.time_limit - (time.perf_counter() - t0))
-    if remaining <= 0.2:
-        return None
-    if not banned and len(ce) + len(pre) > cfg.cpsat_max_vars:
-        return {"skipped": "model too large and no slot conflicts to repair",
-                "pairs": int(len(ce))}
-    n_opts = 0
-    common_cache: dict[tuple[int, int], list[int]] = {}
-    pairs = list(zip(ce.tolist(), cm.tolist(), cs.tolist(), strict=True))
-    for i, (j, _s, _k) in pre.items():
-        pairs.append((i, j, score_pair(prep.mentees[i], prep.mentors[j], cfg)[0]))
-    for i, j, _s in pairs:
-        common_cache[(i, j)] = bits(prep.common(i, j))
-        n_opts += len(common_cache[(i, j)])
-    scope = "full"
-    if n_opts > cfg.cpsat_max_vars:
-        if not banned:
-            return {"skipped": "model too large and no slot conflicts to repair",
-                    "vars": n_opts}
-        mentors = {j for _i, j in banned}
-        mentees = {i for i in range(len(assign)) if assign[i] in mentors}
-        mentees |= {i for i, _j in banned if assign[i] < 0}
-        pairs = [(i, j, s) for i, j, s in pairs if j in mentors and i in mentees]
-        n_opts = sum(len(common_cache[(i, j)]) for i, j, _s in pairs)
-        scope = "local"
-        if n_opts > cfg.cpsat_local_max_vars or not pairs:
-            return {"skipped": "local model too large", "vars": n_opts}
-    sub_e = sorted({i for i, _j, _s in pairs})
-    sub_m = sorted({j for _i, j, _s in pairs})
-    if scope == "local":
-        caps = {j: prep.mentors[j].capacity for j in sub_m}
-        for i in range(len(assign)):
-            if assign[i] in caps and i not in set(sub_e):
-                caps[int(assign[i])] -= 1
-    else:
-        caps = {j: prep.mentors[j].capacity for j in sub_m}
-    maxabs = arr.max_abs_score
-    spread_max = sum(c * (c + 1) // 2 for c in caps.values()) + 1
-    big = 2 * (len(sub_e) + 1) * maxabs * spread_max + 1
-    bigp = (len(sub_e) + 1) * big
+def _merge(a, b):
+    e = np.concatenate([a[0], np.asarray(b[0], dtype=np.int64)])
+    m = np.concatenate([a[1], np.asarray(b[1], dtype=np.int64)])
+    s = np.concatenate([a[2], np.asarray(b[2], dtype=np.int64)])
+    order = np.lexsort((m, e))
+    e, m, s = e[order], m[order], s[order]
+    keep = np.ones(len(e), dtype=bool)
+    keep[1:] = (e[1:] != e[:-1]) | (m[1:] != m[:-1])
+    return e[keep], m[keep], s[keep]
+
+
+def _simple_bound(arr, mat, neg, res, locked) -> int:
+    """Valid without potentials: each matched mentee at its best score (per class)."""
+    best = np.where((mat > neg).any(1), mat.max(1).astype(np.int64), np.iinfo(np.int64).min)
+    lk = np.zeros(arr.n_e, dtype=bool)
+    lk[list(locked.mentor)] = True
+    total = 0
+    for i, j in locked.mentor.items():
+        total += int(mat[i, j]) if mat[i, j] > neg else 0
+    _, n_p, n_all = res.counts
+    n_p_unlocked = n_p
+    n_n_unlocked = n_all - res.counts[0] - n_p_unlocked
+    for mask, k in ((arr.prio & ~lk, n_p_unlocked), (~arr.prio & ~lk, n_n_unlocked)):
+        vals = np.sort(best[mask])[::-1][:k]
+        total += int(vals[vals > np.iinfo(np.int64).min].sum())
+    return total
+
+
+def _matched_bound(arr, n_el, locked) -> int:
+    lk = np.zeros(arr.n_e, dtype=bool)
+    lk[list(locked.mentor)] = True
+    return int(min(int(((n_el > 0) | lk).sum()), int(arr.cap.sum())))
+
+
+def _options(prep, arr, net, i, j, node, hint_map) -> list[int]:
+    """Common starts of (i, j): those of the flow's slot group first, the hinted one first."""
+    common = bits(prep.common(i, j))
+    first = [b for b in common if _node_of_bit(arr, net, j, b) == node]
+    h = hint_map.get(i)
+    rest = [b for b in common if b not in first]
+    opts = first + rest
+    if h is not None and h[0] == j and h[1] in opts:
+        pos = 0 if h[1] in first else len(first)
+        opts.remove(h[1])
+        opts.insert(pos, h[1])
+    return opts
+
+
+def _node_of_bit(arr, net, j, b) -> int:
+    c = int(np.searchsorted(arr.slot_bits, b))
+    if c >= arr.n_slots or int(arr.slot_bits[c]) != b:
+        return -1
+    return int(net.node_of[j, c])
+
+
+def _realise(prep, arr, net, sched, res, locked, hint_map):
+    """Concrete starts per mentor. Returns (slots, dropped pairs that could not be placed)."""
+    by_m: dict[int, list[int]] = {}
+    for i in np.nonzero(res.mentor >= 0)[0].tolist():
+        by_m.setdefault(int(res.mentor[i]), []).append(i)
+    slots: dict[int, int] = {}
+    dropped: list[tuple[int, int]] = []
+    for j in sorted(by_m):
+        ms = by_m[j]
+        opts = {}
+        for i in ms:
+            if i in locked.slot:
+                opts[i] = [locked.slot[i]]
+            else:
+                opts[i] = _options(prep, arr, net, i, j, int(res.node[i]), hint_map)
+        # the flow's own groups first: nearly always a valid placement already
+        first = {i: opts[i][0] for i in ms}
+        if sched.fits(j, [(i, [first[i]]) for i in ms]) is not None:
+            slots.update(first)
+            continue
+        got = sched.fits(j, [(i, opts[i]) for i in ms])
+        if got is not None:
+            slots.update(got)
+            continue
+        # keep locked ones and the best others; the rest go to the CP-SAT repair
+        keep = [i for i in ms if i in locked.mentor]
+        others = sorted((i for i in ms if i not in locked.mentor),
+                        key=lambda i: (-int(prep.mentees[i].priority), i))
+        cur = sched.fits(j, [(i, opts[i]) for i in keep]) or {}
+        for i in others:
+            trial = sched.fits(j, [(x, opts[x]) for x in keep + [i]])
+            if trial is None:
+                dropped.append((i, j))
+            else:
+                keep.append(i)
+                cur = trial
+        slots.update(cur)
+    return slots, dropped
+
+
+def _cpsat_repair(prep, arr, mat, neg, sched, assign, slots, dropped, locked, cfg, deadline,
+                  report):
+    """CP-SAT over the mentors whose sessions overlapped: their mentees and the dropped ones,
+    every eligible start; hinted with the current placement; lexicographic objective.
+    Single worker and a deterministic-time limit: same input, same answer."""
+    assign = assign.copy()
+    for i, _j in dropped:
+        assign[i] = -1
+    # neighbourhood: the mentors with overlapping sessions, their mentees, and the best few
+    # other eligible mentors of those mentees (with all of their mentees)
+    core = {j for _i, j in dropped}
+    near = {i for i in range(arr.n_e) if assign[i] in core} | {i for i, _j in dropped}
+    mset = set(core)
+    for i in sorted(near):
+        row = mat[i].astype(np.int64)
+        js = np.nonzero(row > neg)[0]
+        mset.update(js[np.argsort(-row[js], kind="stable")[:NEIGHBOURS]].tolist())
+    mentors = sorted(mset)
+    mentees = sorted({i for i in range(arr.n_e) if assign[i] in mset} | near)
+    remaining = min(cfg.cpsat_time, deadline - time.perf_counter())
+    info = {"cpsat_mentors": len(mentors), "cpsat_mentees": len(mentees)}
+    if remaining <= 0.05:
+        return assign, slots, {**info, "cpsat": "no time left"}
     m = cp_model.CpModel()
-    x: dict[tuple[int, int, int], cp_model.IntVar] = {}
+    x: dict[tuple[int, int, int], Any] = {}
+    maxs = arr.max_abs_score
+    spread_unit = 1
+    score_unit = sum(prep.mentors[j].capacity ** 2 for j in mentors) + 1
+    big = (len(mentees) + 1) * (2 * maxs + 1) * score_unit
+    bigp = (len(mentees) + 1) * big
+    obj = []
+    for i in mentees:
+        for j in mentors:
+            if mat[i, j] <= neg:
+                continue
+            opts = [locked.slot[i]] if i in locked.slot else bits(prep.common(i, j))
+            if i in locked.mentor and locked.mentor[i] != j:
+                continue
+            for b in opts:
+                v = m.new_bool_var(f"x{i}_{j}_{b}")
+                x[(i, j, b)] = v
+                w = int(mat[i, j]) * score_unit + big + (bigp if arr.prio[i] else 0)
+                obj.append(w * v)
     by_e: dict[int, list] = {}
     by_m: dict[int, list] = {}
-    by_ms: dict[tuple[int, int], list] = {}
+    by_mb: dict[tuple[int, int], list] = {}
     by_md: dict[tuple[int, int], list] = {}
-    obj = []
-    for i, j, s in sorted(pairs):
-        fixed_slot = pre[i][1] if i in pre else None
-        opts = [fixed_slot] if fixed_slot is not None else common_cache[(i, j)]
-        if (i, j) in banned and i not in pre:
-            continue
-        for b in opts:
-            v = m.new_bool_var(f"x_{i}_{j}_{b}")
-            x[(i, j, b)] = v
-            by_e.setdefault(i, []).append(v)
-            by_m.setdefault(j, []).append(v)
-            by_ms.setdefault((j, b), []).append(v)
-            if cfg.rule("sessions_per_day") and prep.mentors[j].max_sessions_per_day:
-                by_md.setdefault((j, sched.day(j, b)), []).append(v)
-            w = s * spread_max + big + (bigp if prep.mentees[i].priority else 0)
-            obj.append(w * v)
+    for (i, j, b), v in x.items():
+        by_e.setdefault(i, []).append(v)
+        by_m.setdefault(j, []).append(v)
+        by_mb.setdefault((j, b), []).append(v)
+        if sched.limit(j) is not None:
+            by_md.setdefault((j, sched.day(j, b)), []).append(v)
     for i, vs in by_e.items():
-        if i in pre:
-            lock_vars = [x[k] for k in x if k[0] == i and k[1] == pre[i][0]]
-            m.add(sum(lock_vars) == 1)
-        m.add(sum(vs) <= 1)
+        if i in locked.mentor:
+            m.add(sum(vs) == 1)
+        else:
+            m.add(sum(vs) <= 1)
     for j, vs in by_m.items():
-        m.add(sum(vs) <= max(caps[j], 0))
-        c = prep.mentors[j].capacity
-        ys = [m.new_bool_var(f"y_{j}_{k}") for k in range(c)]
+        c = prep.mentors[j].capacity if cfg.rule("capacity") else len(vs)
+        load = sum(vs)
+        m.add(load <= c)
+        ys = [m.new_bool_var(f"y{j}_{k}") for k in range(min(c, len(vs)))]
         for a, b in zip(ys, ys[1:], strict=False):
             m.add(a >= b)
-        m.add(sum(ys) == sum(vs))
-        obj.extend(-(k + 1) * y for k, y in enumerate(ys))
-    for (j, b), vs in by_ms.items():
-        group = list(vs)
-        if sched.step < sched.length:
-            for (j2, b2), vs2 in by_ms.items():
-                if j2 == j and b2 != b and sched.conflict(b, b2) and b2 > b:
-                    m.add(sum(vs) + sum(vs2) <= 1)
-        m.add(sum(group) <= 1)
+        m.add(sum(ys) == load)
+        obj.extend(-k * spread_unit * y for k, y in enumerate(ys))
+        now = int((assign == j).sum())
+        for k, y in enumerate(ys):
+            m.add_hint(y, 1 if k < now else 0)
+    if sched.exclusive:
+        for j in mentors:
+            starts = sorted({b for (jj, b) in by_mb if jj == j})
+            for a_i, a in enumerate(starts):
+                group = [b for b in starts[a_i:] if b == a or sched.conflict(a, b)]
+                m.add(sum(v for b in group for v in by_mb[(j, b)]) <= 1)
     for (j, _d), vs in by_md.items():
-        m.add(sum(vs) <= prep.mentors[j].max_sessions_per_day)
+        m.add(sum(vs) <= sched.limit(j))
     m.maximize(sum(obj))
     for (i, j, b), v in x.items():
         m.add_hint(v, 1 if assign[i] == j and slots.get(i) == b else 0)
+
+    class _Cb(cp_model.CpSolverSolutionCallback):
+        def on_solution_callback(self):
+            report("cpsat", None, None, None, throttle=True)
+
     solver = cp_model.CpSolver()
     p = solver.parameters
     p.random_seed = cfg.seed
-    p.num_workers = cfg.num_workers
-    p.interleave_search = cfg.num_workers > 1
-    p.max_deterministic_time = max(0.1, remaining * 0.8)
-    p.max_time_in_seconds = max(0.2, remaining * 0.9)
-    code = solver.solve(m)
-    info = {"scope": scope, "vars": len(x), "status": solver.status_name(code)}
+    p.num_workers = 1
+    p.max_deterministic_time = max(0.05, remaining)
+    p.max_time_in_seconds = max(0.1, remaining * 2)
+    code = solver.solve(m, _Cb())
+    info["cpsat"] = solver.status_name(code)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        info["solution"] = None
-        return info
-    new_assign = assign.copy()
-    new_slots = dict(slots)
-    for i in sub_e:
-        if i not in pre:
+        return assign, slots, info
+    new_assign, new_slots = assign.copy(), dict(slots)
+    for i in mentees:
+        if i not in locked.mentor:
             new_assign[i] = -1
             new_slots.pop(i, None)
     for (i, j, b), v in x.items():
         if solver.boolean_value(v):
             new_assign[i] = j
             new_slots[i] = b
-    info["objective"] = int(solver.objective_value)
-    info["bound"] = int(solver.best_objective_bound)
-    # keep the CP-SAT answer only if it is no worse lexicographically
-    if _lex_key(prep, arr, new_assign) >= _lex_key(prep, arr, assign):
-        info["solution"] = (new_assign, new_slots)
-    else:
-        info["solution"] = None
-    return info
+    if _lex(arr, mat, new_assign) < _lex(arr, mat, assign):
+        info["cpsat"] += " (kept the flow placement)"
+        return assign, slots, info
+    return new_assign, new_slots, info
 
 
-def _lex_key(prep, arr, assign) -> tuple[int, int, int]:
-    idx = np.nonzero(assign >= 0)[0].tolist()
-    score = sum(
-        score_pair(prep.mentees[i], prep.mentors[int(assign[i])], prep.config)[0] for i in idx
-    )
-    prio = sum(1 for i in idx if prep.mentees[i].priority)
-    return prio, len(idx), score
+def _lex(arr, mat, assign) -> tuple[int, int, int, int]:
+    idx = np.nonzero(assign >= 0)[0]
+    load = np.bincount(assign[idx], minlength=arr.n_m)
+    return (int(arr.prio[idx].sum()), len(idx), int(mat[idx, assign[idx]].astype(np.int64).sum()),
+            -int((load * (load - 1) // 2).sum()))
 
 
-def _build_solution(prep, assign, slots, pre, n_ok, n_el, infeasible) -> Solution:
+def _fill(prep, arr, mat, neg, sched, assign, slots, active) -> int:
+    """Safety net: an unmatched mentee with an eligible mentor who has room and a free common
+    start gets it (best score first). Returns how many were added."""
+    load = np.bincount(assign[assign >= 0], minlength=arr.n_m)
+    taken: dict[int, list[int]] = {}
+    for i in np.nonzero(assign >= 0)[0].tolist():
+        taken.setdefault(int(assign[i]), []).append(slots[i])
+    added = 0
+    order = sorted(np.nonzero((assign < 0) & active)[0].tolist(),
+                   key=lambda i: (not prep.mentees[i].priority, i))
+    for i in order:
+        row = mat[i]
+        js = np.nonzero((row > neg) & (load < arr.cap))[0]
+        for j in js[np.argsort(-row[js].astype(np.int64), kind="stable")].tolist():
+            b = sched.free(j, taken.get(j, []), bits(prep.common(i, j)))
+            if b is not None:
+                assign[i] = j
+                slots[i] = b
+                load[j] += 1
+                taken.setdefault(j, []).append(b)
+                added += 1
+                break
+    return added
+
+
+def unmatched_reason(prep, arr, mat, neg, sched, i, load, taken, n_ok, n_el):
+    """(reason, detail) that is true of the solution (validate.py checks it)."""
+    if n_ok[i] == 0:
+        return "no_eligible_mentor", "no mentor passes the pair rules"
+    if n_el[i] == 0:
+        return "no_common_time", "eligible mentors share no working-hours slot"
+    js = np.nonzero(mat[i] > neg)[0]
+    room = [j for j in js.tolist() if load[j] < arr.cap[j]]
+    if not room:
+        return "capacity_taken", f"{len(js)} eligible mentor(s), all at capacity"
+    by_day = 0
+    for j in room:
+        common = bits(prep.common(i, j))
+        if sched.limit(j) is not None and any(
+                all(not sched.conflict(b, c) for c in taken.get(j, [])) for b in common):
+            by_day += 1
+    detail = (f"{len(room)} eligible mentor(s) with room left have no free common slot: "
+              "taken by their other mentees")
+    if by_day:
+        detail += f", or ({by_day}) their sessions-per-day limit is reached"
+    return "no_common_time", detail
+
+
+def _build_solution(prep, arr, mat, neg, sched, assign, slots, locked, n_ok, n_el,
+                    infeasible) -> Solution:
     cfg = prep.config
     step = cfg.slot_step_minutes
     pairs: list[Pair] = []
     unmatched: list[Unmatched] = []
-    total = 0
-    prio = 0
+    total = prio = 0
+    load = np.bincount(assign[assign >= 0], minlength=arr.n_m)
+    taken: dict[int, list[int]] = {}
+    for i in np.nonzero(assign >= 0)[0].tolist():
+        taken.setdefault(int(assign[i]), []).append(slots[i])
+    kinds = {(p.mentee, p.mentor): "fixed" for p in prep.instance.fixed}
     for i, e in enumerate(prep.mentees):
         j = int(assign[i])
         if j < 0:
-            if n_ok[i] == 0:
-                unmatched.append(Unmatched(e.id, "no_eligible_mentor",
-                                           "no mentor passes the pair rules"))
-            elif n_el[i] == 0:
-                unmatched.append(Unmatched(e.id, "no_common_time",
-                                           "eligible mentors share no working-hours slot"))
-            else:
-                unmatched.append(Unmatched(e.id, "capacity_taken",
-                                           f"{int(n_el[i])} eligible mentor(s), all taken"))
+            r, detail = unmatched_reason(prep, arr, mat, neg, sched, i, load, taken, n_ok, n_el)
+            unmatched.append(Unmatched(e.id, r, detail))
             continue
         mt = prep.mentors[j]
         minute = slots[i] * step
@@ -447,10 +716,13 @@ def _build_solution(prep, assign, slots, pre, n_ok, n_el, infeasible) -> Solutio
         ml = local_time(mt.tz, minute, cfg.reference_week)
         rid, ren = reasons(e, mt, breakdown, (el.weekday, el.time, el.tz), mode)
         wd, hhmm = utc_label(minute)
-        kind = pre.get(i, (None, None, ""))[2]
+        kind = ""
+        if i in locked.mentor:
+            kind = kinds.get((e.id, mt.id), "lock")
         pairs.append(Pair(e.id, mt.id, Slot(minute, wd, hhmm, ml, el), mode, score, breakdown,
                           rid, ren, locked=kind == "lock", fixed=kind == "fixed"))
         total += score
         prio += e.priority
-    st = Stats(objective=total, matched=len(pairs), matched_priority=prio)
+    spread = int((load * (load - 1) // 2).sum())
+    st = Stats(objective=total, matched=len(pairs), matched_priority=prio, load_spread=spread)
     return Solution(pairs, unmatched, infeasible, st)

@@ -134,8 +134,11 @@ def _person_common(d: dict, where: str) -> dict:
 
 @dataclass(frozen=True)
 class Mentor:
+    """``grade`` None: a mentor outside the civil-service grades (a university, NGO or company
+    partner): the seniority rule and the grade-distance term do not apply to them."""
+
     id: str
-    grade: int
+    grade: int | None
     unit: str = ""
     city: str = ""
     tz: str = "Asia/Jakarta"
@@ -147,7 +150,10 @@ class Mentor:
 
     @classmethod
     def from_dict(cls, d: dict, where: str = "mentor") -> Mentor:
-        base = _person_common(d, where)
+        ungraded = isinstance(d, dict) and "grade" in d and d["grade"] is None
+        base = _person_common({**d, "grade": 0} if ungraded else d, where)
+        if ungraded:
+            base["grade"] = None
         cap = _int(d.get("capacity", 1), f"{where}.capacity", 1)
         mspd = d.get("max_sessions_per_day")
         if mspd is not None:
@@ -342,23 +348,40 @@ def default_working_hours() -> dict[int, tuple[tuple[int, int], ...]]:
 
 
 RULES = (
-    "grade",
-    "supervisor",
-    "no_repeat",
-    "same_city_in_person",
-    "forbids",
-    "mode",
-    "common_slot",
-    "sessions_per_day",
+    "grade",  # mentor outranks mentee by >= min_grade_gap steps
+    "supervisor",  # not the mentee's direct supervisor
+    "no_repeat",  # no pair of previous_pairs again
+    "same_city_in_person",  # in-person pairs only within one city
+    "mode",  # online / in-person / either must be compatible
+    "locks",  # coordinator locks must be kept (off: locks are ignored)
+    "forbids",  # coordinator forbids are respected (off: ignored)
+    "common_slot",  # a common slot inside both availabilities (off: any working-hours slot)
+    "one_mentee_per_slot",  # a mentor never has two sessions at once (off: group sessions)
+    "capacity",  # mentor capacity (off: unlimited mentees per mentor)
+    "sessions_per_day",  # mentor max_sessions_per_day
 )
 
 
 @dataclass(frozen=True)
 class SolverConfig:
+    """Solver settings. Every hard rule of ``RULES`` can be switched off in ``rules``; what stays
+    structural is only that a pair gets one weekly slot inside working hours and a mentee at
+    most one mentor (that is what a pair is).
+
+    ``slot_step_minutes`` (default 30) is the grid of session starts; with 60-minute sessions a
+    30-minute grid keeps the 07:30 starts of Perpres 21/2023 working hours (WIB 07:30 = WITA 08:30
+    = 00:30 UTC). Mentors offer back-to-back blocks of their free time (``mentor_blocks``), so a
+    mentor's sessions never overlap and the flow is exact; with ``mentor_blocks`` off every grid
+    start is offered and overlapping starts are repaired (``one_mentee_per_slot``).
+    Solving is deterministic for the same input and seed: the flow phases are exact and
+    deterministic, CP-SAT runs single-threaded with a deterministic-time limit; only when the
+    wall-clock ``time_limit`` cuts a phase short can two runs differ."""
+
     min_grade_gap: int = 1
     rules: dict[str, bool] = field(default_factory=lambda: dict.fromkeys(RULES, True))
     session_minutes: int = 60
-    slot_step_minutes: int = 60
+    slot_step_minutes: int = 30
+    mentor_blocks: bool = True  # mentors offer back-to-back blocks (exact flow); False: any start
     reference_week: str = "2026-01-05"  # any date of the week; its Monday is used
     working_hours: dict[int, tuple[tuple[int, int], ...]] = field(
         default_factory=default_working_hours
@@ -367,14 +390,16 @@ class SolverConfig:
     time_limit: float = 30.0
     seed: int = 0
     num_workers: int = 2
+    spread_load: bool = True  # objective level 3: spread mentees across mentors
     # fast path
-    prune: bool = True  # False: collapsed flow over every eligible arc (exact relaxation)
-    top_k_mentee: int | None = None  # None: 32
+    prune: bool = True  # False: flow over every eligible arc (no pruning loss at all)
+    top_k_mentee: int | None = None  # None: 16
     top_k_mentor_factor: int = 10  # mentor keeps capacity * factor best mentees
-    augment_rounds: int = 1  # re-solves adding arcs to mentors with room left
-    cpsat_time: float = 2.0  # at most this many seconds (and within time_limit) for CP-SAT
-    cpsat_max_vars: int = 4_000  # full CP-SAT polish when the model is this small
-    cpsat_local_max_vars: int = 6_000
+    pricing_rounds: int = 8  # re-solves adding pruned arcs that could improve the result
+    pricing_per_mentee: int = 24  # pruned arcs added per mentee and round
+    pricing_tolerance: float = 1e-4  # stop pricing once pruning can cost at most this share
+    prove_up_to: int = 2000  # up to this many mentees pricing ignores the tolerance (proof)
+    cpsat_time: float = 2.0  # deterministic-time budget of the CP-SAT slot repair
 
     def rule(self, name: str) -> bool:
         return self.rules.get(name, True)
@@ -388,6 +413,9 @@ class SolverConfig:
         unknown = set(self.rules) - set(RULES)
         if unknown:
             raise ValueError(f"config.rules: unknown rule(s) {sorted(unknown)}; known: {RULES}")
+        bad = {k: v for k, v in self.rules.items() if not isinstance(v, bool)}
+        if bad:
+            raise ValueError(f"config.rules: expected true/false, got {bad}")
 
     @classmethod
     def from_dict(cls, d: dict | None) -> SolverConfig:
@@ -402,7 +430,10 @@ class SolverConfig:
             if not isinstance(d["rules"], dict):
                 raise ValueError("config.rules: expected an object rule -> true/false")
             rules = dict.fromkeys(RULES, True)
-            rules.update({str(k): bool(v) for k, v in d["rules"].items()})
+            for k, v in d["rules"].items():
+                if not isinstance(v, bool):
+                    raise ValueError(f"config.rules.{k}: expected true/false, got {v!r}")
+                rules[str(k)] = v
             d["rules"] = rules
         if "working_hours" in d:
             wh: dict[int, tuple[tuple[int, int], ...]] = {}
@@ -418,9 +449,18 @@ class SolverConfig:
                 dt.date.fromisoformat(d["reference_week"])
             except (TypeError, ValueError) as exc:
                 raise ValueError("config.reference_week: expected an ISO date") from exc
-        for k in ("min_grade_gap", "session_minutes", "slot_step_minutes", "seed", "num_workers"):
+        for k in ("min_grade_gap", "session_minutes", "slot_step_minutes", "seed", "num_workers",
+                  "top_k_mentor_factor", "pricing_rounds", "pricing_per_mentee", "prove_up_to"):
             if k in d:
                 _int(d[k], f"config.{k}", 0)
+        if d.get("top_k_mentee") is not None:
+            _int(d["top_k_mentee"], "config.top_k_mentee", 1)
+        for k in ("prune", "spread_load", "mentor_blocks"):
+            if k in d and not isinstance(d[k], bool):
+                raise ValueError(f"config.{k}: expected true/false, got {d[k]!r}")
+        for k in ("time_limit", "cpsat_time", "pricing_tolerance"):
+            if k in d and (isinstance(d[k], bool) or not isinstance(d[k], int | float)):
+                raise ValueError(f"config.{k}: expected a number of seconds, got {d[k]!r}")
         return cls(**d)
 
     def to_dict(self) -> dict:
@@ -512,8 +552,10 @@ class Stats:
     objective: int = 0  # summed pair score of the returned pairs
     matched: int = 0
     matched_priority: int = 0
-    bound: int | None = None  # proven upper bound on the summed score (same matched count)
-    gap: float | None = None
+    bound: int | None = None  # proven upper bound on the summed score (same matched counts)
+    gap: float | None = None  # (bound - objective) / bound
+    matched_bound: int | None = None  # proven upper bound on the matched count
+    load_spread: int = 0  # sum over mentors of load*(load-1)/2 (level 3, lower is better)
     wall_time: float = 0.0
     model: dict[str, int] = field(default_factory=dict)
     phases: list[dict[str, Any]] = field(default_factory=list)

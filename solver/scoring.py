@@ -51,7 +51,8 @@ def score_pair(
     unit = points(w.same_unit) if mentee.unit == mentor.unit else points(w.other_unit)
     if unit:
         breakdown["unit"] = unit
-    extra = max(0, mentor.grade - mentee.grade - config.min_grade_gap)
+    extra = 0 if mentor.grade is None else max(0, mentor.grade - mentee.grade
+                                               - config.min_grade_gap)
     if extra and points(w.grade_distance):
         breakdown["grade_distance"] = points(w.grade_distance) * extra
     return sum(breakdown.values()), breakdown

@@ -2,6 +2,11 @@
 
 A slot is a session start on a UTC grid of ``slot_step_minutes``; its index ``g`` means the
 session starts at UTC minute ``g * step`` of the week (Monday 00:00 UTC = 0) of the reference week.
+Mentees may start on any grid step of their free time; mentors (``SolverConfig.mentor_blocks``,
+default) offer back-to-back blocks from the start of each free stretch inside working hours, the
+way office hours are published: 07:30 local starts exist (WIB 07:30 = WITA 08:30 = 00:30 UTC),
+a mentor's blocks never overlap, so "one mentee per slot" is exactly "distinct slots" and the
+min-cost flow stays exact.
 A person's slots are kept as a Python int bitmask (bit g set = the whole session fits inside one
 of their availability windows, inside working hours, on a non-holiday local date).
 Offsets are computed with zoneinfo for the reference week, so DST zones work too.
@@ -44,8 +49,13 @@ def slot_mask(
     windows: tuple[Window, ...],
     config: SolverConfig,
     holidays: tuple[str, ...] = (),
+    blocks: bool = False,
 ) -> int:
-    """Bitmask of grid slots in which a session fits entirely inside the given windows."""
+    """Bitmask of grid slots in which a session fits entirely inside the given windows.
+
+    ``blocks`` (mentors, when ``config.mentor_blocks``): only the back-to-back session blocks
+    that tile each free stretch from its start (a mentor free 07:30-12:00 offers 07:30, 08:30,
+    09:30, 10:30), so a mentor's possible sessions never overlap each other."""
     if not config.rule("common_slot"):
         # rule off: availability windows are ignored, any working-hours slot counts
         windows = tuple(Window(d, 0, 1440) for d in range(7))
@@ -57,11 +67,23 @@ def slot_mask(
         config.reference_week,
         tuple(sorted(config.working_hours.items())),
         tuple(sorted(holidays)),
+        blocks,
     )
 
 
+def _merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
 @lru_cache(maxsize=65536)
-def _slot_mask(tz, windows, length, step, reference_week, working_hours, holidays) -> int:
+def _slot_mask(tz, windows, length, step, reference_week, working_hours, holidays,
+               blocks=False) -> int:
     zone = ZoneInfo(tz)
     monday = monday_of(reference_week)
     hol = {dt.date.fromisoformat(h) for h in holidays}
@@ -75,7 +97,7 @@ def _slot_mask(tz, windows, length, step, reference_week, working_hours, holiday
         date = monday + dt.timedelta(days=day)
         if date in hol:
             continue
-        spans = _intersect(spans, wh.get(day, ()))
+        spans = _merge_spans(_intersect(_merge_spans(spans), wh.get(day, ())))
         for a, b in spans:
             t0 = dt.datetime(date.year, date.month, date.day, tzinfo=zone) + dt.timedelta(
                 minutes=a
@@ -83,6 +105,12 @@ def _slot_mask(tz, windows, length, step, reference_week, working_hours, holiday
             # wall-clock arithmetic inside a day; working hours never straddle a DST switch
             offset = _utc_minute_of_week(t0, monday) - (day * 1440 + a)
             ua, ub = day * 1440 + a + offset, day * 1440 + b + offset
+            if blocks:
+                u = -(-ua // step) * step  # first grid start of the stretch
+                while u + length <= ub:
+                    mask |= 1 << ((u // step) % nslots)
+                    u += -(-length // step) * step
+                continue
             g = -(-ua // step)
             while g * step + length <= ub:
                 mask |= 1 << (g % nslots)

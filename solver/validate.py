@@ -1,11 +1,22 @@
-"""Check a Solution against an Instance without any solver: returns a list of violations."""
+"""Check a Solution against an Instance without any solver: returns a list of violations.
+
+Checked: every pair (rules, common slot on the grid, mode, score), every mentor (capacity,
+overlapping sessions, sessions per day), locks and fixed pairs (kept, or reported infeasible with
+a claim that is true), and every unmatched mentee (listed once, with a reason that is true of the
+returned solution: no eligible mentor / no common free time / every eligible mentor at capacity).
+"""
 
 from __future__ import annotations
+
+import numpy as np
 
 from .eligibility import Prepared, allowed_modes
 from .schema import UNMATCHED_REASONS, Instance, Solution, SolverConfig
 from .scoring import score_pair
-from .slots import local_day, overlaps
+from .slots import bits, local_day, overlaps
+
+LOCK_CODES = ("unknown_mentee", "unknown_mentor", "duplicate", "rule", "fixed_slot", "capacity",
+              "no_slot")
 
 
 def validate(instance: Instance, solution: Solution, config: SolverConfig | None = None
@@ -14,6 +25,7 @@ def validate(instance: Instance, solution: Solution, config: SolverConfig | None
     prep = Prepared(instance, cfg)
     out: list[str] = []
     step, length = cfg.slot_step_minutes, cfg.session_minutes
+    exclusive = cfg.rule("one_mentee_per_slot")
     seen: dict[str, str] = {}
     sessions: dict[str, list[int]] = {}
     for p in solution.pairs:
@@ -39,42 +51,201 @@ def validate(instance: Instance, solution: Solution, config: SolverConfig | None
         sessions.setdefault(p.mentor, []).append(minute)
     for mid, minutes in sessions.items():
         m = prep.mentors[prep.mentor_idx[mid]]
-        if len(minutes) > m.capacity:
+        if cfg.rule("capacity") and len(minutes) > m.capacity:
             out.append(f"mentor {mid}: {len(minutes)} mentees above capacity {m.capacity}")
         ms = sorted(minutes)
-        for a in range(len(ms)):
-            for b in range(a + 1, len(ms)):
-                if overlaps(ms[a], ms[b], length):
-                    out.append(f"mentor {mid}: sessions at {ms[a]} and {ms[b]} overlap")
-        if cfg.rule("sessions_per_day") and m.max_sessions_per_day:
+        if exclusive:
+            for a in range(len(ms)):
+                for b in range(a + 1, len(ms)):
+                    if overlaps(ms[a], ms[b], length):
+                        out.append(f"mentor {mid}: sessions at {ms[a]} and {ms[b]} overlap")
+        limit = m.max_sessions_per_day if cfg.rule("sessions_per_day") else None
+        if limit:
             days: dict[int, int] = {}
             for x in ms:
                 d = local_day(m.tz, x, cfg.reference_week)
                 days[d] = days.get(d, 0) + 1
             for d, n in sorted(days.items()):
-                if n > m.max_sessions_per_day:
-                    out.append(f"mentor {mid}: {n} sessions on weekday {d} above "
-                               f"{m.max_sessions_per_day}")
-    reported = {(x.get("mentee"), x.get("mentor")) for x in solution.infeasible_locks}
-    for p in instance.locks:
-        if seen.get(p.mentee) != p.mentor and (p.mentee, p.mentor) not in reported:
-            out.append(f"lock {p.mentee}->{p.mentor}: neither kept nor reported infeasible")
-    kept = {(p.mentee, p.mentor, p.slot.minute_of_week) for p in solution.pairs}
-    for p in instance.fixed:
-        if (p.mentee, p.mentor) in reported:
+                if n > limit:
+                    out.append(f"mentor {mid}: {n} sessions on weekday {d} above {limit}")
+    out += _check_links(prep, solution, seen)
+    out += _check_unmatched(prep, solution, seen, sessions)
+    return out
+
+
+def _check_links(prep: Prepared, solution: Solution, seen: dict[str, str]) -> list[str]:
+    inst, cfg = prep.instance, prep.config
+    out: list[str] = []
+    step = cfg.slot_step_minutes
+    reported = {(x.get("kind"), x.get("mentee"), x.get("mentor")): x
+                for x in solution.infeasible_locks}
+    kept = [p for p in solution.pairs if p.locked or p.fixed]
+    kept_by_mentor: dict[str, list] = {}
+    for p in kept:
+        kept_by_mentor.setdefault(p.mentor, []).append(p)
+    slot_of = {(p.mentee, p.mentor): p.slot.minute_of_week for p in solution.pairs}
+    links = [("fixed", p) for p in inst.fixed]
+    if cfg.rule("locks"):
+        links += [("lock", p) for p in inst.locks]
+    for kind, p in links:
+        tag = f"{kind} {p.mentee}->{p.mentor}"
+        claim = reported.get((kind, p.mentee, p.mentor))
+        if claim is None:
+            if seen.get(p.mentee) != p.mentor:
+                out.append(f"{tag}: neither kept nor reported infeasible")
+            elif kind == "fixed" and p.slot is not None and \
+                    slot_of[(p.mentee, p.mentor)] != p.slot:
+                out.append(f"{tag}: slot changed")
             continue
-        if seen.get(p.mentee) != p.mentor:
-            out.append(f"fixed {p.mentee}->{p.mentor}: not kept")
-        elif p.slot is not None and (p.mentee, p.mentor, p.slot) not in kept:
-            out.append(f"fixed {p.mentee}->{p.mentor}: slot changed")
-    un = {}
+        problem = _false_claim(prep, kind, p, claim, kept, kept_by_mentor, step)
+        if problem:
+            out.append(f"{tag}: reported infeasible ({claim.get('reason')}) but {problem}")
+    return out
+
+
+def _false_claim(prep, kind, p, claim, kept, kept_by_mentor, step) -> str | None:
+    code = claim.get("code")
+    i, j = prep.mentee_idx.get(p.mentee), prep.mentor_idx.get(p.mentor)
+    if code not in LOCK_CODES:
+        return f"unknown code {code!r}"
+    if code == "unknown_mentee":
+        return None if i is None else "the mentee exists"
+    if code == "unknown_mentor":
+        return None if j is None else "the mentor exists"
+    if i is None or j is None:
+        return "the pair is unknown but the code says otherwise"
+    if code == "duplicate":
+        return None if any(k.mentee == p.mentee for k in kept) else \
+            "the mentee has no other kept lock or fixed pair"
+    if code == "rule":
+        return None if prep.violations(i, j) else "the pair breaks no rule"
+    if code == "fixed_slot":
+        ok = p.slot is not None and (
+            p.slot % step or not (prep.common(i, j) >> (p.slot // step)) & 1)
+        return None if ok else "the fixed slot is a common slot"
+    others = [k for k in kept_by_mentor.get(p.mentor, []) if k.mentee != p.mentee]
+    m = prep.mentors[j]
+    if code == "capacity":
+        ok = prep.config.rule("capacity") and len(others) >= m.capacity
+        return None if ok else "the mentor has room for it"
+    # no_slot: the kept locks/fixed pairs of the mentor and this one cannot all be placed
+    opts = []
+    for k in others:
+        ki = prep.mentee_idx[k.mentee]
+        fixed = any(f.mentee == k.mentee and f.mentor == k.mentor and f.slot is not None
+                    for f in prep.instance.fixed)
+        opts.append([k.slot.minute_of_week // step] if fixed else bits(prep.common(ki, j)))
+    mine = [p.slot // step] if kind == "fixed" and p.slot is not None else bits(prep.common(i, j))
+    opts.append(mine)
+    if _placeable(prep, j, opts):
+        return "the mentor has a free common slot for it"
+    return None
+
+
+def _placeable(prep: Prepared, j: int, opts: list[list[int]]) -> bool:
+    cfg = prep.config
+    m = prep.mentors[j]
+    step, length = cfg.slot_step_minutes, cfg.session_minutes
+    limit = m.max_sessions_per_day if cfg.rule("sessions_per_day") else None
+    exclusive = cfg.rule("one_mentee_per_slot")
+    order = sorted(range(len(opts)), key=lambda k: len(opts[k]))
+    chosen: list[int] = []
+    budget = [50_000]
+
+    def rec(k: int) -> bool:
+        if k == len(order):
+            return True
+        for b in opts[order[k]]:
+            budget[0] -= 1
+            if budget[0] < 0:
+                return True  # undecided: do not call the claim false
+            if exclusive and any(overlaps(b * step, c * step, length) for c in chosen):
+                continue
+            if limit:
+                d = local_day(m.tz, b * step, cfg.reference_week)
+                if sum(1 for c in chosen
+                       if local_day(m.tz, c * step, cfg.reference_week) == d) >= limit:
+                    continue
+            chosen.append(b)
+            if rec(k + 1):
+                return True
+            chosen.pop()
+        return False
+
+    return rec(0)
+
+
+def _check_unmatched(prep: Prepared, solution: Solution, seen: dict[str, str],
+                     sessions: dict[str, list[int]]) -> list[str]:
+    from .flow import Arrays  # vectorised eligibility (cross-checked in the tests)
+
+    cfg = prep.config
+    out: list[str] = []
+    un: dict[str, str] = {}
     for u in solution.unmatched:
         if u.reason not in UNMATCHED_REASONS:
             out.append(f"unmatched {u.mentee}: unknown reason {u.reason!r}")
         if u.mentee in seen:
             out.append(f"unmatched {u.mentee}: but also paired")
+        if u.mentee in un:
+            out.append(f"unmatched {u.mentee}: listed twice")
         un[u.mentee] = u.reason
     for e in prep.mentees:
         if e.id not in seen and e.id not in un:
             out.append(f"mentee {e.id}: neither paired nor listed as unmatched")
+    rows = [prep.mentee_idx[k] for k in un if k in prep.mentee_idx]
+    if not rows or not prep.mentors:
+        return out
+    arr = Arrays(prep)
+    load = np.zeros(len(prep.mentors), dtype=np.int64)
+    for mid, ms in sessions.items():
+        load[prep.mentor_idx[mid]] = len(ms)
+    cap = np.array([m.capacity for m in prep.mentors], dtype=np.int64)
+    if not cfg.rule("capacity"):
+        cap[:] = 1 << 40
+    step, length = cfg.slot_step_minutes, cfg.session_minutes
+    rows_a = np.array(sorted(rows), dtype=np.int64)
+    for s in range(0, len(rows_a), 256):
+        blk = rows_a[s:s + 256]
+        ok, elig, _ = arr.block(blk)
+        for r, i in enumerate(blk.tolist()):
+            e = prep.mentees[i]
+            reason = un[e.id]
+            js = np.nonzero(elig[r])[0].tolist()
+            room = [j for j in js if load[j] < cap[j]]
+            if reason == "no_eligible_mentor":
+                if ok[r].any():
+                    out.append(f"unmatched {e.id}: no_eligible_mentor but "
+                               f"{prep.mentors[int(np.nonzero(ok[r])[0][0])].id} passes the rules")
+            elif reason == "capacity_taken":
+                if not js:
+                    out.append(f"unmatched {e.id}: capacity_taken but no eligible mentor "
+                               "shares a slot")
+                elif room:
+                    out.append(f"unmatched {e.id}: capacity_taken but "
+                               f"{prep.mentors[room[0]].id} has room")
+            elif reason == "no_common_time":
+                for j in room:
+                    m = prep.mentors[j]
+                    b = _free_start(prep, i, j, sessions.get(m.id, []), step, length)
+                    if b is not None:
+                        out.append(f"unmatched {e.id}: no_common_time but {m.id} has room and "
+                                   f"a free common start at minute {b * step}")
+                        break
     return out
+
+
+def _free_start(prep, i, j, minutes, step, length) -> int | None:
+    cfg = prep.config
+    m = prep.mentors[j]
+    limit = m.max_sessions_per_day if cfg.rule("sessions_per_day") else None
+    exclusive = cfg.rule("one_mentee_per_slot")
+    for b in bits(prep.common(i, j)):
+        if exclusive and any(overlaps(b * step, x, length) for x in minutes):
+            continue
+        if limit:
+            d = local_day(m.tz, b * step, cfg.reference_week)
+            if sum(1 for x in minutes if local_day(m.tz, x, cfg.reference_week) == d) >= limit:
+                continue
+        return b
+    return None

@@ -1,4 +1,5 @@
-"""Series creation and the REQUEST / CANCEL mails it causes (rendered, parsed back)."""
+"""Series creation and the REQUEST / CANCEL mails it causes (rendered, parsed back); moves
+only touch sessions still to come and skip holidays again."""
 
 from __future__ import annotations
 
@@ -7,22 +8,24 @@ import email.policy
 from datetime import UTC, date, datetime, timedelta
 
 import icalendar
+import pytest
 from sqlalchemy import select
 
 from mentormatch.calendar import build_request, parse_itip
 from mentormatch.extensions import db
-from mentormatch.models import OutboxMessage, Pair, Programme
+from mentormatch.models import OccurrenceResponse, OutboxMessage, Pair, Programme, SessionLog
 from mentormatch.services import invites
+from mentormatch.services.invites import InviteError
 from tests import factories as f
 
-# Tuesday 3 March 2026, 09:00 WIB
-FIRST = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
+# Tuesday 2 March 2027, 09:00 WIB (the sessions: 2, 16 and 30 March)
+FIRST = datetime(2027, 3, 2, 2, 0, tzinfo=UTC)
 
 
 def make_pair(*, mentor_tz: str = "Asia/Jakarta", mentee_tz: str = "Asia/Makassar",
               mentor_locale: str = "id", mentee_locale: str = "en") -> Pair:
-    prog = Programme(name="Mentoring Kominfo 2026", start_date=date(2026, 1, 1),
-                     end_date=date(2026, 12, 31), session_count=3, interval_weeks=2,
+    prog = Programme(name="Mentoring Kominfo 2027", start_date=date(2027, 1, 1),
+                     end_date=date(2027, 12, 31), session_count=3, interval_weeks=2,
                      session_minutes=60, mailbox="mentoring@example.go.id",
                      meeting_url="https://meet.example.go.id/abc")
     db.session.add(prog)
@@ -86,28 +89,39 @@ def test_series_and_invites(app):
 
 def test_holiday_is_skipped_and_series_extended(app):
     pair = make_pair()
-    skip = {date(2026, 3, 17)}
+    skip = {date(2027, 3, 16)}
     series = invites.create_series_for_pair(pair, FIRST, actor=None,
                                             is_holiday=lambda d: d in skip)
     starts = [s.start_at.date() for s in series.sessions]
-    assert starts == [date(2026, 3, 3), date(2026, 3, 31), date(2026, 4, 14)]
+    assert starts == [date(2027, 3, 2), date(2027, 3, 30), date(2027, 4, 13)]
     spec = invites.series_spec(series)
-    assert [e.date() for e in spec.exdates] == [date(2026, 3, 17)]
+    assert [e.date() for e in spec.exdates] == [date(2027, 3, 16)]
     assert spec.count == 4
+
+
+def test_real_calendar_skips_cuti_bersama(app):
+    """No test double: 9 March 2027 is cuti bersama for Idul Fitri (category government)."""
+    pair = make_pair()
+    series = invites.create_series_for_pair(pair, FIRST + timedelta(weeks=1), actor=None,
+                                            count=2)
+    assert [s.start_at.date() for s in series.sessions] == [date(2027, 3, 23),
+                                                           date(2027, 4, 6)]
 
 
 def test_reschedule_cancel_and_move_raise_sequence(app):
     series = make_series()
+    before = FIRST - timedelta(days=7)
     s1 = series.sessions[1]
-    invites.reschedule_session(s1, s1.start_at + timedelta(days=1), actor=None)
-    assert s1.sequence == 1 and series.sequence == 0
+    invites.reschedule_session(s1, s1.start_at + timedelta(days=1), actor=None, now=before)
+    assert s1.sequence == 1 and series.sequence == 0 and s1.sequence_changed_at is not None
     invites.cancel_session(series.sessions[2], actor=None)
     assert series.sessions[2].status == "cancelled" and series.sessions[2].sequence == 2
     db.session.commit()
     cancels = outbox("itip_cancel")
     assert len(cancels) == 2
     assert parse_itip(cancels[0].raw).sequence == 2
-    invites.move_series(series, FIRST + timedelta(hours=1), actor=None)
+    invites.move_series(series, FIRST + timedelta(hours=1), actor=None, now=before,
+                        is_holiday=no_holiday)
     assert series.sequence == 3
     db.session.commit()
     latest = [r for r in outbox("itip_request") if parse_itip(r.raw).sequence == 3]
@@ -116,6 +130,112 @@ def test_reschedule_cancel_and_move_raise_sequence(app):
     db.session.commit()
     assert series.status == "cancelled" and series.sequence == 4
     assert all(s.status == "cancelled" for s in series.sessions)
+
+
+def test_reschedule_mail_has_one_click_links_for_that_session(app):
+    from mentormatch.calendar import verify_rsvp
+    from mentormatch.models import utcnow
+
+    series = make_series()
+    s1 = series.sessions[1]
+    invites.reschedule_session(s1, s1.start_at + timedelta(days=1), actor=None,
+                               now=FIRST - timedelta(days=7))
+    db.session.commit()
+    mails = [r for r in outbox("itip_request") if parse_itip(r.raw).recurrence_id]
+    assert len(mails) == 2
+    msg = email.message_from_bytes(mails[0].raw, policy=email.policy.default)
+    text = msg.get_body(("plain",)).get_content()
+    assert "jawab untuk sesi ini" in text or "answer for this session" in text
+    token = text.split("/rsvp/")[1].split()[0]
+    rsvp = verify_rsvp(app.config["SECRET_KEY"], token, utcnow())
+    assert rsvp.recurrence_id == s1.recurrence_id and rsvp.sequence == s1.sequence == 1
+
+
+def test_reschedule_rules(app):
+    series = make_series()
+    s0, s1, s2 = series.sessions
+    before = FIRST - timedelta(days=7)
+    # onto cuti bersama (real calendar: Tuesday 9 March 2027) - refused, nothing written
+    with pytest.raises(InviteError) as info:
+        invites.reschedule_session(s1, datetime(2027, 3, 9, 2, 0, tzinfo=UTC), actor=None,
+                                   now=before)
+    assert info.value.code == "holiday" and "Eid al-Fitr" in info.value.detail
+    assert s1.sequence == 0 and s1.start_at == s1.recurrence_id
+    # a session that already took place cannot move
+    with pytest.raises(InviteError) as info:
+        invites.reschedule_session(s0, s0.start_at + timedelta(days=30), actor=None,
+                                   now=s0.end_at + timedelta(hours=1))
+    assert info.value.code == "in_past"
+    # nor into the past, nor a logged one
+    with pytest.raises(InviteError) as info:
+        invites.reschedule_session(s1, before - timedelta(days=1), actor=None, now=before)
+    assert info.value.code == "new_time_past"
+    db.session.add(SessionLog(pair_id=series.pair_id, session_id=s2.id,
+                              author_id=series.pair.mentee_id, held_on=date(2027, 3, 30),
+                              duration_minutes=60, status="submitted", topics="x"))
+    db.session.flush()
+    with pytest.raises(InviteError) as info:
+        invites.reschedule_session(s2, s2.start_at + timedelta(days=1), actor=None, now=before)
+    assert info.value.code == "logged"
+    with app.test_request_context():  # a translated message for the page
+        assert str(info.value.message) == (
+            "Sesi ini sudah memiliki catatan; tidak dapat dipindahkan.")
+    assert len(outbox("itip_request")) == 2  # only the first invitations
+
+
+def test_move_keeps_past_and_held_sessions_and_skips_holidays(app):
+    """The series moves from the second session on; session 1 (held) stays; the new dates
+    are checked against the real holiday calendar again."""
+    pair = make_pair()
+    series = invites.create_series_for_pair(pair, FIRST, actor=None, count=4,
+                                            is_holiday=no_holiday)
+    invites.send_invites(series)
+    s0 = series.sessions[0]
+    s0.status = "held"
+    s0_times = (s0.recurrence_id, s0.start_at, s0.end_at, s0.sequence)
+    db.session.commit()
+    now = s0.end_at + timedelta(days=1)  # Wednesday 3 March 2027
+    # the rest should start on Tuesday 9 March 2027 (cuti bersama): planned from there,
+    # that date skipped, so the three sessions left land on 23 March, 6 and 20 April
+    invites.move_series(series, datetime(2027, 3, 9, 3, 0, tzinfo=UTC), actor=None, now=now)
+    db.session.commit()
+    assert (s0.recurrence_id, s0.start_at, s0.end_at, s0.sequence) == s0_times
+    moved = series.sessions[1:]
+    assert [s.start_at for s in moved] == [datetime(2027, 3, 23, 3, 0, tzinfo=UTC),
+                                           datetime(2027, 4, 6, 3, 0, tzinfo=UTC),
+                                           datetime(2027, 4, 20, 3, 0, tzinfo=UTC)]
+    assert all(s.sequence == series.sequence == 1 for s in moved)
+    # same UID, RECURRENCE-IDs kept: the REQUEST carries the master plus one override each
+    req = [r for r in outbox("itip_request") if parse_itip(r.raw).sequence == 1]
+    assert len(req) == 2
+    parsed = parse_itip(req[0].raw)
+    assert parsed.uid == series.uid
+    assert {e.recurrence_id for e in parsed.events if e.recurrence_id} == {
+        s.recurrence_id for s in moved}
+    with pytest.raises(InviteError) as info:
+        later = moved[-1].end_at + timedelta(days=1)
+        invites.move_series(series, later + timedelta(days=1), actor=None, now=later)
+    assert info.value.code == "nothing_to_move"
+
+
+def test_move_before_anything_happened_replans_the_series(app):
+    series = make_series()
+    mentee = series.attendees[1]
+    db.session.add(OccurrenceResponse(attendee_id=mentee.id,
+                                      recurrence_id=series.sessions[1].recurrence_id,
+                                      partstat="DECLINED", answered_sequence=0,
+                                      answered_at=FIRST - timedelta(days=9)))
+    db.session.commit()
+    new_first = FIRST + timedelta(days=1, hours=1)  # Wednesday 10:00 WIB
+    invites.move_series(series, new_first, actor=None, now=FIRST - timedelta(days=10),
+                        is_holiday=no_holiday)
+    db.session.commit()
+    assert series.first_start == new_first
+    assert [s.recurrence_id for s in series.sessions] == [s.start_at for s in series.sessions]
+    assert series.sessions[0].start_at == new_first
+    assert db.session.scalars(select(OccurrenceResponse)).all() == []  # void after the move
+    spec = invites.series_spec(series)
+    assert spec.exdates == () and spec.count == 3
 
 
 def test_feed_contains_series(app):

@@ -66,3 +66,60 @@ def test_format_and_progress():
     assert jp.progress_percent(Decimal(5), 20) == 25
     assert jp.progress_percent(Decimal(30), 20) == 100
     assert jp.progress_percent(Decimal(1), 0) == 100
+
+
+def test_rule_carries_yearly_target():
+    assert jp.rule_from({"yearly_target_jp": 20}, {"yearly_target_jp": 12}).yearly_target_jp == 12
+    with pytest.raises(ValueError):
+        jp.rule_from({}, {"yearly_target_jp": -1})
+
+
+# -- the one tally (database) -------------------------------------------------------------------
+
+def _confirmed(pair, minutes, held_on, n=1):
+    from mentormatch.extensions import db
+    from mentormatch.models import SessionLog
+
+    for _ in range(n):
+        db.session.add(SessionLog(pair_id=pair.id, author_id=pair.mentee_id, held_on=held_on,
+                                  duration_minutes=minutes, topics="t", status="confirmed",
+                                  credited_minutes=minutes))
+    db.session.flush()
+
+
+def test_person_jp_sums_per_programme_then_rounds(app):
+    from tests.test_logbook import make_pair, person, programme
+
+    mentor = person(grade=13)
+    a = programme(start=date(2026, 1, 1), end=date(2026, 12, 31), name="A")
+    b = programme(start=date(2026, 1, 1), end=date(2026, 12, 31), name="B",
+                  jp_rule={"minutes_per_jp": 60, "rounding": "half", "yearly_target_jp": 30})
+    pairs_a = [make_pair(prog=a, mentor=mentor) for _ in range(3)]
+    pair_b = make_pair(prog=b, mentor=mentor)
+    for p in pairs_a:
+        _confirmed(p, 30, date(2026, 3, 1))  # 3 x 30 = 90 min in A: 2 JP (not 3 x 0)
+    _confirmed(pair_b, 50, date(2026, 3, 1))  # 50 min in B at 60/JP, half: 0.5 JP
+    _confirmed(pair_b, 45, date(2025, 12, 31))  # another year
+    total = jp.person_jp(mentor.id, year=2026)
+    lines = {ln.programme_id: ln for ln in total.programmes}
+    assert (lines[a.id].minutes, lines[a.id].jp, lines[a.id].sessions) == (90, 2, 3)
+    assert (lines[b.id].minutes, lines[b.id].jp) == (50, Decimal("0.5"))
+    assert total.jp == Decimal("2.5") and total.minutes == 140 and total.jp_text == "2.5"
+    assert total.target == 30  # the highest target of the person's programmes that year
+    only_b = jp.person_jp(mentor.id, programme_id=b.id)  # all years: 95 min -> 1.5 JP
+    assert (only_b.minutes, only_b.jp, only_b.target) == (95, Decimal("1.5"), 30)
+    mentee = pairs_a[0].mentee
+    assert jp.person_jp(mentee.id, year=2026).jp == 0  # 30 min alone rounds down
+    bulk = jp.people_jp(None, year=2026, programme_id=a.id)
+    assert bulk[mentor.id].jp == 2 and bulk[mentee.id].minutes == 30
+    assert set(bulk) == {mentor.id, *(p.mentee_id for p in pairs_a)}
+
+
+def test_person_jp_without_logs_uses_programme_or_config_target(app):
+    from tests.test_logbook import make_pair, programme
+
+    pair = make_pair(prog=programme(jp_rule={"yearly_target_jp": 16}))
+    year = pair.programme.start_date.year
+    assert jp.person_jp(pair.mentee_id, year=year).target == 16
+    assert jp.person_jp(pair.mentee_id, year=year).jp == 0
+    assert jp.person_jp(10_000, year=year).target == 20  # nobody: the configured default

@@ -1,5 +1,6 @@
-"""HTTP side: one-click RSVP (confirm page, then POST), in-app buttons, upload, JSON API,
-feed tokens (revocation) and access (strangers get nothing)."""
+"""HTTP side: one-click RSVP (confirm page, then POST), in-app buttons for the series and for
+one session, upload and JSON API (staff on behalf, participants only for themselves), the
+calendar page with its feed token (created on the first visit, revocable), access."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ import io
 import re
 
 import pytest
+from sqlalchemy import select
 
 from mentormatch.extensions import db
-from mentormatch.models import InboundMessage, ProgrammeCoordinator
+from mentormatch.models import AuditLog, InboundMessage, OccurrenceResponse, ProgrammeCoordinator
 from mentormatch.services import invites
 from mentormatch.web import calendar_views
 from tests import factories as f
-from tests.test_invites import make_series
+from tests.test_invites import make_series, no_holiday
 from tests.test_replies import reply_mail
 
 
@@ -57,11 +59,13 @@ def test_stale_link_after_change_is_rejected(web):
     series = make_series()
     mentee = series.attendees[1]
     token = _token(invites.rsvp_links(series, mentee)["declined"])
-    invites.move_series(series, series.first_start.replace(hour=3), actor=None)
+    invites.move_series(series, series.first_start.replace(hour=3), actor=None,
+                        is_holiday=no_holiday)
     db.session.commit()
     page = web.get(f"/rsvp/{token}")
     resp = web.post(f"/rsvp/{token}", data={"csrf_token": _csrf(page.get_data(as_text=True))})
     assert resp.status_code == 409
+    assert "Balasan ini menjawab versi undangan yang lebih lama." in resp.get_data(as_text=True)
     db.session.expire_all()
     assert mentee.partstat == "NEEDS-ACTION"
 
@@ -102,9 +106,33 @@ def test_upload_form(web):
     resp = web.post("/calendar/reply", data={
         "csrf_token": _csrf(page.get_data(as_text=True)),
         "file": (io.BytesIO(raw), "reply.eml")}, content_type="multipart/form-data")
-    assert resp.status_code == 200 and b"applied" in resp.data
+    assert resp.status_code == 200 and "Diterapkan" in resp.get_data(as_text=True)
     db.session.expire_all()
     assert series.pair.status == "active"
+    entry = db.session.scalar(select(AuditLog).where(AuditLog.action == "attendee.answer"))
+    assert entry.details["on_behalf_of"] == series.pair.mentor_id  # staff, on behalf
+    assert entry.actor_id is not None
+
+
+def test_participants_may_upload_only_for_themselves(web):
+    series = make_series()
+    mentor_user = f.user(("mentor",), person_row=series.pair.mentor)
+    f.login(web, mentor_user)
+    page = web.get("/calendar/reply")
+    for_mentee = reply_mail(series, series.attendees[1].email, "DECLINED")
+    resp = web.post("/calendar/reply", data={
+        "csrf_token": _csrf(page.get_data(as_text=True)),
+        "file": (io.BytesIO(for_mentee), "reply.eml")}, content_type="multipart/form-data")
+    html = resp.get_data(as_text=True)
+    assert "Anda hanya dapat menjawab untuk diri sendiri." in html
+    own = reply_mail(series, series.attendees[0].email, "ACCEPTED")
+    ok = web.post("/api/itip/reply", data=own, content_type="message/rfc822")
+    assert ok.status_code == 200 and ok.json["outcome"] == "applied"
+    db.session.expire_all()
+    assert series.attendees[1].partstat == "NEEDS-ACTION"
+    assert series.attendees[0].partstat == "ACCEPTED"
+    entry = db.session.scalar(select(AuditLog).where(AuditLog.action == "attendee.answer"))
+    assert entry.details["on_behalf_of"] is None
 
 
 def test_api_reply(web):
@@ -119,6 +147,7 @@ def test_api_reply(web):
     assert dup.json["outcome"] == "duplicate"
     bad = web.post("/api/itip/reply", data=b"nonsense", content_type="text/calendar")
     assert bad.status_code == 422 and bad.json["error"] == "rejected"
+    assert bad.json["reason_code"] == "malformed" and bad.json["message"]
     assert db.session.query(InboundMessage).count() == 3
 
 
@@ -133,12 +162,47 @@ def test_api_refuses_other_programmes_series(web):
     assert series.pair.status == "invited"
 
 
+def test_calendar_page_creates_feed_token_and_answers_one_session(web):
+    series = make_series()
+    mentee = series.pair.mentee
+    assert mentee.feed_token is None
+    me = f.user(("mentee",), person_row=mentee)
+    f.login(web, me)
+    page = web.get("/calendar/feed")
+    html = page.get_data(as_text=True)
+    db.session.expire_all()
+    assert mentee.feed_token and f"/feed/{mentee.feed_token}.ics" in html  # first visit
+    # this mentee reads English (make_pair): the page follows the person's language
+    assert "I cannot attend" in html and f'id="series-{series.id}"' in html
+    s1 = series.sessions[1]
+    resp = web.post(f"/calendar/series/{series.id}/answer", data={
+        "csrf_token": _csrf(html), "partstat": "DECLINED",
+        "recurrence_id": s1.recurrence_id.isoformat(), "next": "/calendar/feed"})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/calendar/feed")
+    db.session.expire_all()
+    occ = db.session.scalars(select(OccurrenceResponse)).one()
+    assert occ.recurrence_id == s1.recurrence_id and occ.partstat == "DECLINED"
+    assert series.attendees[1].partstat == "NEEDS-ACTION"  # the series answer is untouched
+    again = web.get("/calendar/feed").get_data(as_text=True)
+    row = again.split(f'id="session-{s1.id}"')[1].split("</tr>")[0]
+    assert "Declined" in row
+    # the token stays the same on later visits
+    db.session.expire_all()
+    token = mentee.feed_token
+    web.get("/calendar/feed")
+    db.session.expire_all()
+    assert mentee.feed_token == token
+    # an open redirect through "next" is not possible
+    resp = web.post(f"/calendar/series/{series.id}/answer", data={
+        "csrf_token": _csrf(again), "partstat": "ACCEPTED", "next": "//evil.example/"})
+    assert resp.headers["Location"].endswith("/calendar/feed")
+
+
 def test_feed_token_rotation_revokes(web):
     series = make_series()
     me = f.user(("mentor",), person_row=series.pair.mentor)
     f.login(web, me)
     page = web.get("/calendar/feed")
-    web.post("/calendar/feed/rotate", data={"csrf_token": _csrf(page.get_data(as_text=True))})
     db.session.expire_all()
     old = series.pair.mentor.feed_token
     assert old

@@ -1,33 +1,52 @@
-"""Programme reports: dashboard numbers against a hand-computed fixture, alerts and nudges,
-competency progress, exports read back, and access (a coordinator sees only their programme)."""
+"""Programme reports: every dashboard figure (overall, by unit / city / grade band, medians per
+group, trend) against a hand-computed fixture; alerts; competency progress; evaluations.
+
+The fixture (NOW = 2026-05-01 08:00 UTC; deployment zone Asia/Jakarta, UTC+7):
+
+people            unit     city    grade (band)  role in "Mentoring 2026"
+m1 Mentor Satu    Dinas A  Padang  13 (IV)       mentor, capacity 1
+m2 Mentor Dua     Dinas B  Palu    12 (III)      mentor AND mentee (counted once)
+e1 Mentee Satu    Dinas A  Padang   9 (III)      mentee (English)
+e2 Mentee Dua     Dinas B  Palu     5 (II)       mentee
+e3 =Mentee Tiga   Dinas A  Padang   3 (I)        mentee (only a declined pair: unmatched)
+e5 Mentee Lima    Dinas B  Palu     7 (II)       not a participant, yet has an active pair
+
+pairs: pa m1-e1 active (created 01-20), pb m1-e2 active (04-20), pc m2-e3 declined (01-20),
+       pd m2-e5 active (03-20); px m2-e3 in the other programme (never counted).
+invitations: pa m1 ACCEPTED +2 h, e1 ACCEPTED +4 h; pb m1 DECLINED +6 h, e2 NEEDS-ACTION since
+       04-21; pd e5 ACCEPTED +10 h, m2 NEEDS-ACTION since 04-30 (too recent to chase).
+sessions: pa held 02-10, held 02-28 20:00 UTC (= 03-01 local), missed 03-24, not_held 04-07;
+       pb cancelled 02-10, scheduled 05-12; pd held 03-25.
+logs: pa 02-10 confirmed 100 min (INT, KS; 2 action items, 1 open), pa 03-01 submitted;
+       pd 03-25 confirmed 80 min. Programme JP rule: rounding "half" (45 min per JP):
+       e1 100 min -> 2.0 JP, e5 80 min -> 1.5 JP (floor of the sum 180 min would give 4).
+feedback: mentees 5, 2, 3; mentors 4, 5.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, date, datetime, timedelta
 
-import openpyxl
 import pytest
 
 from mentormatch.extensions import db
 from mentormatch.models import (
+    ActionItem,
     Attendee,
+    Evaluation,
     Feedback,
-    OutboxMessage,
+    LogCompetency,
     Pair,
     Participant,
     PersonCompetency,
     Programme,
-    ProgrammeCoordinator,
     Session,
     SessionLog,
     SessionSeries,
 )
-from mentormatch.services import exports, reports
+from mentormatch.services import jp, reports
 from mentormatch.services.catalogue import by_code
 from tests import factories as f
-from tests.helpers import csrf_from
 
 NOW = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
 
@@ -36,7 +55,7 @@ def at(y, m, d, h=3):
     return datetime(y, m, d, h, tzinfo=UTC)
 
 
-def _series(pair, n):
+def _series(pair, n=1):
     s = SessionSeries(pair_id=pair.id, uid=f"uid-{pair.id}-{n}@test", tzid="Asia/Jakarta",
                       first_start=at(2026, 2, 10), duration_minutes=60, interval_weeks=2,
                       count=6)
@@ -54,15 +73,15 @@ def _session(series, start, status):
 
 
 def build_world():
-    """The hand-computed fixture (see the expected numbers in the tests)."""
+    """The hand-computed fixture of the module docstring."""
     padang = f.location("Padang (Pauh)", "Padang")
     palu = f.location("Palu", "Palu", "Asia/Makassar")
-    m1 = f.person("Mentor Satu", grade=13, unit_name="Dinas A", loc=padang,
-                  levels={"INT": 4})
+    m1 = f.person("Mentor Satu", grade=13, unit_name="Dinas A", loc=padang, levels={"INT": 4})
     m2 = f.person("Mentor Dua", grade=12, unit_name="Dinas B", loc=palu)
     e1 = f.person("Mentee Satu", grade=9, unit_name="Dinas A", loc=padang, locale="en")
     e2 = f.person("Mentee Dua", grade=5, unit_name="Dinas B", loc=palu)
     e3 = f.person("=Mentee Tiga", grade=3, unit_name="Dinas A", loc=padang)
+    e5 = f.person("Mentee Lima", grade=7, unit_name="Dinas B", loc=palu)
     codes = by_code()
     db.session.add_all([
         PersonCompetency(person_id=e1.id, competency_id=codes["INT"].id, baseline_level=2,
@@ -71,18 +90,20 @@ def build_world():
                          current_level=2, required_level=4),
     ])
     prog = Programme(name="Mentoring 2026", start_date=date(2026, 1, 1),
-                     end_date=date(2026, 12, 31))
+                     end_date=date(2026, 12, 31), jp_rule={"rounding": "half"})
     other = Programme(name="Other", start_date=date(2026, 1, 1), end_date=date(2026, 12, 31))
     db.session.add_all([prog, other])
     db.session.flush()
     db.session.add_all([
         Participant(programme_id=prog.id, person_id=m1.id, role="mentor", capacity=1),
         Participant(programme_id=prog.id, person_id=m2.id, role="mentor"),
+        Participant(programme_id=prog.id, person_id=m2.id, role="mentee"),
         Participant(programme_id=prog.id, person_id=e1.id, role="mentee"),
         Participant(programme_id=prog.id, person_id=e2.id, role="mentee"),
         Participant(programme_id=prog.id, person_id=e3.id, role="mentee"),
         # the other programme's rows must not leak into the counts
         Participant(programme_id=other.id, person_id=e3.id, role="mentee"),
+        Participant(programme_id=other.id, person_id=m2.id, role="mentor"),
     ])
     pa = Pair(programme_id=prog.id, mentor_id=m1.id, mentee_id=e1.id, status="active",
               created_at=at(2026, 1, 20))
@@ -90,12 +111,14 @@ def build_world():
               created_at=at(2026, 4, 20))
     pc = Pair(programme_id=prog.id, mentor_id=m2.id, mentee_id=e3.id, status="declined",
               created_at=at(2026, 1, 20))
+    pd = Pair(programme_id=prog.id, mentor_id=m2.id, mentee_id=e5.id, status="active",
+              created_at=at(2026, 3, 20))
     px = Pair(programme_id=other.id, mentor_id=m2.id, mentee_id=e3.id, status="active",
               created_at=at(2026, 1, 20))
-    db.session.add_all([pa, pb, pc, px])
+    db.session.add_all([pa, pb, pc, pd, px])
     db.session.flush()
-    sa, sb, sx = _series(pa, 1), _series(pb, 1), _series(px, 1)
-    inv = at(2026, 1, 21, 0)
+    sa, sb, sd, sx = _series(pa), _series(pb), _series(pd), _series(px)
+    inv, inv_d = at(2026, 1, 21, 0), at(2026, 3, 21, 0)
     db.session.add_all([
         Attendee(series_id=sa.id, person_id=m1.id, email=m1.email, role="mentor",
                  partstat="ACCEPTED", invited_at=inv, answered_at=inv + timedelta(hours=2)),
@@ -105,31 +128,57 @@ def build_world():
                  partstat="DECLINED", invited_at=inv, answered_at=inv + timedelta(hours=6)),
         Attendee(series_id=sb.id, person_id=e2.id, email=e2.email, role="mentee",
                  partstat="NEEDS-ACTION", invited_at=at(2026, 4, 21)),
+        Attendee(series_id=sd.id, person_id=m2.id, email=m2.email, role="mentor",
+                 partstat="NEEDS-ACTION", invited_at=at(2026, 4, 30, 0)),
+        Attendee(series_id=sd.id, person_id=e5.id, email=e5.email, role="mentee",
+                 partstat="ACCEPTED", invited_at=inv_d, answered_at=inv_d + timedelta(hours=10)),
         Attendee(series_id=sx.id, person_id=e3.id, email=e3.email, role="mentee",
                  partstat="NEEDS-ACTION", invited_at=inv),
     ])
     s1 = _session(sa, at(2026, 2, 10), "held")
-    s2 = _session(sa, at(2026, 3, 10), "held")
+    s2 = _session(sa, datetime(2026, 2, 28, 20, 0, tzinfo=UTC), "held")  # 1 March in Jakarta
     _session(sa, at(2026, 3, 24), "missed")
-    _session(sb, at(2026, 4, 10), "scheduled")
+    _session(sa, at(2026, 4, 7), "not_held")
     _session(sb, at(2026, 2, 10), "cancelled")
+    _session(sb, at(2026, 5, 12), "scheduled")
+    s3 = _session(sd, at(2026, 3, 25), "held")
     _session(sx, at(2026, 2, 10), "held")
     log1 = SessionLog(pair_id=pa.id, session_id=s1.id, author_id=e1.id, held_on=date(2026, 2, 10),
-                      duration_minutes=90, topics="Integritas", notes="SECRET-NOTE-1",
-                      status="confirmed", credited_minutes=90)
-    log2 = SessionLog(pair_id=pa.id, session_id=s2.id, author_id=e1.id, held_on=date(2026, 3, 10),
+                      duration_minutes=100, topics="SECRET-TOPIC", notes="SECRET-NOTE-1",
+                      status="confirmed", credited_minutes=100, confirmed_by_id=m1.id,
+                      confirmed_at=at(2026, 2, 11))
+    log2 = SessionLog(pair_id=pa.id, session_id=s2.id, author_id=e1.id, held_on=date(2026, 3, 1),
                       duration_minutes=60, topics="Integritas", notes="SECRET-NOTE-2",
                       status="submitted", credited_minutes=0)
-    db.session.add_all([log1, log2])
+    log3 = SessionLog(pair_id=pd.id, session_id=s3.id, author_id=e5.id,
+                      held_on=date(2026, 3, 25), duration_minutes=80, topics="Rencana",
+                      status="confirmed", credited_minutes=80, confirmed_by_id=m2.id,
+                      confirmed_at=at(2026, 3, 26))
+    db.session.add_all([log1, log2, log3])
     db.session.flush()
     db.session.add_all([
+        LogCompetency(log_id=log1.id, competency_id=codes["KS"].id),
+        LogCompetency(log_id=log1.id, competency_id=codes["INT"].id),
+        ActionItem(log_id=log1.id, text="SECRET-ACTION", done=True),
+        ActionItem(log_id=log1.id, text="Susun rencana", done=False),
         Feedback(log_id=log1.id, author_id=e1.id, rating=5, comment="private words"),
         Feedback(log_id=log1.id, author_id=m1.id, rating=4),
         Feedback(log_id=log2.id, author_id=e1.id, rating=2),
+        Feedback(log_id=log3.id, author_id=e5.id, rating=3),
+        Feedback(log_id=log3.id, author_id=m2.id, rating=5),
+        Evaluation(pair_id=pa.id, author_id=e1.id, stage="mid",
+                   answers={"usefulness": 4, "relevance": 5, "comment": "SECRET-EVAL"},
+                   submitted_at=at(2026, 3, 15)),
+        Evaluation(pair_id=pa.id, author_id=m1.id, stage="mid", answers={"usefulness": 2},
+                   submitted_at=at(2026, 3, 16)),
+        Evaluation(pair_id=pd.id, author_id=e5.id, stage="mid", answers={"usefulness": 5},
+                   submitted_at=at(2026, 3, 17)),
+        Evaluation(pair_id=pa.id, author_id=e1.id, stage="end", answers={"usefulness": 3},
+                   submitted_at=at(2026, 4, 30)),
     ])
     db.session.flush()
     return {"prog": prog, "other": other, "m1": m1, "m2": m2, "e1": e1, "e2": e2, "e3": e3,
-            "pa": pa, "pb": pb}
+            "e5": e5, "pa": pa, "pb": pb, "pc": pc, "pd": pd, "log1": log1}
 
 
 @pytest.fixture
@@ -143,38 +192,106 @@ def _by(data, dim, label):
     return next(r for r in data["by"][dim] if r["label"] == label)
 
 
-def test_dashboard_numbers(world):
+def _pick(row, *keys):
+    return tuple(row[k] for k in keys)
+
+
+PEOPLE = ("participants", "mentors", "mentees", "matched", "unmatched", "matched_pct")
+INVITES = ("invites_accepted", "invites_declined", "invites_unanswered", "median_answer_hours")
+SESSIONS = ("sessions_planned", "sessions_held", "sessions_missed", "sessions_cancelled",
+            "sessions_upcoming")
+WORK = ("logs_confirmed", "logs_submitted", "credited_minutes", "jp_credited")
+RATINGS = ("rating_mentee", "rating_mentor", "rating_all")
+
+
+def test_dashboard_overall(world):
+    o = reports.dashboard(world["prog"])["overall"]
+    assert _pick(o, *PEOPLE) == (5, 2, 4, 2, 2, 50.0)
+    assert _pick(o, *INVITES) == (3, 1, 2, 5.0)  # delays 2, 4, 6, 10 h
+    assert o["invites_tentative"] == 0 and o["acceptance_pct"] == 75.0
+    assert _pick(o, *SESSIONS) == (6, 3, 2, 1, 1)
+    assert o["held_pct"] == 60.0
+    assert _pick(o, *WORK) == (2, 1, 180, 3.5)
+    assert _pick(o, *RATINGS) == (3.33, 4.5, 3.8)
+    assert (o["pairs"], o["pairs_active"]) == (4, 3)
+
+
+def test_dashboard_jp_agrees_with_the_jp_tally(world):
+    """Per mentee, the programme's rule (half JP) rounds their own total, as homes do."""
+    data = reports.dashboard(world["prog"])
+    for key, expected in (("e1", 2.0), ("e5", 1.5)):
+        assert float(jp.person_jp(world[key].id, programme_id=world["prog"].id).jp) == expected
+    assert data["overall"]["jp_credited"] == 3.5
+    assert (data["minutes_per_jp"], data["rounding"]) == (45, "half")
+
+
+def test_breakdown_by_unit(world):
+    data = reports.dashboard(world["prog"])
+    assert [r["label"] for r in data["by"]["unit"]] == ["Dinas A", "Dinas B"]
+    a, b = _by(data, "unit", "Dinas A"), _by(data, "unit", "Dinas B")
+    assert _pick(a, *PEOPLE) == (3, 1, 2, 1, 1, 50.0)
+    assert _pick(b, *PEOPLE) == (2, 1, 2, 1, 1, 50.0)  # m2 is mentor and mentee: one person
+    assert _pick(a, *INVITES) == (2, 1, 0, 4.0)  # m1 2 h and 6 h, e1 4 h
+    assert _pick(b, *INVITES) == (1, 0, 2, 10.0)  # e5 10 h; e2 and m2 unanswered
+    assert _pick(a, *SESSIONS) == (4, 2, 2, 0, 0)
+    assert _pick(b, *SESSIONS) == (2, 1, 0, 1, 1)
+    assert _pick(a, *WORK) == (1, 1, 100, 2.0)
+    assert _pick(b, *WORK) == (1, 0, 80, 1.5)  # e5 is not a participant: still their pair's JP
+    assert _pick(a, *RATINGS) == (3.5, 4.0, 3.67)
+    assert _pick(b, *RATINGS) == (3.0, 5.0, 4.0)
+
+
+def test_breakdown_by_city_and_band(world):
+    data = reports.dashboard(world["prog"])
+    padang, palu = _by(data, "city", "Padang"), _by(data, "city", "Palu")
+    assert _pick(padang, *PEOPLE, *INVITES) == (3, 1, 2, 1, 1, 50.0, 2, 1, 0, 4.0)
+    assert _pick(palu, *PEOPLE, *INVITES) == (2, 1, 2, 1, 1, 50.0, 1, 0, 2, 10.0)
+    assert _pick(palu, *SESSIONS, *WORK) == (2, 1, 0, 1, 1, 1, 0, 80, 1.5)
+
+    assert [r["label"] for r in data["by"]["band"]] == ["I", "II", "III", "IV"]
+    one, two, three, four = (_by(data, "band", x) for x in ("I", "II", "III", "IV"))
+    assert _pick(one, *PEOPLE) == (1, 0, 1, 0, 1, 0.0)  # e3: only a declined pair
+    assert _pick(two, *PEOPLE) == (1, 0, 1, 1, 0, 100.0)  # e2 (e5 is no participant)
+    assert _pick(three, *PEOPLE) == (2, 1, 2, 1, 1, 50.0)  # e1, m2
+    assert _pick(four, *PEOPLE) == (1, 1, 0, 0, 0, None)  # m1
+    assert _pick(one, *INVITES) == (0, 0, 0, None)
+    assert _pick(two, *INVITES) == (1, 0, 1, 10.0)  # e5 10 h, e2 open
+    assert _pick(three, *INVITES) == (1, 0, 1, 4.0)  # e1 4 h, m2 open
+    assert _pick(four, *INVITES) == (1, 1, 0, 4.0)  # m1: 2 h and 6 h
+    assert _pick(two, *SESSIONS, *WORK) == (2, 1, 0, 1, 1, 1, 0, 80, 1.5)  # e2 and e5
+    assert _pick(three, *SESSIONS, *WORK) == (4, 2, 2, 0, 0, 1, 1, 100, 2.0)  # e1
+    assert _pick(two, *RATINGS) == (3.0, 5.0, 4.0)
+
+
+def test_trend_by_local_month(world):
+    trend = {t["month"]: t for t in reports.dashboard(world["prog"])["trend"]}
+    assert sorted(trend) == ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05"]
+    cols = ("sessions_planned", "sessions_held", "sessions_missed", "sessions_cancelled",
+            "logs_confirmed", "credited_minutes", "pairs_created")
+    assert _pick(trend["2026-01"], *cols) == (0, 0, 0, 0, 0, 0, 2)
+    assert _pick(trend["2026-02"], *cols) == (1, 1, 0, 1, 1, 100, 0)
+    # 28 Feb 20:00 UTC is 1 March in Jakarta: counted in March
+    assert _pick(trend["2026-03"], *cols) == (3, 2, 1, 0, 1, 80, 1)
+    assert _pick(trend["2026-04"], *cols) == (1, 0, 1, 0, 0, 0, 1)
+    assert _pick(trend["2026-05"], *cols) == (1, 0, 0, 0, 0, 0, 0)
+    assert trend["2026-02"]["credited_hours"] == 1.7
+    assert all(isinstance(t[k], int) for t in trend.values() for k in cols)  # "1", not "1.0"
+
+
+def test_totals_agree_between_dashboard_trend_and_breakdowns(world):
+    """'Planned' and every other count have one definition: the headline equals the sum of
+    the months and the sum of the groups of each breakdown."""
     data = reports.dashboard(world["prog"])
     o = data["overall"]
-    assert (o["participants"], o["mentors"], o["mentees"]) == (5, 2, 3)
-    assert o["matched"] == 2 and o["matched_pct"] == 66.7
-    assert (o["invites_accepted"], o["invites_declined"], o["invites_unanswered"]) == (2, 1, 1)
-    assert o["median_answer_hours"] == 4.0
-    assert (o["sessions_planned"], o["sessions_held"], o["sessions_missed"],
-            o["sessions_cancelled"], o["sessions_scheduled"]) == (5, 2, 1, 1, 1)
-    assert o["logs_confirmed"] == 1 and o["logs_submitted"] == 1
-    assert o["credited_minutes"] == 90 and o["jp_credited"] == 2.0
-    assert o["rating_mentee"] == 3.5 and o["rating_mentor"] == 4.0 and o["rating_all"] == 3.67
-
-    unit_a, unit_b = _by(data, "unit", "Dinas A"), _by(data, "unit", "Dinas B")
-    assert (unit_a["mentees"], unit_a["matched_pct"]) == (2, 50.0)
-    assert (unit_b["mentees"], unit_b["matched_pct"]) == (1, 100.0)
-    assert (unit_a["sessions_held"], unit_a["sessions_missed"]) == (2, 1)
-    assert (unit_b["sessions_cancelled"], unit_b["sessions_scheduled"]) == (1, 1)
-    assert (unit_a["invites_accepted"], unit_a["invites_declined"]) == (2, 1)
-    assert unit_b["invites_unanswered"] == 1
-    assert _by(data, "city", "Palu")["mentees"] == 1
-    assert _by(data, "city", "Padang")["jp_credited"] == 2.0
-    assert [r["label"] for r in data["by"]["band"]] == ["I", "II", "III", "IV"]
-    band3 = _by(data, "band", "III")
-    assert (band3["mentees"], band3["mentors"], band3["logs_confirmed"]) == (1, 1, 1)
-
-    trend = {t["month"]: t for t in data["trend"]}
-    assert (trend["2026-02"]["sessions_planned"], trend["2026-02"]["sessions_held"]) == (1, 1)
-    assert (trend["2026-03"]["sessions_planned"], trend["2026-03"]["sessions_missed"]) == (2, 1)
-    assert trend["2026-04"]["sessions_planned"] == 1
-    assert trend["2026-02"]["jp_credited"] == 2.0 and trend["2026-02"]["logs_confirmed"] == 1
-    assert trend["2026-01"]["pairs_created"] == 2
+    for key in ("sessions_planned", "sessions_held", "sessions_missed", "sessions_cancelled",
+                "logs_confirmed", "credited_minutes"):
+        assert sum(t[key] for t in data["trend"]) == o[key], key
+    assert sum(t["pairs_created"] for t in data["trend"]) == o["pairs"]
+    for dim in reports.DIMENSIONS:
+        for key in (*SESSIONS, "participants", "mentors", "mentees", "matched",
+                    "invites_accepted", "invites_declined", "invites_unanswered",
+                    "logs_confirmed", "credited_minutes", "jp_credited", "pairs"):
+            assert sum(r[key] for r in data["by"][dim]) == o[key], (dim, key)
 
 
 def test_empty_programme(app):
@@ -182,8 +299,13 @@ def test_empty_programme(app):
     db.session.add(prog)
     db.session.flush()
     data = reports.dashboard(prog)
-    assert data["overall"]["participants"] == 0 and data["overall"]["matched_pct"] is None
-    assert data["trend"] == [] and reports.competency_progress(prog)["rows"] == []
+    o = data["overall"]
+    assert o["participants"] == 0 and o["matched_pct"] is None
+    assert o["median_answer_hours"] is None and o["rating_all"] is None
+    assert data["trend"] == [] and all(data["by"][d] == [] for d in reports.DIMENSIONS)
+    assert reports.competency_progress(prog)["rows"] == []
+    assert reports.alerts_summary(prog, now=NOW) == dict.fromkeys(reports.SUMMARY_KEYS, 0)
+    assert reports.evaluation_summary(prog)["total"] == 0
 
 
 def test_competency_progress(world):
@@ -196,127 +318,74 @@ def test_competency_progress(world):
     assert progress["units"]["Dinas B"][0]["closure_pct"] == 0.0
 
 
-def test_alerts(world):
+def test_evaluation_averages(world):
+    ev = reports.evaluation_summary(world["prog"])
+    rows = {r["key"]: r for r in ev["rows"]}
+    assert "comment" not in rows  # free text is never averaged (nor shown)
+    assert _pick(rows["usefulness"], "mid_mentee", "mid_mentor", "end_mentee", "end_mentor") == (
+        4.5, 2.0, 3.0, None)
+    assert _pick(rows["relevance"], "mid_mentee", "mid_mentor", "end_mentee") == (5.0, None, None)
+    assert ev["counts"] == {"mid_mentee": 2, "mid_mentor": 1, "end_mentee": 1, "end_mentor": 0}
+    assert ev["total"] == 4
+
+
+def test_alert_lists(world):
     prog = world["prog"]
     no30 = reports.alert_rows(prog, "no_session", days=30, now=NOW)
-    assert [r.cells["pair_id"] for r in no30] == [world["pa"].id]
-    assert no30[0].cells["days"] == 52 and no30[0].cells["last_held"] == "2026-03-10"
-    assert len(reports.alert_rows(prog, "no_session", days=45, now=NOW)) == 1
-    assert reports.alert_rows(prog, "no_session", days=60, now=NOW) == []
+    assert [r.cells["pair_id"] for r in no30] == [world["pa"].id, world["pd"].id]
+    assert (no30[0].cells["days"], no30[0].cells["last_held"]) == (61, "2026-03-01")  # local
+    assert (no30[1].cells["days"], no30[1].cells["last_held"]) == (37, "2026-03-25")
+    assert set(no30[0].person_ids) == {world["e1"].id, world["m1"].id}
+    no45 = reports.alert_rows(prog, "no_session", days=45, now=NOW)
+    assert [r.cells["pair_id"] for r in no45] == [world["pa"].id]
+
+    # e3 and m2 are unmatched (not "behind"), e5 is no participant; e2 has 0 min, e1 100 min
     behind = reports.alert_rows(prog, "behind_jp", now=NOW)
-    assert {r.person_ids[0] for r in behind} == {world["e1"].id, world["e2"].id, world["e3"].id}
-    assert next(r for r in behind if r.person_ids == (world["e1"].id,)).cells["jp"] == 2.0
-    unanswered = reports.alert_rows(prog, "unanswered", now=NOW)
-    assert [r.person_ids for r in unanswered] == [(world["e2"].id,)]
+    assert [r.person_ids for r in behind] == [(world["e2"].id,), (world["e1"].id,)]
+    e1 = behind[1].cells
+    assert (e1["jp"], e1["expected_jp"], e1["target_jp"], e1["pair_id"]) == (
+        2.0, 6.6, 20, world["pa"].id)  # 20 JP x 120/364 days
+
+    unanswered = reports.alert_rows(prog, "unanswered", now=NOW)  # m2's is 1 day old: not yet
+    assert [(r.person_ids, r.cells["days"]) for r in unanswered] == [((world["e2"].id,), 10)]
     over = reports.alert_rows(prog, "over_capacity", now=NOW)
     assert [(r.person_ids, r.cells["pairs"], r.cells["capacity"]) for r in over] == [
         ((world["m1"].id,), 2, 1)]
+    assert reports.alerts_summary(prog, now=NOW) == {
+        "no_session_30": 2, "no_session_45": 1, "behind_jp": 2, "unanswered": 1,
+        "over_capacity": 1}
 
 
-def test_nudge_dedupes_per_day(world):
+def test_alert_thresholds_come_from_configuration(world, app):
     prog = world["prog"]
-    assert reports.nudge(prog, "over_capacity", world["m1"].id, now=NOW)
-    assert reports.nudge(prog, "over_capacity", world["m1"].id, now=NOW)  # deduped, no 2nd row
-    assert not reports.nudge(prog, "over_capacity", world["e1"].id, now=NOW)  # not on the list
-    rows = db.session.query(OutboxMessage).all()
-    assert len(rows) == 1 and rows[0].recipient == world["m1"].email
-    assert rows[0].dedupe_key == f"report-nudge:{prog.id}:over_capacity:{world['m1'].id}:2026-05-01"
-    reports.nudge(prog, "over_capacity", world["m1"].id, now=NOW + timedelta(days=1))
-    assert db.session.query(OutboxMessage).count() == 2
+    app.config["MM"]["scheduler"]["chase_after_days"] = 0
+    assert len(reports.alert_rows(prog, "unanswered", now=NOW)) == 2  # m2's now counts too
+    app.config["MM"]["reports"]["pace_tolerance"] = 0.3  # bar 0.3 x 6.59 JP = 89 min
+    behind = reports.alert_rows(prog, "behind_jp", now=NOW)
+    assert [r.person_ids for r in behind] == [(world["e2"].id,)]
 
 
-def _read_csv(body: str):
-    return list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
-
-
-def test_exports_csv_and_xlsx(world):
+def test_alert_filters_and_pages(world, app):
     prog = world["prog"]
-    header, data = exports.rows(prog, "pairs")
-    body = "".join(exports.csv_lines(header, data))
-    table = _read_csv(body)
-    assert table[0][:3] == ["pair_id", "status", "mentor_nip"]
-    assert len(table) == 4 and {r[1] for r in table[1:]} == {"active", "declined"}
-    assert any(r[5] == "'=Mentee Tiga" for r in table[1:])  # formula-looking text is defused
+    unit_b = world["m2"].unit_id
+    flt = reports.AlertFilter(unit_id=unit_b)
+    assert [r.cells["pair_id"] for r in reports.alert_rows(
+        prog, "no_session", now=NOW, flt=flt)] == [world["pd"].id]
+    flt = reports.AlertFilter(city="Padang")
+    assert [r.cells["pair_id"] for r in reports.alert_rows(
+        prog, "no_session", now=NOW, flt=flt)] == [world["pa"].id]
+    assert reports.alert_count(prog, "behind_jp", now=NOW, flt=reports.AlertFilter(
+        city="Palu")) == 1
+    assert reports.alert_count(prog, "behind_jp", now=NOW, flt=reports.AlertFilter(
+        city="Nowhere")) == 0
 
-    body, mime = exports.export(prog, "logs", "csv")
-    text = "".join(body)
-    assert "SECRET-NOTE" not in text and "notes" not in text and mime.startswith("text/csv")
-    logs = _read_csv(text)
-    assert len(logs) == 3 and logs[1][logs[0].index("credited_minutes")] == "90"
-
-    xlsx, mime = exports.export(prog, "jp", "xlsx")
-    ws = openpyxl.load_workbook(io.BytesIO(xlsx), read_only=True)["jp"]
-    sheet = [list(r) for r in ws.iter_rows(values_only=True)]
-    assert sheet[0] == ["nip", "name", "role", "unit", "city", "grade", "logs_confirmed",
-                        "credited_minutes", "jp", "target_jp"]
-    assert len(sheet) == 6
-    e1 = next(r for r in sheet if r[0] == world["e1"].nip)
-    assert (e1[2], e1[6], e1[7], e1[8], e1[9]) == ("mentee", 1, 90, 2, 20)
-    m1 = next(r for r in sheet if r[0] == world["m1"].nip)
-    assert (m1[2], m1[7]) == ("mentor", 90)
-
-    for kind, expected_rows in (("sessions", 5), ("feedback", 3), ("pairs", 3), ("logs", 2)):
-        xlsx, _ = exports.export(prog, kind, "xlsx")
-        ws = openpyxl.load_workbook(io.BytesIO(xlsx), read_only=True)[kind]
-        assert sum(1 for _ in ws.iter_rows()) == expected_rows + 1
-    fb = _read_csv("".join(exports.export(prog, "feedback", "csv")[0]))
-    assert "private words" not in str(fb)
-    assert sorted(r[fb[0].index("author_role")] for r in fb[1:]) == ["mentee", "mentee", "mentor"]
-
-
-def _coordinator(programme):
-    u = f.user(("coordinator",))
-    db.session.add(ProgrammeCoordinator(programme_id=programme.id, user_id=u.id))
-    db.session.commit()
-    return u
-
-
-def test_pages_and_exports_over_http(world, client):
-    prog = world["prog"]
-    f.login(client, _coordinator(prog))
-    base = f"/programmes/{prog.id}/reports"
-    html = client.get(base + "/").get_data(as_text=True)
-    assert 'id="report-data"' in html and "chart.umd.min.js" in html and "66.7 %" in html
-    assert "<script>" not in html  # CSP: no inline script
-    for path in ("/print", "/competencies", "/alerts/no_session?days=45", "/alerts/behind_jp",
-                 "/alerts/unanswered", "/alerts/over_capacity"):
-        assert client.get(base + path).status_code == 200, path
-    assert client.get(base + "/alerts/bogus").status_code == 404
-    resp = client.get(base + "/export/pairs.csv")
-    assert resp.status_code == 200 and "attachment" in resp.headers["Content-Disposition"]
-    assert len(_read_csv(resp.get_data(as_text=True))) == 4
-    resp = client.get(base + "/export/jp.xlsx")
-    wb = openpyxl.load_workbook(io.BytesIO(resp.data), read_only=True)
-    assert sum(1 for _ in wb["jp"].iter_rows()) == 6
-    assert client.get(base + "/export/notes.csv").status_code == 404
-
-    token = csrf_from(client, base + "/alerts/over_capacity")
-    resp = client.post(base + "/alerts/over_capacity/nudge",
-                       data={"csrf_token": token, "person_id": str(world["m1"].id)})
-    assert resp.status_code == 302
-    assert db.session.query(OutboxMessage).filter_by(kind="report_nudge").count() == 1
-    assert client.post(base + "/alerts/over_capacity/nudge",
-                       data={"person_id": str(world["m1"].id)}).status_code == 400  # no CSRF
-
-
-def test_access(world, client):
-    prog, other = world["prog"], world["other"]
-    base = f"/programmes/{prog.id}/reports"
-    assert client.get(base + "/").status_code in (302, 401)  # anonymous → login
-    f.login(client, _coordinator(other))
-    for path in ("/", "/print", "/competencies", "/alerts/behind_jp", "/export/jp.csv"):
-        assert client.get(base + path).status_code == 404, path
-    assert client.post(base + "/alerts/behind_jp/nudge", data={}).status_code in (400, 404)
-    assert client.get(f"/programmes/{other.id}/reports/").status_code == 200
-    assert client.get("/programmes/99999/reports/").status_code == 404
-
-    mentee_user = f.user(("mentee",), person_row=world["e1"])
-    db.session.commit()
-    f.login(client, mentee_user)
-    assert client.get(base + "/").status_code in (403, 404)
-    assert client.get(base + "/export/logs.xlsx").status_code in (403, 404)
-
-    admin = f.user(("admin",))
-    db.session.commit()
-    f.login(client, admin)
-    assert client.get(base + "/").status_code == 200
+    app.config["MM"]["reports"]["page_size"] = 1
+    first = reports.alert_page(prog, "no_session", page=1, now=NOW)
+    second = reports.alert_page(prog, "no_session", page=2, now=NOW)
+    assert (first.total, first.pages, second.page) == (2, 2, 2)
+    assert [r.cells["pair_id"] for r in first.rows + second.rows] == [
+        world["pa"].id, world["pd"].id]
+    assert reports.alert_page(prog, "no_session", page=99, now=NOW).page == 2
+    options = reports.filter_options(prog)
+    assert [name for _, name in options["units"]] == ["Dinas A", "Dinas B"]
+    assert options["cities"] == ["Padang", "Palu"]

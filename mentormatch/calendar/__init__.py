@@ -1,6 +1,6 @@
 """Pure calendar layer: iTIP builders and parsers, VTIMEZONEs, holidays, iMIP mail, RSVP links."""
 
-from .email import compose_invite_email
+from .email import ComposedMail, compose_invite_bytes, compose_invite_email
 from .holidays import OccurrencePlan, plan_occurrences
 from .itip import (
     build_cancel,
@@ -16,6 +16,7 @@ from .vtimezone import build_vtimezone
 
 __all__ = [
     "Attendee",
+    "ComposedMail",
     "FeedSeries",
     "ItipError",
     "OccurrenceOverride",
@@ -30,6 +31,7 @@ __all__ = [
     "build_reply",
     "build_request",
     "build_vtimezone",
+    "compose_invite_bytes",
     "compose_invite_email",
     "parse_itip",
     "plan_occurrences",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -32,7 +33,9 @@ class RsvpToken:
     recurrence_id: datetime | None = None
 
 
+@lru_cache(maxsize=8)
 def _serializer(secret: str | bytes) -> URLSafeSerializer:
+    """Stateless once built (cached: an approval signs four links per pair)."""
     if not secret:
         raise ValueError("an RSVP secret is required")
     return URLSafeSerializer(secret, salt=SALT)

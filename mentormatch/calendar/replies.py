@@ -1,6 +1,9 @@
 """Parse inbound iTIP messages (.ics or a whole .eml) into a small typed record.
 
 Garbage never escapes as a random exception: every failure is an :class:`ItipError` with a code.
+A REPLY may carry several VEVENTs with one UID (Thunderbird answers a series with exceptions as
+the master plus one VEVENT per ``RECURRENCE-ID``): each becomes a :class:`ParsedEvent`. A
+missing ``SEQUENCE`` stays ``None`` (RFC 5546 orders such a message by its ``DTSTAMP``).
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ ERROR_CODES = frozenset(
         "bad_attendee",
         "bad_partstat",
         "bad_recurrence_id",
+        "mixed_attendees",
+        "bad_dtstart",
     }
 )
 
@@ -53,17 +58,35 @@ class ItipError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class ParsedEvent:
+    """One VEVENT: the series (``recurrence_id`` None) or one occurrence."""
+
+    recurrence_id: datetime | None
+    sequence: int | None  # None: the VEVENT had no SEQUENCE
+    dtstamp: datetime | None
+    attendee_email: str | None
+    partstat: str | None
+    attendees: tuple[tuple[str, str | None], ...] = ()
+    dtstart: datetime | None = None  # UTC (COUNTER: the proposed time)
+    dtend: datetime | None = None
+    comment: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class ParsedItip:
     method: str
     uid: str
-    sequence: int
+    sequence: int  # of the first event, 0 when absent (see ``events`` for the exact values)
     dtstamp: datetime | None
     attendee_email: str | None
     partstat: str | None
     recurrence_id: datetime | None
-    sender: str | None
+    sender: str | None  # From address of an .eml, lower-case
     organizer_email: str | None = None
     attendees: tuple[tuple[str, str | None], ...] = ()
+    events: tuple[ParsedEvent, ...] = ()
+    sender_header: str | None = None  # the Sender: address ("on behalf of"), lower-case
+    auth_results: tuple[str, ...] = ()  # Authentication-Results values, topmost first
 
 
 def _is_ics(data: bytes) -> bool:
@@ -127,6 +150,8 @@ def _parse(data: bytes, max_bytes: int) -> ParsedItip:
     if len(data) > max_bytes:
         raise ItipError("too_large", f"more than {max_bytes} bytes")
     sender: str | None = None
+    sender_header: str | None = None
+    auth_results: tuple[str, ...] = ()
     header_method: str | None = None
     if _is_ics(data):
         ics = data
@@ -136,10 +161,9 @@ def _parse(data: bytes, max_bytes: int) -> ParsedItip:
             if not msg.keys():
                 raise ItipError("not_calendar", "neither an iCalendar object nor a MIME message")
             ics, header_method = _calendar_part(msg)
-            raw_from = msg.get("From")
-            if raw_from:
-                addr = email.utils.parseaddr(str(raw_from))[1]
-                sender = normalise_email(addr) if "@" in addr else None
+            sender = _address(msg.get("From"))
+            sender_header = _address(msg.get("Sender"))
+            auth_results = tuple(str(v) for v in msg.get_all("Authentication-Results") or ())
         except ItipError:
             raise
         except Exception as exc:  # noqa: BLE001
@@ -175,15 +199,53 @@ def _parse(data: bytes, max_bytes: int) -> ParsedItip:
     uid = uids.pop()
     if not uid:
         raise ItipError("no_uid", "VEVENT has no UID")
-    ev = events[0]
+    parsed = [_event(ev, method) for ev in events]
+    if method == "REPLY":
+        who = {e.attendee_email for e in parsed}
+        if len(who) > 1:
+            raise ItipError("mixed_attendees", "the VEVENTs of one REPLY name different attendees")
+    # the series first, then its occurrences in order
+    parsed.sort(key=lambda e: (e.recurrence_id is not None, e.recurrence_id or _EPOCH))
+    first = parsed[0]
+    org = events[0].get("ORGANIZER")
+    organizer = normalise_email(str(org)) if org is not None else None
+    return ParsedItip(
+        method=method,
+        uid=uid,
+        sequence=first.sequence or 0,
+        dtstamp=first.dtstamp,
+        attendee_email=first.attendee_email,
+        partstat=first.partstat,
+        recurrence_id=first.recurrence_id,
+        sender=sender,
+        organizer_email=organizer,
+        attendees=first.attendees,
+        events=tuple(parsed),
+        sender_header=sender_header,
+        auth_results=auth_results,
+    )
 
-    raw_seq = ev.get("SEQUENCE", 0)
-    try:
-        sequence = int(str(raw_seq).strip())
-    except ValueError as exc:
-        raise ItipError("bad_sequence", f"SEQUENCE {raw_seq!r} is not an integer") from exc
-    if sequence < 0:
-        raise ItipError("bad_sequence", "SEQUENCE is negative")
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _address(raw: object) -> str | None:
+    if not raw:
+        return None
+    addr = email.utils.parseaddr(str(raw))[1]
+    return normalise_email(addr) if "@" in addr else None
+
+
+def _event(ev: icalendar.cal.Component, method: str) -> ParsedEvent:
+    sequence: int | None = None
+    raw_seq = ev.get("SEQUENCE")
+    if raw_seq is not None:
+        try:
+            sequence = int(str(raw_seq).strip())
+        except ValueError as exc:
+            raise ItipError("bad_sequence", f"SEQUENCE {raw_seq!r} is not an integer") from exc
+        if sequence < 0:
+            raise ItipError("bad_sequence", "SEQUENCE is negative")
 
     dtstamp = None
     if ev.get("DTSTAMP") is not None:
@@ -195,6 +257,18 @@ def _parse(data: bytes, max_bytes: int) -> ParsedItip:
             ev.decoded("RECURRENCE-ID"), "bad_recurrence_id", "RECURRENCE-ID"
         )
 
+    dtstart = dtend = None
+    if method == "COUNTER":
+        if ev.get("DTSTART") is None:
+            raise ItipError("bad_dtstart", "a COUNTER must propose a DTSTART")
+        dtstart = _aware_utc(ev.decoded("DTSTART"), "bad_dtstart", "DTSTART")
+        if ev.get("DTEND") is not None:
+            dtend = _aware_utc(ev.decoded("DTEND"), "bad_dtstart", "DTEND")
+        elif ev.get("DURATION") is not None:
+            dtend = dtstart + ev.decoded("DURATION")
+        if dtend is not None and dtend <= dtstart:
+            raise ItipError("bad_dtstart", "the proposed end is not after its start")
+
     raw_att = ev.get("ATTENDEE")
     att_list = [] if raw_att is None else (raw_att if isinstance(raw_att, list) else [raw_att])
     attendees: list[tuple[str, str | None]] = []
@@ -205,9 +279,6 @@ def _parse(data: bytes, max_bytes: int) -> ParsedItip:
         params = getattr(a, "params", {}) or {}
         ps = params.get("PARTSTAT")
         attendees.append((addr, str(ps).upper() if ps else None))
-
-    org = ev.get("ORGANIZER")
-    organizer = normalise_email(str(org)) if org is not None else None
 
     attendee_email: str | None = None
     partstat: str | None = None
@@ -221,19 +292,9 @@ def _parse(data: bytes, max_bytes: int) -> ParsedItip:
             raise ItipError("bad_partstat", f"PARTSTAT {partstat!r} is not a reply status")
     elif len(attendees) == 1:
         attendee_email, partstat = attendees[0]
-
-    return ParsedItip(
-        method=method,
-        uid=uid,
-        sequence=sequence,
-        dtstamp=dtstamp,
-        attendee_email=attendee_email,
-        partstat=partstat,
-        recurrence_id=recurrence_id,
-        sender=sender,
-        organizer_email=organizer,
-        attendees=tuple(attendees),
-    )
+    comment = str(ev.get("COMMENT", "") or "")[:500]
+    return ParsedEvent(recurrence_id, sequence, dtstamp, attendee_email, partstat,
+                       tuple(attendees), dtstart, dtend, comment)
 
 
 def supersedes(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import calendar as _stdcal
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -97,18 +98,38 @@ def build_vtimezone(tzid: str, start: datetime, end: datetime) -> icalendar.Time
     yearly rules are recognisable and clients showing nearby dates still get the right offset.
     """
     tz = ZoneInfo(tzid)
-    win_start = datetime(start.astimezone(tz).year - 1, 1, 1, tzinfo=tz)
-    win_end = datetime(end.astimezone(tz).year + 2, 1, 1, tzinfo=tz)
+    parts = _vtimezone_parts(tzid, start.astimezone(tz).year - 1, end.astimezone(tz).year + 2)
     vtz = icalendar.Timezone()
     vtz.add("tzid", tzid)
     vtz.add("x-lic-location", tzid)
+    for is_dst, onset, t, rule in parts:
+        comp = _sub(is_dst, onset, t)
+        if rule:
+            comp.add("rrule", dict(rule))
+        vtz.add_component(comp)
+    return vtz
+
+
+_Part = tuple[bool, datetime, Transition, tuple[tuple[str, object], ...]]
+
+
+@lru_cache(maxsize=256)
+def _vtimezone_parts(tzid: str, first_year: int, end_year: int) -> tuple[_Part, ...]:
+    """The sub-components of a VTIMEZONE for ``[first_year, end_year)``, as plain values.
+
+    Cached: finding the transitions scans the window (milliseconds) and a big round's approval
+    writes a thousand invites in the same few zones and years."""
+    tz = ZoneInfo(tzid)
+    win_start = datetime(first_year, 1, 1, tzinfo=tz)
+    win_end = datetime(end_year, 1, 1, tzinfo=tz)
+    parts: list[_Part] = []
 
     # Leading onset: pins the offset in force at the window start.
     first_ts = int(win_start.timestamp())
     first_off = _offset(tz, first_ts)
     first_dt = datetime.fromtimestamp(first_ts, tz)
     lead = Transition(first_ts, first_off, first_off, bool(first_dt.dst()), first_dt.tzname() or "")
-    vtz.add_component(_sub(lead.is_dst, lead.local_onset, lead))
+    parts.append((lead.is_dst, lead.local_onset, lead, ()))
 
     changes = transitions(tz, win_start, win_end)
     last_year = win_end.year - 1
@@ -134,21 +155,18 @@ def build_vtimezone(tzid: str, start: datetime, end: datetime) -> icalendar.Time
         if yearly:
             nths = set.intersection(*(_nth_candidates(o) for o in onsets))
         if not nths:
-            for t in trans:
-                vtz.add_component(_sub(t.is_dst, t.local_onset, t))
+            parts.extend((t.is_dst, t.local_onset, t, ()) for t in trans)
             continue
         nth = -1 if -1 in nths else min(nths)
-        comp = _sub(trans[0].is_dst, onsets[0], trans[0])
-        rule: dict[str, object] = {
-            "freq": "yearly",
-            "bymonth": onsets[0].month,
-            "byday": f"{nth}{_WEEKDAYS[onsets[0].weekday()]}",
-        }
+        rule: list[tuple[str, object]] = [
+            ("freq", "yearly"),
+            ("bymonth", onsets[0].month),
+            ("byday", f"{nth}{_WEEKDAYS[onsets[0].weekday()]}"),
+        ]
         if years[-1] < last_year:  # the rule stopped inside the window
-            rule["until"] = datetime.fromtimestamp(trans[-1].at, UTC)
-        comp.add("rrule", rule)
-        vtz.add_component(comp)
-    return vtz
+            rule.append(("until", datetime.fromtimestamp(trans[-1].at, UTC)))
+        parts.append((trans[0].is_dst, onsets[0], trans[0], tuple(rule)))
+    return tuple(parts)
 
 
 def offset_at(vtz_tzid: str, when: datetime) -> timedelta:

@@ -1,12 +1,15 @@
 """The scheduler process (``mentormatch scheduler``), or a background thread for the demo.
 
-Every job run: push an app context, check/renew the lease (only the leader works), run the job
-(which commits per unit of work), log any exception and carry on - a failing job never stops
-the scheduler. Never started inside ``create_app``.
+Every job run: push an app context, take or renew the lease (only the leader works), run the
+job under a :class:`~mentormatch.jobs.lease.Fence` (jobs that accept ``fence`` re-check it
+between units of work, and the outbox dispatch repeats it in its claims, so a job that
+outlives the lease stops), log any exception and carry on - a failing job never stops the
+scheduler. Never started inside ``create_app``.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import socket
@@ -20,8 +23,9 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
 from ..extensions import db
+from ..models import utcnow
 from . import JOBS, Job
-from .lease import acquire_or_renew, release
+from .lease import Fence, LeaseLost, acquire, release
 
 log = logging.getLogger(__name__)
 
@@ -34,15 +38,32 @@ def _ttl(app: Flask) -> timedelta:
     return timedelta(seconds=int(app.config["MM"]["scheduler"]["lease_seconds"]))
 
 
+def _accepts(func: Callable[..., Any], name: str) -> bool:
+    try:
+        params = inspect.signature(func).parameters
+    except (TypeError, ValueError):  # pragma: no cover - builtins
+        return False
+    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
 def run_job(app: Flask, job: Job, holder: str, *, now: datetime | None = None) -> Any:
     """Run one job if ``holder`` leads. Returns the job's result, or None (not leader/failed)."""
     with app.app_context():
         try:
-            if not acquire_or_renew(holder, _ttl(app), now=now):
+            grant = acquire(holder, _ttl(app), now=now)
+            if grant is None:
                 return None
-            if job.id == "dispatch_outbox":
-                return job.func(now, worker=holder, **job.kwargs)
-            return job.func(now, **job.kwargs)
+            fence = Fence(grant, clock=(lambda: now) if now is not None else utcnow)
+            kwargs = dict(job.kwargs)
+            if _accepts(job.func, "worker"):
+                kwargs.setdefault("worker", holder)
+            if _accepts(job.func, "fence"):
+                kwargs.setdefault("fence", fence)
+            return job.func(now, **kwargs)
+        except LeaseLost:
+            log.warning("scheduler job %s stopped: the lease was lost", job.id)
+            db.session.rollback()
+            return None
         except Exception:
             log.exception("scheduler job %s failed", job.id)
             db.session.rollback()
@@ -57,13 +78,13 @@ def run_all_once(app: Flask, holder: str, *, now: datetime | None = None,
     return {j.id: run_job(app, j, holder, now=now) for j in JOBS if not only or j.id in only}
 
 
-def _interval(app: Flask, job: Job) -> int:
+def _interval(app: Flask, job: Job) -> float:
     if job.interval_key:
         section, key = job.interval_key
         value = app.config["MM"].get(section, {}).get(key)
         if value:
-            return int(value)
-    return job.seconds
+            return float(value)
+    return float(job.seconds)
 
 
 def build_scheduler(app: Flask, *, in_process: bool = False, holder: str | None = None):
@@ -85,18 +106,31 @@ def build_scheduler(app: Flask, *, in_process: bool = False, holder: str | None 
 
 def run_scheduler(app: Flask, *, in_process: bool = False, holder: str | None = None):
     """Start the scheduler. ``in_process=True`` (demo): a background thread, returned at once.
-    Otherwise block until interrupted, then give up the lease so a standby takes over."""
+    Otherwise block until interrupted (Ctrl-C or SIGTERM), then give up the lease so a standby
+    takes over at once."""
     scheduler = build_scheduler(app, in_process=in_process, holder=holder)
     holder = scheduler.mm_holder
-    log.info("scheduler %s starting (%d jobs)", holder, len(JOBS))
     if in_process:
+        log.info("scheduler %s starting in-process (%d jobs)", holder, len(JOBS))
         scheduler.start()
         return scheduler
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log.info("scheduler %s starting (%d jobs)", holder, len(JOBS))
+    import signal
+
+    def _stop(signum: int, frame: Any) -> None:
+        log.info("scheduler %s: signal %d, stopping", holder, signum)
+        scheduler.shutdown(wait=False)
+
+    previous = signal.signal(signal.SIGTERM, _stop)
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
+        signal.signal(signal.SIGTERM, previous)
         with app.app_context():
             try:
                 release(holder)

@@ -13,9 +13,10 @@ from flask import current_app
 from sqlalchemy import exists, select
 
 from ..extensions import db
-from ..mail.inbox import ImapInbox, ImapSettings
+from ..mail.inbox import ImapInbox, ImapSettings, InboxError
 from ..models import (
     Attendee,
+    InboxCursor,
     OccurrenceResponse,
     Pair,
     ProgrammeCoordinator,
@@ -27,8 +28,9 @@ from ..models import (
 )
 from ..services import invites, mailer
 from ..services.dispatch import dispatch_outbox, make_transport
-from ..services.replies import apply_reply
+from ..services.replies import apply_reply, record_failure
 from ..services.timefmt import format_local
+from .lease import Fence, LeaseLost
 
 log = logging.getLogger(__name__)
 
@@ -58,13 +60,15 @@ def _coordinators(programme_id: int) -> list[User]:
 
 
 def run_dispatch(now: datetime | None = None, *, worker: str = "scheduler",
-                 transport: Any = None) -> int:
+                 transport: Any = None, fence: Fence | None = None) -> int:
+    """Send the due outbox under the scheduler's fence; returns how many were sent."""
     transport = transport or make_transport(current_app)
-    lease = timedelta(seconds=max(int(_cfg("scheduler")["lease_seconds"]) * 5, 300))
     try:
-        result = dispatch_outbox(transport, worker=worker, now=now, lease=lease)
+        result = dispatch_outbox(transport, worker=worker, now=now, fence=fence)
     finally:
         transport.close()
+    if result.lease_lost:
+        raise LeaseLost("dispatch stopped: the scheduler lease was lost")
     return result.sent
 
 
@@ -73,30 +77,75 @@ def inbox_settings() -> ImapSettings:
     return ImapSettings(
         host=cfg["imap_host"], port=int(cfg["imap_port"]), security=cfg["imap_security"],
         username=cfg["imap_username"], folder=cfg.get("imap_folder", "INBOX"),
+        processed_folder=cfg.get("processed_folder") or None,
         password=os.environ.get("MENTORMATCH_IMAP_PASSWORD", ""),
     )
 
 
+def _cursor(inbox: ImapInbox) -> InboxCursor:
+    """This folder's cursor; a new UIDVALIDITY (folder recreated) starts it from zero - the
+    replies read again are recognised by their bytes and recorded as duplicates."""
+    validity = inbox.current_uidvalidity()
+    cursor = db.session.get(InboxCursor, inbox.cursor_name)
+    if cursor is None:
+        cursor = InboxCursor(name=inbox.cursor_name, uidvalidity=validity, last_uid=0,
+                             failing_attempts=0)
+        db.session.add(cursor)
+    elif cursor.uidvalidity != validity:
+        log.warning("inbox %s: UIDVALIDITY changed (%s -> %s); reading the folder again",
+                    inbox.cursor_name, cursor.uidvalidity, validity)
+        cursor.uidvalidity, cursor.last_uid = validity, 0
+        cursor.failing_uid, cursor.failing_attempts = None, 0
+    db.session.commit()
+    return cursor
+
+
 def poll_inbox(now: datetime | None = None, *, inbox: ImapInbox | None = None,
-               limit: int = 50) -> int:
-    """Apply unseen REPLY mails. Commit first, then mark processed: a crash in between means
-    the mail is read again and recorded as a 'duplicate' (same bytes), never applied twice."""
+               limit: int | None = None, fence: Fence | None = None) -> int:
+    """Apply the REPLY mails that arrived since the cursor (UIDVALIDITY + last UID).
+
+    Each message's effect and the cursor move commit together, so a crash never applies a
+    reply twice nor skips one. A message whose processing raises is retried on the next polls
+    (``inbox.max_attempts``, default 3) and then recorded as ``failed`` with its reason, so one
+    bad mail cannot block the mailbox forever. Returns the number of messages handled."""
+    cfg = _cfg("inbox")
     if inbox is None:
-        if not _cfg("inbox").get("enabled"):
+        if not cfg.get("enabled"):
             return 0
         inbox = ImapInbox(inbox_settings())
+    limit = limit or int(cfg.get("batch", 50))
+    max_attempts = int(cfg.get("max_attempts", 3))
     done = 0
     with inbox:
-        for mail in inbox.fetch_unseen(limit=limit):
+        cursor = _cursor(inbox)
+        name = cursor.name
+        for mail in inbox.fetch_after(cursor.last_uid, limit=limit):
+            if fence is not None:
+                fence.check()
+            ref = f"{inbox.settings.folder};UIDVALIDITY={mail.uidvalidity};UID={mail.uid}"
             try:
-                apply_reply(mail.raw_bytes, source="imap")
+                apply_reply(mail.raw_bytes, source="imap", mailbox_ref=ref)
+                cursor = db.session.get(InboxCursor, name)
+                cursor.last_uid, cursor.failing_uid, cursor.failing_attempts = mail.uid, None, 0
                 db.session.commit()
-            except Exception:
+            except Exception as exc:  # noqa: BLE001 - recorded, retried a bounded number of times
                 db.session.rollback()
-                log.exception("inbox mail uid %s could not be applied", mail.uid)
-                continue
-            inbox.mark_processed(mail)
+                log.exception("inbox message %s could not be processed", ref)
+                cursor = db.session.get(InboxCursor, name)
+                attempts = cursor.failing_attempts + 1 if cursor.failing_uid == mail.uid else 1
+                if attempts < max_attempts:
+                    cursor.failing_uid, cursor.failing_attempts = mail.uid, attempts
+                    db.session.commit()
+                    break  # keep the order: try this one again on the next poll
+                record_failure(mail.raw_bytes, source="imap", mailbox_ref=ref,
+                               reason=f"{type(exc).__name__}: {exc}", attempts=attempts)
+                cursor.last_uid, cursor.failing_uid, cursor.failing_attempts = mail.uid, None, 0
+                db.session.commit()
             done += 1
+            try:
+                inbox.move_processed(mail)
+            except InboxError as exc:  # the cursor already says "handled"
+                log.warning("inbox message %s handled but not moved: %s", ref, exc.message)
     return done
 
 

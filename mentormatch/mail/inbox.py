@@ -1,11 +1,13 @@
 """Incoming mail: read the organizer mailbox over IMAP.
 
-Pure transport: no database, no Flask.  The inbox job calls :meth:`ImapInbox.fetch_unseen`,
-processes each :class:`InboundMail` (e.g. applies an iTIP REPLY) and then calls
-:meth:`ImapInbox.mark_processed`.  Fetching uses ``BODY.PEEK[]``, so a message that was
-fetched but not processed (crash, bug) stays unseen and is picked up again next time:
-at-least-once, the consumer must be idempotent.
+Pure transport: no database, no Flask.  The inbox job keeps its own cursor (UIDVALIDITY + the
+last UID it handled, stored in the database) and calls :meth:`ImapInbox.fetch_after`: what
+happened to a message is decided by that cursor, never by the \\Seen flag, so a coordinator
+who reads the organizer mailbox in a mail client changes nothing.  Fetching uses
+``BODY.PEEK[]`` (flags untouched).  With ``processed_folder`` set, handled mail is moved
+there (:meth:`ImapInbox.move_processed`).
 
+:meth:`fetch_unseen` / :meth:`mark_processed` (\\Seen based) remain for simple consumers.
 All commands use UIDs (stable across sessions while the folder's UIDVALIDITY is unchanged).
 """
 
@@ -244,6 +246,37 @@ class ImapInbox:
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -- reading
+    @property
+    def cursor_name(self) -> str:
+        """A stable name of this mailbox folder, for the consumer's cursor."""
+        s = self.settings
+        return f"{s.username}@{s.host}:{s.port}/{s.folder}"
+
+    def current_uidvalidity(self) -> int:
+        """UIDVALIDITY of the folder (opens the connection)."""
+        self._run("SELECT", lambda conn: None)
+        return int(self.uidvalidity or 0)
+
+    def uids_after(self, last_uid: int) -> list[int]:
+        """UIDs above ``last_uid`` in the folder, ascending, whatever their flags."""
+
+        def search(conn: imaplib.IMAP4) -> list[int]:
+            typ, data = conn.uid("SEARCH", f"UID {int(last_uid) + 1}:*")
+            if typ != "OK":
+                raise imaplib.IMAP4.error(f"UID SEARCH: {_text(data)}")
+            found = (int(x) for x in b" ".join(d or b"" for d in data).split())
+            # "n:*" also matches the highest UID when it is below n: filter
+            return sorted(u for u in found if u > last_uid)
+
+        return self._run("UID SEARCH", search)
+
+    def fetch_after(self, last_uid: int, limit: int = 50) -> list[InboundMail]:
+        """Up to ``limit`` messages with a UID above ``last_uid`` (oldest first), flags
+        untouched."""
+        if not 1 <= limit <= MAX_BATCH:
+            raise ValueError(f"limit must be 1-{MAX_BATCH}, not {limit}")
+        return self._fetch(self.uids_after(last_uid)[:limit])
+
     def unseen_uids(self) -> list[int]:
         """UIDs of unseen messages in the folder, ascending."""
 
@@ -259,7 +292,9 @@ class ImapInbox:
         """Up to ``limit`` unseen messages (oldest UID first), without marking them seen."""
         if not 1 <= limit <= MAX_BATCH:
             raise ValueError(f"limit must be 1-{MAX_BATCH}, not {limit}")
-        uids = self.unseen_uids()[:limit]
+        return self._fetch(self.unseen_uids()[:limit])
+
+    def _fetch(self, uids: list[int]) -> list[InboundMail]:
         if not uids:
             return []
         uid_set = ",".join(str(u) for u in uids)
@@ -330,6 +365,34 @@ class ImapInbox:
             # without UIDPLUS the message is expunged by CLOSE in close()
 
         self._run("mark processed", mark)
+
+    def move_processed(self, mail: InboundMail) -> bool:
+        """Move a handled message to ``processed_folder`` (flags untouched). False when no
+        folder is configured.  MOVE when the server has it, else COPY + \\Deleted +
+        UID EXPUNGE."""
+        target = self.settings.processed_folder
+        if target is None:
+            return False
+        if self.uidvalidity is not None and mail.uidvalidity not in (0, self.uidvalidity):
+            raise InboxError(False, f"UIDVALIDITY of {self.settings.folder!r} changed")
+        uid_s = str(int(mail.uid))
+
+        def move(conn: imaplib.IMAP4) -> None:
+            self._ensure_processed_folder(conn)
+            if "MOVE" in conn.capabilities:
+                typ, data = conn.uid("MOVE", uid_s, _quote(target))
+                if typ != "OK":
+                    raise imaplib.IMAP4.error(f"UID MOVE {uid_s}: {_text(data)}")
+                return
+            typ, data = conn.uid("COPY", uid_s, _quote(target))
+            if typ != "OK":
+                raise imaplib.IMAP4.error(f"UID COPY {uid_s}: {_text(data)}")
+            conn.uid("STORE", uid_s, "+FLAGS.SILENT", r"(\Deleted)")
+            if "UIDPLUS" in conn.capabilities:
+                conn.uid("EXPUNGE", uid_s)
+
+        self._run("move processed", move)
+        return True
 
     def _ensure_processed_folder(self, conn: imaplib.IMAP4) -> None:
         if self._processed_ready:

@@ -25,7 +25,7 @@ import smtplib
 import socket
 import ssl
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from email.generator import BytesGenerator
@@ -76,6 +76,19 @@ class TransportError(Exception):
     def __repr__(self) -> str:
         kind = "temporary" if self.temporary else "permanent"
         return f"TransportError({kind}, {self.message!r}, smtp_code={self.smtp_code})"
+
+
+class SendAborted(TransportError):
+    """The caller's ``before_data`` hook said no (e.g. its claim on the outbox row was lost):
+    the transaction was reset before DATA, so nothing was delivered."""
+
+    def __init__(self, message: str = "aborted before DATA by the caller") -> None:
+        super().__init__(False, message)
+
+
+#: Called right before the message data is handed over (after the envelope was accepted).
+#: Returning False aborts the send (:class:`SendAborted`); nothing is delivered.
+BeforeData = Callable[[], bool]
 
 
 # --------------------------------------------------------------------------- settings
@@ -155,6 +168,29 @@ def ensure_message_id(msg: EmailMessage, domain: str | None = None) -> str:
     return str(msgid).strip()
 
 
+def restamp_date(data: bytes, when: datetime) -> bytes:
+    """Set the ``Date`` header of serialised message bytes to ``when`` (send time rather than
+    queue time); everything else, Message-ID included, stays exactly as stored."""
+    m = re.search(rb"\r?\n\r?\n", data)
+    head, rest = (data, b"") if m is None else (data[: m.start()], data[m.start():])
+    eol = b"\r\n" if b"\r\n" in head else b"\n"
+    value = b"Date: " + email.utils.format_datetime(when.astimezone(UTC)).encode("ascii")
+    out: list[bytes] = []
+    replaced = skipping = False
+    for line in re.split(rb"\r?\n", head):
+        if skipping and line[:1] in (b" ", b"\t"):
+            continue  # a folded continuation of the old Date header
+        skipping = False
+        if not replaced and line[:5].lower() == b"date:":
+            out.append(value)
+            replaced = skipping = True
+            continue
+        out.append(line)
+    if not replaced:
+        out.insert(0, value)
+    return eol.join(out) + rest
+
+
 def _domain_of(header: object) -> str | None:
     if not header:
         return None
@@ -224,11 +260,15 @@ class Transport(Protocol):
 
     def send(self, msg: EmailMessage) -> str: ...
 
-    def send_raw(self, data: bytes, *, envelope_from: str, recipients: Iterable[str]) -> str: ...
+    def send_raw(self, data: bytes, *, envelope_from: str, recipients: Iterable[str],
+                 before_data: BeforeData | None = None) -> str: ...
 
     def open(self) -> None: ...
 
     def close(self) -> None: ...
+
+
+_DOT_LINE = re.compile(rb"(?m)^\.")  # RFC 5321 4.5.2 dot-stuffing: a leading "." doubled
 
 
 class _BeforeData(Exception):
@@ -389,9 +429,14 @@ class SmtpTransport:
         self._deliver(env_from, rcpts, _flatten(msg, utf8=international), international, msgid)
         return msgid
 
-    def send_raw(self, data: bytes, *, envelope_from: str, recipients: Iterable[str]) -> str:
+    def send_raw(self, data: bytes, *, envelope_from: str, recipients: Iterable[str],
+                 before_data: BeforeData | None = None) -> str:
         """Send an already serialised message (e.g. bytes stored in an outbox row) as is;
-        return its Message-ID header ("" when it has none).  Same errors as :meth:`send`."""
+        return its Message-ID header ("" when it has none).  Same errors as :meth:`send`.
+
+        ``before_data`` runs once, after the server accepted sender and recipients and right
+        before DATA: everything that fails before it is a definite non-delivery; returning
+        False aborts with :class:`SendAborted` (the transaction is reset, nothing sent)."""
         rcpts = [r for r in recipients if r]
         if not rcpts:
             raise TransportError(False, "message has no recipients")
@@ -399,11 +444,12 @@ class SmtpTransport:
         msgid = str(headers.get("Message-ID", "")).strip()
         international = not all(a.isascii() for a in [envelope_from, *rcpts])
         data = data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-        self._deliver(envelope_from, rcpts, data, international, msgid)
+        self._deliver(envelope_from, rcpts, data, international, msgid, before_data)
         return msgid
 
     def _deliver(
-        self, env_from: str, rcpts: list[str], data: bytes, international: bool, msgid: str
+        self, env_from: str, rcpts: list[str], data: bytes, international: bool, msgid: str,
+        before_data: BeforeData | None = None,
     ) -> None:
         self.last_refused = {}
         limit = self.settings.max_messages_per_connection
@@ -415,7 +461,7 @@ class SmtpTransport:
             assert self._conn is not None
             try:
                 self.last_refused = self._transaction(
-                    self._conn, env_from, rcpts, data, international
+                    self._conn, env_from, rcpts, data, international, before_data
                 )
             except _BeforeData as e:
                 self._drop()
@@ -445,6 +491,7 @@ class SmtpTransport:
         rcpts: list[str],
         data: bytes,
         international: bool,
+        before_data: BeforeData | None = None,
     ) -> dict[str, tuple[int, str]]:
         where = self._where()
         if international and not conn.has_extn("smtputf8"):
@@ -487,15 +534,41 @@ class SmtpTransport:
             raise TransportError(
                 temporary, f"{where} refused all recipients: {detail}", smtp_code=first_code
             )
+        if before_data is not None:
+            try:
+                go_ahead = before_data()
+            except BaseException:
+                self._rset(conn)  # leave the connection usable for the next message
+                raise
+            if not go_ahead:
+                self._rset(conn)
+                raise SendAborted()
+        # DATA in two steps (what smtplib.SMTP.data does), so that a connection lost before
+        # the server said 354 is known to be a non-delivery, and only a loss after the
+        # message went out is "delivery unknown"
         try:
-            code, resp = conn.data(data)
-        except smtplib.SMTPDataError as e:  # DATA command itself refused (no data sent)
-            self._rset(conn)
+            code, resp = conn.docmd("data")
+        except (smtplib.SMTPServerDisconnected, OSError) as e:
+            self._drop()
             raise TransportError(
-                _is_temporary_code(e.smtp_code),
-                f"{where} refused DATA: {e.smtp_code} {_reply_text(e.smtp_error)}",
-                smtp_code=e.smtp_code,
+                True, f"connection to {where} lost before the message was sent: {_describe(e)}"
             ) from e
+        if code != 354:
+            if code == 421:
+                self._drop()
+            else:
+                self._rset(conn)
+            raise TransportError(
+                _is_temporary_code(code),
+                f"{where} refused DATA: {code} {_reply_text(resp)}",
+                smtp_code=code,
+            )
+        payload = _DOT_LINE.sub(b"..", data)
+        if not payload.endswith(b"\r\n"):
+            payload += b"\r\n"
+        try:
+            conn.send(payload + b".\r\n")
+            code, resp = conn.getreply()
         except (smtplib.SMTPServerDisconnected, OSError) as e:
             self._drop()
             raise TransportError(
@@ -585,12 +658,15 @@ class FolderTransport:
         self._store(_flatten(msg, utf8=True), msgid)
         return msgid
 
-    def send_raw(self, data: bytes, *, envelope_from: str, recipients: Iterable[str]) -> str:
+    def send_raw(self, data: bytes, *, envelope_from: str, recipients: Iterable[str],
+                 before_data: BeforeData | None = None) -> str:
         """Store already serialised bytes (see :meth:`SmtpTransport.send_raw`)."""
         if not [r for r in recipients if r]:
             raise TransportError(False, "message has no recipients")
         headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(data)
         msgid = str(headers.get("Message-ID", "")).strip()
+        if before_data is not None and not before_data():
+            raise SendAborted()
         self._store(data, msgid)
         return msgid
 
@@ -670,11 +746,14 @@ class FolderTransport:
 
 
 __all__ = [
+    "BeforeData",
     "FolderTransport",
+    "SendAborted",
     "SmtpSettings",
     "SmtpTransport",
     "StoredMail",
     "Transport",
     "TransportError",
     "ensure_message_id",
+    "restamp_date",
 ]

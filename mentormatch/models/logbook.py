@@ -19,6 +19,8 @@ class SessionLog(Timestamped, Base):
     __table_args__ = (
         CheckConstraint("duration_minutes BETWEEN 1 AND 600", name="duration"),
         UniqueConstraint("session_id"),
+        # The log form's idempotency token: a double click or a retry finds the first log.
+        UniqueConstraint("pair_id", "submit_token"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     pair_id: Mapped[int] = mapped_column(ForeignKey("pair.id", ondelete="CASCADE"), index=True)
@@ -34,6 +36,7 @@ class SessionLog(Timestamped, Base):
     confirmed_at: Mapped[datetime | None]
     dispute_comment: Mapped[str | None] = mapped_column(String(1000))
     credited_minutes: Mapped[int] = mapped_column(default=0)  # minutes credited toward JP
+    submit_token: Mapped[str | None] = mapped_column(String(64))
 
     competencies: Mapped[list[LogCompetency]] = relationship(cascade="all, delete-orphan")
     action_items: Mapped[list[ActionItem]] = relationship(

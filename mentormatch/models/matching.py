@@ -11,7 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .base import Base, Timestamped
 from .programme import Programme
 
-ROUND_STATES = ("draft", "queued", "solving", "solved", "failed", "approved")
+# stale: solved, then changed (forbid, filters, criteria, participants...): re-solve to approve.
+ROUND_STATES = ("draft", "queued", "solving", "solved", "stale", "failed", "approved")
 
 
 class Round(Timestamped, Base):
@@ -28,11 +29,13 @@ class Round(Timestamped, Base):
     # Live progress of the current solve: phase, elapsed, best objective, matched.
     progress: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    error: Mapped[str | None] = mapped_column(String(2000))
+    error: Mapped[str | None] = mapped_column(String(2000))  # a code: worker_stopped, ...
     queued_at: Mapped[datetime | None]
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
-    worker: Mapped[str | None] = mapped_column(String(100))
+    worker: Mapped[str | None] = mapped_column(String(100))  # claim token of the running solve
+    # The running solve writes this every few seconds; a stale one means the worker died.
+    heartbeat_at: Mapped[datetime | None]
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     approved_at: Mapped[datetime | None]
 
@@ -75,6 +78,7 @@ class Proposal(Base):
     weekday_utc: Mapped[int]
     start_minute_utc: Mapped[int]
     score: Mapped[float]
+    mode: Mapped[str] = mapped_column(String(10), default="online")  # online | in_person
     breakdown: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     reason_id: Mapped[str] = mapped_column(String(1000))
     reason_en: Mapped[str] = mapped_column(String(1000))

@@ -40,9 +40,12 @@ class Pair(Timestamped, Base):
     focus: Mapped[list[str]] = mapped_column(JSON, default=list)  # competency codes
     reason_id: Mapped[str | None] = mapped_column(String(1000))
     reason_en: Mapped[str | None] = mapped_column(String(1000))
+    mode: Mapped[str | None] = mapped_column(String(10))  # online | in_person (solver's choice)
+    weekly_slot_utc: Mapped[int | None]  # UTC minute of the week (Mon 00:00 = 0) of the session
     ended_at: Mapped[datetime | None]
     end_reason: Mapped[str | None] = mapped_column(String(1000))
-    notes_shared_with_coordinator: Mapped[bool] = mapped_column(default=False)
+    # Coordinators read a log's free-text notes only where the mentee ticked that log's
+    # `notes_visible_to_coordinator`: one mechanism, per log (no pair-wide switch).
 
     programme: Mapped[Programme] = relationship()
     mentor: Mapped[Person] = relationship(foreign_keys=[mentor_id])
@@ -88,3 +91,5 @@ class LevelChange(Base):
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    competency: Mapped[Competency] = relationship(lazy="joined")

@@ -33,6 +33,9 @@ class Programme(Timestamped, Base):
     preferences_enabled: Mapped[bool] = mapped_column(default=False)
     # JP credit rule: minutes per JP, rounding, per-session cap (see config [jp]).
     jp_rule: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Which hard rules a hand-set pair may break (with a reason) and whether it may exceed a
+    # mentor's capacity; None = config [rounds].
+    override_policy: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     mailbox: Mapped[str | None] = mapped_column(String(254))  # iTIP ORGANIZER
     meeting_url: Mapped[str | None] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(12), default="active")

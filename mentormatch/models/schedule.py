@@ -30,6 +30,9 @@ class SessionSeries(Timestamped, Base):
     location: Mapped[str | None] = mapped_column(String(500))
     meeting_url: Mapped[str | None] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(10), default="active")  # active | cancelled
+    #: when the current series SEQUENCE was issued: a REPLY without SEQUENCE is ordered by
+    #: its DTSTAMP against this (RFC 5546 2.1.5)
+    sequence_changed_at: Mapped[datetime | None]
 
     pair: Mapped[Pair] = relationship()
     attendees: Mapped[list[Attendee]] = relationship(
@@ -90,6 +93,7 @@ class Session(Base):
     sequence: Mapped[int] = mapped_column(default=0)
     status: Mapped[str] = mapped_column(String(10), default="scheduled", index=True)
     proposed_start: Mapped[datetime | None]  # a new time the mentor proposed, awaiting the mentee
+    sequence_changed_at: Mapped[datetime | None]  # when this occurrence's SEQUENCE was raised
     marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     series: Mapped[SessionSeries] = relationship(back_populates="sessions")

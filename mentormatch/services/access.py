@@ -78,6 +78,13 @@ def _log_view(user: User, log: SessionLog) -> bool:
     return pair is not None and _pair_view(user, pair)
 
 
+def _certificate_view(user: User, subject: tuple[Person, Programme]) -> bool:
+    """A participant's own certificate (as mentee or mentor), or anyone's for the programme's
+    coordinators. Whether the person takes part in the programme is the service's check."""
+    person, programme = subject
+    return user.person_id == person.id or coordinates(user, programme)
+
+
 _POLICY: dict[str, Callable[[User, Any], bool]] = {
     "people.list": lambda u, _: _is_staff(u),
     "people.import": lambda u, _: _is_staff(u),
@@ -95,11 +102,17 @@ _POLICY: dict[str, Callable[[User, Any], bool]] = {
     "log.view": _log_view,
     "mentor.home": lambda u, _: u.person_id is not None,
     "mentee.home": lambda u, _: u.person_id is not None,
-    "mailbox.dev": lambda u, _: _is_staff(u),
+    # the dev mailbox shows activation/reset links: admins only (and only with the folder transport)
+    "mailbox.dev": lambda u, _: u.has_role("admin"),
+    "outbox.admin": lambda u, _: u.has_role("admin"),
     "reports.view": lambda u, p: coordinates(u, p),
+    # certificate.*: obj is (person, programme)
+    "certificate.view": _certificate_view,
+    "certificate.preview": lambda u, s: coordinates(u, s[1]),
 }
 # Objects whose very existence is private answer 404 to outsiders.
-_HIDDEN = {"person.view", "pair.view", "log.view", "programme.manage", "reports.view"}
+_HIDDEN = {"person.view", "pair.view", "log.view", "programme.manage", "reports.view",
+           "certificate.view"}
 
 
 def programme_roles(user: User) -> set[str]:

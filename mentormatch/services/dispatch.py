@@ -1,44 +1,70 @@
-"""Send committed outbox rows: claim, send the stored bytes, record the outcome.
+"""Send committed outbox rows - never one row twice, and none silently dropped.
 
-Delivery guarantee - at-least-once with a stable Message-ID, honestly stated:
+A row moves ``pending -> claimed -> sending -> sent``; every step after the claim is a
+conditional ``UPDATE`` that repeats the row's fencing token (``claim_token``), and under the
+scheduler also the lease epoch, so a worker that lost its claim or its lease cannot act:
 
-* A row is claimed atomically (``pending -> sending``; on PostgreSQL the candidates are picked
-  with ``SELECT ... FOR UPDATE SKIP LOCKED``, everywhere the claiming ``UPDATE`` repeats
-  ``status='pending'`` so two workers can never both claim one row) and the claim is committed
-  before anything is sent.
-* After a successful SMTP transaction the row is marked ``sent`` and committed at once, row by
-  row, so at most the one message in flight is ever in doubt.
-* A worker that dies between handing the message to the server and committing ``sent`` leaves
-  the row in ``sending``. Once its claim is older than the lease it is put back to ``pending``
-  and sent again - with the SAME stored bytes and therefore the SAME ``Message-ID``. A row
-  already marked ``sent`` is never touched again. So in that one crash window the recipient
-  may get a second copy that mail clients and calendar clients de-duplicate by Message-ID /
-  UID+SEQUENCE; without it the message could be lost. We choose "maybe twice, same id" over
-  "maybe never". The same holds for ``TransportError.delivery_unknown`` (the connection broke
-  after DATA): the row is retried with the same id.
+* **claim**: due ``pending`` rows get this run's token (``attempts + 1``), committed.
+* **hand over**: after the server accepted sender and recipients, right before DATA, the row
+  goes ``claimed -> sending`` (token, and lease epoch, checked) and that is committed. If the
+  update finds nothing, the SMTP transaction is reset: nothing is sent.
+* **sent**: after the server's final ``250`` the row is marked ``sent`` and committed.
+
+Everything that fails before DATA (connect, TLS, auth, MAIL/RCPT refusals, SMTP error codes)
+is a definite non-delivery: retried with backoff up to ``mail.max_attempts``, then ``failed``
+(visible to admins). Unexpected errors count as attempts too.
+
+What cannot be known is never guessed: a row found in ``sending`` whose owner died, or whose
+connection broke during DATA, becomes ``uncertain`` - it is NOT resent automatically (that
+could deliver it twice); admins see it on the outbox page, /healthz counts it, the log names it,
+and an admin may resend it. Rows merely ``claimed`` by a dead owner never reached SMTP and go
+back to ``pending``. The ``Date`` header is set at send time; the Message-ID is the stored one.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import getaddresses
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
-from sqlalchemy import select, update
+from sqlalchemy import Connection, and_, func, or_, select, update
 
 from ..extensions import db
-from ..mail.transport import FolderTransport, SmtpSettings, SmtpTransport, TransportError
+from ..mail.transport import (
+    FolderTransport,
+    SendAborted,
+    SmtpSettings,
+    SmtpTransport,
+    TransportError,
+    restamp_date,
+)
 from ..models import OutboxMessage, utcnow
+from . import audit
+
+if TYPE_CHECKING:  # the jobs package imports this module: no import cycle at run time
+    from ..jobs.lease import Fence
 
 log = logging.getLogger(__name__)
 
 MAX_ERROR = 1000
+LIVE_CLAIM = ("claimed", "sending")
+RESENDABLE = ("uncertain", "failed")
+
+
+class OutboxError(ValueError):
+    """A refused admin action on the outbox; ``code`` maps to a translated message."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
 
 
 @dataclass
@@ -46,7 +72,11 @@ class DispatchResult:
     sent: int = 0
     retried: int = 0
     failed: int = 0
-    recovered: int = 0
+    uncertain: int = 0  # delivery unknown in this run (connection lost during DATA)
+    recovered: int = 0  # claimed rows of a dead owner put back to pending
+    flagged: int = 0  # sending rows of a dead owner flagged uncertain
+    aborted: int = 0  # claim lost right before DATA: not sent by us
+    lease_lost: bool = False
 
 
 def make_transport(app: Flask) -> Any:
@@ -73,27 +103,74 @@ def _mail_config() -> dict[str, Any]:
         return {}
 
 
+def claim_timeout() -> timedelta:
+    """How long a claim may go without progress before its owner counts as dead."""
+    return timedelta(seconds=float(_mail_config().get("claim_timeout_seconds", 300)))
+
+
 def backoff(attempts: int, base_seconds: float) -> timedelta:
     """Exponential: base, 2*base, 4*base ... capped at one day."""
     return timedelta(seconds=min(base_seconds * 2 ** max(attempts - 1, 0), 86400))
 
 
-def recover_stale(now: datetime, lease: timedelta) -> int:
-    """Put rows left in 'sending' by a dead worker back to 'pending' (never 'sent' rows)."""
-    res = db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.status == "sending", OutboxMessage.claimed_at < now - lease)
-        .values(status="pending", next_attempt_at=now, claimed_by=None,
-                last_error="recovered after an interrupted dispatch (resent, same Message-ID)")
+def _orphaned(now: datetime, timeout: timedelta, epoch: int | None, column: Any) -> Any:
+    """Claims whose owner is gone: too old, or made under an older scheduler leadership."""
+    old = column < now - timeout
+    if epoch is None:
+        return old
+    return or_(old, and_(OutboxMessage.claim_epoch.is_not(None),
+                         OutboxMessage.claim_epoch < epoch))
+
+
+def recover_stale(now: datetime, timeout: timedelta | None = None, *,
+                  epoch: int | None = None, max_attempts: int | None = None) -> tuple[int, int]:
+    """Clean up after dead workers; returns (put back to pending, flagged uncertain).
+
+    'claimed' never reached SMTP: back to 'pending' (or 'failed' once ``max_attempts`` claims
+    were used up - a row that keeps killing its worker must not loop forever). 'sending' was
+    handed to SMTP: 'uncertain', never resent automatically."""
+    timeout = timeout or claim_timeout()
+    max_attempts = max_attempts or int(_mail_config().get("max_attempts", 8))
+    m = OutboxMessage
+    dead_claim = and_(m.status == "claimed", _orphaned(now, timeout, epoch, m.claimed_at))
+    exhausted = db.session.execute(
+        update(m).where(dead_claim, m.attempts >= max_attempts)
+        .values(status="failed", claim_token=None,
+                last_error="failed: the worker stopped before sending, too many times")
         .execution_options(synchronize_session=False)
-    )
+    ).rowcount or 0
+    back = db.session.execute(
+        update(m).where(dead_claim)
+        .values(status="pending", next_attempt_at=now, claim_token=None, claimed_by=None,
+                claim_epoch=None,
+                last_error="claim of a stopped worker released (never handed to SMTP)")
+        .execution_options(synchronize_session=False)
+    ).rowcount or 0
+    dead_send = and_(m.status == "sending",
+                     _orphaned(now, timeout, epoch, func.coalesce(m.handed_at, m.claimed_at)))
+    flagged_ids = list(db.session.scalars(select(m.id).where(dead_send)))
+    flagged = 0
+    if flagged_ids:
+        flagged = db.session.execute(
+            update(m).where(m.id.in_(flagged_ids), m.status == "sending")
+            .values(status="uncertain",
+                    last_error="delivery unknown: the worker stopped while handing the message "
+                               "to the SMTP server; not resent automatically")
+            .execution_options(synchronize_session=False)
+        ).rowcount or 0
     db.session.commit()
-    return res.rowcount or 0
+    for row_id in flagged_ids:
+        log.error("outbox %s: delivery uncertain (worker stopped during SMTP DATA); "
+                  "an admin must check and resend if needed", row_id)
+    if exhausted:
+        log.error("outbox: %d row(s) failed after repeatedly stopping their worker", exhausted)
+    return back + exhausted, flagged
 
 
-def claim(worker: str, batch: int, now: datetime) -> list[OutboxMessage]:
-    """Atomically claim up to ``batch`` due rows for this worker; the claim is committed."""
-    token = f"{worker[:80]}#{uuid.uuid4().hex[:12]}"
+def claim(worker: str, batch: int, now: datetime, *, fence: Fence | None = None
+          ) -> list[OutboxMessage]:
+    """Atomically claim up to ``batch`` due rows; the claim (with a fresh token) is committed."""
+    token = uuid.uuid4().hex
     q = (
         select(OutboxMessage.id)
         .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
@@ -106,10 +183,14 @@ def claim(worker: str, batch: int, now: datetime) -> list[OutboxMessage]:
     if not ids:
         db.session.commit()
         return []
+    cond = [OutboxMessage.id.in_(ids), OutboxMessage.status == "pending"]
+    if fence is not None:
+        cond.append(fence.condition(now))
     db.session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == "pending")
-        .values(status="sending", claimed_by=token, claimed_at=now,
+        .where(*cond)
+        .values(status="claimed", claim_token=token, claimed_by=worker[:100], claimed_at=now,
+                claim_epoch=fence.epoch if fence is not None else None, handed_at=None,
                 attempts=OutboxMessage.attempts + 1)
         .execution_options(synchronize_session=False)
     )
@@ -118,21 +199,124 @@ def claim(worker: str, batch: int, now: datetime) -> list[OutboxMessage]:
     return list(
         db.session.scalars(
             select(OutboxMessage)
-            .where(OutboxMessage.claimed_by == token, OutboxMessage.status == "sending")
+            .where(OutboxMessage.claim_token == token, OutboxMessage.status == "claimed")
             .order_by(OutboxMessage.id)
         )
     )
 
 
-def _finish(row_id: int, token: str | None, **values: Any) -> None:
+def _finish(conn: Connection, row_id: int, token: str, states: tuple[str, ...],
+            **values: Any) -> int:
+    res = conn.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id, OutboxMessage.claim_token == token,
+               OutboxMessage.status.in_(states))
+        .values(**values)
+    )
+    conn.commit()
+    return res.rowcount or 0
+
+
+def _release(token: str) -> None:
+    """Give back rows this run claimed but did not get to (time budget, lease lost)."""
+    db.session.rollback()
     db.session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == row_id, OutboxMessage.status == "sending",
-               OutboxMessage.claimed_by == token)
-        .values(**values)
+        .where(OutboxMessage.claim_token == token, OutboxMessage.status == "claimed")
+        .values(status="pending", claim_token=None, claimed_by=None, claim_epoch=None,
+                attempts=OutboxMessage.attempts - 1)
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
+
+
+@dataclass(frozen=True)
+class _Row:
+    id: int
+    token: str
+    attempts: int
+    raw: bytes
+    recipients: tuple[str, ...]
+    message_id: str
+    kind: str
+
+
+def _send_one(transport: Any, row: _Row, conn: Connection, *, clock: Callable[[], datetime],
+              fence: Fence | None, envelope_from: str, max_attempts: int, base: float,
+              result: DispatchResult) -> None:
+    """One row. Its own state changes go through ``conn`` (one connection held for the whole
+    run: two short transactions per message, no pool round trips)."""
+    handed = False
+
+    def hand_over() -> bool:
+        """claimed -> sending, committed, immediately before DATA (the fencing point)."""
+        nonlocal handed
+        at = clock()
+        cond = [OutboxMessage.id == row.id, OutboxMessage.claim_token == row.token,
+                OutboxMessage.status == "claimed"]
+        if fence is not None:
+            cond.append(fence.condition(at))
+        res = conn.execute(update(OutboxMessage).where(*cond)
+                           .values(status="sending", handed_at=at))
+        conn.commit()
+        handed = res.rowcount == 1
+        return handed
+
+    def definite_failure(error: str, temporary: bool) -> None:
+        states = ("sending", "uncertain") if handed else ("claimed",)
+        if temporary and row.attempts < max_attempts:
+            _finish(conn, row.id, row.token, states, status="pending", claim_token=None,
+                    last_error=error, next_attempt_at=clock() + backoff(row.attempts, base))
+            result.retried += 1
+            log.warning("outbox %s (%s): not delivered, retry %d/%d: %s", row.id, row.kind,
+                        row.attempts, max_attempts, error)
+        else:
+            _finish(conn, row.id, row.token, states, status="failed", claim_token=None,
+                    last_error=error)
+            result.failed += 1
+            log.error("outbox %s (%s): failed after %d attempt(s): %s", row.id, row.kind,
+                      row.attempts, error)
+
+    def unknown(error: str) -> None:
+        # the owner is done with it: token cleared, so an admin may resend at once
+        _finish(conn, row.id, row.token, ("sending", "uncertain"), status="uncertain",
+                claim_token=None, last_error=error)
+        result.uncertain += 1
+        log.error("outbox %s (%s): delivery uncertain, not resent automatically: %s",
+                  row.id, row.kind, error)
+
+    data = restamp_date(row.raw, clock())
+    try:
+        msgid = transport.send_raw(data, envelope_from=envelope_from,
+                                   recipients=list(row.recipients), before_data=hand_over)
+    except SendAborted:
+        result.aborted += 1
+        log.info("outbox %s: claim lost before DATA (another worker owns it); not sent", row.id)
+        return
+    except TransportError as exc:
+        conn.rollback()
+        error = repr(exc)[:MAX_ERROR]
+        if exc.delivery_unknown:
+            unknown(error)
+        else:
+            definite_failure(error, exc.temporary)
+        return
+    except Exception as exc:  # noqa: BLE001 - an unexpected error must not lose the row
+        conn.rollback()
+        error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR]
+        log.exception("outbox %s: unexpected error while sending", row.id)
+        if handed:
+            unknown(error)
+        else:
+            definite_failure(error, True)
+        return
+    if msgid and msgid != row.message_id:
+        log.warning("outbox %s: transport reported Message-ID %s", row.id, msgid)
+    done = _finish(conn, row.id, row.token, ("sending", "uncertain"), status="sent",
+                   sent_at=clock(), last_error=None, claim_token=None)
+    if not done:
+        log.error("outbox %s: delivered, but the row changed meanwhile", row.id)
+    result.sent += 1
 
 
 def dispatch_outbox(
@@ -141,45 +325,108 @@ def dispatch_outbox(
     worker: str,
     batch: int | None = None,
     now: datetime | None = None,
-    lease: timedelta | None = None,
+    fence: Fence | None = None,
+    budget_seconds: float | None = None,
+    max_batches: int | None = None,
 ) -> DispatchResult:
-    """Send due outbox rows. Commits per row (this is a job-level function)."""
+    """Send due outbox rows, batch after batch, until none is due, the time budget is used
+    or the lease is lost. Commits per step (this is a job-level function)."""
     cfg = _mail_config()
-    now = now or utcnow()
+    clock: Callable[[], datetime] = (lambda: now) if now is not None else utcnow
     batch = batch or int(cfg.get("dispatch_batch", 200))
     max_attempts = int(cfg.get("max_attempts", 8))
     base = float(cfg.get("retry_base_seconds", 30))
-    lease = lease or timedelta(seconds=300)
+    budget = float(budget_seconds if budget_seconds is not None
+                   else cfg.get("dispatch_budget_seconds", 240))
     envelope_from = cfg.get("from_address", "mentormatch@localhost")
-    result = DispatchResult(recovered=recover_stale(now, lease))
-    rows = claim(worker, batch, now)
-    for row in rows:
-        row_id, token, attempts = row.id, row.claimed_by, row.attempts
-        raw, recipients = row.raw, [a for _, a in getaddresses([row.recipient]) if a]
-        try:
-            msgid = transport.send_raw(raw, envelope_from=envelope_from, recipients=recipients)
-        except TransportError as exc:
-            error = repr(exc)[:MAX_ERROR]
-            if exc.temporary and attempts < max_attempts:
-                _finish(row_id, token, status="pending", claimed_by=None, last_error=error,
-                        next_attempt_at=now + backoff(attempts, base))
-                result.retried += 1
-                log.warning("outbox %s: temporary failure, retrying: %s", row_id, error)
-            else:
-                _finish(row_id, token, status="failed", last_error=error)
-                result.failed += 1
-                log.error("outbox %s: failed: %s", row_id, error)
-            continue
-        except Exception as exc:  # noqa: BLE001 - an unexpected error must not lose the row
-            error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR]
-            _finish(row_id, token, status="pending", claimed_by=None, last_error=error,
-                    next_attempt_at=now + backoff(attempts, base))
-            result.retried += 1
-            log.exception("outbox %s: unexpected error", row_id)
-            continue
-        values: dict[str, Any] = {"status": "sent", "sent_at": utcnow(), "last_error": None}
-        if msgid and msgid != row.message_id:
-            log.warning("outbox %s: transport reported Message-ID %s", row_id, msgid)
-        _finish(row_id, token, **values)
-        result.sent += 1
+    result = DispatchResult()
+    result.recovered, result.flagged = recover_stale(
+        clock(), epoch=fence.epoch if fence is not None else None, max_attempts=max_attempts)
+    deadline = time.monotonic() + budget
+    with db.engine.connect() as conn:
+        _dispatch_batches(transport, conn, worker=worker, batch=batch, clock=clock, fence=fence,
+                          envelope_from=envelope_from, max_attempts=max_attempts, base=base,
+                          deadline=deadline, max_batches=max_batches, result=result)
     return result
+
+
+def _dispatch_batches(transport: Any, conn: Connection, *, worker: str, batch: int,
+                      clock: Callable[[], datetime], fence: Fence | None, envelope_from: str,
+                      max_attempts: int, base: float, deadline: float,
+                      max_batches: int | None, result: DispatchResult) -> None:
+    from ..jobs.lease import LeaseLost
+
+    batches = 0
+    while time.monotonic() < deadline and (max_batches is None or batches < max_batches):
+        try:
+            if fence is not None:
+                fence.check()
+            rows = claim(worker, batch, clock(), fence=fence)
+        except LeaseLost:
+            result.lease_lost = True
+            break
+        if not rows:
+            break
+        batches += 1
+        token = rows[0].claim_token or ""
+        todo = [
+            _Row(r.id, r.claim_token or "", r.attempts, r.raw,
+                 tuple(a for _, a in getaddresses([r.recipient]) if a), r.message_id, r.kind)
+            for r in rows
+        ]
+        for r in rows:  # their state lives in the database from here on
+            db.session.expunge(r)
+        try:
+            for row in todo:
+                if time.monotonic() >= deadline:
+                    break
+                if fence is not None:
+                    fence.check()
+                _send_one(transport, row, conn, clock=clock, fence=fence,
+                          envelope_from=envelope_from, max_attempts=max_attempts, base=base,
+                          result=result)
+        except LeaseLost:
+            result.lease_lost = True
+            log.warning("dispatch stopped: scheduler lease lost")
+        finally:
+            conn.rollback()
+            _release(token)
+        if result.lease_lost:
+            break
+
+
+# --------------------------------------------------------------------------- admin side
+
+
+def outbox_counts() -> dict[str, int]:
+    """Rows per state (for /healthz and the outbox page)."""
+    rows = db.session.execute(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
+    counts = {state: 0 for state in ("pending", "claimed", "sending", "sent", "failed",
+                                     "uncertain")}
+    counts.update({status: int(n) for status, n in rows})
+    return counts
+
+
+def resend(row: OutboxMessage, *, actor: Any, now: datetime | None = None) -> OutboxMessage:
+    """An admin decided an uncertain or failed row must go (again). Flushes.
+
+    An uncertain row still owned by a possibly living worker (its claim is fresh) is refused
+    until the claim timeout passed: the owner may yet learn the outcome."""
+    now = now or utcnow()
+    if row.status not in RESENDABLE:
+        raise OutboxError("not_resendable")
+    if row.status == "uncertain" and row.claim_token is not None:
+        handed = row.handed_at or row.claimed_at or now
+        if handed > now - claim_timeout():
+            raise OutboxError("still_owned")
+    previous = row.status
+    row.status, row.attempts, row.next_attempt_at = "pending", 0, now
+    row.claim_token = row.claimed_by = row.claim_epoch = None
+    row.last_error = None
+    db.session.flush()
+    audit.record(actor, "outbox.resend", row, previous=previous, kind=row.kind,
+                 message_id=row.message_id)
+    log.warning("outbox %s: resend requested by user %s (was %s)", row.id,
+                getattr(actor, "id", None), previous)
+    return row

@@ -1,27 +1,39 @@
-"""CSV and XLSX exports of a programme: pairs, sessions, logs, JP per person, feedback.
+"""CSV and XLSX exports of a programme: pairs, sessions, logs, JP per person, feedback,
+evaluations.
 
-Structured fields only: never a log's notes, topics or a feedback comment (free text the mentee
-may have written in confidence). Rows stream from the database (`yield_per`); XLSX uses
-openpyxl's write-only workbook so memory stays flat. Text cells that a spreadsheet would read as
-a formula are prefixed with an apostrophe (CSV injection).
+Structured fields only: never a log's notes or topics, a feedback comment or a free-text
+evaluation answer (words a participant may have written in confidence). Rows stream from the
+database (`yield_per`); CSV leaves as a stream of chunks, XLSX is built with openpyxl's
+write-only workbook so memory stays flat.
+
+Spreadsheet formula injection: in CSV a text cell starting with = + - @ TAB or CR gets a leading
+apostrophe (the usual defence; CSV has no cell types). In XLSX such text is written as an
+explicit string cell with the quote-prefix style, so "=1+1" shows as text, with no visible
+apostrophe. NIPs are text (string cells) in XLSX: 18 digits would lose precision as numbers.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
-from sqlalchemy import case, func, literal, select, union_all
+from openpyxl.cell import WriteOnlyCell
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models import (
+    ActionItem,
+    Competency,
+    Evaluation,
     Feedback,
     Location,
+    LogCompetency,
     Pair,
     Participant,
     Person,
@@ -31,11 +43,17 @@ from ..models import (
     SessionSeries,
     Unit,
 )
-from .reports import jp_settings
+from . import jp
+from .feedback import questions
+from .reports import jp_rule
 
-KINDS = ("pairs", "sessions", "logs", "jp", "feedback")
+KINDS = ("pairs", "sessions", "logs", "jp", "feedback", "evaluations")
 FORMATS = ("csv", "xlsx")
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_MIME = "text/csv; charset=utf-8"
+
+Table = tuple[list[str], Callable[[], Iterator[tuple[Any, ...]]]]
 
 
 def _iso(value: Any) -> Any:
@@ -43,29 +61,38 @@ def _iso(value: Any) -> Any:
         return value.isoformat(timespec="minutes")
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value) if value != value.to_integral_value() else int(value)
     return value
 
 
-def _safe(value: Any) -> Any:
-    value = _iso(value)
-    if isinstance(value, str) and value.startswith(_FORMULA):
-        return "'" + value
-    return value
+def looks_like_formula(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(_FORMULA)
 
 
-def rows(programme: Programme, kind: str) -> tuple[list[str], Iterator[tuple[Any, ...]]]:
-    """(header, row iterator) of one export."""
-    if kind not in KINDS:
-        raise ValueError(kind)
-    header, stmt, convert = {
-        "pairs": _pairs, "sessions": _sessions, "logs": _logs, "jp": _jp,
-        "feedback": _feedback,
-    }[kind](programme)
+def csv_safe(value: Any) -> Any:
+    """Text a spreadsheet would run as a formula gets a leading apostrophe (CSV only)."""
+    return "'" + value if looks_like_formula(value) else value
 
+
+def _stream(stmt: Select, convert: Callable[[Any], tuple[Any, ...]] | None = None
+            ) -> Callable[[], Iterator[tuple[Any, ...]]]:
     def generate() -> Iterator[tuple[Any, ...]]:
         for row in db.session.execute(stmt.execution_options(yield_per=2000)):
-            yield tuple(_safe(v) for v in (convert(row) if convert else row))
+            yield tuple(_iso(v) for v in (convert(row) if convert else row))
 
+    return generate
+
+
+def rows(programme: Programme, kind: str, locale: str = "id"
+         ) -> tuple[list[str], Iterator[tuple[Any, ...]]]:
+    """(header, row iterator) of one export; values are plain (no injection escaping yet)."""
+    if kind not in KINDS:
+        raise ValueError(kind)
+    header, generate = {
+        "pairs": _pairs, "sessions": _sessions, "logs": _logs, "jp": _jp,
+        "feedback": _feedback, "evaluations": _evaluations,
+    }[kind](programme, locale)
     return header, generate()
 
 
@@ -73,7 +100,7 @@ def _people() -> tuple[Any, Any]:
     return aliased(Person), aliased(Person)
 
 
-def _pairs(programme: Programme):
+def _pairs(programme: Programme, locale: str) -> Table:
     mentor, mentee = _people()
     unit, loc = aliased(Unit), aliased(Location)
     stmt = (
@@ -84,10 +111,10 @@ def _pairs(programme: Programme):
         .where(Pair.programme_id == programme.id).order_by(Pair.id)
     )
     return (["pair_id", "status", "mentor_nip", "mentor_name", "mentee_nip", "mentee_name",
-             "mentee_unit", "mentee_city", "created_at_utc", "ended_at_utc"], stmt, None)
+             "mentee_unit", "mentee_city", "created_at_utc", "ended_at_utc"], _stream(stmt))
 
 
-def _sessions(programme: Programme):
+def _sessions(programme: Programme, locale: str) -> Table:
     mentor, mentee = _people()
     stmt = (
         select(Session.id, Pair.id, mentor.nip, mentee.nip, Session.start_at, Session.end_at,
@@ -98,68 +125,100 @@ def _sessions(programme: Programme):
         .where(Pair.programme_id == programme.id).order_by(Session.start_at, Session.id)
     )
     return (["session_id", "pair_id", "mentor_nip", "mentee_nip", "start_utc", "end_utc",
-             "status"], stmt, None)
+             "status"], _stream(stmt))
 
 
-def _logs(programme: Programme):
-    mentor, mentee = _people()
+def _string_agg(column: Any) -> Any:
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.string_agg(column, ";")
+    return func.group_concat(column, ";")
+
+
+def _logs(programme: Programme, locale: str) -> Table:
+    """Structured fields of each log: competencies practised (names), action items (count and
+    still open), who confirmed it and when, credited minutes. Never topics or notes."""
+    mentor, mentee, confirmer = aliased(Person), aliased(Person), aliased(Person)
+    logs_here = SessionLog.pair_id.in_(select(Pair.id).where(Pair.programme_id == programme.id))
+    comps = (
+        select(LogCompetency.log_id.label("log_id"), _string_agg(Competency.code).label("codes"))
+        .join(Competency, Competency.id == LogCompetency.competency_id)
+        .where(LogCompetency.log_id.in_(select(SessionLog.id).where(logs_here)))
+        .group_by(LogCompetency.log_id).subquery()
+    )
+    items = (
+        select(ActionItem.log_id.label("log_id"), func.count(ActionItem.id).label("n"),
+               func.sum(case((ActionItem.done.is_(False), 1), else_=0)).label("open"))
+        .where(ActionItem.log_id.in_(select(SessionLog.id).where(logs_here)))
+        .group_by(ActionItem.log_id).subquery()
+    )
     stmt = (
         select(SessionLog.id, Pair.id, SessionLog.session_id, mentor.nip, mentee.nip,
                SessionLog.held_on, SessionLog.duration_minutes, SessionLog.status,
-               SessionLog.credited_minutes, SessionLog.confirmed_at)
+               SessionLog.credited_minutes, comps.c.codes, func.coalesce(items.c.n, 0),
+               func.coalesce(items.c.open, 0), confirmer.nip, confirmer.name,
+               SessionLog.confirmed_at)
         .join(Pair, Pair.id == SessionLog.pair_id)
         .join(mentor, mentor.id == Pair.mentor_id).join(mentee, mentee.id == Pair.mentee_id)
+        .outerjoin(confirmer, confirmer.id == SessionLog.confirmed_by_id)
+        .outerjoin(comps, comps.c.log_id == SessionLog.id)
+        .outerjoin(items, items.c.log_id == SessionLog.id)
         .where(Pair.programme_id == programme.id).order_by(SessionLog.held_on, SessionLog.id)
     )
+    names = {c.code: c.name(locale) for c in db.session.scalars(select(Competency))}
+    minutes_per_jp = Decimal(jp_rule(programme).minutes_per_jp)
+
+    def convert(row: Any) -> tuple[Any, ...]:
+        (log_id, pair_id, session_id, mentor_nip, mentee_nip, held_on, duration, status,
+         minutes, codes, n_items, n_open, by_nip, by_name, confirmed_at) = row
+        practised = "; ".join(sorted(names.get(c, c) for c in (codes or "").split(";") if c))
+        share = (Decimal(int(minutes or 0)) / minutes_per_jp).quantize(Decimal("0.01"))
+        return (log_id, pair_id, session_id, mentor_nip, mentee_nip, held_on, duration, status,
+                int(minutes or 0), share, practised, int(n_items), int(n_open or 0), by_nip,
+                by_name, confirmed_at)
+
     return (["log_id", "pair_id", "session_id", "mentor_nip", "mentee_nip", "held_on",
-             "duration_minutes", "status", "credited_minutes", "confirmed_at_utc"], stmt, None)
+             "duration_minutes", "status", "credited_minutes", "jp_unrounded",
+             "competencies_practised", "action_items", "action_items_open", "confirmed_by_nip",
+             "confirmed_by_name", "confirmed_at_utc"], _stream(stmt, convert))
 
 
-def _jp(programme: Programme):
-    """One row per participant and role: confirmed logs and credited minutes of their pairs."""
-    minutes_per_jp, target = jp_settings(programme)
-    per_pair = (
-        select(SessionLog.pair_id.label("pair_id"), func.count(SessionLog.id).label("logs"),
-               func.sum(SessionLog.credited_minutes).label("minutes"))
-        .where(SessionLog.pair_id.in_(select(Pair.id).where(Pair.programme_id == programme.id)),
-               SessionLog.status == "confirmed")
-        .group_by(SessionLog.pair_id).subquery()
-    )
-    sides = union_all(*(
-        select(person_col.label("person_id"), literal(role).label("role"),
-               per_pair.c.logs, per_pair.c.minutes)
-        .join(Pair, Pair.id == per_pair.c.pair_id)
-        for role, person_col in (("mentor", Pair.mentor_id), ("mentee", Pair.mentee_id))
-    )).subquery()
-    credited = (
-        select(sides.c.person_id, sides.c.role, func.sum(sides.c.logs).label("logs"),
-               func.sum(sides.c.minutes).label("minutes"))
-        .group_by(sides.c.person_id, sides.c.role).subquery()
-    )
+def _jp(programme: Programme, locale: str) -> Table:
+    """One row per person of the programme (participants, and anyone with a pair in it): the
+    JP of `jp.people_jp` for this programme, i.e. what their certificate shows."""
+    pid = programme.id
+    roles: dict[int, set[str]] = {}
+    for person_id, role in db.session.execute(
+            select(Participant.person_id, Participant.role).where(Participant.programme_id == pid)):
+        roles.setdefault(person_id, set()).add(role)
+    for mentor_id, mentee_id in db.session.execute(
+            select(Pair.mentor_id, Pair.mentee_id).where(Pair.programme_id == pid)):
+        roles.setdefault(mentor_id, set()).add("mentor")
+        roles.setdefault(mentee_id, set()).add("mentee")
+    tally = jp.people_jp(programme_id=pid)
+    rule = jp_rule(programme)
     stmt = (
-        select(Person.nip, Person.name, Participant.role, Unit.name, Location.city,
-               Person.grade_label, func.coalesce(credited.c.logs, 0),
-               func.coalesce(credited.c.minutes, 0))
-        .select_from(Participant)
-        .join(Person, Person.id == Participant.person_id)
+        select(Person.id, Person.nip, Person.name, Unit.name, Location.city, Person.grade_label)
         .outerjoin(Unit, Unit.id == Person.unit_id)
         .outerjoin(Location, Location.id == Person.location_id)
-        .outerjoin(credited, (credited.c.person_id == Participant.person_id)
-                   & (credited.c.role == Participant.role))
-        .where(Participant.programme_id == programme.id)
-        .order_by(Participant.role.desc(), Person.name, Person.id)
+        .where(or_(Person.id.in_(select(Participant.person_id)
+                                 .where(Participant.programme_id == pid)),
+                   Person.id.in_(select(Pair.mentor_id).where(Pair.programme_id == pid)),
+                   Person.id.in_(select(Pair.mentee_id).where(Pair.programme_id == pid))))
+        .order_by(Person.name, Person.id)
     )
 
     def convert(row: Any) -> tuple[Any, ...]:
-        nip, name, role, unit, city, grade, logs, minutes = row
-        return (nip, name, role, unit, city, grade, int(logs), int(minutes),
-                round(int(minutes) / minutes_per_jp, 2), target)
+        person_id, nip, name, unit, city, grade = row
+        mine = tally.get(person_id)
+        return (nip, name, ", ".join(sorted(roles.get(person_id, ()))), unit, city, grade,
+                mine.sessions if mine else 0, mine.minutes if mine else 0,
+                mine.jp if mine else Decimal(0), rule.yearly_target_jp)
 
-    return (["nip", "name", "role", "unit", "city", "grade", "logs_confirmed",
-             "credited_minutes", "jp", "target_jp"], stmt, convert)
+    return (["nip", "name", "roles", "unit", "city", "grade", "logs_confirmed",
+             "credited_minutes", "jp", "target_jp"], _stream(stmt, convert))
 
 
-def _feedback(programme: Programme):
+def _feedback(programme: Programme, locale: str) -> Table:
     author = aliased(Person)
     stmt = (
         select(Feedback.id, SessionLog.id, Pair.id, SessionLog.held_on,
@@ -171,8 +230,38 @@ def _feedback(programme: Programme):
         .where(Pair.programme_id == programme.id).order_by(SessionLog.held_on, Feedback.id)
     )
     return (["feedback_id", "log_id", "pair_id", "held_on", "author_role", "author_nip",
-             "rating", "created_at_utc"], stmt, None)
+             "rating", "created_at_utc"], _stream(stmt))
 
+
+def _evaluations(programme: Programme, locale: str) -> Table:
+    """One row per mid / end evaluation with its numeric (rating) answers, one column per
+    question key; free-text answers are left out."""
+    keys = [q["key"] for q in questions() if q.get("kind", "rating") == "rating"]
+    author, mentor, mentee = aliased(Person), aliased(Person), aliased(Person)
+    stmt = (
+        select(Evaluation.id, Pair.id, Evaluation.stage,
+               case((Evaluation.author_id == Pair.mentor_id, "mentor"), else_="mentee"),
+               author.nip, mentor.nip, mentee.nip, Evaluation.submitted_at, Evaluation.answers)
+        .join(Pair, Pair.id == Evaluation.pair_id)
+        .join(author, author.id == Evaluation.author_id)
+        .join(mentor, mentor.id == Pair.mentor_id).join(mentee, mentee.id == Pair.mentee_id)
+        .where(Pair.programme_id == programme.id).order_by(Evaluation.submitted_at, Evaluation.id)
+    )
+
+    def convert(row: Any) -> tuple[Any, ...]:
+        *head, answers = row
+        values = []
+        for key in keys:
+            value = (answers or {}).get(key)
+            values.append(value if isinstance(value, int | float)
+                          and not isinstance(value, bool) else None)
+        return (*head, *values)
+
+    return (["evaluation_id", "pair_id", "stage", "author_role", "author_nip", "mentor_nip",
+             "mentee_nip", "submitted_at_utc", *keys], _stream(stmt, convert))
+
+
+# ---------------------------------------------------------------- writers
 
 def csv_lines(header: list[str], data: Iterable[tuple[Any, ...]]) -> Iterator[str]:
     """CSV text in chunks (UTF-8 with BOM first so Excel opens it right)."""
@@ -181,7 +270,7 @@ def csv_lines(header: list[str], data: Iterable[tuple[Any, ...]]) -> Iterator[st
     yield "\ufeff"
     writer.writerow(header)
     for i, row in enumerate(data, 1):
-        writer.writerow(row)
+        writer.writerow([csv_safe(v) for v in row])
         if i % 1000 == 0:
             yield buf.getvalue()
             buf.seek(0)
@@ -193,19 +282,26 @@ def xlsx_bytes(sheet: str, header: list[str], data: Iterable[tuple[Any, ...]]) -
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(sheet[:31])
     ws.append(header)
+
+    def text_cell(value: str) -> WriteOnlyCell:
+        cell = WriteOnlyCell(ws, value=value)
+        cell.data_type = "s"  # a string, although it starts with "=" (never a formula)
+        cell.quotePrefix = True  # and Excel keeps it text when edited; no apostrophe shown
+        return cell
+
     for row in data:
-        ws.append(list(row))
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+        ws.append([text_cell(v) if looks_like_formula(v) else v for v in row])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
 
 
-def export(programme: Programme, kind: str, fmt: str) -> tuple[bytes | Iterator[str], str]:
+def export(programme: Programme, kind: str, fmt: str, locale: str = "id"
+           ) -> tuple[bytes | Iterator[str], str]:
     """(body, mimetype). CSV is a chunk iterator (stream it); XLSX is bytes."""
     if fmt not in FORMATS:
         raise ValueError(fmt)
-    header, data = rows(programme, kind)
+    header, data = rows(programme, kind, locale)
     if fmt == "csv":
-        return csv_lines(header, data), "text/csv; charset=utf-8"
-    return (xlsx_bytes(kind, header, data),
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        return csv_lines(header, data), CSV_MIME
+    return xlsx_bytes(kind, header, data), XLSX_MIME

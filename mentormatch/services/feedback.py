@@ -1,16 +1,18 @@
-"""Feedback after each logged session, mid / end evaluations, ending a pair early, and the
-certificate of mentoring hours. Services flush, never commit."""
+"""Feedback after each logged session, mid-point / end evaluations (questions from config
+`[evaluation]`, opening by progress), and ending a pair early. Services flush, never commit;
+refusals are `FeedbackError` (codes in `participant_errors`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal
+import math
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from flask import current_app, has_request_context, render_template
-from flask_babel import force_locale
-from sqlalchemy import select
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import (
@@ -19,72 +21,51 @@ from ..models import (
     Pair,
     Person,
     ProgrammeCoordinator,
+    Session,
     SessionLog,
     SessionSeries,
     User,
     utcnow,
 )
-from . import audit, jp, mailer
-from .logbook import LogError, confirmed_logs, rule_for
+from . import audit, invites, participant_mail
+from .logbook import local_today, pair_started_on
+from .participant_errors import FeedbackError
 
 STAGES = ("mid", "end")
-
-# The default evaluation: the BerAKHLAK core values (SE Menpan 20/2021) and the programme's aims.
-DEFAULT_QUESTIONS: list[dict[str, str]] = [
-    {"key": "berorientasi_pelayanan", "kind": "rating",
-     "en": "The mentoring strengthened my service orientation (Berorientasi Pelayanan).",
-     "id": "Mentoring memperkuat orientasi pelayanan saya (Berorientasi Pelayanan)."},
-    {"key": "akuntabel", "kind": "rating",
-     "en": "It helped me work accountably (Akuntabel).",
-     "id": "Mentoring membantu saya bekerja secara akuntabel (Akuntabel)."},
-    {"key": "kompeten", "kind": "rating",
-     "en": "It improved my competence (Kompeten).",
-     "id": "Mentoring meningkatkan kompetensi saya (Kompeten)."},
-    {"key": "harmonis", "kind": "rating",
-     "en": "We worked together respectfully (Harmonis).",
-     "id": "Kami bekerja sama dengan saling menghargai (Harmonis)."},
-    {"key": "loyal", "kind": "rating",
-     "en": "It strengthened my commitment to the organisation (Loyal).",
-     "id": "Mentoring memperkuat komitmen saya pada organisasi (Loyal)."},
-    {"key": "adaptif", "kind": "rating",
-     "en": "It helped me adapt to change (Adaptif).",
-     "id": "Mentoring membantu saya beradaptasi dengan perubahan (Adaptif)."},
-    {"key": "kolaboratif", "kind": "rating",
-     "en": "It encouraged collaboration (Kolaboratif).",
-     "id": "Mentoring mendorong kolaborasi (Kolaboratif)."},
-    {"key": "usefulness", "kind": "rating",
-     "en": "Overall, the mentoring was useful.",
-     "id": "Secara keseluruhan, mentoring ini bermanfaat."},
-    {"key": "relevance", "kind": "rating",
-     "en": "The sessions were relevant to my daily work.",
-     "id": "Sesi-sesinya relevan dengan pekerjaan sehari-hari saya."},
-    {"key": "time_burden", "kind": "rating",
-     "en": "The time the mentoring took was reasonable next to my duties.",
-     "id": "Waktu yang dibutuhkan wajar dibandingkan tugas saya."},
-    {"key": "comment", "kind": "text",
-     "en": "What should be improved?", "id": "Apa yang perlu diperbaiki?"},
-]
+KINDS = ("rating", "text")
+CLOSED_PAIR = ("ended", "completed")
 
 
 def questions() -> list[dict[str, str]]:
-    """Configured questions (`[evaluation] questions = [...]`) or the default set."""
-    configured = current_app.config["MM"].get("evaluation", {}).get("questions")
-    return list(configured) if configured else DEFAULT_QUESTIONS
+    """The evaluation questions of `[evaluation] questions` (config/defaults.toml documents the
+    format and holds the default BerAKHLAK set). A malformed entry is a deployment error."""
+    configured = current_app.config["MM"].get("evaluation", {}).get("questions") or []
+    seen: set[str] = set()
+    for i, q in enumerate(configured):
+        key = q.get("key") if isinstance(q, dict) else None
+        if not key or key in seen or q.get("kind", "rating") not in KINDS or not q.get("en"):
+            raise ValueError(f"config [evaluation] questions[{i}]: needs a unique key, "
+                             f"kind rating|text and the wording en (and id)")
+        seen.add(key)
+    if not configured:
+        raise ValueError("config [evaluation] questions is empty")
+    return list(configured)
 
 
 def question_text(q: dict[str, str], locale: str) -> str:
-    return q.get("id" if locale == "id" else "en") or q.get("en") or q["key"]
+    return q.get(locale) or q.get("en") or q["key"]
 
 
 # -- feedback ------------------------------------------------------------------------------
 
 def give_feedback(log: SessionLog, person: Person, rating: int, comment: str | None, *,
                   actor: Any = None) -> tuple[Feedback, bool]:
+    """One 1-5 rating (and comment) per side and log; a second send returns the first."""
     pair = db.session.get(Pair, log.pair_id)
     if pair.member_role(person.id) is None:
-        raise LogError("not_member")
+        raise FeedbackError("not_member")
     if not isinstance(rating, int) or not 1 <= rating <= 5:
-        raise LogError("bad_rating")
+        raise FeedbackError("bad_rating")
     existing = db.session.scalar(select(Feedback).where(Feedback.log_id == log.id,
                                                         Feedback.author_id == person.id))
     if existing is not None:
@@ -97,14 +78,81 @@ def give_feedback(log: SessionLog, person: Person, rating: int, comment: str | N
     return fb, True
 
 
-# -- evaluations ---------------------------------------------------------------------------
+def feedback_for_log(log: SessionLog) -> list[Feedback]:
+    return list(db.session.scalars(select(Feedback).where(Feedback.log_id == log.id)
+                                   .order_by(Feedback.id)))
+
+
+# -- evaluations: when they open -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class EvalWindow:
+    stage: str
+    is_open: bool
+    opens_on: date | None  # by the calendar
+    after_sessions: int | None  # mid: or once this many sessions took place
+    total_sessions: int
+    done_sessions: int
+
+    def text(self) -> str:
+        """When it opens, in the viewer's language."""
+        if self.is_open:
+            return _("Open now.")
+        day = self.opens_on.isoformat() if self.opens_on else "-"
+        if self.stage == "mid":
+            return _("Opens on %(date)s, or earlier after %(half)s of %(total)s sessions "
+                     "(%(done)s so far).", date=day, half=self.after_sessions,
+                     total=self.total_sessions, done=self.done_sessions)
+        return _("Opens on %(date)s (after the last session), or when the pair ends.", date=day)
+
+
+def evaluation_windows(pair: Pair, viewer: Person, *,
+                       now: datetime | None = None) -> dict[str, EvalWindow]:
+    """Mid-point: after half the sessions took place or half the pair's period passed. End:
+    after the last session starts, at the programme's end, or when the pair ends."""
+    now = now or utcnow()
+    tz = ZoneInfo(viewer.timezone)
+    today = local_today(viewer, now)
+    planned = list(db.session.scalars(
+        select(Session).join(SessionSeries, SessionSeries.id == Session.series_id)
+        .where(SessionSeries.pair_id == pair.id, Session.status != "cancelled")
+        .order_by(Session.start_at)))
+    total = len(planned) or pair.programme.session_count
+    held = sum(1 for s in planned if s.status == "held")
+    confirmed = int(db.session.scalar(select(func.count(SessionLog.id)).where(
+        SessionLog.pair_id == pair.id, SessionLog.status == "confirmed")) or 0)
+    done = max(held, confirmed)
+    closed = pair.status in CLOSED_PAIR
+    end_date = pair.programme.end_date
+    if pair.ended_at is not None:
+        end_date = min(end_date, pair.ended_at.astimezone(tz).date())
+    start = pair_started_on(pair, viewer.timezone)
+    start = min(start, end_date)
+    half = math.ceil(total / 2)
+    mid_on = start + (end_date - start) / 2
+    mid = EvalWindow("mid", closed or done >= half or today >= mid_on, mid_on, half, total, done)
+    last = planned[-1].start_at if planned else None
+    end_on = min(last.astimezone(tz).date(), end_date) if last else end_date
+    end_open = closed or today >= end_date or (last is not None and now >= last)
+    end = EvalWindow("end", end_open, end_on, None, total, done)
+    return {"mid": mid, "end": end}
+
 
 def submit_evaluation(pair: Pair, person: Person, stage: str, answers: dict[str, Any], *,
-                      actor: Any = None) -> tuple[Evaluation, bool]:
+                      actor: Any = None, now: datetime | None = None
+                      ) -> tuple[Evaluation, bool]:
     if pair.member_role(person.id) is None:
-        raise LogError("not_member")
+        raise FeedbackError("not_member")
     if stage not in STAGES:
-        raise LogError("bad_stage")
+        raise FeedbackError("bad_stage")
+    existing = db.session.scalar(select(Evaluation).where(
+        Evaluation.pair_id == pair.id, Evaluation.author_id == person.id,
+        Evaluation.stage == stage))
+    if existing is not None:
+        return existing, False
+    window = evaluation_windows(pair, person, now=now)[stage]
+    if not window.is_open:
+        raise FeedbackError("evaluation_not_open", when=window.text)
     clean: dict[str, Any] = {}
     for q in questions():
         value = answers.get(q["key"])
@@ -112,17 +160,12 @@ def submit_evaluation(pair: Pair, person: Person, stage: str, answers: dict[str,
             try:
                 number = int(value)
             except (TypeError, ValueError):
-                raise LogError("answer_all") from None
+                raise FeedbackError("answer_all") from None
             if not 1 <= number <= 5:
-                raise LogError("answer_all")
+                raise FeedbackError("answer_all")
             clean[q["key"]] = number
         else:
             clean[q["key"]] = (str(value or "")).strip()[:2000]
-    existing = db.session.scalar(select(Evaluation).where(
-        Evaluation.pair_id == pair.id, Evaluation.author_id == person.id,
-        Evaluation.stage == stage))
-    if existing is not None:
-        return existing, False
     ev = Evaluation(pair_id=pair.id, author_id=person.id, stage=stage, answers=clean)
     db.session.add(ev)
     db.session.flush()
@@ -138,83 +181,30 @@ def evaluations_of(pair: Pair, person: Person) -> dict[str, Evaluation]:
 
 # -- ending a pair early -------------------------------------------------------------------
 
-def _render(name: str, locale: str, **ctx: Any) -> tuple[str, str, str]:
-    """Like mailer.render_email, for this blueprint's own e-mail templates; outside a request
-    (a job, a test) a throwaway request context is pushed for the context processors."""
-    if not has_request_context():
-        with current_app.test_request_context(
-                base_url=current_app.config["MM"]["app"]["base_url"]):
-            return _render(name, locale, **ctx)
-    with force_locale(locale):
-        text = render_template(f"participants/email/{name}.txt", locale=locale, **ctx)
-        html = render_template(f"participants/email/{name}.html", locale=locale, **ctx)
-    subject, _, body = text.partition("\n")
-    return subject.removeprefix("Subject:").strip(), body.lstrip("\n"), html
-
-
-def coordinator_users(pair: Pair) -> list[User]:
+def coordinator_users(programme_id: int) -> list[User]:
     return list(db.session.scalars(
         select(User).join(ProgrammeCoordinator, ProgrammeCoordinator.user_id == User.id)
-        .where(ProgrammeCoordinator.programme_id == pair.programme_id)))
+        .where(ProgrammeCoordinator.programme_id == programme_id).order_by(User.id)))
 
 
 def end_pair(pair: Pair, person: Person, reason: str, *, actor: Any = None) -> Pair:
     """End a pair early: status 'ended', future sessions cancelled, coordinators e-mailed."""
     role = pair.member_role(person.id)
     if role is None:
-        raise LogError("not_member")
+        raise FeedbackError("not_member")
     if pair.status not in ("invited", "active"):
-        raise LogError("pair_inactive")
+        raise FeedbackError("pair_inactive")
     reason = (reason or "").strip()
     if not reason:
-        raise LogError("reason_required")
+        raise FeedbackError("reason_required")
     pair.status, pair.ended_at, pair.end_reason = "ended", utcnow(), reason[:1000]
     db.session.flush()
-    series_rows = db.session.scalars(select(SessionSeries).where(
-        SessionSeries.pair_id == pair.id, SessionSeries.status == "active"))
-    for series in series_rows:
-        from . import invites
-
+    for series in db.session.scalars(select(SessionSeries).where(
+            SessionSeries.pair_id == pair.id, SessionSeries.status == "active")):
         invites.cancel_series(series, actor=actor)
-    for coord in coordinator_users(pair):
-        locale = coord.locale or (coord.person.locale if coord.person else "id")
-        subject, text, html = _render("pair_ended", locale, pair=pair, by=person, role=role,
-                                      reason=pair.end_reason)
-        msg = mailer.build_message(coord.email, subject, text, html)
-        mailer.enqueue(msg, kind="pair_ended", dedupe_key=f"pair_ended:{pair.id}:{coord.id}")
+    for coord in coordinator_users(pair.programme_id):
+        participant_mail.to_user(coord, "pair_ended", key=f"pair_ended:{pair.id}:{coord.id}",
+                                 pair=pair, by=person, role=role, reason=pair.end_reason)
     audit.record(actor, "pair.end", pair, programme_id=pair.programme_id, by_role=role,
                  reason=pair.end_reason)
     return pair
-
-
-# -- certificate ---------------------------------------------------------------------------
-
-@dataclass
-class CertificateLine:
-    pair: Pair
-    role: str
-    sessions: int = 0
-    minutes: int = 0
-    jp: Decimal = Decimal(0)
-    first: date | None = None
-    last: date | None = None
-    logs: list[SessionLog] = field(default_factory=list)
-
-
-def certificate(person: Person, year: int | None = None) -> tuple[list[CertificateLine], int,
-                                                                  Decimal]:
-    """Confirmed mentoring per pair (optionally one calendar year): hours and JP."""
-    lines: dict[int, CertificateLine] = {}
-    for log, pair in confirmed_logs(person.id, year=year):
-        line = lines.get(pair.id)
-        if line is None:
-            line = lines[pair.id] = CertificateLine(pair, pair.member_role(person.id) or "")
-        line.sessions += 1
-        line.minutes += log.credited_minutes
-        line.first = min(line.first or log.held_on, log.held_on)
-        line.last = max(line.last or log.held_on, log.held_on)
-        line.logs.append(log)
-    for line in lines.values():
-        line.jp = jp.minutes_to_jp(line.minutes, rule_for(line.pair))
-    ordered = sorted(lines.values(), key=lambda ln: (ln.first or date.min, ln.pair.id))
-    return ordered, sum(ln.minutes for ln in ordered), sum((ln.jp for ln in ordered), Decimal(0))

@@ -1,4 +1,5 @@
-"""A pair's development plan (goals) and recorded level changes; the before / now chart data."""
+"""A pair's development plan (goals) and recorded level changes; the before / now / required
+chart data. Refusals are `GoalError` (codes in `participant_errors`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Competency, Goal, LevelChange, Pair, Person, PersonCompetency
 from . import audit
-from .logbook import LogError
+from .participant_errors import GoalError
 
 GOAL_STATES = ("open", "achieved", "dropped")
 
@@ -19,7 +20,7 @@ GOAL_STATES = ("open", "achieved", "dropped")
 def _member(pair: Pair, person: Person) -> str:
     role = pair.member_role(person.id)
     if role is None:
-        raise LogError("not_member")
+        raise GoalError("not_member")
     return role
 
 
@@ -27,12 +28,12 @@ def add_goal(pair: Pair, person: Person, *, competency_id: int, description: str
              target_level: int, due_date: date | None, actor: Any = None) -> Goal:
     _member(pair, person)
     if db.session.get(Competency, competency_id) is None:
-        raise LogError("bad_competency")
+        raise GoalError("bad_competency")
     if not isinstance(target_level, int) or not 1 <= target_level <= 5:
-        raise LogError("bad_level")
+        raise GoalError("bad_level")
     description = (description or "").strip()
     if not description or len(description) > 1000:
-        raise LogError("description_required")
+        raise GoalError("description_required")
     goal = Goal(pair_id=pair.id, competency_id=competency_id, description=description,
                 target_level=target_level, due_date=due_date, status="open")
     db.session.add(goal)
@@ -45,7 +46,7 @@ def set_goal_status(goal: Goal, person: Person, status: str, *, actor: Any = Non
     pair = db.session.get(Pair, goal.pair_id)
     _member(pair, person)
     if status not in GOAL_STATES:
-        raise LogError("bad_status")
+        raise GoalError("bad_status")
     goal.status = status
     db.session.flush()
     audit.record(actor, "goal.status", goal, programme_id=pair.programme_id, status=status)
@@ -57,9 +58,9 @@ def record_level_change(pair: Pair, person: Person, *, competency_id: int, new_l
     """Mentee or mentor records the mentee's new level in a competency, with a note."""
     _member(pair, person)
     if not isinstance(new_level, int) or not 1 <= new_level <= 5:
-        raise LogError("bad_level")
+        raise GoalError("bad_level")
     if db.session.get(Competency, competency_id) is None:
-        raise LogError("bad_competency")
+        raise GoalError("bad_competency")
     mentee: Person = pair.mentee
     pc = next((c for c in mentee.competencies if c.competency_id == competency_id), None)
     if pc is None:

@@ -2,17 +2,27 @@
 
 Services flush, never commit: every message is written to the outbox in the caller's
 transaction, so a rolled-back change sends nothing.
+
+Only sessions still to come can move: held, logged, cancelled or past sessions stay where they
+were. Every move (one session, or the rest of the series) is checked against public holidays
+and cuti bersama again. Each change raises SEQUENCE and records when it did
+(``sequence_changed_at``), which orders replies that carry no SEQUENCE.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context
-from sqlalchemy import select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, insert, select
 
 from ..calendar import (
     Attendee as ItipAttendee,
@@ -25,13 +35,27 @@ from ..calendar import (
     build_feed,
     build_occurrence_request,
     build_request,
-    compose_invite_email,
     plan_occurrences,
     sign_rsvp,
 )
+from ..calendar.email import compose_invite_bytes
+from ..calendar.holidays import OccurrencePlan, holiday_name
 from ..calendar.model import recurrence_starts
 from ..extensions import db
-from ..models import Attendee, Pair, Person, Session, SessionSeries, utcnow
+from ..models import (
+    Attendee,
+    AuditLog,
+    Competency,
+    OccurrenceResponse,
+    Pair,
+    Person,
+    ProgrammeCoordinator,
+    Session,
+    SessionLog,
+    SessionSeries,
+    User,
+    utcnow,
+)
 from . import audit, mailer
 from .catalogue import by_code
 from .timefmt import format_local
@@ -39,26 +63,66 @@ from .timefmt import format_local
 UTC = ZoneInfo("UTC")
 RSVP_VALID = timedelta(days=120)
 
+#: InviteError.code -> what a user reads
+INVITE_ERRORS: dict[str, Any] = {
+    "not_scheduled": _l("Only a scheduled session can be moved."),
+    "in_past": _l("This session has already started or taken place; it cannot be moved."),
+    "logged": _l("This session already has notes logged; it cannot be moved."),
+    "bad_time": _l("The new time is not valid."),
+    "new_time_past": _l("The new time is in the past."),
+    "holiday": _l("The new date is a public holiday or cuti bersama."),
+    "series_cancelled": _l("The mentoring series has been cancelled."),
+    "nothing_to_move": _l("No session of this series is still to come."),
+}
+
+
+class InviteError(ValueError):
+    """A refused schedule change; ``code`` is a key of :data:`INVITE_ERRORS`."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code = code
+        self.detail = detail
+
+    @property
+    def message(self) -> str:
+        return str(INVITE_ERRORS.get(self.code, self.code))
+
 
 def _mm() -> dict[str, Any]:
     return current_app.config["MM"]
 
 
-def render(template: str, locale: str, **ctx: Any) -> tuple[str, str, str]:
-    """mailer.render_email, also from a job: the app's template context processors read the
-    request session, so outside a request a throwaway request context is pushed."""
+def base_url() -> str:
+    return _mm()["app"]["base_url"].rstrip("/")
+
+
+def coordinators_of(programme_id: int) -> list[User]:
+    return list(db.session.scalars(
+        select(User).join(ProgrammeCoordinator, ProgrammeCoordinator.user_id == User.id)
+        .where(ProgrammeCoordinator.programme_id == programme_id).order_by(User.id)
+    ))
+
+
+def _mail_context() -> AbstractContextManager[Any]:
+    """The app's template context processors read the request session: outside a request
+    (a job, a CLI command) one throwaway request context is pushed for all the mail."""
     if has_request_context():
+        return nullcontext()
+    return current_app.test_request_context(base_url=_mm()["app"]["base_url"])
+
+
+def render(template: str, locale: str, **ctx: Any) -> tuple[str, str, str]:
+    """mailer.render_email, also from a job (see :func:`_mail_context`)."""
+    with _mail_context():
         return mailer.render_email(template, locale, **ctx)
-    with current_app.test_request_context(base_url=_mm()["app"]["base_url"]):
-        return mailer.render_email(template, locale, **ctx)
 
 
-def _organizer(series: SessionSeries) -> str:
-    return series.pair.programme.mailbox or _mm()["mail"]["from_address"]
+def _organizer_of(pair: Pair) -> str:
+    return pair.programme.mailbox or _mm()["mail"]["from_address"]
 
 
-def _focus_names(pair: Pair, locale: str) -> list[str]:
-    codes = by_code()
+def _focus_names(pair: Pair, locale: str, codes: dict[str, Competency]) -> list[str]:
     return [codes[c].name(locale) if c in codes else c for c in (pair.focus or [])]
 
 
@@ -66,13 +130,32 @@ def _summary(pair: Pair) -> str:
     return f"Mentoring: {pair.mentor.name} & {pair.mentee.name}"
 
 
-def _description(pair: Pair) -> str:
-    focus = ", ".join(_focus_names(pair, "id")) or "-"
-    focus_en = ", ".join(_focus_names(pair, "en")) or "-"
+def _description(pair: Pair, codes: dict[str, Competency]) -> str:
+    focus = ", ".join(_focus_names(pair, "id", codes)) or "-"
+    focus_en = ", ".join(_focus_names(pair, "en", codes)) or "-"
     return (
         f"Sesi mentoring MentorMatch ASN ({pair.programme.name}).\n"
         f"Fokus kompetensi: {focus}\nFocus competencies: {focus_en}"
     )
+
+
+@lru_cache(maxsize=8192)
+def _local(value: datetime, tz: str, locale: str) -> str:
+    """format_local, memoised: a round's pairs share a handful of weekly slots, so two thousand
+    invitations show the same few dozen session times."""
+    return format_local(value, tz, locale)
+
+
+def _plan(first_start_utc: datetime, interval: int, count: int, tzid: str,
+          is_holiday: Any, memo: dict[tuple[Any, ...], OccurrencePlan] | None = None
+          ) -> OccurrencePlan:
+    key = (first_start_utc, interval, count, tzid)
+    if memo is not None and key in memo:
+        return memo[key]
+    plan = plan_occurrences(first_start_utc, interval, count, tzid, is_holiday=is_holiday)
+    if memo is not None:
+        memo[key] = plan
+    return plan
 
 
 def create_series_for_pair(
@@ -91,7 +174,7 @@ def create_series_for_pair(
     interval = interval_weeks or programme.interval_weeks
     minutes = duration_minutes or programme.session_minutes
     tzid = pair.mentor.timezone
-    plan = plan_occurrences(first_start_utc, interval, count, tzid, is_holiday=is_holiday)
+    plan = _plan(first_start_utc, interval, count, tzid, is_holiday)
     series = SessionSeries(
         pair_id=pair.id,
         uid=f"{uuid.uuid4()}@{_mm()['mail']['message_id_domain']}",
@@ -103,6 +186,7 @@ def create_series_for_pair(
         count=count,
         meeting_url=programme.meeting_url,
         status="active",
+        sequence_changed_at=utcnow(),
     )
     series.pair = pair
     for start in plan.starts:
@@ -123,6 +207,117 @@ def create_series_for_pair(
     return series
 
 
+@dataclass(frozen=True)
+class NewSeries:
+    """One newly approved pair's series: its first session (UTC), how many, and where."""
+
+    pair: Pair
+    first_start_utc: datetime
+    count: int | None = None
+    location: str | None = None
+
+
+#: pairs handled per step of :func:`create_series_many` (bounds memory and statement size)
+SERIES_CHUNK = 500
+
+
+def create_series_many(items: Sequence[NewSeries], *, actor: Any, invite: bool = True,
+                       is_holiday: Any = None) -> list[int]:
+    """The series of many pairs at once (a round's approval), each with its sessions, its two
+    attendees, its audit entry and - with ``invite`` - the REQUEST to each attendee: the same
+    rows and mail as :func:`create_series_for_pair` + :func:`send_invites` per pair, but
+    written with multi-row INSERTs, the catalogue read once and each zone's VTIMEZONE and each
+    session time formatted once. The statement count depends on the number of chunks of
+    :data:`SERIES_CHUNK` pairs, not on the number of pairs. Flushes; returns the series ids in
+    the order of ``items``."""
+    codes = by_code() if invite else {}
+    memo: dict[tuple[Any, ...], OccurrencePlan] = {}
+    ids: list[int] = []
+    with _mail_context() if invite else nullcontext():
+        for start in range(0, len(items), SERIES_CHUNK):
+            ids += _series_chunk(items[start:start + SERIES_CHUNK], actor=actor, invite=invite,
+                                 is_holiday=is_holiday, codes=codes, memo=memo)
+    return ids
+
+
+def _series_chunk(items: Sequence[NewSeries], *, actor: Any, invite: bool, is_holiday: Any,
+                  codes: dict[str, Competency], memo: dict[tuple[Any, ...], OccurrencePlan]
+                  ) -> list[int]:
+    domain = _mm()["mail"]["message_id_domain"]
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+    plans: list[OccurrencePlan] = []
+    for item in items:
+        prog = item.pair.programme
+        count = item.count or prog.session_count
+        tzid = item.pair.mentor.timezone
+        plan = _plan(item.first_start_utc, prog.interval_weeks, count, tzid, is_holiday, memo)
+        plans.append(plan)
+        rows.append({
+            "pair_id": item.pair.id, "uid": f"{uuid.uuid4()}@{domain}", "sequence": 0,
+            "tzid": tzid, "first_start": plan.dtstart.astimezone(UTC),
+            "duration_minutes": prog.session_minutes, "interval_weeks": prog.interval_weeks,
+            "count": count, "location": item.location, "meeting_url": prog.meeting_url,
+            "status": "active", "sequence_changed_at": now, "created_at": now,
+            "updated_at": now,
+        })
+    if not rows:
+        return []
+    # a multi-row INSERT, then the ids by uid: SQLite cannot return them in order and the
+    # ORM would fall back to one INSERT per row
+    db.session.execute(insert(SessionSeries), rows)
+    by_uid = dict(db.session.execute(select(SessionSeries.uid, SessionSeries.id).where(
+        SessionSeries.uid.in_([r["uid"] for r in rows]))).all())
+    ids = [by_uid[r["uid"]] for r in rows]
+    sessions, attendees, entries = [], [], []
+    for item, row, plan, sid in zip(items, rows, plans, ids, strict=True):
+        length = timedelta(minutes=row["duration_minutes"])
+        for start in plan.starts:
+            s = start.astimezone(UTC)
+            sessions.append({"series_id": sid, "recurrence_id": s, "start_at": s,
+                             "end_at": s + length, "sequence": 0, "status": "scheduled"})
+        for person, role in ((item.pair.mentor, "mentor"), (item.pair.mentee, "mentee")):
+            attendees.append({"series_id": sid, "person_id": person.id,
+                              "email": person.email.lower(), "role": role,
+                              "partstat": "NEEDS-ACTION", "invited_at": now})
+        entries.append({
+            "at": now, "actor_id": getattr(actor, "id", None), "action": "series.create",
+            "object_type": SessionSeries.__name__.lower(), "object_id": sid,
+            "programme_id": item.pair.programme_id,
+            "details": {"uid": row["uid"], "sessions": len(plan.starts),
+                        "skipped": [d.isoformat() for d in plan.all_skipped]}})
+    db.session.execute(insert(Session), sessions)
+    db.session.execute(insert(Attendee), attendees)
+    db.session.execute(insert(AuditLog), entries)
+    if invite:
+        mailer.enqueue_many(_new_series_mail(items, rows, plans, codes))
+    return ids
+
+
+def _new_series_mail(items: Sequence[NewSeries], rows: list[dict[str, Any]],
+                     plans: list[OccurrencePlan], codes: dict[str, Competency]
+                     ) -> Iterator[mailer.Outgoing]:
+    """The REQUEST of each new series to its mentor and mentee (what send_invites writes)."""
+    for item, row, plan in zip(items, rows, plans, strict=True):
+        pair = item.pair
+        # a transient, unsaved row: what the templates read of a series
+        series = SessionSeries(**{k: v for k, v in row.items()
+                                  if k not in ("created_at", "updated_at")})
+        people = ((pair.mentor, "mentor"), (pair.mentee, "mentee"))
+        spec = _spec(pair, uid=row["uid"], sequence=0, tzid=row["tzid"],
+                     first_start=row["first_start"], minutes=row["duration_minutes"],
+                     interval=row["interval_weeks"], rrule_count=plan.rrule_count,
+                     exdates=plan.skipped, location=row["location"],
+                     meeting_url=row["meeting_url"], codes=codes,
+                     attendees=[(p.email.lower(), p.name, "NEEDS-ACTION") for p, _r in people])
+        ics = build_request(spec)
+        starts = [s.astimezone(UTC) for s in plan.starts]
+        for person, role in people:
+            yield _mail_for(series, pair, person, role, person.email.lower(), ics=ics,
+                            method="REQUEST", template="invite", starts=starts, codes=codes,
+                            key=f"invite:{row['uid']}:0", link_sequence=0)
+
+
 # --------------------------------------------------------------------------- spec
 
 
@@ -138,31 +333,43 @@ def _rrule_starts(series: SessionSeries) -> list[datetime]:
     return out
 
 
-def series_spec(series: SessionSeries) -> SeriesSpec:
+def _spec(pair: Pair, *, uid: str, sequence: int, tzid: str, first_start: datetime,
+          minutes: int, interval: int, rrule_count: int, exdates: Sequence[datetime],
+          location: str | None, meeting_url: str | None, codes: dict[str, Competency],
+          attendees: Sequence[tuple[str, str, str]]) -> SeriesSpec:
+    return SeriesSpec(
+        uid=uid,
+        sequence=sequence,
+        summary=_summary(pair),
+        organizer_email=_organizer_of(pair),
+        organizer_name=_mm()["mail"]["from_name"],
+        tzid=tzid,
+        first_start=first_start,
+        duration=timedelta(minutes=minutes),
+        interval_weeks=interval,
+        count=rrule_count,
+        description=_description(pair, codes),
+        location=location or "",
+        url=meeting_url or "",
+        exdates=tuple(exdates),
+        attendees=tuple(ItipAttendee(email=e, name=name, partstat=partstat)
+                        for e, name, partstat in attendees),
+    )
+
+
+def series_spec(series: SessionSeries, codes: dict[str, Competency] | None = None
+                ) -> SeriesSpec:
     """The iCalendar view of a stored series (EXDATEs derived from the stored sessions)."""
     rids = {s.recurrence_id for s in series.sessions}
     starts = _rrule_starts(series)
-    exdates = tuple(s for s in starts if s.astimezone(UTC) not in rids)
-    pair = series.pair
-    return SeriesSpec(
-        uid=series.uid,
-        sequence=series.sequence,
-        summary=_summary(pair),
-        organizer_email=_organizer(series),
-        organizer_name=_mm()["mail"]["from_name"],
-        tzid=series.tzid,
-        first_start=series.first_start,
-        duration=timedelta(minutes=series.duration_minutes),
-        interval_weeks=series.interval_weeks,
-        count=len(starts),
-        description=_description(pair),
-        location=series.location or "",
-        url=series.meeting_url or "",
-        exdates=exdates,
-        attendees=tuple(
-            ItipAttendee(email=a.email, name=a.person.name, partstat=a.partstat)
-            for a in series.attendees
-        ),
+    return _spec(
+        series.pair, uid=series.uid, sequence=series.sequence, tzid=series.tzid,
+        first_start=series.first_start, minutes=series.duration_minutes,
+        interval=series.interval_weeks, rrule_count=len(starts),
+        exdates=[s for s in starts if s.astimezone(UTC) not in rids],
+        location=series.location, meeting_url=series.meeting_url,
+        codes=by_code() if codes is None else codes,
+        attendees=[(a.email, a.person.name, a.partstat) for a in series.attendees],
     )
 
 
@@ -183,58 +390,90 @@ def overrides_for(series: SessionSeries) -> list[OccurrenceOverride]:
 # --------------------------------------------------------------------------- mail
 
 
-def rsvp_links(series: SessionSeries, att: Attendee, recurrence_id: datetime | None = None,
-               sequence: int | None = None) -> dict[str, str]:
-    """Signed one-click links. Built from ``app.base_url`` (works in jobs, without a request)."""
+def _links(uid: str, email: str, sequence: int, recurrence_id: datetime | None = None
+           ) -> dict[str, str]:
     secret = current_app.config["SECRET_KEY"]
-    base = _mm()["app"]["base_url"].rstrip("/")
-    seq = series.sequence if sequence is None else sequence
+    base = base_url()
     exp = utcnow() + RSVP_VALID
     return {
         p.lower(): f"{base}/rsvp/"
-        + sign_rsvp(secret, series.uid, att.email, p, seq, exp, recurrence_id)
+        + sign_rsvp(secret, uid, email, p, sequence, exp, recurrence_id)
         for p in ("ACCEPTED", "DECLINED")
     }
 
 
+def rsvp_links(series: SessionSeries, att: Attendee, recurrence_id: datetime | None = None,
+               sequence: int | None = None) -> dict[str, str]:
+    """Signed one-click links (for the series, or one occurrence with ``recurrence_id``).
+    Built from ``app.base_url`` (works in jobs, without a request)."""
+    if sequence is None:
+        session = next((s for s in series.sessions if s.recurrence_id == recurrence_id), None)
+        sequence = max(series.sequence, session.sequence) if session is not None \
+            else series.sequence
+    return _links(series.uid, att.email, sequence, recurrence_id)
+
+
+def _mail_for(series: SessionSeries, pair: Pair, person: Person, role: str, email: str, *,
+              ics: bytes, method: str, template: str, starts: Sequence[datetime],
+              codes: dict[str, Competency], key: str, link_sequence: int | None,
+              link_rid: datetime | None = None, **ctx: Any) -> mailer.Outgoing:
+    """One attendee's iMIP mail: rendered in their language, times in their zone, the
+    calendar object attached. ``starts``: the sessions to list (still to come);
+    ``link_sequence`` None: no one-click links. Call inside :func:`_mail_context`."""
+    locale = person.locale or "id"
+    tz = person.timezone
+    context = dict(
+        person=person, pair=pair, series=series, role=role,
+        focus=_focus_names(pair, locale, codes),
+        first_local=_local(starts[0], tz, locale),
+        sessions=[_local(s, tz, locale) for s in starts],
+        links=_links(series.uid, email, link_sequence, link_rid)
+        if link_sequence is not None else None,
+        base_url=base_url(),
+        **ctx,
+    )
+    if ctx.get("cancelled_session") is not None:
+        context["cancelled_local"] = _local(ctx["cancelled_session"].start_at, tz, locale)
+    if ctx.get("rescheduled_at") is not None:
+        context["rescheduled"] = _local(ctx["rescheduled_at"], tz, locale)
+    subject, text, html = mailer.render_email(template, locale, **context)
+    mail = compose_invite_bytes(
+        from_addr=mailer._from_header(), to_addr=email, subject=subject,
+        text_body=text, html_body=html, ics=ics, method=method,
+        filename="cancel.ics" if method == "CANCEL" else "invite.ics",
+        msgid_domain=_mm()["mail"]["message_id_domain"], language=locale,
+    )
+    return mailer.Outgoing(kind=f"itip_{method.lower()}", recipient=email, subject=mail.subject,
+                           message_id=mail.message_id, raw=mail.raw,
+                           dedupe_key=f"{key}:{email}")
+
+
 def _send(series: SessionSeries, ics: bytes, method: str, template: str, *,
-          to: list[Attendee], key: str, links: bool = True, **ctx: Any) -> int:
-    sent = 0
-    for att in to:
-        person: Person = att.person
-        locale = person.locale or "id"
-        tz = person.timezone
-        first = [s for s in series.sessions if s.status != "cancelled"] or series.sessions
-        context = dict(
-            person=person, pair=series.pair, series=series, role=att.role,
-            focus=_focus_names(series.pair, locale),
-            first_local=format_local(first[0].start_at, tz, locale),
-            sessions=[format_local(s.start_at, tz, locale) for s in first],
-            links=rsvp_links(series, att, ctx.get("recurrence_id")) if links else None,
-            base_url=_mm()["app"]["base_url"].rstrip("/"),
-            **ctx,
-        )
-        if ctx.get("cancelled_session") is not None:
-            context["cancelled_local"] = format_local(
-                ctx["cancelled_session"].start_at, tz, locale)
-        if ctx.get("rescheduled_at") is not None:
-            context["rescheduled"] = format_local(ctx["rescheduled_at"], tz, locale)
-        subject, text, html = render(template, locale, **context)
-        msg = compose_invite_email(
-            from_addr=mailer._from_header(), to_addr=att.email, subject=subject,
-            text_body=text, html_body=html, ics=ics, method=method,
-            filename="cancel.ics" if method == "CANCEL" else "invite.ics",
-            msgid_domain=_mm()["mail"]["message_id_domain"], language=locale,
-        )
-        if mailer.enqueue(msg, kind=f"itip_{method.lower()}",
-                          dedupe_key=f"{key}:{att.email}") is not None:
-            sent += 1
-    return sent
+          to: list[Attendee], key: str, links: bool = True,
+          link_rid: datetime | None = None, **ctx: Any) -> int:
+    now = utcnow()
+    live = [s for s in series.sessions if s.status != "cancelled"] or series.sessions
+    first = [s for s in live if s.end_at > now] or live  # what is still to come
+    codes = by_code()
+    sequence = None
+    if links:
+        session = next((s for s in series.sessions if s.recurrence_id == link_rid), None)
+        sequence = max(series.sequence, session.sequence) if session is not None \
+            else series.sequence
+    with _mail_context():
+        mails = [
+            _mail_for(series, series.pair, att.person, att.role, att.email, ics=ics,
+                      method=method, template=template, starts=[s.start_at for s in first],
+                      codes=codes, key=key, link_sequence=sequence, link_rid=link_rid, **ctx)
+            for att in to
+        ]
+    return mailer.enqueue_many(mails)
 
 
 def send_invites(series: SessionSeries, *, to: list[Attendee] | None = None) -> int:
     """REQUEST for the whole series (with moved/cancelled occurrences) to each attendee."""
-    spec = series_spec(series)
+    codes = by_code()
+    spec = series_spec(series, codes)
     ics = build_request(spec, overrides_for(series))
     return _send(series, ics, "REQUEST", "invite", to=to or list(series.attendees),
                  key=f"invite:{series.uid}:{series.sequence}")
@@ -244,51 +483,139 @@ def _next_sequence(series: SessionSeries) -> int:
     return max([series.sequence, *(s.sequence for s in series.sessions)]) + 1
 
 
-def reschedule_session(session: Session, new_start: datetime, *, actor: Any,
-                       new_end: datetime | None = None) -> Session:
+def _holiday(series: SessionSeries, start: datetime, is_holiday: Any = None) -> str | None:
+    """The holiday name (or True-ish text) when ``start`` falls on one, in the series' zone."""
+    day = start.astimezone(ZoneInfo(series.tzid)).date()
+    if is_holiday is not None:
+        return "holiday" if is_holiday(day) else None
+    return holiday_name(day)
+
+
+def _logged(session_ids: list[int]) -> set[int]:
+    if not session_ids:
+        return set()
+    return set(db.session.scalars(
+        select(SessionLog.session_id).where(SessionLog.session_id.in_(session_ids))))
+
+
+def validate_new_start(session: Session, new_start: datetime, *, now: datetime | None = None,
+                       is_holiday: Any = None) -> None:
+    """Raise :class:`InviteError` unless ``session`` may move to ``new_start``: it is still to
+    come, scheduled and not logged, and the new time is in the future and not a holiday."""
+    now = now or utcnow()
     series = session.series
+    if series.status != "active":
+        raise InviteError("series_cancelled")
     if session.status != "scheduled":
-        raise ValueError("only a scheduled session can be moved")
+        raise InviteError("not_scheduled")
+    if session.start_at <= now:
+        raise InviteError("in_past")
+    if _logged([session.id]):
+        raise InviteError("logged")
+    if new_start.tzinfo is None or new_start.utcoffset() is None:
+        raise InviteError("bad_time")
+    if new_start <= now:
+        raise InviteError("new_time_past")
+    name = _holiday(series, new_start, is_holiday)
+    if name:
+        raise InviteError("holiday", name)
+
+
+def _forget_answers(series: SessionSeries, rids: list[datetime]) -> None:
+    """Per-occurrence answers to an old time are void once the occurrence moved."""
+    if not rids:
+        return
+    db.session.execute(
+        delete(OccurrenceResponse)
+        .where(OccurrenceResponse.attendee_id.in_([a.id for a in series.attendees]),
+               OccurrenceResponse.recurrence_id.in_(rids))
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+def reschedule_session(session: Session, new_start: datetime, *, actor: Any,
+                       new_end: datetime | None = None, now: datetime | None = None,
+                       is_holiday: Any = None) -> Session:
+    """Move one session still to come: a REQUEST with its RECURRENCE-ID and a raised SEQUENCE,
+    with one-click Accept / Decline links for that session. Raises :class:`InviteError`."""
+    validate_new_start(session, new_start, now=now, is_holiday=is_holiday)
+    series = session.series
     new_start = new_start.astimezone(UTC)
     new_end = (new_end or new_start + (session.end_at - session.start_at)).astimezone(UTC)
+    if new_end <= new_start:
+        raise InviteError("bad_time")
     spec = series_spec(series)
     seq = _next_sequence(series)
     ics = build_occurrence_request(spec, session.recurrence_id, new_start, new_end, seq)
     session.start_at, session.end_at, session.sequence = new_start, new_end, seq
+    session.sequence_changed_at = utcnow()
+    session.proposed_start = None
+    _forget_answers(series, [session.recurrence_id])
     db.session.flush()
     _send(series, ics, "REQUEST", "invite", to=list(series.attendees),
           key=f"resched:{series.uid}:{session.recurrence_id.isoformat()}:{seq}",
-          links=False, rescheduled_at=new_start)
+          links=True, link_rid=session.recurrence_id, rescheduled_at=new_start)
     audit.record(actor, "session.reschedule", session, programme_id=series.pair.programme_id,
-                 sequence=seq)
+                 sequence=seq, start=new_start.isoformat())
     return session
 
 
-def move_series(series: SessionSeries, new_first_start: datetime, *, actor: Any) -> SessionSeries:
-    """Shift every still-scheduled session by the same wall-clock amount; SEQUENCE raised."""
-    tz = ZoneInfo(series.tzid)
-    old_local = series.first_start.astimezone(tz).replace(tzinfo=None)
-    delta = new_first_start.astimezone(tz).replace(tzinfo=None) - old_local
+def move_series(series: SessionSeries, new_first_start: datetime, *, actor: Any,
+                now: datetime | None = None, is_holiday: Any = None) -> SessionSeries:
+    """Move the sessions still to come so the first of them starts at ``new_first_start`` and
+    the rest follow every ``interval_weeks`` (same local time), skipping holidays again so the
+    pair still gets as many sessions. Held, logged, cancelled and past sessions stay put.
 
-    def shift(value: datetime) -> datetime:
-        wall = value.astimezone(tz).replace(tzinfo=None) + delta
-        return wall.replace(tzinfo=tz).astimezone(UTC)
+    When nothing has happened yet the whole series is re-planned (new DTSTART, new EXDATEs);
+    otherwise each moved session becomes an override (RECURRENCE-ID kept) of the same UID.
+    SEQUENCE is raised and everyone is asked to answer again."""
+    now = now or utcnow()
+    if series.status != "active":
+        raise InviteError("series_cancelled")
+    if new_first_start.tzinfo is None or new_first_start.utcoffset() is None:
+        raise InviteError("bad_time")
+    if new_first_start <= now:
+        raise InviteError("new_time_past")
+    logged = _logged([s.id for s in series.sessions])
+    movable = [s for s in series.sessions
+               if s.status == "scheduled" and s.start_at > now and s.id not in logged]
+    if not movable:
+        raise InviteError("nothing_to_move")
 
-    series.sequence = _next_sequence(series)
-    series.first_start = shift(series.first_start)
-    for s in series.sessions:
+    def skip(day: Any) -> bool:
+        if is_holiday is not None:
+            return bool(is_holiday(day))
+        return holiday_name(day) is not None
+
+    plan = plan_occurrences(new_first_start, series.interval_weeks, len(movable), series.tzid,
+                            is_holiday=skip)
+    seq = _next_sequence(series)
+    stamp = utcnow()
+    old_rids = [s.recurrence_id for s in movable]
+    whole = len(movable) == len(series.sessions)
+    if whole:
+        # recurrence ids change: park them on unique placeholders first (unique constraint)
+        for s in movable:
+            s.recurrence_id = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(minutes=s.id)
+        db.session.flush()
+        series.first_start = plan.dtstart.astimezone(UTC)
+    for s, start in zip(movable, plan.starts, strict=True):
         length = s.end_at - s.start_at
-        s.recurrence_id = shift(s.recurrence_id)
-        s.start_at = shift(s.start_at)
-        s.end_at = s.start_at + length
-        s.sequence = series.sequence
+        start = start.astimezone(UTC)
+        if whole:
+            s.recurrence_id = start
+        s.start_at, s.end_at = start, start + length
+        s.sequence, s.sequence_changed_at, s.proposed_start = seq, stamp, None
+    series.sequence, series.sequence_changed_at = seq, stamp
     for a in series.attendees:
         a.partstat, a.answered_sequence, a.answered_at = "NEEDS-ACTION", None, None
         a.invited_at, a.chased_at, a.escalated_at = utcnow(), None, None
+    _forget_answers(series, old_rids)
     db.session.flush()
     send_invites(series)
     audit.record(actor, "series.move", series, programme_id=series.pair.programme_id,
-                 sequence=series.sequence)
+                 sequence=series.sequence, moved=len(movable), replanned=whole,
+                 skipped=[d.isoformat() for d in plan.all_skipped])
     return series
 
 
@@ -301,6 +628,7 @@ def cancel_session(session: Session, *, actor: Any) -> Session:
                        current_start=session.start_at if moved else None,
                        current_end=session.end_at if moved else None)
     session.status, session.sequence = "cancelled", seq
+    session.sequence_changed_at = utcnow()
     db.session.flush()
     _send(series, ics, "CANCEL", "invite_cancel", to=list(series.attendees),
           key=f"cancel:{series.uid}:{session.recurrence_id.isoformat()}:{seq}", links=False,
@@ -317,6 +645,7 @@ def cancel_series(series: SessionSeries, *, actor: Any, now: datetime | None = N
     seq = _next_sequence(series)
     ics = build_cancel(spec, sequence=seq)
     series.sequence, series.status = seq, "cancelled"
+    series.sequence_changed_at = utcnow()
     for s in series.sessions:
         if s.status == "scheduled" and s.start_at > now:
             s.status = "cancelled"

@@ -1,20 +1,31 @@
-"""JP (jam pelajaran) arithmetic: pure functions, no database.
+"""JP (jam pelajaran): the arithmetic, and the one tally every page, certificate and report uses.
 
 Minutes are what we store; JP are derived. A programme's `jp_rule` overrides the configured
-defaults (`[jp]`): `minutes_per_jp` (45), `rounding` (floor | nearest | half) and
-`max_minutes_per_session` (a per-session cap; 0 or missing means no cap).
+defaults (`[jp]`): `minutes_per_jp` (45), `rounding` (floor | nearest | half),
+`max_minutes_per_session` (a per-session cap; 0 or missing means no cap) and `yearly_target_jp`.
 
-Rounding applies to the *total* of credited minutes, so short sessions add up rather than each
-losing its remainder: floor → whole JP rounded down; nearest → whole JP, halves round up;
-half → rounded down to the nearest half JP.
+Rounding applies to the *total* of a person's credited minutes per programme (within the period
+asked for), so short sessions add up rather than each losing its remainder: floor → whole JP
+rounded down; nearest → whole JP, halves round up; half → rounded down to the nearest half JP.
+A person's JP is the sum of their per-programme JP (each programme rounds by its own rule).
+
+The top half is pure; `rule_for`, `people_jp` and `person_jp` read the configuration and the
+database. Call those (never divide minutes yourself) so homes, certificates and reports agree.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import Pair, Programme, SessionLog
 
 ROUNDINGS = ("floor", "nearest", "half")
 DEFAULTS: dict[str, Any] = {"minutes_per_jp": 45, "rounding": "floor",
@@ -26,6 +37,7 @@ class JpRule:
     minutes_per_jp: int = 45
     rounding: str = "floor"
     max_minutes_per_session: int = 0  # 0 = no cap
+    yearly_target_jp: int = 20
 
     def __post_init__(self) -> None:
         if self.minutes_per_jp < 1:
@@ -34,6 +46,8 @@ class JpRule:
             raise ValueError(f"rounding must be one of {ROUNDINGS}")
         if self.max_minutes_per_session < 0:
             raise ValueError("max_minutes_per_session must not be negative")
+        if self.yearly_target_jp < 0:
+            raise ValueError("yearly_target_jp must not be negative")
 
 
 def rule_from(config: dict[str, Any] | None,
@@ -41,7 +55,8 @@ def rule_from(config: dict[str, Any] | None,
     """The configured defaults overlaid with a programme's own rule."""
     merged = {**DEFAULTS, **(config or {}), **(programme_rule or {})}
     return JpRule(minutes_per_jp=int(merged["minutes_per_jp"]), rounding=str(merged["rounding"]),
-                  max_minutes_per_session=int(merged.get("max_minutes_per_session") or 0))
+                  max_minutes_per_session=int(merged.get("max_minutes_per_session") or 0),
+                  yearly_target_jp=int(merged.get("yearly_target_jp") or 0))
 
 
 def credited_minutes(duration_minutes: int, rule: JpRule) -> int:
@@ -76,3 +91,133 @@ def progress_percent(earned: Decimal, target: int | float) -> int:
     if not target:
         return 100
     return min(100, int(Decimal(earned) * 100 / Decimal(str(target))))
+
+
+# -- the tally: per person, per programme (and optionally per calendar year) --------------------
+
+@dataclass(frozen=True)
+class ProgrammeJp:
+    """One person's confirmed mentoring in one programme, converted by that programme's rule."""
+
+    programme_id: int
+    rule: JpRule
+    minutes: int = 0
+    sessions: int = 0
+
+    @property
+    def jp(self) -> Decimal:
+        return minutes_to_jp(self.minutes, self.rule)
+
+
+@dataclass(frozen=True)
+class PersonJp:
+    """JP of one person (as mentor and as mentee) for a year and/or a programme."""
+
+    person_id: int
+    year: int | None
+    programme_id: int | None
+    programmes: tuple[ProgrammeJp, ...]
+    target: int
+
+    @property
+    def minutes(self) -> int:
+        return sum(p.minutes for p in self.programmes)
+
+    @property
+    def sessions(self) -> int:
+        return sum(p.sessions for p in self.programmes)
+
+    @property
+    def jp(self) -> Decimal:
+        return sum((p.jp for p in self.programmes), Decimal(0))
+
+    @property
+    def jp_text(self) -> str:
+        return fmt_jp(self.jp)
+
+    @property
+    def percent(self) -> int:
+        return progress_percent(self.jp, self.target)
+
+
+def rule_for(programme: Programme | None) -> JpRule:
+    """The configured `[jp]` defaults overlaid with the programme's own rule."""
+    return rule_from(current_app.config["MM"].get("jp"), programme.jp_rule if programme else None)
+
+
+def _filters(stmt, *, year: int | None, programme_id: int | None):
+    if year is not None:
+        stmt = stmt.where(SessionLog.held_on >= date(year, 1, 1),
+                          SessionLog.held_on <= date(year, 12, 31))
+    if programme_id is not None:
+        stmt = stmt.where(Pair.programme_id == programme_id)
+    return stmt
+
+
+def people_jp(person_ids: Iterable[int] | None = None, *, year: int | None = None,
+              programme_id: int | None = None) -> dict[int, PersonJp]:
+    """JP per person from confirmed logs: minutes summed per (person, programme), then rounded.
+
+    `person_ids=None` means everyone with a pair (reports); `year` limits to logs held in that
+    calendar year (the local date as logged); `programme_id` to one programme (certificate).
+    Both sides of a pair earn the confirmed minutes. The target is the programme's
+    `yearly_target_jp` (the highest of the person's programmes in the period), else `[jp]`.
+    """
+    ids = None if person_ids is None else list(dict.fromkeys(person_ids))
+    minutes: dict[tuple[int, int], list[int]] = {}
+    for side in (Pair.mentor_id, Pair.mentee_id):
+        stmt = (select(side, Pair.programme_id, func.coalesce(func.sum(SessionLog.credited_minutes),
+                                                              0), func.count(SessionLog.id))
+                .join(Pair, Pair.id == SessionLog.pair_id)
+                .where(SessionLog.status == "confirmed")
+                .group_by(side, Pair.programme_id))
+        stmt = _filters(stmt, year=year, programme_id=programme_id)
+        if ids is not None:
+            stmt = stmt.where(side.in_(ids))
+        for person, prog, mins, count in db.session.execute(stmt):
+            slot = minutes.setdefault((person, prog), [0, 0])
+            slot[0] += int(mins or 0)
+            slot[1] += int(count or 0)
+
+    # Programmes each person takes part in (for the target), even without confirmed time yet.
+    member: dict[int, set[int]] = {}
+    for side in (Pair.mentor_id, Pair.mentee_id):
+        stmt = (select(side, Pair.programme_id).join(Programme, Programme.id == Pair.programme_id)
+                .where(Pair.status != "declined").distinct())
+        if year is not None:
+            stmt = stmt.where(Programme.start_date <= date(year, 12, 31),
+                              Programme.end_date >= date(year, 1, 1))
+        if programme_id is not None:
+            stmt = stmt.where(Pair.programme_id == programme_id)
+        if ids is not None:
+            stmt = stmt.where(side.in_(ids))
+        for person, prog in db.session.execute(stmt):
+            member.setdefault(person, set()).add(prog)
+    for person, prog in minutes:
+        member.setdefault(person, set()).add(prog)
+
+    wanted = {p for progs in member.values() for p in progs}
+    if programme_id is not None:
+        wanted.add(programme_id)
+    rules = {p.id: rule_for(p) for p in db.session.scalars(
+        select(Programme).where(Programme.id.in_(wanted)))} if wanted else {}
+    default = rule_for(None)
+
+    out: dict[int, PersonJp] = {}
+    for person in (ids if ids is not None else sorted(member)):
+        progs = sorted(member.get(person, set()))
+        lines = tuple(ProgrammeJp(p, rules.get(p, default), *minutes.get((person, p), (0, 0)))
+                      for p in progs)
+        if programme_id is not None:
+            target = rules.get(programme_id, default).yearly_target_jp
+        else:
+            target = max((ln.rule.yearly_target_jp for ln in lines),
+                         default=default.yearly_target_jp)
+        out[person] = PersonJp(person, year, programme_id, lines, target)
+    return out
+
+
+def person_jp(person_id: int, *, year: int | None = None,
+              programme_id: int | None = None) -> PersonJp:
+    """One person's JP: the home pages use `year`, the certificate `programme_id`."""
+    return people_jp([person_id], year=year, programme_id=programme_id)[person_id]

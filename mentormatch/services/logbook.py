@@ -1,22 +1,30 @@
 """Session logs: the mentee writes, the mentor confirms or disputes, confirmed minutes earn JP.
+Also the mentor's session actions: mark held / not held, propose a new time (the mentee answers).
 
-Services flush and never commit. Errors are `LogError` with a short code the view translates.
+Services flush and never commit. Refusals are `LogError` (codes in `participant_errors`).
+Dates are checked against the author's *local* date (their zone), session starts as UTC instants.
+
+Not held after a log: a session whose log is confirmed (JP credited) or waiting for confirmation
+cannot be marked not held; the mentor disputes a wrong pending log instead, and a log whose
+session was marked not held or cancelled cannot be confirmed. So credit never outlives the
+session it was earned in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import (
     ActionItem,
+    AuditLog,
     LogCompetency,
     Pair,
     Person,
@@ -27,18 +35,19 @@ from ..models import (
     User,
     utcnow,
 )
-from . import audit, jp
+from . import audit, invites, jp, participant_mail
 from .access import coordinates
+from .catalogue import by_code
+from .invites import InviteError
+from .participant_errors import LogError
+from .session_times import check_slot
+
+__all__ = ["ActionInput", "LogError", "LogInput"]
 
 MAX_MINUTES = 600  # the table's check constraint: 1..600
 LOGGABLE_PAIR_STATES = ("active", "completed", "ended")
 UNLOGGABLE_SESSION_STATES = ("cancelled", "not_held")
-
-
-class LogError(ValueError):
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+TOKEN_MAX = 64
 
 
 @dataclass(frozen=True)
@@ -57,18 +66,47 @@ class LogInput:
     competency_ids: Sequence[int] = ()
     action_items: Sequence[ActionInput] = ()
     session_id: int | None = None
+    token: str | None = None  # the form's idempotency token
 
 
-def _cfg() -> dict[str, Any]:
-    return dict(current_app.config["MM"].get("jp", {}))
+def _cfg(section: str) -> dict[str, Any]:
+    return dict(current_app.config["MM"].get(section, {}))
 
 
 def rule_for(pair: Pair) -> jp.JpRule:
-    return jp.rule_from(_cfg(), pair.programme.jp_rule if pair.programme else None)
+    return jp.rule_for(pair.programme)
 
 
-def yearly_target() -> int:
-    return int(_cfg().get("yearly_target_jp", 20))
+def max_minutes_per_day() -> int:
+    return int(_cfg("logbook").get("max_minutes_per_day", 480))
+
+
+def grace_days() -> int:
+    return int(_cfg("logbook").get("grace_days_after_end", 30))
+
+
+def local_today(person: Person, now: datetime | None = None) -> date:
+    return (now or utcnow()).astimezone(ZoneInfo(person.timezone)).date()
+
+
+def pair_started_on(pair: Pair, tz: str) -> date:
+    """The local date the pair began: its creation (approval) or its first session, if earlier."""
+    first = db.session.scalar(
+        select(func.min(Session.start_at))
+        .join(SessionSeries, SessionSeries.id == Session.series_id)
+        .where(SessionSeries.pair_id == pair.id))
+    moments = [m for m in (pair.created_at, first) if m is not None]
+    zone = ZoneInfo(tz)
+    return min(m.astimezone(zone).date() for m in moments) if moments else date.min
+
+
+def date_window(pair: Pair, author: Person, now: datetime | None = None) -> tuple[date, date]:
+    """The dates a log may carry: from the pair's start to today (local), and never later than
+    the programme's end plus the grace days."""
+    last = local_today(author, now)
+    if pair.programme is not None:
+        last = min(last, pair.programme.end_date + timedelta(days=grace_days()))
+    return pair_started_on(pair, author.timezone), last
 
 
 def gap_competency_ids(pair: Pair) -> set[int]:
@@ -76,34 +114,45 @@ def gap_competency_ids(pair: Pair) -> set[int]:
     mentee: Person = pair.mentee
     ids = {pc.competency_id for pc in mentee.competencies if pc.gap > 0}
     focus = set(pair.focus or [])
-    ids |= {pc.competency_id for pc in mentee.competencies if pc.competency.code in focus}
     if focus:
-        from .catalogue import by_code
-
         codes = by_code()
         ids |= {codes[c].id for c in focus if c in codes}
     return ids
 
 
 def gap_rows(pair: Pair) -> list[PersonCompetency]:
-    return [pc for pc in pair.mentee.competencies if pc.competency_id in gap_competency_ids(pair)]
+    allowed = gap_competency_ids(pair)
+    return [pc for pc in pair.mentee.competencies if pc.competency_id in allowed]
 
 
-def _validate(pair: Pair, data: LogInput, *, today: date | None = None,
+def _minutes_logged_on(pair: Pair, day: date, current: SessionLog | None) -> int:
+    """Minutes the pair already claims for a day (disputed logs excluded: they are corrected)."""
+    stmt = select(func.coalesce(func.sum(SessionLog.duration_minutes), 0)).where(
+        SessionLog.pair_id == pair.id, SessionLog.held_on == day,
+        SessionLog.status != "disputed")
+    if current is not None and current.id is not None:
+        stmt = stmt.where(SessionLog.id != current.id)
+    return int(db.session.scalar(stmt) or 0)
+
+
+def _validate(pair: Pair, author: Person, data: LogInput, *, now: datetime,
               current: SessionLog | None = None) -> Session | None:
-    today = today or utcnow().date()
     if pair.status not in LOGGABLE_PAIR_STATES:
         raise LogError("pair_inactive")
     minutes = data.duration_minutes
     if not isinstance(minutes, int) or minutes < 1:
         raise LogError("duration_too_short")
     if minutes > MAX_MINUTES:
-        raise LogError("duration_too_long")
-    # Allow one day ahead: the mentee's local date may be ahead of UTC.
-    if data.held_on > today + timedelta(days=1):
-        raise LogError("future_date")
-    if data.held_on.year < today.year - 1:
-        raise LogError("too_old")
+        raise LogError("duration_too_long", max=MAX_MINUTES)
+    first, last = date_window(pair, author, now)
+    today = local_today(author, now)
+    if data.held_on > today:
+        raise LogError("future_date", today=today.isoformat())
+    if data.held_on > last:
+        raise LogError("after_programme_end", days=grace_days(),
+                       date=pair.programme.end_date.isoformat())
+    if data.held_on < first:
+        raise LogError("before_pair_start", date=first.isoformat())
     topics = (data.topics or "").strip()
     if not topics:
         raise LogError("topics_required")
@@ -122,9 +171,15 @@ def _validate(pair: Pair, data: LogInput, *, today: date | None = None,
             raise LogError("bad_session")
         if session.status in UNLOGGABLE_SESSION_STATES:
             raise LogError("session_not_held")
+        if session.start_at > now:
+            raise LogError("session_not_started")
         taken = db.session.scalar(select(SessionLog).where(SessionLog.session_id == session.id))
         if taken is not None and taken is not current:
             raise LogError("already_logged")
+    used = _minutes_logged_on(pair, data.held_on, current)
+    if used + minutes > max_minutes_per_day():
+        raise LogError("daily_limit", limit=max_minutes_per_day(), used=used,
+                       date=data.held_on.isoformat())
     return session
 
 
@@ -143,61 +198,89 @@ def _apply(log: SessionLog, data: LogInput) -> None:
                            for i in data.action_items]
 
 
-def find_duplicate(pair: Pair, data: LogInput) -> SessionLog | None:
-    """A second submit of the same form (double click, back-and-resubmit) finds the first."""
-    if data.session_id is not None:
-        return db.session.scalar(select(SessionLog).where(SessionLog.session_id == data.session_id))
-    return db.session.scalar(
-        select(SessionLog).where(
-            SessionLog.pair_id == pair.id,
-            SessionLog.held_on == data.held_on,
-            SessionLog.duration_minutes == data.duration_minutes,
-            SessionLog.topics == (data.topics or "").strip(),
-        ).limit(1)
-    )
+def clean_token(token: str | None) -> str | None:
+    token = (token or "").strip()
+    return token if token and len(token) <= TOKEN_MAX else None
+
+
+def find_by_token(pair: Pair, token: str | None) -> SessionLog | None:
+    """The log a form with this idempotency token already created (double click, retry)."""
+    token = clean_token(token)
+    if token is None:
+        return None
+    return db.session.scalar(select(SessionLog).where(SessionLog.pair_id == pair.id,
+                                                      SessionLog.submit_token == token))
+
+
+def _times(log: SessionLog, action: str) -> int:
+    """How often an action (e.g. a dispute) happened to this log: part of e-mail dedupe keys."""
+    return int(db.session.scalar(select(func.count(AuditLog.id)).where(
+        AuditLog.action == action, AuditLog.object_type == "sessionlog",
+        AuditLog.object_id == log.id)) or 0)
+
+
+def _ask_mentor(pair: Pair, log: SessionLog, key: str) -> None:
+    participant_mail.to_person(pair.mentor, "log_submitted", key=key, pair=pair, log=log,
+                               link=f"{participant_mail._base_url()}/logs/{log.id}")
 
 
 def submit_log(pair: Pair, author: Person, data: LogInput, *, actor: Any = None,
-               today: date | None = None) -> tuple[SessionLog, bool]:
-    """Create a log (the mentee only). Returns (log, created); a duplicate returns the first."""
+               now: datetime | None = None) -> tuple[SessionLog, bool]:
+    """Create a log (the mentee only) and ask the mentor to confirm it.
+
+    Returns (log, created): a form submitted again with the same token returns the first log."""
+    now = now or utcnow()
     if pair.member_role(author.id) != "mentee":
         raise LogError("not_mentee")
-    existing = find_duplicate(pair, data)
-    if existing is not None and existing.pair_id == pair.id:
+    existing = find_by_token(pair, data.token)
+    if existing is not None:
         return existing, False
-    session = _validate(pair, data, today=today)
-    log = SessionLog(pair_id=pair.id, author_id=author.id, status="submitted")
+    session = _validate(pair, author, data, now=now)
+    log = SessionLog(pair_id=pair.id, author_id=author.id, status="submitted",
+                     submit_token=clean_token(data.token))
     _apply(log, data)
     db.session.add(log)
     if session is not None and session.status in ("scheduled", "missed"):
-        session.status = "held"
+        session.status = "held"  # it has started (checked above) and the mentee says it took place
     db.session.flush()
     audit.record(actor, "log.submit", log, programme_id=pair.programme_id)
+    _ask_mentor(pair, log, f"log_submitted:{log.id}:0")
     return log, True
 
 
 def update_log(log: SessionLog, author: Person, data: LogInput, *, actor: Any = None,
-               today: date | None = None) -> SessionLog:
-    """Edit until confirmed; editing a disputed log sends it back for confirmation."""
+               now: datetime | None = None) -> SessionLog:
+    """Edit until confirmed; editing a disputed log sends it back to the mentor."""
+    now = now or utcnow()
     pair = db.session.get(Pair, log.pair_id)
     if log.author_id != author.id:
         raise LogError("not_author")
     if log.status == "confirmed":
         raise LogError("already_confirmed")
-    _validate(pair, data, today=today, current=log)
+    session = _validate(pair, author, data, now=now, current=log)
+    was_disputed = log.status == "disputed"
     _apply(log, data)
+    if session is not None and session.status in ("scheduled", "missed"):
+        session.status = "held"
     log.status, log.dispute_comment = "submitted", None
     db.session.flush()
     audit.record(actor, "log.update", log, programme_id=pair.programme_id)
+    if was_disputed:
+        _ask_mentor(pair, log, f"log_submitted:{log.id}:{_times(log, 'log.dispute')}")
     return log
 
 
 def confirm_log(log: SessionLog, mentor: Person, *, actor: Any = None) -> SessionLog:
+    """Confirm: the minutes (capped by the programme's rule) are credited; the mentee is told."""
     pair = db.session.get(Pair, log.pair_id)
     if pair.member_role(mentor.id) != "mentor":
         raise LogError("not_mentor")
     if log.status == "confirmed":
         return log  # a second click changes nothing
+    if log.session_id is not None:
+        session = db.session.get(Session, log.session_id)
+        if session is not None and session.status in UNLOGGABLE_SESSION_STATES:
+            raise LogError("log_session_not_held")
     log.status = "confirmed"
     log.confirmed_by_id, log.confirmed_at = mentor.id, utcnow()
     log.dispute_comment = None
@@ -205,32 +288,44 @@ def confirm_log(log: SessionLog, mentor: Person, *, actor: Any = None) -> Sessio
     db.session.flush()
     audit.record(actor, "log.confirm", log, programme_id=pair.programme_id,
                  credited_minutes=log.credited_minutes)
+    year = jp.person_jp(pair.mentee_id, year=log.held_on.year)
+    participant_mail.to_person(pair.mentee, "log_confirmed", key=f"log_confirmed:{log.id}",
+                               pair=pair, log=log, year_jp=year,
+                               earned=jp.fmt_jp(jp.minutes_to_jp(log.credited_minutes,
+                                                                 rule_for(pair))),
+                               link=f"{participant_mail._base_url()}/logs/{log.id}")
     return log
 
 
 def dispute_log(log: SessionLog, mentor: Person, comment: str, *, actor: Any = None) -> SessionLog:
+    """Dispute with a comment; the mentee is told and may correct the log."""
     pair = db.session.get(Pair, log.pair_id)
     if pair.member_role(mentor.id) != "mentor":
         raise LogError("not_mentor")
     if log.status == "confirmed":
         raise LogError("already_confirmed")
-    comment = (comment or "").strip()
+    comment = (comment or "").strip()[:1000]
     if not comment:
         raise LogError("comment_required")
-    log.status, log.dispute_comment = "disputed", comment[:1000]
+    if log.status == "disputed" and log.dispute_comment == comment:
+        return log  # the same dispute sent twice
+    log.status, log.dispute_comment = "disputed", comment
     log.credited_minutes = 0
     db.session.flush()
+    number = _times(log, "log.dispute") + 1
     audit.record(actor, "log.dispute", log, programme_id=pair.programme_id)
+    participant_mail.to_person(pair.mentee, "log_disputed", key=f"log_disputed:{log.id}:{number}",
+                               pair=pair, log=log, comment=comment,
+                               link=f"{participant_mail._base_url()}/logs/{log.id}/edit")
     return log
 
 
 def notes_visible(user: User, log: SessionLog) -> bool:
-    """Pair members see the notes; coordinators only when the mentee allowed it."""
+    """Pair members see the notes; coordinators only where the mentee allowed it on the log."""
     pair = db.session.get(Pair, log.pair_id)
     if pair.member_role(user.person_id) is not None:
         return True
-    allowed = log.notes_visible_to_coordinator or pair.notes_shared_with_coordinator
-    return allowed and coordinates(user, pair.programme_id)
+    return log.notes_visible_to_coordinator and coordinates(user, pair.programme_id)
 
 
 def logs_for_pair(pair: Pair) -> list[SessionLog]:
@@ -239,58 +334,9 @@ def logs_for_pair(pair: Pair) -> list[SessionLog]:
         .order_by(SessionLog.held_on.desc(), SessionLog.id.desc())))
 
 
-# -- JP earned ---------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class JpSummary:
-    year: int
-    minutes: int
-    jp: Decimal
-    target: int
-    sessions: int
-
-    @property
-    def percent(self) -> int:
-        return jp.progress_percent(self.jp, self.target)
-
-    @property
-    def jp_text(self) -> str:
-        return jp.fmt_jp(self.jp)
-
-
-def confirmed_logs(person_id: int, *, year: int | None = None,
-                   pair_ids: Iterable[int] | None = None) -> list[tuple[SessionLog, Pair]]:
-    stmt = (
-        select(SessionLog, Pair).join(Pair, Pair.id == SessionLog.pair_id)
-        .where(SessionLog.status == "confirmed",
-               or_(Pair.mentor_id == person_id, Pair.mentee_id == person_id))
-        .order_by(SessionLog.held_on)
-    )
-    if year is not None:
-        stmt = stmt.where(SessionLog.held_on >= date(year, 1, 1),
-                          SessionLog.held_on <= date(year, 12, 31))
-    if pair_ids is not None:
-        stmt = stmt.where(Pair.id.in_(list(pair_ids)))
-    return [(row[0], row[1]) for row in db.session.execute(stmt)]
-
-
-def jp_summary(person_id: int, year: int | None = None) -> JpSummary:
-    """JP earned in a calendar year by a mentor or mentee: confirmed logs of their pairs.
-
-    Minutes are summed per programme and converted by that programme's rule."""
-    year = year or utcnow().year
-    per_programme: dict[int, tuple[Pair, int]] = {}
-    rows = confirmed_logs(person_id, year=year)
-    for log, pair in rows:
-        if not jp.in_year(log.held_on, year):
-            continue
-        _, minutes = per_programme.get(pair.programme_id, (pair, 0))
-        per_programme[pair.programme_id] = (pair, minutes + log.credited_minutes)
-    total_minutes = sum(m for _, m in per_programme.values())
-    earned = sum((jp.minutes_to_jp(m, rule_for(p)) for p, m in per_programme.values()),
-                 Decimal(0))
-    return JpSummary(year=year, minutes=total_minutes, jp=earned, target=yearly_target(),
-                     sessions=len(rows))
+def jp_summary(person_id: int, year: int | None = None) -> jp.PersonJp:
+    """JP earned in a calendar year (both roles): `jp.person_jp`, the one tally."""
+    return jp.person_jp(person_id, year=year or utcnow().year)
 
 
 # -- sessions: mark held / not held, propose a new time ---------------------------------------
@@ -300,8 +346,15 @@ def pair_of_session(session: Session) -> Pair:
     return series.pair
 
 
+def _live_logs(session: Session) -> list[SessionLog]:
+    return list(db.session.scalars(select(SessionLog).where(
+        SessionLog.session_id == session.id, SessionLog.status != "disputed")))
+
+
 def mark_session(session: Session, mentor: Person, held: bool, *, actor: Any = None,
                  now: datetime | None = None) -> Session:
+    """Held or not held, only once the session has started. Not held is refused while a log
+    of it is confirmed (the credit stays justified) or waiting for the mentor."""
     pair = pair_of_session(session)
     if pair.member_role(mentor.id) != "mentor":
         raise LogError("not_mentor")
@@ -309,7 +362,16 @@ def mark_session(session: Session, mentor: Person, held: bool, *, actor: Any = N
         raise LogError("session_cancelled")
     if session.start_at > (now or utcnow()):
         raise LogError("session_in_future")
-    session.status = "held" if held else "not_held"
+    if not held:
+        logs = _live_logs(session)
+        if any(log.status == "confirmed" for log in logs):
+            raise LogError("session_has_confirmed_log")
+        if logs:
+            raise LogError("session_has_pending_log")
+    new_status = "held" if held else "not_held"
+    if session.status == new_status:
+        return session
+    session.status = new_status
     session.marked_by_id = getattr(actor, "id", None)
     db.session.flush()
     audit.record(actor, "session.mark", session, programme_id=pair.programme_id,
@@ -317,8 +379,16 @@ def mark_session(session: Session, mentor: Person, held: bool, *, actor: Any = N
     return session
 
 
+def _proposals(session: Session) -> int:
+    return int(db.session.scalar(select(func.count(AuditLog.id)).where(
+        AuditLog.action == "session.propose", AuditLog.object_type == "session",
+        AuditLog.object_id == session.id)) or 0)
+
+
 def propose_time(session: Session, mentor: Person, new_start: datetime, *, actor: Any = None,
                  now: datetime | None = None) -> Session:
+    """The mentor proposes a new start; it must suit both people's working hours (each in their
+    own zone), avoid holidays, leave and their other sessions. The mentee is e-mailed."""
     pair = pair_of_session(session)
     if pair.member_role(mentor.id) != "mentor":
         raise LogError("not_mentor")
@@ -328,27 +398,51 @@ def propose_time(session: Session, mentor: Person, new_start: datetime, *, actor
         raise LogError("bad_time")
     if new_start <= (now or utcnow()):
         raise LogError("time_in_past")
+    if session.proposed_start == new_start:
+        return session  # the same proposal sent twice
+    new_end = new_start + (session.end_at - session.start_at)
+    check_slot(new_start, new_end, [pair.mentor, pair.mentee], exclude_session_id=session.id)
+    number = _proposals(session) + 1
     session.proposed_start = new_start
     db.session.flush()
     audit.record(actor, "session.propose", session, programme_id=pair.programme_id,
                  proposed_start=new_start.isoformat())
+    participant_mail.to_person(pair.mentee, "proposal_new",
+                               key=f"proposal:{session.id}:{number}", pair=pair,
+                               session=session, new_start=new_start,
+                               link=f"{participant_mail._base_url()}/mentee#proposals")
     return session
 
 
-def answer_proposal(session: Session, mentee: Person, accept: bool, *,
-                    actor: Any = None) -> Session:
-    """The mentee accepts (the session moves; calendar updates go out) or declines."""
+def answer_proposal(session: Session, mentee: Person, accept: bool, *, actor: Any = None,
+                    now: datetime | None = None) -> Session:
+    """The mentee accepts (the session moves; the calendar REQUEST goes to both) or keeps the
+    old time (the mentor is told)."""
     pair = pair_of_session(session)
     if pair.member_role(mentee.id) != "mentee":
         raise LogError("not_mentee")
     if session.proposed_start is None:
         raise LogError("no_proposal")
     new_start = session.proposed_start
-    session.proposed_start = None
     if accept:
-        from . import invites
-
-        invites.reschedule_session(session, new_start, actor=actor)
+        if session.status != "scheduled":
+            raise LogError("session_not_scheduled")
+        if new_start <= (now or utcnow()):
+            raise LogError("proposal_expired")
+        check_slot(new_start, new_start + (session.end_at - session.start_at),
+                   [pair.mentor, pair.mentee], exclude_session_id=session.id)
+        session.proposed_start = None
+        try:
+            invites.reschedule_session(session, new_start, actor=actor, now=now)
+        except InviteError as exc:  # the calendar side refused the move (its own rules)
+            raise LogError("reschedule_refused", reason=lambda e=exc: e.message) from exc
+    else:
+        session.proposed_start = None
+        participant_mail.to_person(
+            pair.mentor, "proposal_declined",
+            key=f"proposal_declined:{session.id}:{_proposals(session)}", pair=pair,
+            session=session, new_start=new_start,
+            link=f"{participant_mail._base_url()}/mentor#upcoming")
     db.session.flush()
     audit.record(actor, "session.proposal_answer", session, programme_id=pair.programme_id,
                  accepted=accept)

@@ -98,10 +98,14 @@ def filter_choices() -> dict:
             db.session.scalars(select(Location.city).distinct().order_by(Location.city))
         ),
         "competencies": list(db.session.scalars(select(Competency).order_by(Competency.id))),
-        # rank -> "III/a · PPPK IX": PNS golongan and PPPK grades share one ordered scale
-        "grade_choices": [(rank, f"{grade_label(rank, 'pns')} · PPPK {grade_label(rank, 'pppk')}")
-                          for rank in range(1, 18)],
+        "grade_choices": filter_choices_grades(),
     }
+
+
+def filter_choices_grades() -> list[tuple[int, str]]:
+    """rank -> "III/a · PPPK IX": PNS golongan and PPPK grades share one ordered scale."""
+    return [(rank, f"{grade_label(rank, 'pns')} · PPPK {grade_label(rank, 'pppk')}")
+            for rank in range(1, 18)]
 
 
 @dataclass

@@ -1,29 +1,46 @@
-"""Apply calendar answers: iTIP REPLY mail (IMAP, upload, API) and the in-app / link buttons.
+"""Apply calendar answers: iTIP REPLY / COUNTER mail (IMAP, upload, API) and the in-app / link
+buttons - one path, one set of checks.
 
-Every attempt is recorded as an :class:`InboundMessage` with its outcome; a rejected reply
-changes nothing else. Services flush, never commit.
+Every attempt is recorded as an :class:`InboundMessage` with its outcome, an English reason
+(logs, admins) and a ``reason_code`` that pages show translated; a rejected reply changes
+nothing else. Services flush, never commit.
+
+Ordering (RFC 5546 2.1.5): a reply is applied when its SEQUENCE equals the current one of the
+series (or of the occurrence it names); higher than ever sent is rejected, lower is stale.
+Without a SEQUENCE (some clients omit it) its DTSTAMP decides: made after the last change of
+that series/occurrence means current, before means stale. Among equally current answers the
+later DTSTAMP wins. A reply with several VEVENTs (the series plus RECURRENCE-ID exceptions, as
+Thunderbird sends) applies each one.
+
+COUNTER (Outlook "propose new time") is recorded as a proposal, never applied by itself: the
+coordinators (and the other member of the pair) get a notice with the proposed time; when the
+mentor proposes a new time for one session it also becomes that session's pending proposal,
+which the mentee accepts or declines on their home page (the same flow as an in-app proposal).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..calendar import ItipError, parse_itip, supersedes
 from ..calendar.model import normalise_email
+from ..calendar.replies import ParsedEvent, ParsedItip
 from ..extensions import db
+from ..mail.authres import sender_verdict
 from ..models import (
     Attendee,
     InboundMessage,
     OccurrenceResponse,
-    ProgrammeCoordinator,
     Session,
     SessionSeries,
-    User,
     utcnow,
 )
 from . import audit, invites
@@ -31,138 +48,352 @@ from . import audit, invites
 log = logging.getLogger(__name__)
 
 EMAIL_SOURCES = frozenset({"imap"})
+STAFF_SOURCES = frozenset({"upload", "api"})
 ANSWERS = frozenset({"ACCEPTED", "DECLINED", "TENTATIVE", "DELEGATED"})
+
+#: reason_code -> what a user reads (translated when shown)
+REASONS: dict[str, Any] = {
+    "duplicate": _l("This reply was already received."),
+    "malformed": _l("The file is not a readable calendar reply."),
+    "not_reply": _l("This is not a calendar answer (REPLY or COUNTER)."),
+    "unknown_uid": _l("The reply does not belong to any known mentoring series."),
+    "not_invitee": _l("The person answering is not invited to this series."),
+    "no_sender": _l("The e-mail has no sender."),
+    "sender_mismatch": _l("The e-mail was not sent by the person it answers for."),
+    "unauthenticated": _l("The sender of the e-mail could not be verified (SPF/DKIM)."),
+    "not_allowed": _l("You may only answer for yourself."),
+    "bad_partstat": _l("The answer is not accept, decline or tentative."),
+    "series_cancelled": _l("The mentoring series has been cancelled."),
+    "unknown_occurrence": _l("The reply names a session that is not part of the series."),
+    "session_cancelled": _l("That session has been cancelled."),
+    "stale": _l("The reply answers an older version of the invitation."),
+    "future_sequence": _l("The reply names a version of the invitation that was never sent."),
+    "superseded": _l("A newer answer is already recorded."),
+    "counter_ambiguous": _l("It is not clear who proposed the new time."),
+    "counter_invalid": _l("The proposed time cannot be used (in the past, on a holiday, "
+                          "or for a session that is no longer scheduled)."),
+    "partial": _l("Part of the reply could not be applied."),
+    "failed": _l("The message could not be processed."),
+}
+OUTCOMES: dict[str, Any] = {
+    "applied": _l("Applied"),
+    "partial": _l("Partly applied"),
+    "rejected": _l("Rejected"),
+    "duplicate": _l("Duplicate"),
+    "counter": _l("New time proposed"),
+    "failed": _l("Failed"),
+}
+
+
+def describe(row: InboundMessage) -> str:
+    """The user-facing, translated reason of a recorded answer ("" when applied)."""
+    if row.outcome == "applied" or not row.reason_code:
+        return ""
+    return str(REASONS.get(row.reason_code, REASONS["failed"]))
+
+
+def outcome_label(row: InboundMessage) -> str:
+    return str(OUTCOMES.get(row.outcome, row.outcome))
 
 
 class ReplyRejected(ValueError):
-    def __init__(self, reason: str) -> None:
+    def __init__(self, code: str, reason: str) -> None:
         super().__init__(reason)
+        self.code = code
         self.reason = reason
 
 
-def _record(source: str, digest: str, outcome: str, reason: str | None = None, *,
-            sender: str | None = None, uid: str | None = None,
-            series: SessionSeries | None = None) -> InboundMessage:
-    row = InboundMessage(source=source, digest=digest, outcome=outcome,
+@dataclass(frozen=True)
+class _Who:
+    """Who applies an answer for whom (the audit trail says "on behalf" for staff)."""
+
+    actor: Any
+    source: str
+    on_behalf: bool = False
+
+
+def _record(source: str, digest: str, outcome: str, code: str | None = None,
+            reason: str | None = None, *, sender: str | None = None, uid: str | None = None,
+            series: SessionSeries | None = None, mailbox_ref: str | None = None,
+            details: dict[str, Any] | None = None) -> InboundMessage:
+    row = InboundMessage(source=source, digest=digest, outcome=outcome, reason_code=code,
                          reason=(reason or None) and reason[:500], sender=sender, uid=uid,
-                         series_id=series.id if series is not None else None)
+                         series_id=series.id if series is not None else None,
+                         mailbox_ref=mailbox_ref, details=details or {})
     db.session.add(row)
     db.session.flush()
-    if outcome == "rejected":
-        log.warning("calendar reply rejected (%s, uid=%s): %s", source, uid, reason)
+    if outcome in ("rejected", "partial", "failed"):
+        log.warning("calendar reply %s (%s, uid=%s, inbound #%s): %s", outcome, source, uid,
+                    row.id, reason)
     return row
 
 
-def apply_reply(raw_bytes: bytes, *, source: str, actor: Any = None) -> InboundMessage:
-    """Check and apply one REPLY (.ics or .eml). Never raises for bad input."""
+def record_failure(raw_bytes: bytes, *, source: str, reason: str,
+                   mailbox_ref: str | None = None, attempts: int = 1) -> InboundMessage:
+    """A message whose processing raised (a bug, not bad input): kept visible, not retried."""
+    digest = hashlib.sha256(raw_bytes).hexdigest()
+    return _record(source, digest, "failed", "failed", reason, mailbox_ref=mailbox_ref,
+                   details={"attempts": attempts})
+
+
+def _inbox_cfg() -> dict[str, Any]:
+    return current_app.config["MM"].get("inbox", {})
+
+
+def _sender_problem(parsed: ParsedItip, email: str, source: str) -> tuple[str, str] | None:
+    """(code, reason) when the mail's sender may not answer for ``email``."""
+    matched = None
+    if parsed.sender is not None:
+        if parsed.sender == email:
+            matched = parsed.sender
+        elif parsed.sender_header == email:
+            matched = parsed.sender_header  # sent "on behalf": the attendee is the Sender
+        else:
+            return "sender_mismatch", f"sender {parsed.sender} does not match attendee {email}"
+    if source not in EMAIL_SOURCES:
+        return None
+    if matched is None:
+        return "no_sender", "mail without a sender"
+    cfg = _inbox_cfg()
+    authserv = str(cfg.get("authserv_id") or "")
+    verdict = sender_verdict(parsed.auth_results, authserv, matched)
+    if verdict == "fail":
+        return "unauthenticated", (f"Authentication-Results of {authserv} show no dkim/spf pass "
+                                   f"for {matched.rpartition('@')[2]}")
+    if verdict == "none" and cfg.get("require_authenticated_sender"):
+        if not authserv:
+            return "unauthenticated", ("inbox.require_authenticated_sender is set but "
+                                       "inbox.authserv_id is not configured")
+        return "unauthenticated", f"no Authentication-Results header of {authserv}"
+    return None
+
+
+def _permission(att: Attendee, series: SessionSeries, actor: Any, source: str) -> _Who:
+    """Uploads / API: staff coordinating the programme answer on behalf of the attendee (and
+    the audit log says so); a mentor or mentee may only answer for themselves."""
+    if source not in STAFF_SOURCES or actor is None:
+        return _Who(actor, source)
+    from .access import coordinates
+
+    if getattr(actor, "person_id", None) == att.person_id:
+        return _Who(actor, source)
+    if coordinates(actor, series.pair.programme_id):
+        return _Who(actor, source, on_behalf=True)
+    raise ReplyRejected("not_allowed", f"user {getattr(actor, 'id', '?')} may not answer for "
+                                       f"{att.email}")
+
+
+def apply_reply(raw_bytes: bytes, *, source: str, actor: Any = None,
+                mailbox_ref: str | None = None) -> InboundMessage:
+    """Check and apply one REPLY or COUNTER (.ics or .eml). Never raises for bad input."""
     digest = hashlib.sha256(raw_bytes).hexdigest()
     seen = db.session.scalar(
         select(InboundMessage.id).where(InboundMessage.digest == digest,
-                                        InboundMessage.outcome != "duplicate").limit(1)
+                                        InboundMessage.outcome.not_in(("duplicate", "failed")))
+        .limit(1)
     )
     if seen is not None:
-        return _record(source, digest, "duplicate", f"same bytes as inbound #{seen}")
+        return _record(source, digest, "duplicate", "duplicate", f"same bytes as inbound #{seen}",
+                       mailbox_ref=mailbox_ref)
     try:
         parsed = parse_itip(raw_bytes)
     except ItipError as exc:
-        return _record(source, digest, "rejected", f"malformed: {exc.code}: {exc.message}")
-    sender = normalise_email(parsed.sender) if parsed.sender else None
-    common = {"sender": sender, "uid": parsed.uid}
-    if parsed.method != "REPLY":
-        return _record(source, digest, "rejected", f"not a REPLY (METHOD {parsed.method})",
-                       **common)
+        return _record(source, digest, "rejected", "malformed",
+                       f"malformed: {exc.code}: {exc.message}", mailbox_ref=mailbox_ref)
+    common: dict[str, Any] = {"sender": parsed.sender, "uid": parsed.uid,
+                              "mailbox_ref": mailbox_ref}
+    if parsed.method not in ("REPLY", "COUNTER"):
+        return _record(source, digest, "rejected", "not_reply",
+                       f"not a REPLY (METHOD {parsed.method})", **common)
     series = db.session.scalar(select(SessionSeries).where(SessionSeries.uid == parsed.uid))
     if series is None:
-        return _record(source, digest, "rejected", "unknown UID", **common)
+        return _record(source, digest, "rejected", "unknown_uid", "unknown UID", **common)
     common["series"] = series
-    email = normalise_email(parsed.attendee_email or "")
-    att = next((a for a in series.attendees if a.email.lower() == email), None)
-    if att is None:
-        return _record(source, digest, "rejected", f"{email or '?'} is not an invitee",
-                       **common)
-    if source in EMAIL_SOURCES and sender is None:
-        return _record(source, digest, "rejected", "mail without a sender", **common)
-    if sender is not None and sender != email:
-        return _record(source, digest, "rejected",
-                       f"sender {sender} does not match attendee {email}", **common)
     try:
-        _apply(att, parsed.partstat or "", parsed.recurrence_id, parsed.sequence,
-               parsed.dtstamp, actor=actor, source=source)
+        att = _attendee_of(parsed, series, actor, source)
+        problem = _sender_problem(parsed, att.email, source)
+        if problem is not None:
+            raise ReplyRejected(*problem)
+        who = _permission(att, series, actor, source)
     except ReplyRejected as exc:
-        return _record(source, digest, "rejected", exc.reason, **common)
-    return _record(source, digest, "applied", **common)
+        return _record(source, digest, "rejected", exc.code, exc.reason, **common)
+    if parsed.method == "COUNTER":
+        return _counter(parsed, att, series, who, digest, common)
+    return _reply(parsed, att, who, digest, common)
+
+
+def _attendee_of(parsed: ParsedItip, series: SessionSeries, actor: Any, source: str) -> Attendee:
+    by_email = {a.email.lower(): a for a in series.attendees}
+    if parsed.method == "REPLY":
+        email = normalise_email(parsed.attendee_email or "")
+        att = by_email.get(email)
+        if att is None:
+            raise ReplyRejected("not_invitee", f"{email or '?'} is not an invitee")
+        return att
+    # COUNTER: clients list every attendee; the proposer is the sender (mail), the one
+    # attendee named, or the uploading participant
+    named = [by_email[e] for e, _ps in parsed.attendees if e in by_email]
+    if parsed.sender in by_email:
+        return by_email[parsed.sender]
+    if parsed.sender is not None:
+        raise ReplyRejected("sender_mismatch", f"sender {parsed.sender} is not an invitee")
+    if len(named) == 1:
+        return named[0]
+    mine = [a for a in named if a.person_id == getattr(actor, "person_id", None)]
+    if len(mine) == 1:
+        return mine[0]
+    raise ReplyRejected("counter_ambiguous", "COUNTER without a single identifiable proposer")
+
+
+def _reply(parsed: ParsedItip, att: Attendee, who: _Who, digest: str,
+           common: dict[str, Any]) -> InboundMessage:
+    # occurrences first: a mentor's "decline all" on the series then cancels cleanly after
+    events = sorted(parsed.events, key=lambda e: e.recurrence_id is None)
+    results: list[dict[str, Any]] = []
+    errors: list[ReplyRejected] = []
+    for ev in events:
+        try:
+            _apply(att, ev.partstat or "", ev.recurrence_id, ev.sequence, ev.dtstamp, who)
+            results.append({"rid": _iso(ev.recurrence_id), "partstat": ev.partstat,
+                            "outcome": "applied"})
+        except ReplyRejected as exc:
+            errors.append(exc)
+            results.append({"rid": _iso(ev.recurrence_id), "partstat": ev.partstat,
+                            "outcome": exc.code, "reason": exc.reason})
+    details = {"events": results}
+    if who.on_behalf:
+        details["on_behalf_of"] = att.person_id
+    if not errors:
+        return _record(who.source, digest, "applied", details=details, **common)
+    if len(errors) == len(events):
+        first = errors[-1]  # the series' own answer when there was one
+        reason = "; ".join(e.reason for e in errors)
+        return _record(who.source, digest, "rejected", first.code, reason, details=details,
+                       **common)
+    return _record(who.source, digest, "partial", "partial",
+                   "; ".join(f"{r['rid'] or 'series'}: {r['reason']}" for r in results
+                             if r["outcome"] != "applied"), details=details, **common)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 def apply_partstat(attendee: Attendee, partstat: str, recurrence_id: datetime | None,
                    actor: Any, source: str, *, sequence: int | None = None) -> InboundMessage:
-    """The in-app button / one-click link path: same checks and effects as a mailed REPLY."""
+    """The in-app button / one-click link path: same checks and effects as a mailed REPLY.
+    ``sequence`` (a link's) is checked like a REPLY's; None means "the current version"."""
     now = utcnow()
     series: SessionSeries = db.session.get(SessionSeries, attendee.series_id)
-    seq = _current_sequence(series, recurrence_id) if sequence is None else sequence
+    seq = _version(series, _session_for(series, recurrence_id))[0] if sequence is None \
+        else sequence
     digest = hashlib.sha256(
         f"{source}:{attendee.id}:{partstat}:{recurrence_id}:{seq}:{now.isoformat()}".encode()
     ).hexdigest()
     common = {"sender": attendee.email, "uid": series.uid, "series": series}
+    on_behalf = actor is not None and getattr(actor, "person_id", None) != attendee.person_id
+    who = _Who(actor, source, on_behalf=on_behalf)
     try:
-        _apply(attendee, partstat.upper(), recurrence_id, seq, now, actor=actor, source=source)
+        _apply(attendee, partstat.upper(), recurrence_id, seq, now, who)
     except ReplyRejected as exc:
-        return _record(source, digest, "rejected", exc.reason, **common)
-    return _record(source, digest, "applied", **common)
+        return _record(source, digest, "rejected", exc.code, exc.reason, **common)
+    return _record(source, digest, "applied",
+                   details={"events": [{"rid": _iso(recurrence_id), "partstat": partstat.upper(),
+                                        "outcome": "applied"}]}, **common)
 
 
-def _session_for(series: SessionSeries, rid: datetime) -> Session | None:
+def _session_for(series: SessionSeries, rid: datetime | None) -> Session | None:
+    if rid is None:
+        return None
     return next((s for s in series.sessions if s.recurrence_id == rid), None)
 
 
-def _current_sequence(series: SessionSeries, rid: datetime | None) -> int:
-    if rid is None:
-        return series.sequence
-    s = _session_for(series, rid)
-    return max(series.sequence, s.sequence if s is not None else 0)
+def _version(series: SessionSeries, session: Session | None) -> tuple[int, datetime | None]:
+    """(current SEQUENCE, when it was issued) of the series or of one occurrence."""
+    if session is not None and session.sequence > series.sequence:
+        return session.sequence, session.sequence_changed_at
+    return series.sequence, series.sequence_changed_at
 
 
-def _apply(att: Attendee, partstat: str, rid: datetime | None, seq: int,
-           dtstamp: datetime | None, *, actor: Any, source: str) -> None:
+def _effective_sequence(series: SessionSeries, session: Session | None, seq: int | None,
+                        dtstamp: datetime | None) -> int:
+    current, changed_at = _version(series, session)
+    if seq is not None:
+        if seq > current:
+            raise ReplyRejected("future_sequence",
+                                f"SEQUENCE {seq} was never sent (current {current})")
+        if seq < current:
+            raise ReplyRejected("stale", f"stale SEQUENCE {seq} (current {current})")
+        return seq
+    if current == 0:
+        return 0  # never changed: the only version there is
+    if dtstamp is None or changed_at is None:
+        raise ReplyRejected("stale", "no SEQUENCE and no DTSTAMP to order it after the last "
+                                     f"change (current {current})")
+    if dtstamp < changed_at:
+        raise ReplyRejected("stale", f"no SEQUENCE; DTSTAMP {dtstamp.isoformat()} is before "
+                                     f"the last change {changed_at.isoformat()}")
+    return current
+
+
+def _apply(att: Attendee, partstat: str, rid: datetime | None, seq: int | None,
+           dtstamp: datetime | None, who: _Who) -> None:
     series: SessionSeries = db.session.get(SessionSeries, att.series_id)
     if partstat not in ANSWERS:
-        raise ReplyRejected(f"PARTSTAT {partstat or '?'} is not an answer")
+        raise ReplyRejected("bad_partstat", f"PARTSTAT {partstat or '?'} is not an answer")
     if series.status == "cancelled":
-        raise ReplyRejected("the series is cancelled")
-    if rid is not None and _session_for(series, rid) is None:
-        raise ReplyRejected("RECURRENCE-ID is not an occurrence of the series")
-    current = _current_sequence(series, rid)
-    if seq < current:
-        raise ReplyRejected(f"stale SEQUENCE {seq} (current {current})")
-    if seq > current:
-        raise ReplyRejected(f"SEQUENCE {seq} was never sent (current {current})")
+        raise ReplyRejected("series_cancelled", "the series is cancelled")
+    session = _session_for(series, rid)
+    if rid is not None and session is None:
+        raise ReplyRejected("unknown_occurrence",
+                            "RECURRENCE-ID is not an occurrence of the series")
+    if session is not None and session.status == "cancelled":
+        raise ReplyRejected("session_cancelled", "that occurrence is cancelled")
+    seq = _effective_sequence(series, session, seq, dtstamp)
     stamp = dtstamp or utcnow()
     if rid is None:
         if att.answered_sequence is not None and not supersedes(
             seq, stamp, att.answered_sequence, att.answered_at
         ):
-            raise ReplyRejected("stale: an equal or newer answer is already recorded")
+            raise ReplyRejected("superseded", "stale: an equal or newer answer is already "
+                                              "recorded")
         att.partstat, att.answered_sequence, att.answered_at = partstat, seq, stamp
     else:
         row = db.session.scalar(select(OccurrenceResponse).where(
             OccurrenceResponse.attendee_id == att.id, OccurrenceResponse.recurrence_id == rid))
         if row is not None and not supersedes(seq, stamp, row.answered_sequence,
                                               row.answered_at):
-            raise ReplyRejected("stale: an equal or newer answer is already recorded")
+            raise ReplyRejected("superseded", "stale: an equal or newer answer is already "
+                                              "recorded")
         if row is None:
             row = OccurrenceResponse(attendee_id=att.id, recurrence_id=rid)
             db.session.add(row)
         row.partstat, row.answered_sequence, row.answered_at = partstat, seq, stamp
     db.session.flush()
     pair = series.pair
-    audit.record(actor, "attendee.answer", att, programme_id=pair.programme_id,
-                 partstat=partstat, source=source, sequence=seq,
-                 recurrence_id=rid.isoformat() if rid else None)
-    if att.role != "mentor" or rid is not None:
+    audit.record(who.actor, "attendee.answer", att, programme_id=pair.programme_id,
+                 partstat=partstat, source=who.source, sequence=seq,
+                 recurrence_id=rid.isoformat() if rid else None,
+                 attendee_person_id=att.person_id,
+                 on_behalf_of=att.person_id if who.on_behalf else None)
+    if rid is not None:
+        if partstat == "DECLINED" and session is not None:
+            _occurrence_declined(series, att, session, stamp)
         return
-    if partstat == "ACCEPTED" and pair.status == "invited":
-        pair.status = "active"
+    if att.role == "mentor":
+        if partstat == "ACCEPTED" and pair.status == "invited":
+            pair.status = "active"
+        elif partstat == "DECLINED" and pair.status in ("invited", "active"):
+            _mentor_declined(series, att, who.actor)
     elif partstat == "DECLINED" and pair.status in ("invited", "active"):
-        _mentor_declined(series, att, actor)
+        _mentee_declined(series, att, who.actor, stamp)
+
+
+def _notify(to_email: str, locale: str, template: str, key: str, **ctx: Any) -> None:
+    from .mailer import build_message, enqueue
+
+    subject, text, html = invites.render(template, locale, base_url=invites.base_url(), **ctx)
+    enqueue(build_message(to_email, subject, text, html), kind=template, dedupe_key=key)
 
 
 def _mentor_declined(series: SessionSeries, att: Attendee, actor: Any) -> None:
@@ -173,17 +404,100 @@ def _mentor_declined(series: SessionSeries, att: Attendee, actor: Any) -> None:
     pair.end_reason = "mentor declined the invitation"
     others = [a for a in series.attendees if a.id != att.id]
     invites.cancel_series(series, actor=actor, notify=others)
-    coordinators = db.session.scalars(
-        select(User).join(ProgrammeCoordinator, ProgrammeCoordinator.user_id == User.id)
-        .where(ProgrammeCoordinator.programme_id == pair.programme_id)
-    ).all()
-    from .mailer import build_message, enqueue
-
-    for user in coordinators:
-        locale = user.locale or "id"
-        subject, text, html = invites.render(
-            "decline_notice", locale, pair=pair, series=series, coordinator=user,
-            base_url=invites._mm()["app"]["base_url"].rstrip("/"))
-        enqueue(build_message(user.email, subject, text, html), kind="decline_notice",
-                dedupe_key=f"decline:{series.uid}:{user.id}")
+    for user in invites.coordinators_of(pair.programme_id):
+        _notify(user.email, user.locale or "id", "decline_notice",
+                f"decline:{series.uid}:{user.id}", pair=pair, series=series, coordinator=user)
     audit.record(actor, "pair.declined", pair, programme_id=pair.programme_id)
+
+
+def _mentee_declined(series: SessionSeries, att: Attendee, actor: Any, stamp: datetime) -> None:
+    """The pair stays as it is (the coordinator decides what next); coordinators and the
+    mentor are told, and the decline is on record."""
+    pair = series.pair
+    key = f"mentee_decline:{series.uid}:{int(stamp.timestamp())}"
+    for user in invites.coordinators_of(pair.programme_id):
+        _notify(user.email, user.locale or "id", "mentee_decline_notice", f"{key}:u{user.id}",
+                pair=pair, series=series, for_coordinator=True)
+    mentor = pair.mentor
+    _notify(mentor.email, mentor.locale or "id", "mentee_decline_notice", f"{key}:p{mentor.id}",
+            pair=pair, series=series, for_coordinator=False)
+    audit.record(actor, "pair.mentee_declined", pair, programme_id=pair.programme_id,
+                 series_uid=series.uid)
+
+
+def _occurrence_declined(series: SessionSeries, att: Attendee, session: Session,
+                         stamp: datetime) -> None:
+    """One session declined: the other member of the pair is told."""
+    from .timefmt import format_local
+
+    for other in series.attendees:
+        if other.id == att.id:
+            continue
+        p = other.person
+        locale = p.locale or "id"
+        _notify(other.email, locale, "occurrence_decline_notice",
+                f"occ_decline:{series.uid}:{session.id}:{att.id}:{int(stamp.timestamp())}",
+                pair=series.pair, person=p, who=att.person,
+                start_local=format_local(session.start_at, p.timezone, locale))
+
+
+def _counter(parsed: ParsedItip, att: Attendee, series: SessionSeries, who: _Who, digest: str,
+             common: dict[str, Any]) -> InboundMessage:
+    from .timefmt import format_local
+
+    ev: ParsedEvent = parsed.events[0]
+    details: dict[str, Any] = {"recurrence_id": _iso(ev.recurrence_id),
+                               "proposed_start": _iso(ev.dtstart),
+                               "proposed_end": _iso(ev.dtend), "role": att.role,
+                               "comment": ev.comment}
+    try:
+        if series.status == "cancelled":
+            raise ReplyRejected("series_cancelled", "the series is cancelled")
+        session = _session_for(series, ev.recurrence_id)
+        if ev.recurrence_id is not None and session is None:
+            raise ReplyRejected("unknown_occurrence",
+                                "RECURRENCE-ID is not an occurrence of the series")
+        _effective_sequence(series, session, ev.sequence, ev.dtstamp)
+        target = session or next((s for s in series.sessions if s.status == "scheduled"
+                                  and s.start_at > utcnow()), None)
+        if target is None or ev.dtstart is None:
+            raise ReplyRejected("counter_invalid", "no scheduled session to move")
+        try:
+            invites.validate_new_start(target, ev.dtstart)
+        except invites.InviteError as exc:
+            raise ReplyRejected("counter_invalid", f"proposed time refused: {exc.code}") from exc
+    except ReplyRejected as exc:
+        return _record(who.source, digest, "rejected", exc.code, exc.reason, details=details,
+                       **common)
+    pair = series.pair
+    as_proposal = att.role == "mentor" and session is not None
+    if as_proposal:
+        session.proposed_start = ev.dtstart  # the mentee answers it on their home page
+    details["proposal"] = as_proposal
+    db.session.flush()
+    proposer = att.person
+    for user in invites.coordinators_of(pair.programme_id):
+        locale = user.locale or "id"
+        tz = user.person.timezone if user.person is not None else series.tzid
+        _notify(user.email, locale, "counter_notice", f"counter:{digest[:32]}:u{user.id}",
+                pair=pair, proposer=proposer, for_coordinator=True, whole_series=session is None,
+                as_proposal=as_proposal, comment=ev.comment,
+                current_local=format_local(target.start_at, tz, locale),
+                proposed_local=format_local(ev.dtstart, tz, locale))
+    for other in series.attendees:
+        if other.id == att.id:
+            continue
+        p = other.person
+        locale = p.locale or "id"
+        _notify(other.email, locale, "counter_notice", f"counter:{digest[:32]}:p{p.id}",
+                pair=pair, proposer=proposer, for_coordinator=False,
+                whole_series=session is None, as_proposal=as_proposal, comment=ev.comment,
+                current_local=format_local(target.start_at, p.timezone, locale),
+                proposed_local=format_local(ev.dtstart, p.timezone, locale))
+    audit.record(who.actor, "attendee.counter", att, programme_id=pair.programme_id,
+                 source=who.source, proposed_start=_iso(ev.dtstart),
+                 recurrence_id=_iso(ev.recurrence_id), proposal=as_proposal,
+                 on_behalf_of=att.person_id if who.on_behalf else None)
+    log.info("calendar COUNTER recorded for series %s from %s (%s)", series.uid, att.role,
+             "proposal" if as_proposal else "notice only")
+    return _record(who.source, digest, "counter", None, None, details=details, **common)

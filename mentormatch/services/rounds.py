@@ -1,30 +1,47 @@
-"""Matching rounds: create, select participants, solve in the background, adjust, approve."""
+"""Matching rounds: create, select participants, solve (by the run_solves job), adjust, approve.
+
+A round's life: draft -> queued (a request records the wish) -> solving (a worker claimed it
+with a conditional UPDATE) -> solved | failed; any change after solving makes it stale, and only
+a solved round is approved. Every status switch is one conditional UPDATE, so double clicks,
+racing requests and two schedulers cannot run, change or publish a round twice.
+"""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-import traceback
+import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from flask import Flask
-from sqlalchemy import func, select, update
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, func, insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import joinedload
 
 import solver
 
+from ..calendar import plan_occurrences
 from ..extensions import db
 from ..models import Pair, Participant, Person, Programme, Proposal, Round, RoundConstraint
 from ..models.base import utcnow
-from . import audit, solver_bridge
-from .programmes import Filters, apply_filters
+from . import audit, invites, programmes, solver_bridge
+from .programmes import Filters, ProgrammeError, apply_filters, has_live_pair
+
+log = logging.getLogger(__name__)
 
 BUSY = ("queued", "solving")
+EDITABLE = ("draft", "solved", "stale", "failed")
 KINDS = ("initial", "rematch")
+LIVE = ("invited", "active")
 
 
-class RoundError(ValueError):
-    """A user-caused problem, with a message safe to show."""
+class RoundError(ProgrammeError):
+    """A user-caused problem with a round (code + lazily translated message)."""
 
 
 class RoundBusy(RoundError):
@@ -33,16 +50,22 @@ class RoundBusy(RoundError):
 
 class NeedsOverride(RoundError):
     def __init__(self, violations: list[str]) -> None:
-        super().__init__("This pair breaks hard rule(s): " + ", ".join(violations))
+        super().__init__("needs_override", _l(
+            "Warning: this pair breaks %(rules)s. Give a reason to override.",
+            rules=solver_bridge.rule_names(violations)))
         self.violations = violations
 
 
-def create(prog: Programme, actor: Any, *, name: str, filters: dict | None = None,
+def _cfg() -> dict[str, Any]:
+    return current_app.config["MM"].get("rounds", {})
+
+
+def create(prog: Programme, actor: Any, *, name: str, filters: Any = None,
            criteria: dict | None = None, kind: str = "initial") -> Round:
     if not name.strip():
-        raise RoundError("A round needs a name.")
+        raise RoundError("name_required", _l("A round needs a name."))
     if kind not in KINDS:
-        raise RoundError("Unknown round kind.")
+        raise RoundError("kind", _l("Choose the kind of round."))
     rnd = Round(programme_id=prog.id, name=name.strip()[:200], kind=kind,
                 filters=Filters.from_dict(filters).to_dict(),
                 criteria=criteria or solver_bridge.default_criteria(), status="draft",
@@ -59,22 +82,37 @@ def for_programme(prog: Programme) -> list[Round]:
         select(Round).where(Round.programme_id == prog.id).order_by(Round.id.desc())))
 
 
-def _editable(rnd: Round) -> None:
+def _refused(rnd: Round) -> RoundError:
+    db.session.refresh(rnd)
     if rnd.status in BUSY:
-        raise RoundBusy("The round is being solved; wait for it to finish.")
-    if rnd.status == "approved":
-        raise RoundError("The round is approved and can no longer change.")
+        return RoundBusy("busy", _l("The round is being solved; wait for it to finish."))
+    return RoundError("approved", _l("The round is approved and can no longer change."))
 
 
-def set_filters(rnd: Round, filters: dict, actor: Any) -> None:
-    _editable(rnd)
-    rnd.filters = Filters.from_dict(filters).to_dict()
+def _touch(rnd: Round, *, stale: bool) -> None:
+    """Guard a change in SQL: the round must be editable at this instant (not queued, solving
+    or approved); with ``stale`` a solved round becomes stale and must be re-solved before it
+    can be approved."""
+    values: dict[str, Any] = {"updated_at": utcnow()}
+    if stale:
+        values["status"] = case((Round.status == "solved", "stale"), else_=Round.status)
+    res = db.session.execute(
+        update(Round).where(Round.id == rnd.id, Round.status.in_(EDITABLE)).values(**values)
+        .execution_options(synchronize_session=False))
+    if res.rowcount != 1:
+        raise _refused(rnd)
+    db.session.expire(rnd, ["status", "updated_at"])
+
+
+def set_filters(rnd: Round, filters: Any, actor: Any) -> None:
+    new = Filters.from_dict(filters).to_dict()
+    _touch(rnd, stale=new != Filters.from_dict(rnd.filters).to_dict())
+    rnd.filters = new
     audit.record(actor, "round.filters", rnd, programme_id=rnd.programme_id, **rnd.filters)
     db.session.flush()
 
 
-def set_criteria(rnd: Round, values: dict, actor: Any) -> None:
-    _editable(rnd)
+def set_criteria(rnd: Round, values: Any, actor: Any) -> None:
     base = solver_bridge.criteria_of(rnd)
     out = dict(base)
     try:
@@ -87,149 +125,303 @@ def set_criteria(rnd: Round, values: dict, actor: Any) -> None:
         out["time_limit_seconds"] = max(1.0, min(600.0, float(
             values.get("time_limit_seconds", base["time_limit_seconds"]))))
     except (TypeError, ValueError) as exc:
-        raise RoundError("Criteria must be numbers.") from exc
+        raise RoundError("criteria_numbers", _l("Criteria must be numbers.")) from exc
+    _touch(rnd, stale=out != base)
     rnd.criteria = out
     audit.record(actor, "round.criteria", rnd, programme_id=rnd.programme_id, criteria=out)
     db.session.flush()
 
 
 def selection(rnd: Round) -> tuple[list[int], list[int]]:
-    """Person ids of the round's mentees (by its filters) and of the programme's mentors."""
+    """Person ids of the round's mentees (by its filters, without a live pair: the gaps) and of
+    the programme's active mentors."""
     f = Filters.from_dict(rnd.filters)
     base = select(Participant.person_id).join(Person, Participant.person_id == Person.id).where(
         Participant.programme_id == rnd.programme_id, Participant.active.is_(True),
         Person.active.is_(True))
     mentees = apply_filters(base.where(Participant.role == "mentee"), f, rnd.programme_id)
-    if rnd.kind == "rematch":  # only the gaps: people without a live pair
-        mentees = apply_filters(mentees, Filters(not_matched=True), rnd.programme_id)
+    mentees = mentees.where(~has_live_pair(rnd.programme_id))
     mentors = base.where(Participant.role == "mentor")
     return (sorted(db.session.scalars(mentees)), sorted(db.session.scalars(mentors)))
 
 
 def counts(rnd: Round) -> dict[str, int]:
+    """Mentees selected, mentors, free places (capacity minus live pairs) and mentees kept
+    with their live pair: four aggregate queries."""
     mentees, mentors = selection(rnd)
+    prog = rnd.programme
     capacity = db.session.scalar(
         select(func.coalesce(func.sum(func.coalesce(Participant.capacity,
-                                                    rnd.programme.default_capacity)), 0))
+                                                    prog.default_capacity)), 0))
+        .join(Person, Participant.person_id == Person.id)
         .where(Participant.programme_id == rnd.programme_id, Participant.role == "mentor",
-               Participant.active.is_(True))) or 0
-    return {"mentees": len(mentees), "mentors": len(mentors), "capacity": int(capacity)}
+               Participant.active.is_(True), Person.active.is_(True))) or 0
+    live = db.session.scalar(select(func.count(Pair.id)).where(
+        Pair.programme_id == rnd.programme_id, Pair.status.in_(LIVE),
+        Pair.mentor_id.in_(select(Participant.person_id).where(
+            Participant.programme_id == rnd.programme_id, Participant.role == "mentor",
+            Participant.active.is_(True))))) or 0
+    kept = db.session.scalar(select(func.count(Pair.id)).where(
+        Pair.programme_id == rnd.programme_id, Pair.status.in_(LIVE))) or 0
+    return {"mentees": len(mentees), "mentors": len(mentors),
+            "capacity": max(0, int(capacity) - int(live)), "kept": int(kept)}
 
 
 # --------------------------------------------------------------------------- solving
 
 
 def queue(rnd: Round, actor: Any) -> Round:
-    """Mark the round queued; the caller commits, then starts the worker."""
-    _editable(rnd)
-    rnd.status = "queued"
-    rnd.queued_at = utcnow()
-    rnd.started_at = rnd.finished_at = None
-    rnd.error = None
-    rnd.progress = {"phase": "queued"}
+    """Record that the round should be solved (the run_solves job does it). One conditional
+    UPDATE: a double click or two racing requests queue it once; the second is refused."""
+    now = utcnow()
+    res = db.session.execute(
+        update(Round).where(Round.id == rnd.id, Round.status.in_(EDITABLE))
+        .values(status="queued", queued_at=now, started_at=None, finished_at=None, error=None,
+                heartbeat_at=None, worker=None, progress={"phase": "queued"}, updated_at=now)
+        .execution_options(synchronize_session=False))
+    if res.rowcount != 1:
+        raise _refused(rnd)
+    db.session.expire(rnd)
     audit.record(actor, "round.solve", rnd, programme_id=rnd.programme_id)
     db.session.flush()
     return rnd
 
 
-def _progress(round_id: int, **values: Any) -> None:
-    rnd = db.session.get(Round, round_id)
-    rnd.progress = {**(rnd.progress or {}), **values}
+def recover_stalled(now: datetime | None = None, after_seconds: float | None = None
+                    ) -> list[int]:
+    """Rounds whose solve stopped writing its heartbeat (the worker died or was killed) become
+    failed and re-runnable; their earlier proposals were never touched. Commits."""
+    now = now or utcnow()
+    after = float(after_seconds if after_seconds is not None
+                  else _cfg().get("stalled_after_seconds", 120))
+    cutoff = now - timedelta(seconds=after)
+    last = func.coalesce(Round.heartbeat_at, Round.started_at, Round.queued_at)
+    ids = list(db.session.scalars(select(Round.id).where(Round.status == "solving",
+                                                         last < cutoff)))
+    done = []
+    for rid in ids:
+        res = db.session.execute(
+            update(Round).where(Round.id == rid, Round.status == "solving", last < cutoff)
+            .values(status="failed", error="worker_stopped", finished_at=now,
+                    progress={"phase": "failed"}, updated_at=now)
+            .execution_options(synchronize_session=False))
+        if res.rowcount == 1:
+            prog_id = db.session.scalar(select(Round.programme_id).where(Round.id == rid))
+            audit.record(None, "round.failed", None, programme_id=prog_id, round_id=rid,
+                         error="worker_stopped")
+            done.append(rid)
+        db.session.commit()
+    return done
+
+
+def claim_next(worker: str) -> tuple[int, str] | None:
+    """Take the oldest queued round: a conditional UPDATE, so two schedulers never run the
+    same round. Commits. Returns (round id, claim token)."""
+    ids = list(db.session.scalars(select(Round.id).where(Round.status == "queued")
+                                  .order_by(Round.queued_at, Round.id).limit(20)))
     db.session.commit()
+    for rid in ids:
+        token = f"{worker[:60]}:{uuid.uuid4().hex[:16]}"
+        now = utcnow()
+        res = db.session.execute(
+            update(Round).where(Round.id == rid, Round.status == "queued")
+            .values(status="solving", started_at=now, heartbeat_at=now, worker=token,
+                    progress={"phase": "building"}, updated_at=now)
+            .execution_options(synchronize_session=False))
+        db.session.commit()
+        if res.rowcount == 1:
+            return rid, token
+    return None
 
 
-def run(round_id: int, worker: str = "thread") -> str:
-    """Claim a queued round and solve it; results are written in one transaction.
+def _plain(value: Any) -> Any:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return round(float(value), 3)
+    try:
+        return round(float(value), 3)
+    except (TypeError, ValueError):
+        return str(value)[:50]
 
-    Returns the final status. A crash rolls back and marks the round failed (re-runnable)."""
-    claimed = db.session.execute(
-        update(Round).where(Round.id == round_id, Round.status == "queued")
-        .values(status="solving", started_at=utcnow(), worker=worker[:100],
-                progress={"phase": "building"})
-    ).rowcount
-    db.session.commit()
-    if not claimed:
-        return "skipped"
+
+class ProgressWriter:
+    """The solver's progress callback: keeps the latest phase / elapsed / matched / objective
+    / bound and writes them, at most every ``every`` seconds, in its own short transaction (the
+    page polls them); ``beat`` writes the heartbeat alone. Only while the claim is ours."""
+
+    KEYS = ("phase", "elapsed", "matched", "objective", "bound")
+
+    def __init__(self, engine: Engine, round_id: int, token: str, every: float) -> None:
+        self.engine, self.round_id, self.token, self.every = engine, round_id, token, every
+        self.state: dict[str, Any] = {}
+        self.lock = threading.Lock()
+        self.write_lock = threading.Lock()
+        self.last = float("-inf")  # the first report is written at once
+        self.t0 = time.monotonic()
+        self.writes = 0
+
+    def __call__(self, info: dict[str, Any]) -> None:
+        try:
+            with self.lock:
+                for k in self.KEYS:
+                    if k in info and info[k] is not None:
+                        self.state[k] = _plain(info[k])
+                due = time.monotonic() - self.last >= self.every
+            if due:
+                self.flush()
+        except Exception:  # noqa: BLE001 - progress must never break the solve
+            log.exception("could not write solve progress of round %s", self.round_id)
+
+    def update(self, **values: Any) -> None:
+        with self.lock:
+            self.state.update({k: _plain(v) for k, v in values.items()})
+        self.flush()
+
+    def _where(self, table):
+        return (table.c.id == self.round_id, table.c.status == "solving",
+                table.c.worker == self.token)
+
+    def flush(self) -> bool:
+        with self.lock:
+            snapshot = dict(self.state)
+            snapshot.setdefault("elapsed", round(time.monotonic() - self.t0, 1))
+            self.last = time.monotonic()
+        t = Round.__table__
+        with self.write_lock, self.engine.begin() as conn:
+            n = conn.execute(update(t).where(*self._where(t))
+                             .values(progress=snapshot, heartbeat_at=utcnow())).rowcount
+        self.writes += 1
+        return n == 1
+
+    def beat(self) -> None:
+        t = Round.__table__
+        try:
+            with self.write_lock, self.engine.begin() as conn:
+                conn.execute(update(t).where(*self._where(t)).values(heartbeat_at=utcnow()))
+        except Exception:  # noqa: BLE001 - the next beat tries again
+            log.exception("could not write the heartbeat of round %s", self.round_id)
+
+
+class _Heartbeat:
+    """A thread beating while the solver works (the solver may be silent for a while)."""
+
+    def __init__(self, writer: ProgressWriter, every: float) -> None:
+        self.writer, self.every = writer, every
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"beat-{writer.round_id}",
+                                       daemon=True)
+
+    def _run(self) -> None:
+        while not self.stop.wait(self.every):
+            self.writer.beat()
+
+    def __enter__(self) -> _Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop.set()
+        self.thread.join(timeout=30)
+
+
+class InvalidSolution(RuntimeError):
+    pass
+
+
+def _empty_solution(inst: solver.Instance) -> solver.Solution:
+    return solver.Solution(pairs=[], infeasible_locks=[], stats=solver.Stats(status="EMPTY"),
+                           unmatched=[solver.Unmatched(m.id, "no_eligible_mentor")
+                                      for m in inst.mentees])
+
+
+def _finish(round_id: int, token: str, **values: Any) -> bool:
+    """Switch a round we still hold (status solving, our token) to its final state."""
+    res = db.session.execute(
+        update(Round).where(Round.id == round_id, Round.status == "solving",
+                            Round.worker == token)
+        .values(finished_at=utcnow(), updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False))
+    return res.rowcount == 1
+
+
+def solve_claimed(round_id: int, token: str) -> str:
+    """Solve a round this worker claimed: rows -> Instance, solve with the round's time limit
+    (progress written as it goes), validate, then proposals and the status change in ONE
+    transaction. A crash leaves the old proposals and a failed, re-runnable round.
+    Returns solved | failed | abandoned (the claim was taken away meanwhile)."""
+    cfg = _cfg()
+    writer = ProgressWriter(db.engine, round_id, token,
+                            float(cfg.get("progress_write_seconds", 1.0)))
     t0 = time.monotonic()
     try:
         rnd = db.session.get(Round, round_id)
         mentees, mentors = selection(rnd)
-        built = solver_bridge.build(rnd, mentees, mentors)
-        _progress(round_id, phase="solving", mentees=len(built.instance.mentees),
-                  mentors=len(built.instance.mentors), elapsed=round(time.monotonic() - t0, 2))
-        if built.instance.mentees and built.instance.mentors:
-            sol = solver.solve(built.instance, built.config)
-            problems = solver.validate(built.instance, sol, built.config)
-            if problems:
-                raise RuntimeError("solution failed validation: " + "; ".join(problems[:5]))
-        else:
-            sol = solver.Solution(
-                pairs=[], infeasible_locks=[], stats=solver.Stats(status="EMPTY"),
-                unmatched=[solver.Unmatched(m.id, "no_eligible_mentor")
-                           for m in built.instance.mentees])
-        rnd = db.session.get(Round, round_id)
-        solver_bridge.write_solution(rnd, built, sol)
+        hint = [solver.Link(str(p.mentee_id), str(p.mentor_id),
+                            p.weekday_utc * 1440 + p.start_minute_utc) for p in rnd.proposals]
+        built = solver_bridge.build(rnd, mentees, mentors, hint)
+        db.session.commit()  # no read transaction stays open while the solver works
+        inst = built.instance
+        writer.update(phase="solving", mentees=len(built.selected), mentors=len(inst.mentors),
+                      elapsed=round(time.monotonic() - t0, 1))
+        with _Heartbeat(writer, float(cfg.get("heartbeat_seconds", 5))):
+            if inst.mentees and inst.mentors:
+                sol = solver.solve(inst, built.config, progress=writer)
+            else:
+                sol = _empty_solution(inst)
+        problems = (solver.validate(inst, sol, built.config) if inst.mentors else []) \
+            + solver_bridge.check_solution(built, sol)
+        if problems:
+            raise InvalidSolution("; ".join(problems[:5]))
         stats = sol.stats.to_dict()
-        rnd.stats = {k: stats.get(k) for k in ("status", "objective", "matched", "bound", "gap",
+        elapsed = round(time.monotonic() - t0, 2)
+        if not _finish(round_id, token, status="solved", error=None):
+            db.session.rollback()
+            return "abandoned"
+        db.session.expire_all()
+        rnd = db.session.get(Round, round_id)
+        infeasible = solver_bridge.write_solution(rnd, built, sol)
+        matched = len(rnd.proposals)
+        rnd.stats = {k: stats.get(k) for k in ("status", "objective", "bound", "gap",
                                                "wall_time", "matched_priority")} | {
-            "infeasible_locks": sol.infeasible_locks, "mentees": len(mentees),
-            "mentors": len(mentors)}
-        rnd.progress = {"phase": "done", "elapsed": round(time.monotonic() - t0, 2),
-                        "matched": len(rnd.proposals), "best_objective": stats.get("objective")}
-        rnd.status = "solved"
-        rnd.finished_at = utcnow()
+            "matched": matched, "infeasible": infeasible, "mentees": len(built.selected),
+            "kept": len(built.live), "mentors": len(inst.mentors), "elapsed": elapsed}
+        rnd.progress = {"phase": "done", "elapsed": elapsed, "matched": matched,
+                        "objective": stats.get("objective"), "bound": stats.get("bound")}
         audit.record(None, "round.solved", rnd, programme_id=rnd.programme_id,
-                     matched=len(rnd.proposals), status=stats.get("status"))
+                     matched=matched, status=stats.get("status"))
         db.session.commit()
         return "solved"
     except Exception as exc:  # noqa: BLE001 - any crash must leave the round re-runnable
         db.session.rollback()
-        detail = f"{type(exc).__name__}: {exc}"
-        rnd = db.session.get(Round, round_id)
-        rnd.status = "failed"
-        rnd.error = detail[:2000]
-        rnd.finished_at = utcnow()
-        rnd.progress = {"phase": "failed", "elapsed": round(time.monotonic() - t0, 2)}
-        audit.record(None, "round.failed", rnd, programme_id=rnd.programme_id,
-                     error=detail[:500], trace=traceback.format_exc()[-1500:])
+        log.exception("solve of round %s failed", round_id)
+        code = "invalid_solution" if isinstance(exc, InvalidSolution) else "solver_error"
+        detail = f"{type(exc).__name__}: {exc}"[:500]
+        if _finish(round_id, token, status="failed", error=code,
+                   progress={"phase": "failed", "elapsed": round(time.monotonic() - t0, 2)}):
+            prog_id = db.session.scalar(select(Round.programme_id).where(Round.id == round_id))
+            audit.record(None, "round.failed", None, programme_id=prog_id, round_id=round_id,
+                         error=code, detail=detail)
         db.session.commit()
         return "failed"
 
 
-_threads: dict[int, threading.Thread] = {}
-
-
-def start_worker(app: Flask, round_id: int) -> threading.Thread:
-    """Solve in a thread with its own app context (demo mode; the scheduler may call `run`)."""
-
-    def target() -> None:
-        with app.app_context():
-            try:
-                run(round_id, worker=f"thread-{threading.get_ident()}")
-            finally:
-                db.session.remove()
-
-    thread = threading.Thread(target=target, name=f"round-{round_id}", daemon=True)
-    _threads[round_id] = thread
-    thread.start()
-    return thread
-
-
-def wait(round_id: int, timeout: float = 60) -> None:
-    thread = _threads.pop(round_id, None)
-    if thread is not None:
-        thread.join(timeout)
-
-
 def progress_of(rnd: Round) -> dict[str, Any]:
+    """What the page shows about a solve: status, live progress, final statistics."""
     p = dict(rnd.progress or {})
     if rnd.status == "solving" and rnd.started_at:
-        started = rnd.started_at.replace(tzinfo=UTC) if rnd.started_at.tzinfo is None \
-            else rnd.started_at
-        p["elapsed"] = round((datetime.now(UTC) - started).total_seconds(), 1)
-    return {"status": rnd.status, "progress": p, "stats": rnd.stats or {}, "error": rnd.error,
-            "matched": len(rnd.proposals) if rnd.status in ("solved", "approved") else
-            p.get("matched", 0)}
+        p["elapsed"] = round((datetime.now(UTC) - rnd.started_at).total_seconds(), 1)
+    stats = dict(rnd.stats or {})
+    matched = (stats.get("matched", len(rnd.proposals)) if rnd.status in ("solved", "approved")
+               else p.get("matched", 0))
+    waited = (datetime.now(UTC) - rnd.queued_at).total_seconds() \
+        if rnd.status == "queued" and rnd.queued_at else 0
+    return {"status": rnd.status, "progress": p, "stats": stats, "error": rnd.error,
+            "matched": matched,
+            # nobody picked it up: is the scheduler (mentormatch scheduler) running?
+            "waiting_long": waited > float(_cfg().get("stalled_after_seconds", 120))}
 
 
 # --------------------------------------------------------------------------- adjusting
@@ -238,23 +430,40 @@ def progress_of(rnd: Round) -> dict[str, Any]:
 def _participant(rnd: Round, person_id: int, role: str) -> Participant:
     part = db.session.scalar(select(Participant).where(
         Participant.programme_id == rnd.programme_id, Participant.person_id == person_id,
-        Participant.role == role))
+        Participant.role == role, Participant.active.is_(True)))
     if part is None:
-        raise RoundError(f"That person is not a {role} of this programme.")
+        if role == "mentee":
+            raise RoundError("not_mentee", _l("That person is not a mentee of this programme."))
+        raise RoundError("not_mentor", _l("That person is not a mentor of this programme."))
     return part
+
+
+def _has_live_pair(rnd: Round, mentee_id: int) -> bool:
+    return db.session.scalar(select(Pair.id).where(
+        Pair.programme_id == rnd.programme_id, Pair.mentee_id == mentee_id,
+        Pair.status.in_(LIVE)).limit(1)) is not None
+
+
+def _proposed(rnd: Round, mentee_id: int, mentor_id: int) -> bool:
+    return any(p.mentee_id == mentee_id and p.mentor_id == mentor_id for p in rnd.proposals)
 
 
 def _set(rnd: Round, mentee_id: int, mentor_id: int, kind: str, actor: Any,
          reason: str | None = None) -> RoundConstraint:
-    _editable(rnd)
-    _participant(rnd, mentee_id, "mentee")
-    _participant(rnd, mentor_id, "mentor")
+    row = next((c for c in rnd.constraints
+                if c.mentee_id == mentee_id and c.mentor_id == mentor_id), None)
+    if row is not None and row.kind != kind:
+        if row.kind == "forbid":
+            raise RoundError("forbidden", _l("This pair is forbidden; remove the forbid first."))
+        raise RoundError("locked", _l("This pair is locked; remove the lock first."))
+    # Already reflected by the current proposals: no re-solve needed.
+    reflected = (rnd.status == "solved" and reason is None
+                 and _proposed(rnd, mentee_id, mentor_id) == (kind == "lock"))
+    _touch(rnd, stale=not reflected)
     if kind == "lock":  # one lock per mentee: a new lock replaces the old one
         for c in list(rnd.constraints):
             if c.kind == "lock" and c.mentee_id == mentee_id and c.mentor_id != mentor_id:
                 rnd.constraints.remove(c)
-    row = next((c for c in rnd.constraints
-                if c.mentee_id == mentee_id and c.mentor_id == mentor_id), None)
     if row is None:
         row = RoundConstraint(mentee_id=mentee_id, mentor_id=mentor_id)
         rnd.constraints.append(row)
@@ -266,19 +475,38 @@ def _set(rnd: Round, mentee_id: int, mentor_id: int, kind: str, actor: Any,
     return row
 
 
+def _check_room(rnd: Round, mentee_id: int, mentor_id: int) -> str | None:
+    room = solver_bridge.room_for(rnd, mentee_id, mentor_id)
+    if room == "no_slot":
+        raise RoundError("no_free_slot", _l(
+            "The mentor has no free common time left for this mentee (their other pairs and "
+            "locks take it)."))
+    return room
+
+
 def lock(rnd: Round, mentee_id: int, mentor_id: int, actor: Any) -> RoundConstraint:
+    _participant(rnd, mentee_id, "mentee")
+    _participant(rnd, mentor_id, "mentor")
+    if _has_live_pair(rnd, mentee_id):
+        raise RoundError("has_pair", _l("This mentee already has a mentor in this programme."))
+    already = any(c.kind == "lock" and c.mentee_id == mentee_id and c.mentor_id == mentor_id
+                  for c in rnd.constraints)
+    if not already and _check_room(rnd, mentee_id, mentor_id) == "capacity":
+        raise RoundError("capacity_full", _l("The mentor has no place left."))
     return _set(rnd, mentee_id, mentor_id, "lock", actor)
 
 
 def forbid(rnd: Round, mentee_id: int, mentor_id: int, actor: Any) -> RoundConstraint:
+    _participant(rnd, mentee_id, "mentee")
+    _participant(rnd, mentor_id, "mentor")
     return _set(rnd, mentee_id, mentor_id, "forbid", actor)
 
 
 def clear(rnd: Round, constraint_id: int, actor: Any) -> None:
-    _editable(rnd)
     row = next((c for c in rnd.constraints if c.id == constraint_id), None)
     if row is None:
-        raise RoundError("No such adjustment.")
+        raise RoundError("no_such_adjustment", _l("No such adjustment."))
+    _touch(rnd, stale=True)
     rnd.constraints.remove(row)
     audit.record(actor, "round.clear", rnd, programme_id=rnd.programme_id,
                  mentee_id=row.mentee_id, mentor_id=row.mentor_id, kind=row.kind)
@@ -287,17 +515,30 @@ def clear(rnd: Round, constraint_id: int, actor: Any) -> None:
 
 def set_by_hand(rnd: Round, mentee_id: int, mentor_id: int, actor: Any,
                 override_reason: str = "") -> tuple[RoundConstraint, list[str]]:
-    """Pair two people by hand. Hard-rule breaches need a written reason, and only rules in
-    `solver_bridge.OVERRIDABLE` may be waived; a pair with no common time is refused."""
+    """Pair two people by hand. Hard-rule breaches (and a full mentor, where the policy allows
+    it) need a written reason; only what the programme's override policy names may be waived.
+    A pair with no free common time, or a forbidden pair, is refused."""
     mentee = _participant(rnd, mentee_id, "mentee")
     mentor = _participant(rnd, mentor_id, "mentor")
+    if any(c.kind == "forbid" and c.mentee_id == mentee_id and c.mentor_id == mentor_id
+           for c in rnd.constraints):
+        raise RoundError("forbidden", _l("This pair is forbidden; remove the forbid first."))
+    if _has_live_pair(rnd, mentee_id):
+        raise RoundError("has_pair", _l("This mentee already has a mentor in this programme."))
     violations, common = solver_bridge.check_pair(rnd, mentee, mentor)
     violations = [v for v in violations if v != "common_slot"]
     if not common:
-        raise RoundError("These two people have no common free time.")
-    hard = [v for v in violations if v not in solver_bridge.OVERRIDABLE]
+        raise RoundError("no_common_time", _l("These two people have no common free time."))
+    policy = programmes.override_policy(rnd.programme)
+    hard = [v for v in violations if v not in policy["overridable"]]
     if hard:
-        raise RoundError("Policy does not allow overriding: " + ", ".join(hard))
+        raise RoundError("policy", _l(
+            "The programme's policy does not allow overriding: %(rules)s.",
+            rules=solver_bridge.rule_names(hard)))
+    if _check_room(rnd, mentee_id, mentor_id) == "capacity":
+        if not policy["capacity_override"]:
+            raise RoundError("capacity_full", _l("The mentor has no place left."))
+        violations.append("capacity")
     reason = override_reason.strip()[:500]
     if violations and not reason:
         raise NeedsOverride(violations)
@@ -310,59 +551,180 @@ def set_by_hand(rnd: Round, mentee_id: int, mentor_id: int, actor: Any,
 
 def first_start(prog: Programme, weekday_utc: int, minute_utc: int,
                 today: datetime | None = None) -> datetime:
+    """The first session: the pair's weekly slot on or after tomorrow and the programme start."""
     now = today or datetime.now(UTC)
     day = max(now.date() + timedelta(days=1), prog.start_date)
     day += timedelta(days=(weekday_utc - day.weekday()) % 7)
     return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(minutes=minute_utc)
 
 
-def approve(rnd: Round, actor: Any, *, invite: bool = True) -> list[Pair]:
-    """Publish: create the pairs (and their series + invites). Idempotent: a second call, or a
-    racing double click, creates nothing (status switch guarded in SQL + unique live pair)."""
+def sessions_before_end(prog: Programme, first: datetime, tz: str) -> int:
+    """How many of the programme's sessions (holidays skipped, as the series plans them)
+    start on or before its end date."""
+    plan = plan_occurrences(first, prog.interval_weeks, prog.session_count, tz)
+    zone = ZoneInfo(tz)
+    return sum(1 for s in plan.starts if s.astimezone(zone).date() <= prog.end_date)
+
+
+@dataclass
+class Approval:
+    created: list[Pair] = field(default_factory=list)
+    already: bool = False
+    skipped: int = 0  # mentees that got a pair elsewhere since the solve
+    short: list[tuple[Pair, int]] = field(default_factory=list)  # (pair, sessions that fit)
+    no_time: list[Proposal] = field(default_factory=list)  # no session fits before the end
+    notified: int = 0
+
+
+def _names(ids: set[int]) -> dict[int, str]:
+    return dict(db.session.execute(select(Person.id, Person.name).where(
+        Person.id.in_(list(ids) or [0]))).all())
+
+
+def _check_still_valid(rnd: Round) -> None:
+    """At approval: no proposal breaks a forbid, no mentor is now over capacity or double
+    booked because another round was approved since this one was solved."""
+    forbidden = {(c.mentee_id, c.mentor_id) for c in rnd.constraints if c.kind == "forbid"}
+    bad = [p for p in rnd.proposals if (p.mentee_id, p.mentor_id) in forbidden]
+    if bad:
+        names = _names({p.mentee_id for p in bad} | {p.mentor_id for p in bad})
+        raise RoundError("forbidden_proposal", _l(
+            "A proposed pair is forbidden now (%(pairs)s); re-solve before approving.",
+            pairs=", ".join(f"{names[p.mentee_id]} – {names[p.mentor_id]}" for p in bad)))
+    prog = rnd.programme
+    mentor_ids = sorted({p.mentor_id for p in rnd.proposals})
+    live = solver_bridge.live_pairs(prog.id, mentor_ids)
+    caps = dict(db.session.execute(select(Participant.person_id, func.coalesce(
+        Participant.capacity, prog.default_capacity)).where(
+        Participant.programme_id == prog.id, Participant.role == "mentor",
+        Participant.active.is_(True), Participant.person_id.in_(mentor_ids or [0]))).all())
+    policy = programmes.override_policy(prog)
+    live_mentees = {p.mentee_id for p, _s in live}
+    cfg = solver_bridge.solver_config(rnd)
+    for mid in mentor_ids:
+        new = [p for p in rnd.proposals if p.mentor_id == mid
+               and p.mentee_id not in live_mentees]
+        mine = [(p, s) for p, s in live if p.mentor_id == mid]
+        over = len(new) + len(mine) > caps.get(mid, 0)
+        manual_ok = policy["capacity_override"] and all(p.manual for p in new)
+        clash = any(s is not None and solver_bridge.overlap(
+            p.weekday_utc * 1440 + p.start_minute_utc, s, cfg) for p in new for _x, s in mine)
+        if mid not in caps or (over and not manual_ok) or clash:
+            name = _names({mid}).get(mid, "?")
+            raise RoundError("changed_since", _l(
+                "%(name)s's pairs changed since this round was solved (another round, a "
+                "withdrawal); re-solve before approving.", name=name))
+
+
+def approve(rnd: Round, actor: Any, *, invite: bool = True,
+            today: datetime | None = None) -> Approval:
+    """Publish: create the pairs and their session series + invites. Idempotent: a second
+    call, or a racing double click, creates nothing (status switch guarded in SQL, unique
+    live pair per mentee). Refused when the round changed after it was solved."""
     if rnd.status == "approved":
-        return []
+        return Approval(already=True)
+    if rnd.status == "stale":
+        raise RoundError("stale", _l(
+            "The round changed after it was solved; re-solve before approving."))
     if rnd.status != "solved":
-        raise RoundError("Only a solved round can be approved.")
+        raise RoundError("not_solved", _l("Only a solved round can be approved."))
+    _check_still_valid(rnd)
     switched = db.session.execute(
         update(Round).where(Round.id == rnd.id, Round.status == "solved")
         .values(status="approved", approved_by_id=getattr(actor, "id", None),
-                approved_at=utcnow())).rowcount
+                approved_at=utcnow(), updated_at=utcnow())
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.expire(rnd)
     if not switched:
-        db.session.refresh(rnd)
-        return []
-    db.session.refresh(rnd)
+        if rnd.status == "approved":
+            return Approval(already=True)
+        raise RoundError("not_solved", _l("Only a solved round can be approved."))
+    prog = rnd.programme
+    proposals = list(rnd.proposals)
+    people = {p.id: p for p in db.session.scalars(select(Person).where(Person.id.in_(
+        [x.mentee_id for x in proposals] + [x.mentor_id for x in proposals] or [0])))}
     live = set(db.session.scalars(select(Pair.mentee_id).where(
-        Pair.programme_id == rnd.programme_id, Pair.status.in_(("invited", "active")))))
-    created: list[Pair] = []
-    for prop in rnd.proposals:
+        Pair.programme_id == rnd.programme_id, Pair.status.in_(LIVE))))
+    plan = []
+    fits: dict[tuple[datetime, str], int] = {}  # a round's pairs share a few slots and zones
+    for prop in proposals:
         if prop.mentee_id in live:
             continue
-        pair = Pair(programme_id=rnd.programme_id, round_id=rnd.id, mentor_id=prop.mentor_id,
-                    mentee_id=prop.mentee_id, status="invited", reason_id=prop.reason_id,
-                    reason_en=prop.reason_en, focus=_focus(prop))
-        db.session.add(pair)
-        db.session.flush()
-        live.add(prop.mentee_id)
-        created.append(pair)
-        if invite:
-            _publish(pair, prop, actor)
+        first = first_start(prog, prop.weekday_utc, prop.start_minute_utc, today)
+        key = (first, people[prop.mentor_id].timezone)
+        if key not in fits:
+            fits[key] = sessions_before_end(prog, first, key[1])
+        plan.append((prop, first, fits[key]))
+    if plan and all(n == 0 for _p, _f, n in plan):
+        raise RoundError("programme_over", _l(
+            "No session fits before the programme ends; extend its end date first."))
+    focus = solver_bridge.focus_of([p.mentee_id for p, _f, _n in plan])
+    result = Approval(skipped=len(proposals) - len(plan))
+    now = utcnow()
+    rows = []
+    for prop, _first, n in plan:
+        if n == 0:
+            result.no_time.append(prop)
+            continue
+        rows.append({
+            "programme_id": rnd.programme_id, "round_id": rnd.id, "mentor_id": prop.mentor_id,
+            "mentee_id": prop.mentee_id, "status": "invited", "reason_id": prop.reason_id,
+            "reason_en": prop.reason_en, "focus": focus.get(prop.mentee_id, []),
+            "mode": prop.mode, "weekly_slot_utc": prop.weekday_utc * 1440 + prop.start_minute_utc,
+            "created_at": now, "updated_at": now})
+    # one multi-row INSERT, then one SELECT for the rows (SQLite cannot return the ids of a
+    # multi-row INSERT in order, and the ORM would fall back to one INSERT per pair)
+    if rows:
+        db.session.execute(insert(Pair), rows)
+    made = {p.mentee_id: p for p in db.session.scalars(select(Pair).where(
+        Pair.programme_id == rnd.programme_id, Pair.round_id == rnd.id,
+        Pair.status == "invited"))}
+    series_plan: list[tuple[Pair, datetime, int]] = []
+    for prop, first, n in plan:
+        if n == 0:
+            continue
+        pair = made[prop.mentee_id]  # its programme, mentor, mentee: already in the session
+        result.created.append(pair)
+        series_plan.append((pair, first, n))
+        if n < prog.session_count:
+            result.short.append((pair, n))
+    if invite:
+        # all series, sessions, attendees and invitations in a few multi-row statements
+        invites.create_series_many([
+            invites.NewSeries(pair, first, n, location=pair.mentor.location.name
+                              if pair.mode == "in_person" and pair.mentor.location is not None
+                              else None)
+            for pair, first, n in series_plan], actor=actor)
+    if rnd.kind == "rematch":
+        result.notified = _tell_rematched(rnd, result.created)
+    rnd.stats = {**(rnd.stats or {}), "published": {
+        "pairs": len(result.created), "skipped": result.skipped,
+        "short": [{"pair_id": p.id, "sessions": n} for p, n in result.short],
+        "no_time": [p.mentee_id for p in result.no_time], "notified": result.notified}}
     audit.record(actor, "round.approve", rnd, programme_id=rnd.programme_id,
-                 pairs=len(created))
+                 pairs=len(result.created), skipped=result.skipped,
+                 short=len(result.short), notified=result.notified)
     db.session.flush()
-    return created
+    return result
 
 
-def _focus(prop: Proposal) -> list[str]:
-    mentee = db.session.get(Person, prop.mentee_id)
-    gaps = sorted((pc for pc in mentee.competencies if pc.gap > 0), key=lambda pc: -pc.gap)
-    return [pc.competency.code for pc in gaps[:3]]
+def previous_mentors(programme_id: int, mentee_ids: list[int]) -> dict[int, Person]:
+    """Each mentee's latest ended / declined mentor in the programme (for a rematch)."""
+    rows = db.session.scalars(select(Pair).options(joinedload(Pair.mentor)).where(
+        Pair.programme_id == programme_id, Pair.mentee_id.in_(mentee_ids or [0]),
+        Pair.status.not_in(LIVE)).order_by(Pair.id)).all()
+    return {p.mentee_id: p.mentor for p in rows}
 
 
-def _publish(pair: Pair, prop: Proposal, actor: Any) -> None:
-    try:
-        from . import invites
-    except ImportError:  # calendar issue not present: pairs only
-        return
-    series = invites.create_series_for_pair(
-        pair, first_start(pair.programme, prop.weekday_utc, prop.start_minute_utc), actor=actor)
-    invites.send_invites(series)
+def _tell_rematched(rnd: Round, pairs: list[Pair]) -> int:
+    """A rematch tells each mentee their new mentor and each new mentor their new mentee."""
+    before = previous_mentors(rnd.programme_id, [p.mentee_id for p in pairs])
+    n = 0
+    for pair in pairs:
+        programmes._mail(pair.mentee, "rematch_mentee", f"rematch:{pair.id}:mentee",
+                         programme=rnd.programme, pair=pair, mentor=pair.mentor,
+                         previous=before.get(pair.mentee_id))
+        programmes._mail(pair.mentor, "rematch_mentor", f"rematch:{pair.id}:mentor",
+                         programme=rnd.programme, pair=pair, mentee=pair.mentee)
+        n += 2
+    return n

@@ -1,32 +1,48 @@
-"""Rows <-> the pure solver: build a `solver.Instance` from a round, write a `Solution` back."""
+"""Rows <-> the pure solver: build a `solver.Instance` from a round, write a `Solution` back.
+
+Pairs that already exist (live pairs of the programme) and hand-set pairs that break a rule by
+the coordinator's decision are given to the solver as *fixed* pairs: they take their mentor's
+capacity and weekly slot, so nothing new is put on top of them. The solver checks fixed pairs
+against the hard rules, which these pairs are exempt from by definition, so each one is passed
+with a stand-in mentee that carries the real mentee's id and time but no rule-relevant facts.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import or_, select
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy.orm import joinedload, selectinload
 
 import solver
-from solver.eligibility import Prepared
+from solver.eligibility import Prepared, pair_mode
+from solver.scoring import reasons as solver_reasons
+from solver.scoring import score_pair
+from solver.slots import bits, local_day, local_time, slot_mask
 
 from ..extensions import db
 from ..models import (
+    Competency,
     MentorPreference,
     Pair,
     Participant,
     Person,
+    Programme,
     Proposal,
     Round,
     RoundConstraint,
+    SessionSeries,
     UnmatchedMentee,
 )
-from .catalogue import by_code
+from . import programmes
 
-# Hard rules the coordinator may override with a written reason; the others are never waived.
-OVERRIDABLE = {"grade", "same_city_in_person", "no_repeat", "mode"}
 LIVE = ("invited", "active")
 WEIGHT_KEYS = {  # config / criteria name -> solver.Weights field
     "gap_coverage": "gap",
@@ -37,6 +53,30 @@ WEIGHT_KEYS = {  # config / criteria name -> solver.Weights field
     "preference": "preference",
 }
 RULE_KEYS = ("no_direct_supervisor", "no_repeat_pairs", "in_person_same_city")
+WEEK = 7 * 1440
+
+
+def rule_labels() -> dict[str, Any]:
+    """Hard rules (solver names) as coordinators read them."""
+    return {
+        "grade": _l("Minimum grade difference"),
+        "supervisor": _l("No direct supervisor"),
+        "no_repeat": _l("No repeat of an earlier pair"),
+        "same_city_in_person": _l("In person only within one city"),
+        "mode": _l("Session mode (online / in person)"),
+        "forbids": _l("Forbidden pair"),
+        "common_slot": _l("Common free time"),
+        "sessions_per_day": _l("Sessions per day"),
+    }
+
+
+def rule_names(rules: list[str]) -> LazyString:
+    """The rules' names, joined, in the reader's language (evaluated when shown)."""
+    def join() -> str:
+        labels = rule_labels()
+        return ", ".join(str(labels.get(r, _l("another rule"))) for r in rules)
+
+    return LazyString(join)
 
 
 def default_criteria() -> dict[str, Any]:
@@ -49,16 +89,16 @@ def default_criteria() -> dict[str, Any]:
     }
 
 
-def criteria_of(rnd: Round) -> dict[str, Any]:
+def criteria_of(rnd: Round | None) -> dict[str, Any]:
     base = default_criteria()
-    given = rnd.criteria or {}
+    given = (rnd.criteria if rnd is not None else None) or {}
     out = {**base, **{k: v for k, v in given.items() if k != "weights"}}
     out["weights"] = {**base["weights"], **(given.get("weights") or {})}
     return out
 
 
-def solver_config(rnd: Round) -> solver.SolverConfig:
-    c = criteria_of(rnd)
+def config_for(prog: Programme, criteria: dict[str, Any]) -> solver.SolverConfig:
+    c = criteria
     seed = int(current_app.config["MM"]["solver"].get("seed", 0))
     return solver.SolverConfig(
         min_grade_gap=int(c["min_grade_steps"]),
@@ -68,11 +108,18 @@ def solver_config(rnd: Round) -> solver.SolverConfig:
             "no_repeat": bool(c["no_repeat_pairs"]),
             "same_city_in_person": bool(c["in_person_same_city"]),
         },
-        session_minutes=rnd.programme.session_minutes,
+        session_minutes=prog.session_minutes,
         weights=solver.Weights(**{WEIGHT_KEYS[k]: float(v) for k, v in c["weights"].items()}),
         time_limit=float(c["time_limit_seconds"]),
         seed=seed,
     )
+
+
+def solver_config(rnd: Round) -> solver.SolverConfig:
+    return config_for(rnd.programme, criteria_of(rnd))
+
+
+# --------------------------------------------------------------------------- rows -> solver
 
 
 def _mode(person: Person, policy: str) -> str:
@@ -95,8 +142,10 @@ def _common(p: Person, policy: str) -> dict[str, Any]:
 
 
 def to_mentor(part: Participant, default_capacity: int, policy: str) -> solver.Mentor:
-    return solver.Mentor(**_common(part.person, policy),
-                         capacity=part.capacity or default_capacity,
+    common = _common(part.person, policy)
+    if part.person.kind == "external":
+        common["grade"] = None  # partners hold no golongan: the seniority rule does not apply
+    return solver.Mentor(**common, capacity=part.capacity or default_capacity,
                          max_sessions_per_day=part.max_sessions_per_day)
 
 
@@ -112,100 +161,437 @@ def to_mentee(part: Participant, policy: str, prefs: tuple[str, ...] = ()) -> so
     )
 
 
+def _person_options():
+    return (joinedload(Participant.person).selectinload(Person.competencies),
+            joinedload(Participant.person).selectinload(Person.availability))
+
+
+def load_participants(programme_id: int, person_ids: list[int] | None = None,
+                      role: str | None = None) -> list[Participant]:
+    """Active participants with their people, competencies and availability: four queries
+    whatever the size of the programme."""
+    q = select(Participant).where(Participant.programme_id == programme_id,
+                                  Participant.active.is_(True)).options(*_person_options())
+    if role:
+        q = q.where(Participant.role == role)
+    if person_ids is not None:
+        q = q.where(Participant.person_id.in_(person_ids or [0]))
+    return list(db.session.scalars(q).unique())
+
+
+def minute_of_week(at: datetime) -> int:
+    """UTC minute of the week (Monday 00:00 UTC = 0) of an aware datetime."""
+    u = at.astimezone(UTC)
+    return u.weekday() * 1440 + u.hour * 60 + u.minute
+
+
+def live_pairs(programme_id: int, mentor_ids: list[int] | None = None
+               ) -> list[tuple[Pair, int | None]]:
+    """Invited and active pairs with their weekly UTC slot (from the active series, which
+    follows a moved series, else as approved). Two queries."""
+    q = select(Pair).where(Pair.programme_id == programme_id, Pair.status.in_(LIVE))
+    if mentor_ids is not None:
+        q = q.where(Pair.mentor_id.in_(mentor_ids or [0]))
+    pairs = list(db.session.scalars(q.order_by(Pair.id)))
+    starts: dict[int, datetime] = {}
+    if pairs:
+        for pair_id, first in db.session.execute(
+                select(SessionSeries.pair_id, SessionSeries.first_start).where(
+                    SessionSeries.pair_id.in_([p.id for p in pairs]),
+                    SessionSeries.status == "active").order_by(SessionSeries.id)):
+            starts[pair_id] = first
+    out = []
+    for p in pairs:
+        slot = minute_of_week(starts[p.id]) if p.id in starts else p.weekly_slot_utc
+        out.append((p, slot))
+    return out
+
+
+class SlotFit:
+    """Distinct, non-overlapping weekly slots for one mentor's pairs (the same rule as the
+    solver's scheduler, with its sessions-per-day limit)."""
+
+    def __init__(self, cfg: solver.SolverConfig, mentor: solver.Mentor):
+        self.cfg, self.mentor = cfg, mentor
+        self.step, self.length = cfg.slot_step_minutes, cfg.session_minutes
+        self.nslots = WEEK // self.step
+        limit = mentor.max_sessions_per_day if cfg.rule("sessions_per_day") else None
+        self.limit = limit
+
+    def mask(self, tz: str, windows: tuple[solver.Window, ...]) -> int:
+        return slot_mask(tz, windows, self.cfg)
+
+    def conflict(self, a: int, b: int) -> bool:
+        if self.step >= self.length:
+            return a == b
+        d = abs(a - b) % self.nslots
+        return min(d, self.nslots - d) * self.step < self.length
+
+    def fit(self, options: list[list[int]]) -> list[int] | None:
+        """One slot bit per item (same order), or None when they cannot all be placed."""
+        order = sorted(range(len(options)), key=lambda k: len(options[k]))
+        chosen: dict[int, int] = {}
+        days: dict[int, int] = defaultdict(int)
+        budget = [20_000]
+
+        def rec(n: int) -> bool:
+            if n == len(order):
+                return True
+            k = order[n]
+            for b in options[k]:
+                budget[0] -= 1
+                if budget[0] < 0:
+                    return False
+                if any(self.conflict(b, c) for c in chosen.values()):
+                    continue
+                d = local_day(self.mentor.tz, b * self.step, self.cfg.reference_week)
+                if self.limit is not None and days[d] >= self.limit:
+                    continue
+                chosen[k], days[d] = b, days[d] + 1
+                if rec(n + 1):
+                    return True
+                del chosen[k]
+                days[d] -= 1
+            return False
+
+        return [chosen[k] for k in range(len(options))] if rec(0) else None
+
+
+def _local_window(tz: str, minute: int, length: int, cfg: solver.SolverConfig
+                  ) -> tuple[int, int] | None:
+    """(local weekday, local start minute) of a UTC slot, if the session ends that day."""
+    lt = local_time(tz, minute, cfg.reference_week)
+    start = int(lt.time[:2]) * 60 + int(lt.time[3:])
+    if start + length > 1440:
+        return None
+    return solver.schema.WEEKDAYS.index(lt.weekday), start
+
+
+def _carve(windows: tuple[solver.Window, ...], tz: str, minute: int, length: int,
+           cfg: solver.SolverConfig) -> tuple[solver.Window, ...]:
+    """Availability without the time of an existing session (so nothing new overlaps it)."""
+    lt = local_time(tz, minute, cfg.reference_week)
+    wd = solver.schema.WEEKDAYS.index(lt.weekday)
+    a = int(lt.time[:2]) * 60 + int(lt.time[3:])
+    cuts = [(wd, a, min(1440, a + length))]
+    if a + length > 1440:
+        cuts.append(((wd + 1) % 7, 0, a + length - 1440))
+    out = list(windows)
+    for day, s, e in cuts:
+        nxt = []
+        for w in out:
+            if w.weekday != day or w.end <= s or w.start >= e:
+                nxt.append(w)
+                continue
+            if w.start < s:
+                nxt.append(solver.Window(day, w.start, s))
+            if w.end > e:
+                nxt.append(solver.Window(day, e, w.end))
+        out = nxt
+    return tuple(out)
+
+
+def _stand_in(mentee_id: int, mentor: solver.Mentor, cfg: solver.SolverConfig, tz: str,
+              availability: tuple[solver.Window, ...]) -> solver.Mentee:
+    """A mentee that passes every hard rule with this mentor and is free at `availability`."""
+    return solver.Mentee(id=str(mentee_id), grade=mentor.grade - cfg.min_grade_gap,
+                         unit=mentor.unit, city=mentor.city, tz=tz, mode="either",
+                         availability=availability)
+
+
 @dataclass
 class Built:
     instance: solver.Instance
     config: solver.SolverConfig
-    manual: list[RoundConstraint]  # overridden hand-set pairs, written outside the solver
+    selected: set[int]  # real mentees the solver may pair
+    # Plain values only: the build's session is committed before the solve (no reloads).
+    live: dict[str, int] = field(default_factory=dict)  # stand-in id -> mentor of a live pair
+    live_slots: dict[int, list[int]] = field(default_factory=dict)  # mentor -> UTC minutes
+    manual: dict[str, str] = field(default_factory=dict)  # stand-in id -> override reason
+    real: dict[str, tuple[solver.Mentee, solver.Mentor]] = field(default_factory=dict)
+    capacity: dict[int, int] = field(default_factory=dict)  # mentor -> allowed pairs in all
+    infeasible: list[dict[str, Any]] = field(default_factory=list)  # refused before solving
+    hinted: int = 0
 
 
-def build(rnd: Round, mentee_ids: list[int], mentor_ids: list[int]) -> Built:
-    """The solver's view of a round: the selected participants, locks, forbids, history."""
+def build(rnd: Round, mentee_ids: list[int], mentor_ids: list[int],
+          hint: list[solver.Link] | None = None) -> Built:
+    """The solver's view of a round: selected mentees, the mentors with their live and
+    hand-set pairs fixed, locks, forbids, earlier pairs, preferences. A bounded number of
+    queries (no per-person loading)."""
     prog = rnd.programme
-    parts = db.session.scalars(
-        select(Participant).where(Participant.programme_id == prog.id,
-                                  Participant.active.is_(True))
-    ).unique().all()
-    by_role = {("mentee", p.person_id): p for p in parts if p.role == "mentee"}
-    by_role.update({("mentor", p.person_id): p for p in parts if p.role == "mentor"})
+    cfg = solver_config(rnd)
+    policy = programmes.override_policy(prog)
+    parts = load_participants(prog.id)
+    mentor_parts = {p.person_id: p for p in parts if p.role == "mentor"}
+    mentee_parts = {p.person_id: p for p in parts if p.role == "mentee"}
+    live = live_pairs(prog.id)
+    live_mentees = {p.mentee_id for p, _s in live}
+    selected = [pid for pid in mentee_ids if pid in mentee_parts and pid not in live_mentees]
     prefs: dict[int, list[str]] = {}
     if prog.preferences_enabled:
         for mp in db.session.scalars(select(MentorPreference).where(
                 MentorPreference.programme_id == prog.id).order_by(MentorPreference.rank)):
             prefs.setdefault(mp.mentee_id, []).append(str(mp.mentor_id))
-    manual = [c for c in rnd.constraints if c.kind == "lock" and c.override_reason]
-    manual_mentees = {c.mentee_id for c in manual}
-    taken: dict[int, int] = {}
-    for c in manual:
-        taken[c.mentor_id] = taken.get(c.mentor_id, 0) + 1
-
-    # Rematch: live pairs of this programme stay fixed and use their mentor's capacity.
-    fixed: list[solver.Link] = []
-    live = db.session.scalars(select(Pair).where(
-        Pair.programme_id == prog.id, Pair.status.in_(LIVE))).all()
-    live_mentees = {p.mentee_id for p in live}
-    mentors = []
-    for pid in mentor_ids:
-        part = by_role.get(("mentor", pid))
-        if part is None:
+    cons = list(rnd.constraints)
+    mentor_set = {pid for pid in mentor_ids if pid in mentor_parts}
+    manual: dict[int, RoundConstraint] = {}
+    infeasible: list[dict[str, Any]] = []
+    for c in cons:
+        if c.kind != "lock" or not c.override_reason or c.mentee_id in live_mentees:
             continue
-        m = to_mentor(part, prog.default_capacity, prog.mode_policy)
-        keep = m.capacity - taken.get(pid, 0)
-        if rnd.kind == "rematch":
-            keep -= sum(1 for p in live if p.mentor_id == pid)
-        if keep > 0:
-            mentors.append(replace(m, capacity=keep))
+        if c.mentor_id not in mentor_set or c.mentee_id not in mentee_parts:
+            infeasible.append({"kind": "manual", "mentee_id": c.mentee_id,
+                               "mentor_id": c.mentor_id, "code": "not_selected"})
+            continue
+        manual[c.mentee_id] = c
+    built = Built(instance=None, config=cfg, selected=set())  # type: ignore[arg-type]
+
+    by_mentor_live: dict[int, list[tuple[Pair, int | None]]] = defaultdict(list)
+    for p, slot in live:
+        by_mentor_live[p.mentor_id].append((p, slot))
+    by_mentor_manual: dict[int, list[RoundConstraint]] = defaultdict(list)
+    for c in manual.values():
+        by_mentor_manual[c.mentor_id].append(c)
+
+    mentors: list[solver.Mentor] = []
+    stand_ins: list[solver.Mentee] = []
+    fixed: list[solver.Link] = []
+    step, length = cfg.slot_step_minutes, cfg.session_minutes
+    for pid in sorted(mentor_set):
+        base = to_mentor(mentor_parts[pid], prog.default_capacity, prog.mode_policy)
+        if not base.city:  # nobody shares "no city"; a unique name lets stand-ins pass
+            base = replace(base, city=f"~{pid}")
+        windows = base.availability
+        mine = by_mentor_live.get(pid, [])
+        built.live_slots[pid] = [s for _p, s in mine if s is not None]
+        placed: list[tuple[Pair, int | None]] = []
+        blocked = 0
+        extra: list[solver.Window] = []
+        for pair, slot in mine:
+            win = _local_window(base.tz, slot, length, cfg) if slot is not None else None
+            if slot is not None and (slot % step or win is None):
+                windows = _carve(windows, base.tz, slot, length, cfg)
+                blocked += 1
+                continue
+            if win is not None:
+                extra.append(solver.Window(win[0], win[1], win[1] + length))
+            placed.append((pair, slot))
+        mentor = replace(base, availability=tuple(windows) + tuple(extra))
+        fitter = SlotFit(cfg, mentor)
+        m_mask = fitter.mask(mentor.tz, mentor.availability)
+        options: list[list[int]] = []
+        keep: list[tuple[Pair, int | None]] = []
+        for pair, slot in placed:
+            if slot is None:
+                opts = bits(m_mask)
+            elif (m_mask >> (slot // step)) & 1:
+                opts = [slot // step]
+            else:  # outside working hours now: keep the time free, count the place
+                mentor = replace(mentor, availability=_carve(
+                    mentor.availability, mentor.tz, slot, length, cfg))
+                blocked += 1
+                continue
+            trial = fitter.fit([*options, opts])
+            if trial is None:  # clashes with another kept pair (bad data): keep its place only
+                blocked += 1
+                continue
+            options.append(opts)
+            keep.append((pair, slot))
+        m_mask = fitter.mask(mentor.tz, mentor.availability)
+        manual_keep: list[RoundConstraint] = []
+        for c in sorted(by_mentor_manual.get(pid, []), key=lambda c: c.id or 0):
+            e = to_mentee(mentee_parts[c.mentee_id], prog.mode_policy)
+            common = m_mask & fitter.mask(e.tz, e.availability)
+            trial = fitter.fit([*options, bits(common)]) if common else None
+            too_many = (len(keep) + blocked + len(manual_keep) + 1 > base.capacity
+                        and not policy["capacity_override"])
+            if trial is None or too_many:
+                infeasible.append({"kind": "manual", "mentee_id": c.mentee_id,
+                                   "mentor_id": c.mentor_id,
+                                   "code": "capacity" if too_many else "no_slot"})
+                continue
+            options.append(bits(common))
+            manual_keep.append(c)
+            sid = str(c.mentee_id)
+            built.manual[sid] = c.override_reason or ""
+            built.real[sid] = (e, base)
+            stand_ins.append(_stand_in(c.mentee_id, mentor, cfg, e.tz, e.availability))
+            fixed.append(solver.Link(sid, str(pid)))
+        for pair, slot in keep:
+            sid = str(pair.mentee_id)
+            if slot is None:
+                avail = mentor.availability
+                tz = mentor.tz
+            else:
+                wd, start = _local_window(mentor.tz, slot, length, cfg)  # type: ignore[misc]
+                avail, tz = (solver.Window(wd, start, start + length),), mentor.tz
+            built.live[sid] = pair.mentor_id
+            stand_ins.append(_stand_in(pair.mentee_id, mentor, cfg, tz, avail))
+            fixed.append(solver.Link(sid, str(pid), slot))
+        n_fixed = len(keep) + len(manual_keep)
+        capacity = max(base.capacity - blocked, n_fixed)
+        built.capacity[pid] = capacity
+        if capacity > 0:
+            mentors.append(replace(mentor, capacity=capacity))
+    kept_mentors = {int(m.id) for m in mentors}
+    fixed_mentees = {int(s.id) for s in stand_ins}
     mentees = [
-        to_mentee(by_role[("mentee", pid)], prog.mode_policy, tuple(prefs.get(pid, ())[:3]))
-        for pid in mentee_ids
-        if ("mentee", pid) in by_role and pid not in manual_mentees and pid not in live_mentees
+        to_mentee(mentee_parts[pid], prog.mode_policy, tuple(prefs.get(pid, ())[:3]))
+        for pid in selected if pid not in fixed_mentees
     ]
-    ids = [int(m.id) for m in mentees] + [int(m.id) for m in mentors]
-    history = db.session.scalars(select(Pair).where(
-        Pair.mentee_id.in_(ids), Pair.mentor_id.in_(ids),
-        or_(Pair.programme_id != prog.id, Pair.status.not_in(LIVE)))).all() if ids else []
-    locks = [solver.Link(str(c.mentee_id), str(c.mentor_id)) for c in rnd.constraints
-             if c.kind == "lock" and not c.override_reason]
-    forbids = [solver.Link(str(c.mentee_id), str(c.mentor_id)) for c in rnd.constraints
-               if c.kind == "forbid"]
-    inst = solver.Instance(
-        mentors=tuple(mentors), mentees=tuple(mentees), locks=tuple(locks),
+    built.selected = {int(m.id) for m in mentees}
+    history = db.session.execute(select(Pair.mentee_id, Pair.mentor_id).where(
+        Pair.mentee_id.in_(list(built.selected)), Pair.mentor_id.in_(list(kept_mentors)),
+        or_(Pair.programme_id != prog.id, Pair.status.not_in(LIVE)))).all() \
+        if built.selected and kept_mentors else []
+    locks = []
+    for c in cons:
+        if c.kind != "lock" or c.override_reason or c.mentee_id in live_mentees \
+                or c.mentee_id in fixed_mentees:
+            continue
+        if c.mentee_id not in built.selected or c.mentor_id not in kept_mentors:
+            infeasible.append({"kind": "lock", "mentee_id": c.mentee_id,
+                               "mentor_id": c.mentor_id, "code": "not_selected"})
+            continue
+        locks.append(solver.Link(str(c.mentee_id), str(c.mentor_id)))
+    forbids = [solver.Link(str(c.mentee_id), str(c.mentor_id)) for c in cons
+               if c.kind == "forbid" and c.mentee_id in built.selected]
+    hints = [h for h in (hint or []) if h.mentee and int(h.mentee) in built.selected]
+    built.hinted = len(hints)
+    built.infeasible = infeasible
+    built.instance = solver.Instance(
+        mentors=tuple(mentors), mentees=tuple(mentees) + tuple(stand_ins), locks=tuple(locks),
         forbids=tuple(forbids),
-        previous_pairs=tuple(solver.Link(str(p.mentee_id), str(p.mentor_id)) for p in history),
-        fixed=tuple(fixed),
+        previous_pairs=tuple(solver.Link(str(e), str(m)) for e, m in history),
+        fixed=tuple(fixed), hint=tuple(hints),
     )
-    return Built(inst, solver_config(rnd), manual)
+    return built
+
+
+# --------------------------------------------------------------------------- one pair
+
+
+def _history(prog_id: int, mentee_id: int, mentor_id: int) -> bool:
+    return db.session.scalar(select(Pair.id).where(
+        Pair.mentee_id == mentee_id, Pair.mentor_id == mentor_id,
+        or_(Pair.programme_id != prog_id, Pair.status.not_in(LIVE))).limit(1)) is not None
 
 
 def check_pair(rnd: Round, mentee: Participant, mentor: Participant) -> tuple[list[str], int]:
     """Hard rules a hand-set pair breaks, and the bitmask of common slots (0 = no common time)."""
     prog = rnd.programme
     cfg = solver_config(rnd)
-    history = db.session.scalar(select(Pair.id).where(
-        Pair.mentee_id == mentee.person_id, Pair.mentor_id == mentor.person_id,
-        or_(Pair.programme_id != prog.id, Pair.status.not_in(LIVE))).limit(1))
     inst = solver.Instance(
         mentors=(to_mentor(mentor, prog.default_capacity, prog.mode_policy),),
         mentees=(to_mentee(mentee, prog.mode_policy),),
         previous_pairs=((solver.Link(str(mentee.person_id), str(mentor.person_id)),)
-                        if history else ()),
+                        if _history(prog.id, mentee.person_id, mentor.person_id) else ()),
     )
     prep = Prepared(inst, cfg)
     return prep.violations(0, 0), prep.common(0, 0)
 
 
-def first_slot(mask: int, step: int) -> int | None:
-    if not mask:
-        return None
-    return ((mask & -mask).bit_length() - 1) * step
+def room_for(rnd: Round, mentee_id: int, mentor_id: int) -> str | None:
+    """Can the mentor take this pair next to their live pairs and the round's other locks and
+    hand-set pairs? None, or 'capacity' / 'no_slot'."""
+    prog = rnd.programme
+    cfg = solver_config(rnd)
+    live = [(p, s) for p, s in live_pairs(prog.id, [mentor_id]) if p.mentee_id != mentee_id]
+    live_mentees = {p.mentee_id for p, _s in live}
+    others = [c.mentee_id for c in rnd.constraints if c.kind == "lock"
+              and c.mentor_id == mentor_id and c.mentee_id not in (mentee_id, *live_mentees)]
+    parts = {(p.person_id, p.role): p for p in load_participants(
+        prog.id, [mentor_id, mentee_id, *others])}
+    mp = parts.get((mentor_id, "mentor"))
+    if mp is None:
+        return "no_slot"
+    mentor = to_mentor(mp, prog.default_capacity, prog.mode_policy)
+    if len(live) + len(others) + 1 > mentor.capacity:
+        return "capacity"
+    fitter = SlotFit(cfg, mentor)
+    step = cfg.slot_step_minutes
+    m_mask = fitter.mask(mentor.tz, mentor.availability)
+    options: list[list[int]] = []
+    taken = 0  # grid slots overlapping a live session that is off the grid
+    for _p, slot in live:
+        if slot is None:
+            options.append(bits(m_mask))
+        elif slot % step == 0:
+            options.append([slot // step])
+        else:
+            taken |= sum(1 << b for b in bits(m_mask) if overlap(b * step, slot, cfg))
+    for pid in [*others, mentee_id]:
+        part = parts.get((pid, "mentee"))
+        if part is None:
+            continue
+        e = to_mentee(part, prog.mode_policy)
+        options.append(bits(m_mask & fitter.mask(e.tz, e.availability) & ~taken))
+    return None if fitter.fit(options) is not None else "no_slot"
+
+
+def overlap(a: int, b: int, cfg: solver.SolverConfig) -> bool:
+    d = abs(a - b) % WEEK
+    return min(d, WEEK - d) < cfg.session_minutes
+
+
+# --------------------------------------------------------------------------- suggestions
+
+
+def suggestions(prog: Programme, mentee_id: int, limit: int | None = None
+                ) -> list[dict[str, Any]]:
+    """The mentors a mentee may rank: eligible by the hard rules (as the open round, or the
+    configured defaults, set them), with room left, best solver score first."""
+    limit = limit or int(current_app.config["MM"].get("rounds", {})
+                         .get("preference_suggestions", 6))
+    rnd = db.session.scalar(select(Round).where(
+        Round.programme_id == prog.id, Round.status.in_(programmes.OPEN_ROUND))
+        .order_by(Round.id.desc()).limit(1))
+    cfg = config_for(prog, criteria_of(rnd))
+    me = next(iter(load_participants(prog.id, [mentee_id], role="mentee")), None)
+    mentor_parts = sorted((p for p in load_participants(prog.id, role="mentor")
+                           if p.person_id != mentee_id), key=lambda p: p.person_id)
+    if me is None or not mentor_parts:
+        return []
+    load: dict[int, int] = defaultdict(int, db.session.execute(
+        select(Pair.mentor_id, func.count(Pair.id)).where(
+            Pair.programme_id == prog.id, Pair.status.in_(LIVE)).group_by(Pair.mentor_id)).all())
+    mentors = [to_mentor(p, prog.default_capacity, prog.mode_policy) for p in mentor_parts]
+    e = to_mentee(me, prog.mode_policy)
+    history = db.session.scalars(select(Pair.mentor_id).where(
+        Pair.mentee_id == mentee_id,
+        or_(Pair.programme_id != prog.id, Pair.status.not_in(LIVE)))).all()
+    prep = Prepared(solver.Instance(mentors=tuple(mentors), mentees=(e,), previous_pairs=tuple(
+        solver.Link(str(mentee_id), str(m)) for m in history)), cfg)
+    codes = _codes()
+    out = []
+    for part in mentor_parts:
+        j = prep.mentor_idx[str(part.person_id)]
+        m = prep.mentors[j]
+        if prep.violations(0, j) or load[part.person_id] >= m.capacity:
+            continue
+        mode = pair_mode(e, m, cfg) or "online"
+        score, breakdown = score_pair(e, m, cfg, mode)
+        rid, ren = solver_reasons(e, m, breakdown, None, mode)
+        out.append({"participant": part, "person": part.person, "score": score, "mode": mode,
+                    "reason_id": named(rid, "id", codes), "reason_en": named(ren, "en", codes)})
+    out.sort(key=lambda x: (-x["score"], x["person"].name))
+    return out[:limit]
+
+
+# --------------------------------------------------------------------------- solver -> rows
 
 
 _GAP = re.compile(r"(\S+) (\d)\u2192(\d)")
 
 
-def named(text: str, locale: str) -> str:
+def _codes() -> dict[str, Competency]:
+    return {c.code: c for c in db.session.scalars(select(Competency))}
+
+
+def named(text: str, locale: str, codes: dict[str, Competency] | None = None) -> str:
     """Competency codes in a solver reason -> their names ('KOM 1→3' -> 'Komunikasi 1→3')."""
-    codes = by_code()
+    codes = codes if codes is not None else _codes()
 
     def sub(m: re.Match) -> str:
         comp = codes.get(m.group(1))
@@ -214,38 +600,111 @@ def named(text: str, locale: str) -> str:
     return _GAP.sub(sub, text)
 
 
-def write_solution(rnd: Round, built: Built, sol: solver.Solution) -> None:
-    """Replace the round's proposals and unmatched rows (caller commits once)."""
-    for p in list(rnd.proposals):
-        rnd.proposals.remove(p)
-    for u in list(rnd.unmatched):
-        rnd.unmatched.remove(u)
-    db.session.flush()
+_INFEASIBLE = {"unknown_mentee": "not_selected", "unknown_mentor": "not_selected",
+               "duplicate": "mentee_taken", "rule": "rules", "fixed_slot": "no_slot",
+               "capacity": "capacity", "no_slot": "no_slot"}
+
+
+def infeasible_code(entry: dict[str, Any]) -> tuple[str, list[str]]:
+    """A lock the solver could not keep -> (our code, rules broken) for the page."""
+    reason = str(entry.get("reason", ""))
+    code = _INFEASIBLE.get(str(entry.get("code", "")))
+    if code is None:  # older solver output: the plain-text reason only
+        r = reason.lower()
+        code = next((c for prefix, c in (
+            ("violates rule", "rules"), ("unknown", "not_selected"),
+            ("mentee already", "mentee_taken"), ("mentor capacity", "capacity"),
+            ("no free common slot", "no_slot"), ("fixed slot", "no_slot"))
+            if r.startswith(prefix)), "other")
+    rules = ([x.strip() for x in reason.split(":", 1)[-1].split(",") if x.strip()]
+             if code == "rules" else [])
+    return code, rules
+
+
+def check_solution(built: Built, sol: solver.Solution) -> list[str]:
+    """What the solver's own validation cannot know: every live and hand-set pair kept where
+    it was, no mentor above capacity, no new session on top of a live one."""
+    problems = []
+    kept = {p.mentee: p for p in sol.pairs}
+    for sid in list(built.live) + list(built.manual):
+        p = kept.get(sid)
+        if p is None or not p.fixed:
+            problems.append(f"fixed pair of mentee {sid} not kept")
+    load: dict[int, int] = defaultdict(int)
+    minutes: dict[int, list[int]] = defaultdict(list)
     for p in sol.pairs:
-        mow = p.slot.minute_of_week
-        rnd.proposals.append(Proposal(
-            mentee_id=int(p.mentee), mentor_id=int(p.mentor), weekday_utc=mow // 1440,
-            start_minute_utc=mow % 1440, score=float(p.score), breakdown=dict(p.breakdown),
-            reason_id=named(p.reason_id, "id")[:1000], reason_en=named(p.reason_en, "en")[:1000],
-            manual=bool(p.locked)))
-    step = built.config.slot_step_minutes
-    for c in built.manual:
-        mentee = db.session.scalar(select(Participant).where(
-            Participant.programme_id == rnd.programme_id, Participant.person_id == c.mentee_id,
-            Participant.role == "mentee"))
-        mentor = db.session.scalar(select(Participant).where(
-            Participant.programme_id == rnd.programme_id, Participant.person_id == c.mentor_id,
-            Participant.role == "mentor"))
-        if mentee is None or mentor is None:
+        if p.mentee in built.live:
             continue
-        _v, mask = check_pair(rnd, mentee, mentor)
-        slot = first_slot(mask, step) or 0
-        note = f"Set by hand: {c.override_reason}"
-        rnd.proposals.append(Proposal(
-            mentee_id=c.mentee_id, mentor_id=c.mentor_id, weekday_utc=slot // 1440,
-            start_minute_utc=slot % 1440, score=0.0, breakdown={},
-            reason_id=f"Ditetapkan manual: {c.override_reason}"[:1000], reason_en=note[:1000],
-            manual=True))
-    for u in sol.unmatched:
-        rnd.unmatched.append(UnmatchedMentee(mentee_id=int(u.mentee), reason=u.reason[:30]))
-    db.session.flush()
+        if not p.fixed and int(p.mentee) not in built.selected:
+            problems.append(f"mentee {p.mentee} paired but not selected")
+        load[int(p.mentor)] += 1
+        minutes[int(p.mentor)].append(p.slot.minute_of_week)
+    for mid, n in load.items():
+        live_n = sum(1 for m in built.live.values() if m == mid)
+        if n + live_n > built.capacity.get(mid, 0):
+            problems.append(f"mentor {mid} above capacity")
+        for a in minutes[mid]:
+            if any(overlap(a, b, built.config) for b in built.live_slots.get(mid, [])):
+                problems.append(f"mentor {mid}: new session overlaps a live one")
+    return problems
+
+
+def write_solution(rnd: Round, built: Built, sol: solver.Solution) -> list[dict[str, Any]]:
+    """Replace the round's proposals and unmatched rows with bulk statements (the caller
+    commits once, with the status change). Returns the locks and hand-set pairs that could
+    not be kept (with codes, for the page)."""
+    for old in [*rnd.proposals, *rnd.unmatched]:  # no stale objects for reused ids
+        db.session.expunge(old)
+    db.session.execute(delete(Proposal).where(Proposal.round_id == rnd.id))
+    db.session.execute(delete(UnmatchedMentee).where(UnmatchedMentee.round_id == rnd.id))
+    codes = _codes()
+    cfg = built.config
+    rows: list[dict[str, Any]] = []
+    for p in sol.pairs:
+        if p.mentee in built.live:
+            continue
+        mow = p.slot.minute_of_week
+        row = {"round_id": rnd.id, "mentee_id": int(p.mentee), "mentor_id": int(p.mentor),
+               "weekday_utc": mow // 1440, "start_minute_utc": mow % 1440}
+        if p.mentee in built.manual:
+            why = built.manual[p.mentee]
+            e, m = built.real[p.mentee]
+            mode = pair_mode(e, m, cfg) or ("in_person" if rnd.programme.mode_policy
+                                            == "in_person" else "online")
+            score, breakdown = score_pair(e, m, cfg, mode)
+            el = local_time(e.tz, mow, cfg.reference_week)
+            rid, ren = solver_reasons(e, m, breakdown, (el.weekday, el.time, el.tz), mode)
+            row.update(score=float(score), breakdown=dict(breakdown), mode=mode, manual=True,
+                       reason_id=f"ditetapkan manual ({why}); {named(rid, 'id', codes)}"[:1000],
+                       reason_en=f"set by hand ({why}); {named(ren, 'en', codes)}"[:1000])
+        else:
+            row.update(score=float(p.score), breakdown=dict(p.breakdown), mode=p.mode,
+                       manual=bool(p.locked), reason_id=named(p.reason_id, "id", codes)[:1000],
+                       reason_en=named(p.reason_en, "en", codes)[:1000])
+        rows.append(row)
+    if rows:
+        db.session.execute(insert(Proposal), rows)
+    unmatched = [{"round_id": rnd.id, "mentee_id": int(u.mentee), "reason": u.reason[:30]}
+                 for u in sol.unmatched if int(u.mentee) in built.selected]
+    if unmatched:
+        db.session.execute(insert(UnmatchedMentee), unmatched)
+    db.session.expire(rnd, ["proposals", "unmatched"])
+    out = list(built.infeasible)
+    for x in sol.infeasible_locks:
+        code, rules = infeasible_code(x)
+        out.append({"kind": "lock" if x.get("kind") != "fixed" else "manual",
+                    "mentee_id": int(x["mentee"]), "mentor_id": int(x["mentor"]),
+                    "code": code, "rules": rules})
+    return out
+
+
+def focus_of(mentee_ids: list[int]) -> dict[int, list[str]]:
+    """Each mentee's three largest gaps (competency codes): one query for all of them."""
+    people = db.session.scalars(select(Person).where(Person.id.in_(mentee_ids or [0]))
+                                .options(selectinload(Person.competencies))).unique()
+    out = {}
+    for person in people:
+        gaps = sorted((pc for pc in person.competencies if pc.gap > 0),
+                      key=lambda pc: (-pc.gap, pc.competency.code))
+        out[person.id] = [pc.competency.code for pc in gaps[:3]]
+    return out

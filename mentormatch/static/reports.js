@@ -25,7 +25,6 @@
   function draw(id, config) {
     var canvas = document.getElementById(id);
     if (!canvas) { return null; }
-    canvas.parentNode.style.height = "280px";
     var chart = new Chart(canvas, config);
     window.mmCharts.push(chart);
     return chart;
@@ -57,14 +56,14 @@
           backgroundColor: "#aed6f1" },
         { label: L.held, data: data.trend.map(function (t) { return t.sessions_held; }),
           backgroundColor: colors[0] },
-        { label: L.jp, type: "line", yAxisID: "jp",
-          data: data.trend.map(function (t) { return t.jp_credited; }),
+        { label: L.hours, type: "line", yAxisID: "hours",
+          data: data.trend.map(function (t) { return t.credited_hours; }),
           borderColor: colors[4], backgroundColor: colors[4] }
       ]
     },
     options: opts({ scales: { y: { beginAtZero: true },
-                              jp: { position: "right", beginAtZero: true,
-                                    grid: { drawOnChartArea: false } } } })
+                              hours: { position: "right", beginAtZero: true,
+                                       grid: { drawOnChartArea: false } } } })
   });
   draw("chart-units", {
     type: "bar",
@@ -92,8 +91,12 @@
     },
     options: opts({ scales: { y: { min: 0, max: 5 } } })
   });
-  // Charts sized for the screen are redrawn at print width.
-  window.addEventListener("beforeprint", function () {
-    window.mmCharts.forEach(function (c) { c.resize(); });
-  });
+  // Charts sized for the screen are redrawn at print width (and back afterwards).
+  function resizeAll() { window.mmCharts.forEach(function (c) { c.resize(); }); }
+  window.addEventListener("beforeprint", resizeAll);
+  window.addEventListener("afterprint", resizeAll);
+  if (window.matchMedia) {
+    var print = window.matchMedia("print");
+    if (print.addEventListener) { print.addEventListener("change", resizeAll); }
+  }
 }());

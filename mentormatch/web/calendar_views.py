@@ -1,5 +1,6 @@
-"""Calendar answers and feeds: one-click RSVP links, in-app buttons, REPLY upload and API,
-personal subscription feeds. Thin: parse, call services, commit once, render."""
+"""Calendar answers and feeds: one-click RSVP links, in-app buttons (the series or one session),
+REPLY upload and API, the personal calendar page with its subscription feed. Thin: parse, call
+services, commit once, render."""
 
 from __future__ import annotations
 
@@ -26,10 +27,18 @@ from sqlalchemy import select
 
 from ..calendar import ItipError, RsvpTokenError, parse_itip, verify_rsvp
 from ..extensions import csrf, db
-from ..models import Attendee, InboundMessage, Person, SessionSeries, utcnow
+from ..models import (
+    Attendee,
+    InboundMessage,
+    OccurrenceResponse,
+    Person,
+    Session,
+    SessionSeries,
+    utcnow,
+)
 from ..services import invites
-from ..services.access import allowed, coordinates
-from ..services.replies import apply_partstat, apply_reply
+from ..services.access import coordinates
+from ..services.replies import apply_partstat, apply_reply, describe, outcome_label
 from .access import found, guard, public, requires
 
 bp = Blueprint("calendar", __name__)
@@ -67,14 +76,20 @@ def rsvp_apply(token: str):
     row = apply_partstat(att, answer.partstat, answer.recurrence_id, None, "link",
                          sequence=answer.sequence)
     db.session.commit()
-    return render_template("calendar/rsvp_done.html", row=row, answer=answer, attendee=att), (
-        200 if row.outcome == "applied" else 409)
+    return render_template("calendar/rsvp_done.html", row=row, answer=answer, attendee=att,
+                           reason=describe(row)), (200 if row.outcome == "applied" else 409)
+
+
+def _safe_next(default: str) -> str:
+    target = request.form.get("next") or ""
+    return target if target.startswith("/") and not target.startswith("//") else default
 
 
 @bp.post("/calendar/series/<int:series_id>/answer")
 @requires()
 def answer(series_id: int):
-    """In-app Accept / Decline for the logged-in attendee (optionally one occurrence)."""
+    """In-app Accept / Decline for the logged-in attendee: the whole series, or one session
+    (``recurrence_id``) - the same service as a calendar REPLY."""
     series = found(db.session.get(SessionSeries, series_id))
     att = next((a for a in series.attendees if a.person_id == current_user.person_id), None)
     if att is None:
@@ -85,16 +100,19 @@ def answer(series_id: int):
     rid = None
     if request.form.get("recurrence_id"):
         try:
-            rid = datetime.fromisoformat(request.form["recurrence_id"]).astimezone(UTC)
+            rid = datetime.fromisoformat(request.form["recurrence_id"])
         except ValueError:
             abort(400)
+        if rid.tzinfo is None:
+            abort(400)
+        rid = rid.astimezone(UTC)
     row = apply_partstat(att, partstat, rid, current_user, "app")
     db.session.commit()
     if row.outcome == "applied":
         flash(_("Your answer was recorded."), "success")
     else:
-        flash(_("Your answer could not be recorded: %(reason)s", reason=row.reason), "error")
-    return redirect(url_for("home.index"))
+        flash(_("Your answer could not be recorded: %(reason)s", reason=describe(row)), "error")
+    return redirect(_safe_next(url_for("calendar.feed_page")))
 
 
 def _series_of(raw: bytes) -> SessionSeries | None:
@@ -105,10 +123,17 @@ def _series_of(raw: bytes) -> SessionSeries | None:
     return db.session.scalar(select(SessionSeries).where(SessionSeries.uid == uid))
 
 
-def _apply_as_coordinator(raw: bytes, source: str) -> InboundMessage | None:
-    """None when the reply belongs to a series the user does not coordinate."""
+def _may_see(series: SessionSeries) -> bool:
+    return coordinates(current_user, series.pair.programme_id) or any(
+        a.person_id == current_user.person_id for a in series.attendees)
+
+
+def _apply_upload(raw: bytes, source: str) -> InboundMessage | None:
+    """None when the reply belongs to a series the user neither coordinates nor attends.
+    Whom the user may answer for is the service's decision (staff: anyone, on behalf;
+    participants: themselves only)."""
     series = _series_of(raw)
-    if series is not None and not coordinates(current_user, series.pair.programme_id):
+    if series is not None and not _may_see(series):
         return None
     row = apply_reply(raw, source=source, actor=current_user)
     db.session.commit()
@@ -116,9 +141,10 @@ def _apply_as_coordinator(raw: bytes, source: str) -> InboundMessage | None:
 
 
 @bp.route("/calendar/reply", methods=["GET", "POST"])
-@requires("programme.list")
+@requires()
 def upload():
-    """A coordinator uploads a REPLY someone forwarded (.ics or the whole .eml)."""
+    """Upload a REPLY (.ics or the whole .eml): a coordinator for anyone in their programmes
+    (recorded as on behalf of the attendee), a mentor or mentee for themselves."""
     row = None
     if request.method == "POST":
         file = request.files.get("file")
@@ -128,25 +154,25 @@ def upload():
         elif len(raw) > MAX_UPLOAD:
             flash(_("The file is too large."), "error")
         else:
-            row = _apply_as_coordinator(raw, "upload")
+            row = _apply_upload(raw, "upload")
             if row is None:
                 abort(404)
-    return render_template("calendar/upload.html", row=row)
+    return render_template("calendar/upload.html", row=row,
+                           outcome=outcome_label(row) if row else "",
+                           reason=describe(row) if row else "")
 
 
-def _api_auth(action: str):
-    """JSON answers (401/403) instead of a login redirect."""
+def _api_auth(action: str | None):
+    """JSON answers (401) instead of a login redirect."""
 
     def decorate(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
             if not current_user.is_authenticated:
-                return jsonify(error="unauthenticated", message="log in first"), 401
-            if not allowed(current_user, action):
-                return jsonify(error="forbidden", message="coordinators only"), 403
+                return jsonify(error="unauthenticated", message=_("Log in first.")), 401
             return view(*args, **kwargs)
 
-        wrapper._access = action  # type: ignore[attr-defined]
+        wrapper._access = action or "login"  # type: ignore[attr-defined]
         return wrapper
 
     return decorate
@@ -154,20 +180,21 @@ def _api_auth(action: str):
 
 @bp.post("/api/itip/reply")
 @csrf.exempt
-@_api_auth("programme.list")
+@_api_auth(None)
 def api_reply():
     """POST the raw REPLY (.ics or .eml) as the request body."""
     raw = request.get_data(cache=False)
     if not raw:
-        return jsonify(error="empty", message="send the .ics or .eml as the request body"), 400
+        return jsonify(error="empty", message=_("Send the .ics or .eml as the request body.")), 400
     if len(raw) > MAX_UPLOAD:
-        return jsonify(error="too_large", message="at most 1 MiB"), 413
-    row = _apply_as_coordinator(raw, "api")
+        return jsonify(error="too_large", message=_("The file is too large.")), 413
+    row = _apply_upload(raw, "api")
     if row is None:
-        return jsonify(error="not_found", message="no such series in your programmes"), 404
-    body = {"id": row.id, "outcome": row.outcome, "reason": row.reason, "uid": row.uid}
+        return jsonify(error="not_found", message=_("No such series.")), 404
+    body = {"id": row.id, "outcome": row.outcome, "reason_code": row.reason_code,
+            "message": describe(row), "uid": row.uid}
     if row.outcome == "rejected":
-        return jsonify(error="rejected", message=row.reason, **body), 422
+        return jsonify(error="rejected", **body), 422
     return jsonify(body), 200
 
 
@@ -185,15 +212,38 @@ def feed(token: str):
     return resp
 
 
+def _my_calendar(person: Person) -> list[dict[str, Any]]:
+    """Each live series I attend, with my answer and its sessions still to come."""
+    now = utcnow()
+    rows = db.session.execute(
+        select(Attendee, SessionSeries).join(SessionSeries, Attendee.series_id == SessionSeries.id)
+        .where(Attendee.person_id == person.id, SessionSeries.status == "active")
+        .order_by(SessionSeries.first_start)
+    ).all()
+    out = []
+    for att, series in rows:
+        answers = {r.recurrence_id: r.partstat for r in db.session.scalars(
+            select(OccurrenceResponse).where(OccurrenceResponse.attendee_id == att.id))}
+        upcoming: list[Session] = [s for s in series.sessions
+                                   if s.status == "scheduled" and s.end_at > now]
+        out.append({"attendee": att, "series": series, "pair": series.pair,
+                    "sessions": [(s, answers.get(s.recurrence_id)) for s in upcoming]})
+    return out
+
+
 @bp.get("/calendar/feed")
 @requires()
 def feed_page():
+    """My calendar: the private subscription address (created on the first visit), my
+    invitations and each session still to come, answerable one by one."""
     person = found(current_user.person)
     guard("person.own", person)
-    url = None
-    if person.feed_token:
-        url = url_for("calendar.feed", token=person.feed_token, _external=True)
-    return render_template("calendar/feed.html", url=url)
+    if not person.feed_token:
+        person.feed_token = secrets.token_urlsafe(32)
+        db.session.commit()
+    url = url_for("calendar.feed", token=person.feed_token, _external=True)
+    return render_template("calendar/feed.html", url=url, person=person,
+                           items=_my_calendar(person))
 
 
 @bp.post("/calendar/feed/rotate")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField
+from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 
@@ -23,9 +23,3 @@ class SetPasswordForm(FlaskForm):
         _l("Repeat password"), validators=[DataRequired(), EqualTo("password")]
     )
 
-
-class SearchForm(FlaskForm):
-    class Meta:
-        csrf = False  # GET filters change nothing
-
-    q = StringField(_l("Search"))

@@ -30,6 +30,10 @@ def healthz():
                 "state": "running" if alive else "stale",
                 "heartbeat_at": lease.heartbeat_at.isoformat(),
             }
+        from ..services.dispatch import outbox_counts
+
+        counts = outbox_counts()  # uncertain: delivery unknown, an admin must look
+        body["outbox"] = {k: counts[k] for k in ("pending", "uncertain", "failed")}
     except Exception:  # the point of a health check is to report, not to raise
         db.session.rollback()
         body.update(status="error", database="unreachable")

@@ -1,15 +1,45 @@
-"""Development mailbox: with the folder transport, staff can read what the service sent."""
+"""Admin mail pages.
+
+* ``/dev/mailbox/``: the demo's mailbox - with the folder transport, what the service "sent".
+  Those mails carry activation and password-reset links, so only admins may read them, and the
+  page does not exist (404) once the transport is SMTP.
+* ``/admin/outbox``: the state of outgoing mail (no message content): rows whose delivery is
+  uncertain or that failed, with a resend action, for every transport.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
 
+from ..extensions import db
 from ..mail.transport import FolderTransport
-from .access import requires
+from ..models import OutboxMessage
+from ..services.dispatch import OutboxError, outbox_counts, resend
+from .access import found, requires
 
-bp = Blueprint("mailbox", __name__, url_prefix="/dev/mailbox")
+bp = Blueprint("mailbox", __name__)
+
+OUTBOX_ERRORS = {
+    "not_resendable": _l("Only messages whose delivery is uncertain or that failed can be "
+                         "sent again."),
+    "still_owned": _l("A dispatcher may still be sending this message; try again in a few "
+                      "minutes."),
+}
+STATE_LABELS = {
+    "pending": _l("Waiting"),
+    "claimed": _l("Being sent"),
+    "sending": _l("Being sent"),
+    "sent": _l("Sent"),
+    "failed": _l("Failed"),
+    "uncertain": _l("Delivery uncertain"),
+}
+SHOWN = ("uncertain", "failed", "pending", "claimed", "sending", "sent")
 
 
 def outbox_folder() -> Path:
@@ -22,17 +52,26 @@ def _transport() -> FolderTransport:
     return FolderTransport(outbox_folder())
 
 
-@bp.get("/")
+@bp.before_request
+def _only_with_folder_transport():
+    """With SMTP the dev mailbox does not exist, for anyone."""
+    if request.endpoint in ("mailbox.index", "mailbox.show") and \
+            current_app.config["MM"]["mail"]["transport"] != "folder":
+        abort(404)
+
+
+@bp.get("/dev/mailbox/")
 @requires("mailbox.dev")
 def index():
     return render_template("mailbox/index.html", mails=_transport().list(limit=200))
 
 
-@bp.get("/<name>")
+@bp.get("/dev/mailbox/<name>")
 @requires("mailbox.dev")
 def show(name: str):
+    transport = _transport()
     try:
-        msg = _transport().read(name)
+        msg = transport.read(name)
     except (ValueError, FileNotFoundError):
         abort(404)
     text = msg.get_body(preferencelist=("plain",))
@@ -43,3 +82,33 @@ def show(name: str):
         text=text.get_content() if text else "",
         parts=[p.get_content_type() for p in msg.walk()],
     )
+
+
+@bp.get("/admin/outbox")
+@requires("outbox.admin")
+def outbox():
+    state = request.args.get("state", "uncertain")
+    if state not in SHOWN:
+        state = "uncertain"
+    rows = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.status == state)
+        .order_by(OutboxMessage.id.desc()).limit(200)
+    ).all()
+    return render_template("mailbox/outbox.html", rows=rows, state=state, states=SHOWN,
+                           counts=outbox_counts(), labels=STATE_LABELS)
+
+
+@bp.post("/admin/outbox/<int:row_id>/resend")
+@requires("outbox.admin")
+def outbox_resend(row_id: int):
+    row = found(db.session.get(OutboxMessage, row_id))
+    state = row.status
+    try:
+        resend(row, actor=current_user)
+    except OutboxError as exc:
+        db.session.rollback()
+        flash(str(OUTBOX_ERRORS[exc.code]), "error")
+    else:
+        db.session.commit()
+        flash(_("The message will be sent again."), "success")
+    return redirect(url_for("mailbox.outbox", state=state))

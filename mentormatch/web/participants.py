@@ -1,104 +1,51 @@
 """Mentor and mentee homes, session logs (write, edit, confirm, dispute), session actions,
-goals, feedback, evaluations and the certificate. Thin: parse, call a service, commit once."""
+goals, feedback, evaluations and the certificate. Thin: parse, guard, call a service, commit once,
+render. Refusals are `ParticipantError`s; `exc.message()` is the translated text."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import Attendee, Pair, Session, SessionLog, SessionSeries, utcnow
-from ..services import logbook
-from ..services.logbook import ActionInput, LogError, LogInput
+from ..models import Attendee, Goal, Pair, Person, Programme, Session, SessionLog
+from ..services import certificate as certificates
+from ..services import feedback, goals, logbook
+from ..services import participant_views as views
+from ..services.access import allowed
+from ..services.logbook import ActionInput, LogInput
+from ..services.participant_errors import LogError, ParticipantError
+from ..services.replies import apply_partstat
 from .access import found, guard, requires
 
 bp = Blueprint("participants", __name__)
 
-LIVE_PAIR = ("invited", "active")
+
+@bp.context_processor
+def _labels() -> dict[str, Any]:
+    return {"pair_status": views.pair_status_label, "goal_status": views.goal_status_label,
+            "focus_names": views.focus_names, "day": views.format_day,
+            "role_label": views.role_label}
 
 
-def _messages() -> dict[str, str]:
-    return {
-        "pair_inactive": _("This pair is not active."),
-        "duration_too_short": _("The duration must be at least 1 minute."),
-        "duration_too_long": _("The duration can be at most 600 minutes."),
-        "future_date": _("The date cannot be in the future."),
-        "too_old": _("The date is too far in the past."),
-        "topics_required": _("Please write the topics discussed."),
-        "too_long": _("The text is too long."),
-        "bad_competency": _("Choose competencies from the list."),
-        "bad_action_item": _("Each action item needs a short text."),
-        "bad_session": _("That session does not belong to this pair."),
-        "session_not_held": _("A cancelled or not-held session cannot be logged."),
-        "already_logged": _("That session already has a log."),
-        "not_mentee": _("Only the mentee of this pair can do this."),
-        "not_mentor": _("Only the mentor of this pair can do this."),
-        "not_author": _("Only the author can edit this log."),
-        "already_confirmed": _("This log is already confirmed."),
-        "comment_required": _("Please say what is wrong in a comment."),
-        "session_cancelled": _("The session was cancelled."),
-        "session_in_future": _("The session has not started yet."),
-        "session_not_scheduled": _("Only a scheduled session can be moved."),
-        "bad_time": _("Please give a valid date and time."),
-        "time_in_past": _("The new time must be in the future."),
-        "no_proposal": _("There is no proposed time to answer."),
-        "bad_number": _("Please enter a whole number."),
-        "bad_date": _("Please give a valid date."),
-    }
-
-
-def _error(exc: LogError) -> str:
-    return _messages().get(exc.code, exc.code)
-
-
-def _me():
+def _me() -> Person:
     person = current_user.person
     if person is None:
         abort(403)
     return person
 
 
-def _pairs(role: str) -> list[Pair]:
-    col = Pair.mentor_id if role == "mentor" else Pair.mentee_id
-    return list(db.session.scalars(
-        select(Pair).where(col == current_user.person_id,
-                           Pair.status.in_(("invited", "active", "completed", "ended")))
-        .order_by(Pair.status, Pair.id)))
-
-
-def _upcoming(pair_ids: list[int], limit: int = 10) -> list[Session]:
-    if not pair_ids:
-        return []
-    return list(db.session.scalars(
-        select(Session).join(SessionSeries)
-        .where(SessionSeries.pair_id.in_(pair_ids), Session.status == "scheduled",
-               Session.end_at >= utcnow())
-        .order_by(Session.start_at).limit(limit)))
-
-
-def _to_mark(pair_ids: list[int]) -> list[Session]:
-    """Past sessions still 'scheduled': the mentor says held or not held."""
-    if not pair_ids:
-        return []
-    return list(db.session.scalars(
-        select(Session).join(SessionSeries)
-        .where(SessionSeries.pair_id.in_(pair_ids), Session.status.in_(("scheduled", "missed")),
-               Session.start_at < utcnow())
-        .order_by(Session.start_at.desc()).limit(10)))
-
-
-def _logs(pair_ids: list[int]) -> list[SessionLog]:
-    if not pair_ids:
-        return []
-    return list(db.session.scalars(
-        select(SessionLog).where(SessionLog.pair_id.in_(pair_ids))
-        .order_by(SessionLog.held_on.desc(), SessionLog.id.desc()).limit(50)))
+def _fail(exc: ParticipantError, endpoint: str, **values: Any):
+    db.session.rollback()
+    flash(exc.message(), "error")
+    return redirect(url_for(endpoint, **values))
 
 
 # -- homes -------------------------------------------------------------------------------------
@@ -106,31 +53,13 @@ def _logs(pair_ids: list[int]) -> list[SessionLog]:
 @bp.get("/mentor")
 @requires("mentor.home")
 def mentor_home():
-    pairs = _pairs("mentor")
-    ids = [p.id for p in pairs]
-    invites = [(row[0], row[1]) for row in db.session.execute(
-        select(Attendee, SessionSeries).join(SessionSeries)
-        .where(Attendee.person_id == current_user.person_id, Attendee.role == "mentor",
-               Attendee.partstat.in_(("NEEDS-ACTION", "TENTATIVE")),
-               SessionSeries.status == "active"))]
-    logs = _logs(ids)
-    return render_template(
-        "participants/mentor_home.html", pairs=pairs, upcoming=_upcoming(ids),
-        to_mark=_to_mark(ids), invites=invites,
-        pending=[log for log in logs if log.status == "submitted"], logs=logs,
-        jp=logbook.jp_summary(current_user.person_id), pair_by_id={p.id: p for p in pairs})
+    return render_template("participants/mentor_home.html", home=views.home(_me(), "mentor"))
 
 
 @bp.get("/mentee")
 @requires("mentee.home")
 def mentee_home():
-    pairs = _pairs("mentee")
-    ids = [p.id for p in pairs]
-    upcoming = _upcoming(ids)
-    return render_template(
-        "participants/mentee_home.html", pairs=pairs, upcoming=upcoming,
-        proposals=[s for s in upcoming if s.proposed_start is not None], logs=_logs(ids),
-        jp=logbook.jp_summary(current_user.person_id), pair_by_id={p.id: p for p in pairs})
+    return render_template("participants/mentee_home.html", home=views.home(_me(), "mentee"))
 
 
 # -- invites (same service as calendar replies) ------------------------------------------------
@@ -138,8 +67,6 @@ def mentee_home():
 @bp.post("/mentor/invites/<int:attendee_id>")
 @requires("mentor.home")
 def answer_invite(attendee_id: int):
-    from ..services.replies import apply_partstat
-
     att = found(db.session.get(Attendee, attendee_id))
     if att.person_id != current_user.person_id:
         abort(404)
@@ -191,25 +118,25 @@ def _parse_log(form: Any) -> LogInput:
         competency_ids=[_int(c, "bad_competency") for c in form.getlist("competency")],
         action_items=items,
         session_id=_int(session_id, "bad_session") if session_id else None,
+        token=form.get("submit_token"),
     )
 
 
 def _log_form(pair: Pair, log: SessionLog | None, error: str | None, status: int = 200):
-    sessions = [s for s in db.session.scalars(
-        select(Session).join(SessionSeries)
-        .where(SessionSeries.pair_id == pair.id, Session.start_at <= utcnow(),
-               Session.status.in_(("scheduled", "held", "missed")))
-        .order_by(Session.start_at.desc()).limit(20))]
-    if request.method == "POST":
+    me = _me()
+    first, last = logbook.date_window(pair, me)
+    posted = request.method == "POST"
+    if posted:
         chosen = request.form.getlist("competency")
     else:
         chosen = [str(c.competency_id) for c in log.competencies] if log else []
-    return render_template("participants/log_form.html", pair=pair, log=log, error=error,
-                           chosen=chosen,
-                           gaps=logbook.gap_rows(pair), sessions=sessions,
-                           form=request.form if request.method == "POST" else None,
-                           preset=request.args.get("session_id", type=int),
-                           today=utcnow().date()), status
+    token = (request.form.get("submit_token") if posted else None) or secrets.token_urlsafe(24)
+    return render_template(
+        "participants/log_form.html", pair=pair, log=log, error=error, chosen=chosen,
+        gaps=logbook.gap_rows(pair), sessions=views.loggable_sessions(pair),
+        form=request.form if posted else None, preset=request.args.get("session_id", type=int),
+        today=logbook.local_today(me), min_date=first, max_date=last, token=token,
+        daily_limit=logbook.max_minutes_per_day()), status
 
 
 @bp.route("/pairs/<int:pair_id>/logs/new", methods=["GET", "POST"])
@@ -221,12 +148,17 @@ def new_log(pair_id: int):
     if request.method == "GET":
         return _log_form(pair, None, None)
     try:
-        log, created = logbook.submit_log(pair, _me(), _parse_log(request.form),
-                                          actor=current_user)
-    except LogError as exc:
+        data = _parse_log(request.form)
+        log, created = logbook.submit_log(pair, _me(), data, actor=current_user)
+        db.session.commit()
+    except ParticipantError as exc:
         db.session.rollback()
-        return _log_form(pair, None, _error(exc), 400)
-    db.session.commit()
+        return _log_form(pair, None, exc.message(), 400)
+    except IntegrityError:  # the same form committed a moment ago by a parallel request
+        db.session.rollback()
+        log, created = logbook.find_by_token(pair, request.form.get("submit_token")), False
+        if log is None:
+            return _log_form(pair, None, LogError("already_logged").message(), 400)
     flash(_("Session logged. Your mentor will confirm it.") if created
           else _("This session was already logged."))
     return redirect(url_for(".show_log", log_id=log.id))
@@ -244,15 +176,15 @@ def edit_log(log_id: int):
     log, pair = _log_and_pair(log_id)
     guard("pair.mentee", pair)
     if log.status == "confirmed":
-        flash(_("This log is already confirmed."), "error")
+        flash(LogError("already_confirmed").message(), "error")
         return redirect(url_for(".show_log", log_id=log.id))
     if request.method == "GET":
         return _log_form(pair, log, None)
     try:
         logbook.update_log(log, _me(), _parse_log(request.form), actor=current_user)
-    except LogError as exc:
+    except ParticipantError as exc:
         db.session.rollback()
-        return _log_form(pair, db.session.get(SessionLog, log_id), _error(exc), 400)
+        return _log_form(pair, db.session.get(SessionLog, log_id), exc.message(), 400)
     db.session.commit()
     flash(_("Log updated."))
     return redirect(url_for(".show_log", log_id=log.id))
@@ -262,15 +194,10 @@ def edit_log(log_id: int):
 @requires()
 def show_log(log_id: int):
     log, pair = _log_and_pair(log_id)
-    from ..models import Feedback
-
-    feedback = list(db.session.scalars(select(Feedback).where(Feedback.log_id == log.id)))
     return render_template("participants/log_show.html", log=log, pair=pair,
                            role=pair.member_role(current_user.person_id),
                            show_notes=logbook.notes_visible(current_user, log),
-                           feedback=feedback,
-                           my_feedback=next((fb for fb in feedback
-                                             if fb.author_id == current_user.person_id), None))
+                           page=views.log_page(log, current_user.person))
 
 
 @bp.post("/logs/<int:log_id>/confirm")
@@ -280,10 +207,8 @@ def confirm_log(log_id: int):
     guard("pair.mentor", pair)
     try:
         logbook.confirm_log(log, _me(), actor=current_user)
-    except LogError as exc:
-        db.session.rollback()
-        flash(_error(exc), "error")
-        return redirect(url_for(".show_log", log_id=log_id))
+    except ParticipantError as exc:
+        return _fail(exc, ".show_log", log_id=log_id)
     db.session.commit()
     flash(_("Log confirmed. The time is credited as JP."))
     return redirect(url_for(".show_log", log_id=log_id))
@@ -296,10 +221,8 @@ def dispute_log(log_id: int):
     guard("pair.mentor", pair)
     try:
         logbook.dispute_log(log, _me(), request.form.get("comment", ""), actor=current_user)
-    except LogError as exc:
-        db.session.rollback()
-        flash(_error(exc), "error")
-        return redirect(url_for(".show_log", log_id=log_id))
+    except ParticipantError as exc:
+        return _fail(exc, ".show_log", log_id=log_id)
     db.session.commit()
     flash(_("Log disputed. The mentee can correct it."))
     return redirect(url_for(".show_log", log_id=log_id))
@@ -321,13 +244,22 @@ def mark_session(session_id: int):
     guard("pair.mentor", pair)
     try:
         logbook.mark_session(session, _me(), request.form.get("held") == "1", actor=current_user)
-    except LogError as exc:
-        db.session.rollback()
-        flash(_error(exc), "error")
-        return redirect(url_for(".mentor_home"))
+    except ParticipantError as exc:
+        return _fail(exc, ".mentor_home")
     db.session.commit()
     flash(_("Session marked."))
     return redirect(url_for(".mentor_home"))
+
+
+def _local_datetime(raw: str | None, tz: str) -> datetime:
+    """A datetime-local field (the viewer's wall clock) → a UTC instant."""
+    try:
+        value = datetime.fromisoformat((raw or "").strip())
+    except ValueError:
+        raise LogError("bad_time") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo(tz))
+    return value.astimezone(UTC)
 
 
 @bp.post("/sessions/<int:session_id>/propose")
@@ -335,19 +267,12 @@ def mark_session(session_id: int):
 def propose_time(session_id: int):
     session, pair = _session_and_pair(session_id)
     guard("pair.mentor", pair)
+    me = _me()
     try:
-        raw = (request.form.get("new_start") or "").strip()
-        try:
-            local = datetime.fromisoformat(raw)
-        except ValueError:
-            raise LogError("bad_time") from None
-        if local.tzinfo is None:
-            local = local.replace(tzinfo=ZoneInfo(current_user.person.timezone))
-        logbook.propose_time(session, _me(), local.astimezone(UTC), actor=current_user)
-    except LogError as exc:
-        db.session.rollback()
-        flash(_error(exc), "error")
-        return redirect(url_for(".mentor_home"))
+        new_start = _local_datetime(request.form.get("new_start"), me.timezone)
+        logbook.propose_time(session, me, new_start, actor=current_user)
+    except ParticipantError as exc:
+        return _fail(exc, ".mentor_home")
     db.session.commit()
     flash(_("New time proposed. The mentee will be asked to confirm."))
     return redirect(url_for(".mentor_home"))
@@ -361,33 +286,14 @@ def answer_proposal(session_id: int):
     try:
         logbook.answer_proposal(session, _me(), request.form.get("accept") == "1",
                                 actor=current_user)
-    except (LogError, ValueError) as exc:
-        db.session.rollback()
-        flash(_error(exc) if isinstance(exc, LogError) else str(exc), "error")
-        return redirect(url_for(".mentee_home"))
+    except ParticipantError as exc:
+        return _fail(exc, ".mentee_home")
     db.session.commit()
     flash(_("Thank you, your answer was recorded."))
     return redirect(url_for(".mentee_home"))
 
 
 # -- the pair page: plan, goals, level changes, evaluations, ending early ---------------------
-
-def _extra_messages() -> dict[str, str]:
-    return {
-        "not_member": _("Only the mentor or mentee of this pair can do this."),
-        "bad_level": _("Levels go from 1 to 5."),
-        "description_required": _("Please describe the goal."),
-        "bad_status": _("Unknown status."),
-        "bad_rating": _("Choose a rating from 1 to 5."),
-        "bad_stage": _("Unknown evaluation stage."),
-        "answer_all": _("Please answer every question with 1 to 5."),
-        "reason_required": _("Please give a reason."),
-    }
-
-
-def _err(exc: LogError) -> str:
-    return _extra_messages().get(exc.code) or _error(exc)
-
 
 def _member_pair(pair_id: int) -> Pair:
     pair = found(db.session.get(Pair, pair_id))
@@ -399,26 +305,17 @@ def _member_pair(pair_id: int) -> Pair:
 @bp.get("/pairs/<int:pair_id>")
 @requires()
 def pair(pair_id: int):
-    from ..services import feedback, goals
-    from ..services.catalogue import all_competencies
-
     p = found(db.session.get(Pair, pair_id))
     guard("pair.view", p)
     role = p.member_role(current_user.person_id)
-    logs = logbook.logs_for_pair(p)
-    return render_template(
-        "participants/pair.html", pair=p, role=role, progress=goals.progress(p),
-        changes=goals.level_changes(p), logs=logs, competencies=all_competencies(),
-        gaps=logbook.gap_rows(p),
-        evaluations=feedback.evaluations_of(p, current_user.person) if role else {},
-        today=utcnow().date())
+    return render_template("participants/pair.html", pair=p, role=role,
+                           page=views.pair_page(p, current_user.person, role),
+                           coordinator=role is None)
 
 
 @bp.post("/pairs/<int:pair_id>/goals")
 @requires()
 def add_goal(pair_id: int):
-    from ..services import goals
-
     p = _member_pair(pair_id)
     try:
         goals.add_goal(p, _me(), competency_id=_int(request.form.get("competency_id"),
@@ -427,10 +324,8 @@ def add_goal(pair_id: int):
                        target_level=_int(request.form.get("target_level"), "bad_level"),
                        due_date=_date(request.form.get("due_date"), required=False),
                        actor=current_user)
-    except LogError as exc:
-        db.session.rollback()
-        flash(_err(exc), "error")
-        return redirect(url_for(".pair", pair_id=pair_id))
+    except ParticipantError as exc:
+        return _fail(exc, ".pair", pair_id=pair_id)
     db.session.commit()
     flash(_("Goal added."))
     return redirect(url_for(".pair", pair_id=pair_id))
@@ -439,17 +334,12 @@ def add_goal(pair_id: int):
 @bp.post("/goals/<int:goal_id>/status")
 @requires()
 def goal_status(goal_id: int):
-    from ..models import Goal
-    from ..services import goals
-
     goal = found(db.session.get(Goal, goal_id))
     p = _member_pair(goal.pair_id)
     try:
         goals.set_goal_status(goal, _me(), request.form.get("status", ""), actor=current_user)
-    except LogError as exc:
-        db.session.rollback()
-        flash(_err(exc), "error")
-        return redirect(url_for(".pair", pair_id=p.id))
+    except ParticipantError as exc:
+        return _fail(exc, ".pair", pair_id=p.id)
     db.session.commit()
     return redirect(url_for(".pair", pair_id=p.id))
 
@@ -457,18 +347,14 @@ def goal_status(goal_id: int):
 @bp.post("/pairs/<int:pair_id>/levels")
 @requires()
 def record_level(pair_id: int):
-    from ..services import goals
-
     p = _member_pair(pair_id)
     try:
         goals.record_level_change(
             p, _me(), competency_id=_int(request.form.get("competency_id"), "bad_competency"),
             new_level=_int(request.form.get("new_level"), "bad_level"),
             note=request.form.get("note"), actor=current_user)
-    except LogError as exc:
-        db.session.rollback()
-        flash(_err(exc), "error")
-        return redirect(url_for(".pair", pair_id=pair_id))
+    except ParticipantError as exc:
+        return _fail(exc, ".pair", pair_id=pair_id)
     db.session.commit()
     flash(_("Level change recorded."))
     return redirect(url_for(".pair", pair_id=pair_id))
@@ -477,15 +363,11 @@ def record_level(pair_id: int):
 @bp.post("/pairs/<int:pair_id>/end")
 @requires()
 def end_pair(pair_id: int):
-    from ..services import feedback
-
     p = _member_pair(pair_id)
     try:
         feedback.end_pair(p, _me(), request.form.get("reason", ""), actor=current_user)
-    except LogError as exc:
-        db.session.rollback()
-        flash(_err(exc), "error")
-        return redirect(url_for(".pair", pair_id=pair_id))
+    except ParticipantError as exc:
+        return _fail(exc, ".pair", pair_id=pair_id)
     db.session.commit()
     flash(_("The pair was ended. The coordinator has been told."))
     return redirect(url_for(".pair", pair_id=pair_id))
@@ -494,57 +376,101 @@ def end_pair(pair_id: int):
 @bp.route("/pairs/<int:pair_id>/evaluation/<stage>", methods=["GET", "POST"])
 @requires()
 def evaluation(pair_id: int, stage: str):
-    from ..services import feedback
-
     p = _member_pair(pair_id)
     if stage not in feedback.STAGES:
         abort(404)
-    done = feedback.evaluations_of(p, current_user.person).get(stage)
+    me = _me()
+    done = feedback.evaluations_of(p, me).get(stage)
+    window = feedback.evaluation_windows(p, me)[stage]
     error = None
     if request.method == "POST" and done is None:
         try:
-            feedback.submit_evaluation(p, _me(), stage, request.form.to_dict(),
-                                       actor=current_user)
-        except LogError as exc:
+            feedback.submit_evaluation(p, me, stage, request.form.to_dict(), actor=current_user)
+        except ParticipantError as exc:
             db.session.rollback()
-            error = _err(exc)
+            error = exc.message()
         else:
             db.session.commit()
             flash(_("Thank you for your evaluation."))
             return redirect(url_for(".pair", pair_id=pair_id))
     return render_template("participants/evaluation.html", pair=p, stage=stage, done=done,
-                           questions=feedback.questions(), error=error,
+                           window=window, questions=feedback.questions(), error=error,
                            text=feedback.question_text), (400 if error else 200)
 
 
 @bp.post("/logs/<int:log_id>/feedback")
 @requires()
 def give_feedback(log_id: int):
-    from ..services import feedback
-
     log, p = _log_and_pair(log_id)
     guard("pair.member", p)
     try:
         feedback.give_feedback(log, _me(), _int(request.form.get("rating"), "bad_rating"),
                                request.form.get("comment"), actor=current_user)
-    except LogError as exc:
-        db.session.rollback()
-        flash(_err(exc), "error")
-        return redirect(url_for(".show_log", log_id=log_id))
+    except ParticipantError as exc:
+        return _fail(exc, ".show_log", log_id=log_id)
     db.session.commit()
     flash(_("Thank you for your feedback."))
     return redirect(url_for(".show_log", log_id=log_id))
 
 
+# -- certificate -------------------------------------------------------------------------------
+
+def _certificate_subject() -> tuple[Person, Programme | None]:
+    """?person= (coordinators; default: me) and ?programme= (default: my only programme)."""
+    person_id = request.args.get("person", type=int)
+    person = found(db.session.get(Person, person_id) if person_id else current_user.person)
+    programme_id = request.args.get("programme", type=int)
+    if programme_id is None:
+        if person.id != current_user.person_id:
+            abort(404)
+        mine = certificates.programmes_for(person)
+        return person, (mine[0] if len(mine) == 1 else None)
+    programme = found(db.session.get(Programme, programme_id))
+    guard("certificate.view", (person, programme))
+    return person, programme
+
+
+def _build_certificate(person: Person, programme: Programme) -> certificates.Certificate:
+    try:
+        return certificates.build(person, programme)
+    except ParticipantError:
+        abort(404)  # the person takes no part in this programme
+
+
 @bp.get("/certificate")
-@requires("mentee.home")
+@requires()
 def certificate():
-    from ..services import feedback
+    person, programme = _certificate_subject()
+    if programme is None:
+        return render_template("participants/certificate_index.html", person=person,
+                               programmes=certificates.programmes_for(person))
+    cert = _build_certificate(person, programme)
+    preview = allowed(current_user, "certificate.preview", (person, programme))
+    not_ready = None
+    try:
+        certificates.ensure_ready(cert, preview_allowed=preview)
+    except ParticipantError as exc:
+        not_ready = exc.message()
+    return render_template("participants/certificate.html", cert=cert, not_ready=not_ready,
+                           t=certificates.texts(cert), head=certificates.table_head(),
+                           rows=certificates.table_rows(cert))
 
-    year = request.args.get("year", type=int)
-    lines, minutes, total_jp = feedback.certificate(current_user.person, year)
-    from ..services.jp import fmt_jp
 
-    return render_template("participants/certificate.html", person=current_user.person,
-                           lines=lines, minutes=minutes, total_jp=fmt_jp(total_jp), year=year,
-                           fmt_jp=fmt_jp, issued=utcnow())
+@bp.get("/certificate.pdf")
+@requires()
+def certificate_pdf():
+    person, programme = _certificate_subject()
+    if programme is None:
+        return redirect(url_for(".certificate"))
+    cert = _build_certificate(person, programme)
+    try:
+        certificates.ensure_ready(cert, preview_allowed=allowed(
+            current_user, "certificate.preview", (person, programme)))
+    except ParticipantError as exc:
+        flash(exc.message(), "error")
+        return redirect(url_for(".certificate", programme=programme.id, person=person.id))
+    name = "".join(c if c.isascii() and c.isalnum() else "-" for c in person.name)
+    name = name.strip("-")[:60] or "sertifikat"
+    return Response(certificates.render_pdf(cert), mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="mentoring-{name}-{programme.id}.pdf"',
+        "Cache-Control": "private, no-store"})

@@ -1,20 +1,38 @@
-"""Programme reports: dashboard with charts, participation alerts with nudges, competency progress,
-CSV/XLSX exports and a printable report. Only the programme's coordinators (and admins) see them;
-anyone else gets 404."""
+"""Programme reports: an index of the coordinator's programmes, the dashboard with charts,
+participation alerts (paginated, filtered by unit and city) with nudges, competency progress,
+CSV/XLSX exports and a printable report. Only the programme's coordinators (and admins) see a
+programme's reports; anyone else gets 404.
+
+Stable URLs: `/reports/` (endpoint `reports.index`) lists the programmes; each programme's
+reports start at `/programmes/<id>/reports/` (endpoint `reports.dashboard`)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from ..extensions import db
 from ..models import Programme
-from ..services import exports, reports
+from ..services import exports, nudges, programmes, reports
+from ..services.feedback import question_text, questions
 from .access import found, guard, requires
 
-bp = Blueprint("reports", __name__, url_prefix="/programmes/<int:programme_id>/reports")
+bp = Blueprint("reports", __name__)
+PREFIX = "/programmes/<int:programme_id>/reports"
 
 
 def _programme(programme_id: int) -> Programme:
@@ -25,47 +43,65 @@ def _programme(programme_id: int) -> Programme:
 
 def _chart_data(data: dict, progress: dict) -> dict:
     o = data["overall"]
+    en = str(get_locale()) == "en"
     return {
-        "sessions": {"labels": ["held", "missed", "cancelled", "scheduled"],
+        "sessions": {"labels": ["held", "missed", "upcoming", "cancelled"],
                      "values": [o["sessions_held"], o["sessions_missed"],
-                                o["sessions_cancelled"], o["sessions_scheduled"]]},
+                                o["sessions_upcoming"], o["sessions_cancelled"]]},
         "invites": {"values": [o["invites_accepted"], o["invites_declined"],
                                o["invites_unanswered"]]},
         "trend": data["trend"],
         "units": [{"label": r["label"], "matched_pct": r["matched_pct"] or 0,
                    "held_pct": r["held_pct"] or 0} for r in data["by"]["unit"]],
-        "competencies": [{"label": r["code"], "base": r["avg_base"], "now": r["avg_now"]}
-                         for r in progress["rows"]],
+        "competencies": [{"label": r["name_en"] if en else r["name_id"], "base": r["avg_base"],
+                          "now": r["avg_now"]} for r in progress["rows"]],
     }
 
 
-@bp.get("/")
-@requires()
-def dashboard(programme_id: int):
-    programme = _programme(programme_id)
+def _question_texts() -> dict[str, str]:
+    return {q["key"]: question_text(q, str(get_locale())) for q in questions()}
+
+
+def _report_context(programme: Programme) -> dict:
     data = reports.dashboard(programme)
     progress = reports.competency_progress(programme)
-    return render_template(
-        "reports/dashboard.html", programme=programme, data=data, progress=progress,
-        alerts=reports.alerts_summary(programme), charts=_chart_data(data, progress),
-        kinds=exports.KINDS,
-    )
+    return {"programme": programme, "data": data, "progress": progress,
+            "alerts": reports.alerts_summary(programme),
+            "charts": _chart_data(data, progress), "kinds": exports.KINDS}
 
 
-@bp.get("/print")
+@bp.get("/reports/")
+@requires("programme.list")
+def index():
+    return render_template("reports/index.html",
+                           programmes=programmes.for_user(current_user))
+
+
+@bp.get(PREFIX + "/")
+@requires()
+def dashboard(programme_id: int):
+    return render_template("reports/dashboard.html", **_report_context(_programme(programme_id)))
+
+
+@bp.get(PREFIX + "/print")
 @requires()
 def printable(programme_id: int):
     programme = _programme(programme_id)
-    data = reports.dashboard(programme)
-    progress = reports.competency_progress(programme)
-    return render_template(
-        "reports/print.html", programme=programme, data=data, progress=progress,
-        alerts=reports.alerts_summary(programme), charts=_chart_data(data, progress),
-        generated=datetime.now(UTC),
-    )
+    return render_template("reports/print.html", **_report_context(programme),
+                           evaluations=reports.evaluation_summary(programme),
+                           question_text=_question_texts(), generated=datetime.now(UTC))
 
 
-@bp.get("/competencies")
+@bp.get(PREFIX + "/evaluations")
+@requires()
+def evaluations(programme_id: int):
+    programme = _programme(programme_id)
+    return render_template("reports/evaluations.html", programme=programme,
+                           evaluations=reports.evaluation_summary(programme),
+                           question_text=_question_texts())
+
+
+@bp.get(PREFIX + "/competencies")
 @requires()
 def competencies(programme_id: int):
     programme = _programme(programme_id)
@@ -77,45 +113,71 @@ def _days() -> int:
     return 45 if request.values.get("days") == "45" else 30
 
 
-@bp.get("/alerts/<kind>")
+def _filter(person_ids: list[int] | None = None) -> reports.AlertFilter:
+    city = (request.values.get("city") or "").strip()[:100] or None
+    return reports.AlertFilter(unit_id=request.values.get("unit", type=int), city=city,
+                               person_ids=frozenset(person_ids) if person_ids else None)
+
+
+def _kind(kind: str) -> str:
+    if kind not in reports.ALERT_KINDS:
+        abort(404)
+    return kind
+
+
+@bp.get(PREFIX + "/alerts/<kind>")
 @requires()
 def alerts(programme_id: int, kind: str):
     programme = _programme(programme_id)
-    if kind not in reports.ALERT_KINDS:
-        abort(404)
-    days = _days()
+    kind, days, flt = _kind(kind), _days(), _filter()
+    page = reports.alert_page(programme, kind, days=days, flt=flt,
+                              page=request.args.get("page", 1, type=int))
+    args = {"days": days, "unit": flt.unit_id, "city": flt.city}
     return render_template("reports/alerts.html", programme=programme, kind=kind, days=days,
-                           rows=reports.alert_rows(programme, kind, days=days))
+                           page=page, flt=flt, args={k: v for k, v in args.items() if v},
+                           options=reports.filter_options(programme),
+                           chase_days=reports.chase_after_days(),
+                           tolerance=round(reports.report_settings()["pace_tolerance"] * 100))
 
 
-@bp.post("/alerts/<kind>/nudge")
+@bp.post(PREFIX + "/alerts/<kind>/nudge")
 @requires()
 def nudge(programme_id: int, kind: str):
     programme = _programme(programme_id)
-    if kind not in reports.ALERT_KINDS:
-        abort(404)
-    days = _days()
-    ids = [int(v) for v in request.form.getlist("person_id") if v.isdigit()]
-    sent = sum(reports.nudge(programme, kind, pid, days=days) for pid in ids)
+    kind, days = _kind(kind), _days()
+    picked = [int(v) for v in request.form.getlist("person_id") if v.isdigit()]
+    flt = _filter(picked)
+    result = nudges.nudge(programme, kind, actor=current_user, days=days, flt=flt)
     db.session.commit()
-    if sent:
-        flash(_("Reminder queued for %(n)d person(s).", n=sent), "success")
+    if result.queued:
+        flash(_("Reminders queued: %(queued)d; already reminded today: %(already)d.",
+                queued=result.queued, already=result.already), "success")
+    elif result.already:
+        flash(_("Nothing queued: all %(already)d were already reminded today.",
+                already=result.already), "warning")
     else:
         flash(_("Nobody to remind: the list has changed."), "warning")
-    return redirect(url_for(".alerts", programme_id=programme.id, kind=kind, days=days))
+    if result.remaining:
+        flash(_("%(n)d more on this list were not reminded yet (at most %(limit)d per click): "
+                "press the button again.", n=result.remaining,
+                limit=reports.report_settings()["nudge_limit"]), "warning")
+    args = {"days": days, "unit": flt.unit_id, "city": flt.city,
+            "page": request.form.get("page", type=int)}
+    return redirect(url_for(".alerts", programme_id=programme.id, kind=kind,
+                            **{k: v for k, v in args.items() if v}))
 
 
-@bp.get("/export/<kind>.<fmt>")
+@bp.get(PREFIX + "/export/<kind>.<fmt>")
 @requires()
 def export(programme_id: int, kind: str, fmt: str):
     programme = _programme(programme_id)
     if kind not in exports.KINDS or fmt not in exports.FORMATS:
         abort(404)
-    body, mimetype = exports.export(programme, kind, fmt)
+    body, mimetype = exports.export(programme, kind, fmt, str(get_locale()))
     name = f"programme-{programme.id}-{kind}.{fmt}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"',
                "Cache-Control": "no-store"}
     if fmt == "csv":
-        # materialise inside the request: the session lives in this app context
-        return Response("".join(body), mimetype=mimetype, headers=headers)
+        # streamed: rows are read from the database while the response is sent
+        return Response(stream_with_context(body), mimetype=mimetype, headers=headers)
     return Response(body, mimetype=mimetype, headers=headers)

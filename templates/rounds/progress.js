@@ -1,16 +1,21 @@
 (function () {
   var box = document.getElementById('progress');
-  if (box.hidden) return;
+  if (!box || box.hidden) return;
+  function show(id, value) { var el = document.getElementById(id); if (el) el.textContent = value; }
   function tick() {
-    fetch(box.dataset.url, {credentials: 'same-origin'}).then(function (r) { return r.json(); }).then(function (d) {
-      var p = d.progress || {};
-      document.getElementById('p-phase').textContent = p.phase || '';
-      document.getElementById('p-elapsed').textContent = p.elapsed || 0;
-      document.getElementById('p-objective').textContent = p.best_objective == null ? '-' : p.best_objective;
-      document.getElementById('p-matched').textContent = d.matched || 0;
-      if (d.status === 'queued' || d.status === 'solving') { setTimeout(tick, 1000); }
-      else { window.location.reload(); }
-    }).catch(function () { setTimeout(tick, 2000); });
+    fetch(box.dataset.url, {credentials: 'same-origin', headers: {'Accept': 'application/json'}})
+      .then(function (r) { return r.json(); }).then(function (d) {
+        var p = d.progress || {}, l = d.labels || {};
+        box.dataset.phase = p.phase || '';
+        show('p-phase', l.phase || '');
+        show('p-elapsed', p.elapsed || 0);
+        show('p-objective', p.objective == null ? '-' : p.objective);
+        show('p-matched', d.matched || 0);
+        var st = document.getElementById('round-status');
+        if (st) { st.textContent = l.status || st.textContent; }
+        if (d.status === 'queued' || d.status === 'solving') { setTimeout(tick, 1000); }
+        else { window.location.reload(); }
+      }).catch(function () { setTimeout(tick, 2000); });
   }
-  setTimeout(tick, 500);
+  setTimeout(tick, 1000);
 })();

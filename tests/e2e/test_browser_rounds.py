@@ -1,24 +1,63 @@
 """A coordinator runs a matching round in a real browser: programme, participants by filter,
-round, background solve, reasons, lock, forbid, re-solve, approve."""
+round with a filter that leaves someone out, background solve with its progress, reasons,
+lock, forbid (the round turns stale), re-solve, approve; invites and series are created.
+
+The live server runs in this process and there is no scheduler here, so a thread runs the
+same run_solves job the scheduler would (only when the test lets it, so the queued state can
+be seen first)."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
+from sqlalchemy import func, select
 
 from mentormatch.extensions import db
-from mentormatch.models import Pair
+from mentormatch.jobs.solves import run_solves
+from mentormatch.models import OutboxMessage, Pair, SessionSeries
 from tests import factories as f
 
 pytestmark = pytest.mark.browser
 TUE = ((1, 9 * 60, 12 * 60),)
 
 
-def _solve(page):
+@pytest.fixture
+def solver_job(live_app):
+    """The solve job in a background thread; it runs while the returned event is set."""
+    go, stop = threading.Event(), threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            if go.is_set():
+                with live_app.app_context():
+                    try:
+                        run_solves(worker="e2e")
+                    finally:
+                        db.session.remove()
+            stop.wait(0.2)
+
+    thread = threading.Thread(target=loop, name="e2e-solves", daemon=True)
+    thread.start()
+    yield go
+    stop.set()
+    thread.join(timeout=30)
+
+
+def _solve(page, go):
+    """Click (re-)solve, see the queued progress, let the job run, wait for the result."""
+    go.clear()
     page.click("#solve")
+    page.wait_for_selector("#round-status[data-status=queued]")
+    assert page.is_visible("#progress")
+    assert page.inner_text("#p-phase") == "Menunggu giliran dihitung"
+    assert page.is_disabled("#solve")
+    go.set()
     page.wait_for_selector("#round-status[data-status=solved]", timeout=60_000)
+    assert page.is_hidden("#progress")
 
 
-def test_coordinator_runs_a_round(live_app, page):
+def test_coordinator_runs_a_round(live_app, page, solver_job):
     with live_app.app_context():
         coord = f.user(("coordinator",), email="koord@example.go.id")
         for i in range(2):
@@ -26,6 +65,8 @@ def test_coordinator_runs_a_round(live_app, page):
         for i in range(3):
             f.person(f"Mentee {i}", grade=8, levels={"KOM": 1, "INT": 2},
                      required={"KOM": 3, "INT": 3}, windows=TUE)
+        f.person("Mentee tanpa gap KOM", grade=8, levels={"KOM": 3, "INT": 1},
+                 required={"KOM": 3, "INT": 3}, windows=TUE)
         db.session.commit()
         email = coord.email
     base = live_app.config["LIVE_URL"]
@@ -36,11 +77,12 @@ def test_coordinator_runs_a_round(live_app, page):
     page.click("#login")
     page.wait_for_url(f"{base}/")
 
-    # 1. programme
+    # 1. programme (the JP rule comes prefilled from the configuration)
     page.goto(f"{base}/programmes/new")
+    assert page.input_value("input[name=jp_minutes_per_jp]") == "45"
     page.fill("input[name=name]", "Mentoring Kominfo 2026")
     page.fill("input[name=start_date]", "2026-01-05")
-    page.fill("input[name=end_date]", "2026-06-30")
+    page.fill("input[name=end_date]", "2027-06-30")
     page.click("#save-programme")
     page.wait_for_selector("#programme-name")
     assert page.inner_text("#programme-name") == "Mentoring Kominfo 2026"
@@ -48,53 +90,71 @@ def test_coordinator_runs_a_round(live_app, page):
     # 2. participants by filter, counted before adding
     form = "#participant-filter"
     page.select_option(f"{form} select[name=role]", "mentee")
-    page.fill(f"{form} input[name=grade_max]", "8")
+    page.select_option(f"{form} select[name=grade_max]", "8")
     page.click("#preview")
     page.wait_for_selector("#preview-count")
-    assert page.inner_text("#preview-count").startswith("3 ")
+    assert page.inner_text("#preview-count").startswith("4 ")
     page.click("#add")
-    page.wait_for_selector("#n-mentees:text('3')")
+    page.wait_for_selector("#n-mentees:text('4')")
     page.select_option(f"{form} select[name=role]", "mentor")
-    page.fill(f"{form} input[name=grade_max]", "")
-    page.fill(f"{form} input[name=grade_min]", "13")
+    page.select_option(f"{form} select[name=grade_max]", "")
+    page.select_option(f"{form} select[name=grade_min]", "13")
     page.click("#preview")
     page.click("#add")
     page.wait_for_selector("#n-mentors:text('2')")
 
-    # 3. a round with a filter; counts shown before solving
+    # 3. a round whose filter (gap in Komunikasi) leaves one mentee out; counts first
     page.fill("#new-round input[name=name]", "Putaran 1")
     page.select_option("#new-round select[name=gap_in]", "KOM")
     page.click("#create-round")
     page.wait_for_selector("#counts")
     assert page.inner_text("#c-mentees") == "3" and page.inner_text("#c-mentors") == "2"
+    assert page.inner_text("#round-status") == "Draf"
 
-    # 4. solve in the background; the page polls and shows the result
-    _solve(page)
+    # 4. solve in the background: queued progress first, then the result
+    _solve(page, solver_job)
     rows = page.locator("#proposals tbody tr")
     assert rows.count() == 3
+    assert "Mentee tanpa gap KOM" not in page.inner_text("#proposals")
     reason = rows.first.locator(".reason").inner_text()
     assert "Komunikasi" in reason and "WIB" in page.inner_text("#proposals")
-    assert "OPTIMAL" in page.inner_text("#stats") or "FEASIBLE" in page.inner_text("#stats")
+    assert page.inner_text("#s-status") in ("optimal", "baik, belum terbukti optimal")
+    assert page.is_visible("#approve")
 
-    # 5. lock one pair, forbid another, re-solve
+    # 5. lock one pair (already proposed: no re-solve needed), forbid another (stale)
     first = rows.nth(0)
     locked = (first.get_attribute("data-mentee"), first.get_attribute("data-mentor"))
     first.locator("button.lock").click()
     page.wait_for_selector("#constraints li[data-kind=lock]")
+    assert page.get_attribute("#round-status", "data-status") == "solved"
     second = page.locator(f"#proposals tbody tr:not([data-mentee='{locked[0]}'])").first
     forbidden = (second.get_attribute("data-mentee"), second.get_attribute("data-mentor"))
     second.locator("button.forbid").click()
     page.wait_for_selector("#constraints li[data-kind=forbid]")
-    _solve(page)
+    assert page.get_attribute("#round-status", "data-status") == "stale"
+    assert page.is_visible("#stale") and page.locator("#approve").count() == 0
+
+    # 6. re-solve: the lock is kept, the forbidden pair is gone
+    _solve(page, solver_job)
     assert page.locator(
         f"#proposals tr[data-mentee='{locked[0]}'][data-mentor='{locked[1]}']").count() == 1
     assert page.locator(
         f"#proposals tr[data-mentee='{forbidden[0]}'][data-mentor='{forbidden[1]}']"
     ).count() == 0
+    assert page.locator("#proposals tbody tr").count() == 3
 
-    # 6. approve: pairs are published once
+    # 7. approve: pairs, series and invitations are published once
     page.click("#approve")
     page.wait_for_selector("#approved")
-    assert page.inner_text("#round-status") == "approved"
+    assert page.inner_text("#round-status") == "Disetujui"
+    assert page.locator("#published tbody tr").count() == 3
     with live_app.app_context():
-        assert db.session.query(Pair).count() == 3
+        assert db.session.scalar(select(func.count(Pair.id))) == 3
+        assert db.session.scalar(select(func.count(SessionSeries.id))) == 3
+        invites = db.session.scalar(select(func.count(OutboxMessage.id)).where(
+            OutboxMessage.kind == "itip_request"))
+        assert invites == 6  # mentor and mentee of each pair
+        pairs = db.session.scalars(select(Pair)).all()
+        assert (int(forbidden[0]), int(forbidden[1])) not in {
+            (p.mentee_id, p.mentor_id) for p in pairs}
+        db.session.remove()

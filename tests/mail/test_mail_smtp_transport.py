@@ -356,3 +356,41 @@ def test_connection_lost_after_data_is_flagged_delivery_unknown(smtp_server, smt
         transport.send(make_invite(2))  # reconnects
     received = smtp_server.wait_for(2)
     assert [m.message["Subject"].split("#")[1][0] for m in received] == ["1", "2"]
+
+
+def test_lines_starting_with_a_dot_arrive_intact(smtp_server, smtp_settings):
+    """DATA is sent by hand (to tell "lost before 354" from "lost after the message"):
+    RFC 5321 dot-stuffing must still be right."""
+    raw = (b"From: a@b.id\r\nTo: c@d.id\r\nSubject: dots\r\nMessage-ID: <dots@t>\r\n\r\n"
+           b".\r\n..two\r\n.three\r\nend without newline")
+    with SmtpTransport(smtp_settings) as transport:
+        transport.send_raw(raw, envelope_from="a@b.id", recipients=["c@d.id"])
+    (got,) = smtp_server.wait_for(1)
+    assert got.data.rstrip(b"\r\n") == raw
+
+
+def test_before_data_hook_runs_once_after_rcpt_and_can_abort(smtp_server, smtp_settings):
+    from mentormatch.mail.transport import SendAborted
+
+    calls = []
+
+    def no():
+        calls.append("no")
+        return False
+
+    with SmtpTransport(smtp_settings) as transport:
+        with pytest.raises(SendAborted):
+            transport.send_raw(bytes(make_invite(1)), envelope_from="a@b.id",
+                               recipients=["c@d.id"], before_data=no)
+        # the transaction was reset: the same connection sends the next message
+        transport.send_raw(bytes(make_invite(2)), envelope_from="a@b.id",
+                           recipients=["c@d.id"], before_data=lambda: calls.append("yes") or True)
+    assert calls == ["no", "yes"]
+    (got,) = smtp_server.wait_for(1)
+    assert "#2" in got.message["Subject"]
+    # refused recipients never reach the hook: a definite non-delivery before DATA
+    smtp_server.reject("nobody@d.id")
+    with SmtpTransport(smtp_settings) as transport, pytest.raises(TransportError) as info:
+        transport.send_raw(bytes(make_invite(3)), envelope_from="a@b.id",
+                           recipients=["nobody@d.id"], before_data=lambda: calls.append("x"))
+    assert not info.value.delivery_unknown and calls == ["no", "yes"]

@@ -12,7 +12,10 @@ Failure modes for tests: ``fail_next(n)`` answers the next ``n`` DATA commands w
 ``451 4.3.0`` (temporary), ``reject_recipients`` answers RCPT for those addresses with
 ``550 5.1.1`` (permanent), ``drop_after_data(n)`` stores the next ``n`` messages and then
 drops the connection before the client hears the reply (delivery unknown to the client).
-``store=False`` only counts messages (benchmarks).
+``store=False`` only counts messages (benchmarks). ``delay`` makes the server slow: after the
+message data arrived it waits that many seconds before answering (``wait_in_data(n)`` waits
+until the n-th message reached that point - the moment to kill a client mid-DATA).
+``message_ids()`` lists the Message-ID of every stored message, duplicates included.
 """
 
 from __future__ import annotations
@@ -81,6 +84,9 @@ class _Handler:
     async def handle_DATA(  # noqa: N802 (aiosmtpd hook name)
         self, server: SMTP, session: Session, envelope: Envelope
     ) -> str:
+        delay = self.server._begin_data()
+        if delay:
+            await asyncio.sleep(delay)
         reply = self.server._accept(envelope)
         if reply == _DROP:
             # accepted, but the connection dies before the client hears "250"
@@ -100,6 +106,7 @@ class SmtpTestServer:
         *,
         store: bool = True,
         reject_recipients: Iterable[str] = (),
+        delay: float = 0.0,
         **smtp_kwargs: Any,
     ) -> None:
         self.host = host
@@ -114,6 +121,8 @@ class SmtpTestServer:
         self._fail_next = 0
         self._failed = 0
         self._drop_next = 0
+        self._in_data = 0
+        self.delay = delay
         self._controller: Controller | None = None
 
     # -- lifecycle
@@ -229,6 +238,31 @@ class SmtpTestServer:
                     )
                 self._cond.wait(left)
             return list(self._messages)
+
+    def _begin_data(self) -> float:
+        with self._cond:
+            self._in_data += 1
+            self._cond.notify_all()
+            return self.delay
+
+    def wait_in_data(self, n: int, timeout: float = 10.0) -> None:
+        """Wait (bounded) until the n-th message's data arrived (it may still be waiting for
+        its reply when the server is slow)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._in_data < n:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"only {self._in_data} DATA phase(s) within {timeout}s")
+                self._cond.wait(left)
+
+    def message_ids(self) -> list[str]:
+        """Message-IDs of the stored messages in arrival order (duplicates kept)."""
+        out = []
+        parser = BytesParser(policy=email.policy.default)
+        for m in self.messages:
+            out.append(str(parser.parsebytes(m.data, headersonly=True)["Message-ID"]))
+        return out
 
     def _accept(self, envelope: Envelope) -> str:
         with self._cond:

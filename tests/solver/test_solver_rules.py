@@ -59,7 +59,52 @@ def test_mentor_slot_is_not_shared():
     instance = inst([mentor(capacity=2, availability=one_slot)],
                     [mentee("E1"), mentee("E2")])
     sol = _solve(instance)
+    # the mentor has room for two but only one block: the reason is time, not capacity
+    assert len(sol.pairs) == 1 and sol.unmatched[0].reason == "no_common_time"
+    assert "no free common slot" in sol.unmatched[0].detail
+    off = replace(CFG, rules={**CFG.rules, "one_mentee_per_slot": False})
+    both = _solve(instance, off)
+    assert len(both.pairs) == 2
+    assert {p.slot.minute_of_week for p in both.pairs} == {2 * 60}  # Mon 09:00 WIB, together
+
+
+def test_capacity_alone_blocks_and_can_be_switched_off():
+    two_blocks = (Window(0, 9 * 60, 11 * 60),)
+    instance = inst([mentor(capacity=1, availability=two_blocks)],
+                    [mentee("E1", availability=two_blocks), mentee("E2", availability=two_blocks)])
+    sol = _solve(instance)
     assert len(sol.pairs) == 1 and sol.unmatched[0].reason == "capacity_taken"
+    off = replace(CFG, rules={**CFG.rules, "capacity": False})
+    assert len(_solve(instance, off).pairs) == 2
+
+
+def test_common_slot_rule_and_switching_it_off():
+    instance = inst([mentor(availability=(Window(1, 9 * 60, 12 * 60),))], [mentee()])
+    assert _solve(instance).unmatched[0].reason == "no_common_time"
+    off = replace(CFG, rules={**CFG.rules, "common_slot": False})
+    p = _solve(instance, off).pairs[0]
+    # availability ignored, working hours still apply (blocks from 07:30 and 13:00)
+    assert p.slot.mentor_local.weekday in ("Mon", "Tue", "Wed", "Thu", "Fri")
+    assert p.slot.mentor_local.time in ("07:30", "08:30", "09:30", "10:30", "13:00", "14:00",
+                                        "15:00")
+
+
+def test_locks_rule_switched_off_ignores_locks():
+    weak = mentor("M2", levels={"Komunikasi": 2})
+    instance = inst([mentor("M1"), weak], [mentee()], locks=(Link("E1", "M2"),))
+    off = replace(CFG, rules={**CFG.rules, "locks": False})
+    assert _solve(instance, off).pairs[0].mentor == "M1"
+
+
+def test_wib_mentor_wita_mentee_slot_in_both_local_times():
+    wib = mentor(tz="Asia/Jakarta", availability=(Window(0, 7 * 60 + 30, 8 * 60 + 30),))
+    wita = mentee(tz="Asia/Makassar", availability=(Window(0, 8 * 60 + 30, 9 * 60 + 30),))
+    p = _solve(inst([wib], [wita])).pairs[0]
+    assert p.slot.minute_of_week == 30 and (p.slot.weekday_utc, p.slot.start_utc) == (
+        "Mon", "00:30")
+    assert (p.slot.mentor_local.time, p.slot.mentor_local.tz) == ("07:30", "WIB")
+    assert (p.slot.mentee_local.time, p.slot.mentee_local.tz) == ("08:30", "WITA")
+    assert "Senin 08:30 WITA" in p.reason_id and "Monday 08:30 WITA" in p.reason_en
 
 
 def test_sessions_per_day_limit():
@@ -142,3 +187,19 @@ def test_lock_forces_pair_and_fixed_keeps_slot():
     p = _solve(instance).pairs[0]
     assert (p.mentor, p.fixed, p.slot.minute_of_week) == ("M2", True, slot)
     assert p.slot.mentor_local.time == "10:00"
+
+
+def test_ungraded_external_mentor_is_outside_the_seniority_rule():
+    """A university or company partner holds no golongan: grade None pairs with a mentee of
+    any grade and earns no grade-distance term; the JSON form round-trips the None."""
+    senior_mentee = mentee(grade=16)
+    partner = mentor("EXT1", grade=None)
+    sol = _solve(inst([partner], [senior_mentee]))
+    assert [(p.mentee, p.mentor) for p in sol.pairs] == [("E1", "EXT1")]
+    assert "grade_distance" not in sol.pairs[0].breakdown
+    junior_civil = mentor("M2", grade=12)
+    assert _solve(inst([junior_civil], [senior_mentee])).pairs == []
+    from solver import Instance
+
+    again = Instance.from_dict(inst([partner], [senior_mentee]).to_dict())
+    assert again.mentors[0].grade is None

@@ -61,4 +61,4 @@ def test_cli_init_and_user_create(tmp_path, monkeypatch):
     assert "activation mail queued" in result.output
     result = runner.invoke(main, ["user", "create", "koord@example.go.id", "--role",
                                   "coordinator"])
-    assert result.exit_code != 0 and "email_taken" in result.output
+    assert result.exit_code != 0 and "already exists" in result.output

@@ -1,0 +1,188 @@
+"""What the mentor and mentee pages show: the reads behind the views (the views stay thin), and
+the translated labels for statuses and focus competencies (never raw codes on a page)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+
+from babel.dates import format_date
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import (
+    Attendee,
+    Feedback,
+    Pair,
+    Person,
+    Session,
+    SessionLog,
+    SessionSeries,
+    utcnow,
+)
+from . import feedback, goals, jp, logbook
+from .catalogue import all_competencies, by_code
+
+HOME_PAIR_STATES = ("invited", "active", "completed", "ended")
+
+
+# -- labels ----------------------------------------------------------------------------------
+
+def pair_status_label(status: str) -> str:
+    return {
+        "invited": _("Invited"), "active": _("Active"), "declined": _("Declined"),
+        "ended": _("Ended early"), "completed": _("Completed"),
+    }.get(status, _("Unknown status"))
+
+
+def goal_status_label(status: str) -> str:
+    return {"open": _("In progress"), "achieved": _("Achieved"), "dropped": _("Dropped")}.get(
+        status, _("Unknown status"))
+
+
+def role_label(role: str | None) -> str:
+    return _("mentor") if role == "mentor" else _("mentee")
+
+
+def focus_names(pair: Pair) -> list[str]:
+    """The pair's focus competencies by name in the viewer's language."""
+    locale = str(get_locale() or "id")
+    codes = by_code()
+    return [codes[c].name(locale) for c in (pair.focus or []) if c in codes]
+
+
+def format_day(value) -> str:
+    if value is None:
+        return "-"
+    locale = str(get_locale() or "id")
+    return format_date(value, "EEE, d MMM yyyy", locale="id_ID" if locale == "id" else "en_GB")
+
+
+# -- homes -----------------------------------------------------------------------------------
+
+def pairs_of(person: Person, role: str) -> list[Pair]:
+    col = Pair.mentor_id if role == "mentor" else Pair.mentee_id
+    return list(db.session.scalars(
+        select(Pair).where(col == person.id, Pair.status.in_(HOME_PAIR_STATES))
+        .order_by(Pair.status, Pair.id)))
+
+
+def upcoming_sessions(pair_ids: list[int], now: datetime, limit: int = 10) -> list[Session]:
+    if not pair_ids:
+        return []
+    return list(db.session.scalars(
+        select(Session).join(SessionSeries, SessionSeries.id == Session.series_id)
+        .where(SessionSeries.pair_id.in_(pair_ids), Session.status == "scheduled",
+               Session.end_at >= now)
+        .order_by(Session.start_at).limit(limit)))
+
+
+def sessions_to_mark(pair_ids: list[int], now: datetime, limit: int = 10) -> list[Session]:
+    """Sessions that have started and are still 'scheduled' or 'missed': held or not held?"""
+    if not pair_ids:
+        return []
+    return list(db.session.scalars(
+        select(Session).join(SessionSeries, SessionSeries.id == Session.series_id)
+        .where(SessionSeries.pair_id.in_(pair_ids),
+               Session.status.in_(("scheduled", "missed")), Session.start_at <= now)
+        .order_by(Session.start_at.desc()).limit(limit)))
+
+
+def recent_logs(pair_ids: list[int], limit: int = 50, *,
+                status: str | None = None) -> list[SessionLog]:
+    if not pair_ids:
+        return []
+    stmt = select(SessionLog).where(SessionLog.pair_id.in_(pair_ids))
+    if status is not None:
+        stmt = stmt.where(SessionLog.status == status)
+    return list(db.session.scalars(
+        stmt.order_by(SessionLog.held_on.desc(), SessionLog.id.desc()).limit(limit)))
+
+
+def pending_invites(person: Person) -> list[tuple[Attendee, SessionSeries]]:
+    rows = db.session.execute(
+        select(Attendee, SessionSeries).join(SessionSeries, SessionSeries.id == Attendee.series_id)
+        .where(Attendee.person_id == person.id, Attendee.role == "mentor",
+               Attendee.partstat.in_(("NEEDS-ACTION", "TENTATIVE")),
+               SessionSeries.status == "active")
+        .order_by(SessionSeries.first_start))
+    return [(row[0], row[1]) for row in rows]
+
+
+@dataclass
+class Home:
+    pairs: list[Pair]
+    upcoming: list[Session]
+    logs: list[SessionLog]
+    jp: jp.PersonJp
+    to_mark: list[Session]
+    invites: list[tuple[Attendee, SessionSeries]]
+    pending: list[SessionLog]  # logs waiting for the mentor (however old)
+
+    @cached_property
+    def pair_by_id(self) -> dict[int, Pair]:
+        return {p.id: p for p in self.pairs}
+
+    @property
+    def proposals(self) -> list[Session]:
+        return [s for s in self.upcoming if s.proposed_start is not None]
+
+
+def home(person: Person, role: str, *, now: datetime | None = None) -> Home:
+    """The mentor's or the mentee's home. JP: this (local) calendar year, both roles."""
+    now = now or utcnow()
+    pairs = pairs_of(person, role)
+    ids = [p.id for p in pairs]
+    year = logbook.local_today(person, now).year
+    mentor = role == "mentor"
+    return Home(pairs=pairs, upcoming=upcoming_sessions(ids, now), logs=recent_logs(ids),
+                jp=jp.person_jp(person.id, year=year),
+                to_mark=sessions_to_mark(ids, now) if mentor else [],
+                invites=pending_invites(person) if mentor else [],
+                pending=recent_logs(ids, 200, status="submitted") if mentor else [])
+
+
+# -- the log form, a log, the pair page ------------------------------------------------------
+
+def loggable_sessions(pair: Pair, now: datetime | None = None) -> list[Session]:
+    """Sessions the mentee may attach a log to: started, not cancelled or not held."""
+    return list(db.session.scalars(
+        select(Session).join(SessionSeries, SessionSeries.id == Session.series_id)
+        .where(SessionSeries.pair_id == pair.id, Session.start_at <= (now or utcnow()),
+               Session.status.in_(("scheduled", "held", "missed")))
+        .order_by(Session.start_at.desc()).limit(20)))
+
+
+@dataclass
+class LogPage:
+    feedback: list[Feedback]
+    my_feedback: Feedback | None
+
+
+def log_page(log: SessionLog, viewer: Person | None) -> LogPage:
+    rows = feedback.feedback_for_log(log)
+    mine = next((fb for fb in rows if viewer is not None and fb.author_id == viewer.id), None)
+    return LogPage(rows, mine)
+
+
+@dataclass
+class PairPage:
+    progress: list[goals.ProgressRow]
+    changes: list
+    logs: list[SessionLog]
+    competencies: list
+    windows: dict[str, feedback.EvalWindow]
+    evaluations: dict
+
+
+def pair_page(pair: Pair, viewer: Person | None, role: str | None, *,
+              now: datetime | None = None) -> PairPage:
+    member = role is not None and viewer is not None
+    return PairPage(
+        progress=goals.progress(pair), changes=goals.level_changes(pair),
+        logs=logbook.logs_for_pair(pair), competencies=all_competencies(),
+        windows=feedback.evaluation_windows(pair, viewer, now=now) if member else {},
+        evaluations=feedback.evaluations_of(pair, viewer) if member else {})

@@ -1,0 +1,117 @@
+"""Is a proposed session time acceptable for both people? Working hours in each person's own zone
+(Perpres 21/2023, config `[working_hours]`), public holidays and cuti bersama, leave, and clashes
+with their other mentoring sessions. Raises `LogError` with the first problem found."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+
+from ..calendar.holidays import holiday_name
+from ..extensions import db
+from ..models import LeaveDate, Pair, Person, Session, SessionSeries
+from .participant_errors import LogError
+from .timefmt import format_local
+
+Span = tuple[int, int]  # minutes after local midnight, [start, end)
+
+
+def _minutes(hhmm: str) -> int:
+    hours, _sep, mins = str(hhmm).partition(":")
+    return int(hours) * 60 + int(mins or 0)
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _cut(span: Span, gap: Span | None) -> list[Span]:
+    if gap is None or gap[1] <= span[0] or gap[0] >= span[1]:
+        return [span]
+    return [s for s in ((span[0], gap[0]), (gap[1], span[1])) if s[0] < s[1]]
+
+
+def working_spans() -> dict[int, list[Span]]:
+    """Working spans per weekday (0 = Monday) from `[working_hours]`: `mon_thu`, `fri`, the
+    optional breaks `mon_thu_break` and `friday_break`. Saturday and Sunday are off."""
+    cfg = current_app.config["MM"].get("working_hours", {})
+    mon_thu = tuple(cfg.get("mon_thu", ("07:30", "16:00")))
+    fri = tuple(cfg.get("fri", ("07:30", "16:30")))
+    mt_break = cfg.get("mon_thu_break")
+    fr_break = cfg.get("friday_break", ("11:30", "13:00"))
+    mt = _cut((_minutes(mon_thu[0]), _minutes(mon_thu[1])),
+              (_minutes(mt_break[0]), _minutes(mt_break[1])) if mt_break else None)
+    fr = _cut((_minutes(fri[0]), _minutes(fri[1])),
+              (_minutes(fr_break[0]), _minutes(fr_break[1])) if fr_break else None)
+    return {0: mt, 1: mt, 2: mt, 3: mt, 4: fr}
+
+
+def hours_text() -> str:
+    """'Mon–Thu 07:30–16:00; Fri 07:30–11:30, 13:00–16:30' in the viewer's language."""
+    spans = working_spans()
+
+    def fmt(day: int) -> str:
+        return ", ".join(f"{_hhmm(a)}–{_hhmm(b)}" for a, b in spans[day])
+
+    return _("Mon–Thu %(mon_thu)s; Fri %(fri)s (local time)", mon_thu=fmt(0), fri=fmt(4))
+
+
+def within_working_hours(start: datetime, end: datetime, tz: str) -> bool:
+    """The whole of [start, end) inside one working span of the local weekday."""
+    local_start = start.astimezone(ZoneInfo(tz))
+    first = local_start.hour * 60 + local_start.minute
+    last = first + int((end - start).total_seconds() // 60)
+    return any(a <= first and last <= b for a, b in working_spans().get(local_start.weekday(), []))
+
+
+def _on_leave(person: Person, day: date) -> bool:
+    return db.session.scalar(select(LeaveDate.id).where(
+        LeaveDate.person_id == person.id, LeaveDate.start_date <= day,
+        LeaveDate.end_date >= day).limit(1)) is not None
+
+
+def clash(person: Person, start: datetime, end: datetime,
+          exclude_session_id: int | None = None) -> Session | None:
+    """Another planned or held session of this person (either role) overlapping [start, end)."""
+    stmt = (select(Session).join(SessionSeries, SessionSeries.id == Session.series_id)
+            .join(Pair, Pair.id == SessionSeries.pair_id)
+            .where(or_(Pair.mentor_id == person.id, Pair.mentee_id == person.id),
+                   Session.status.in_(("scheduled", "held")),
+                   Session.start_at < end, Session.end_at > start)
+            .order_by(Session.start_at).limit(1))
+    if exclude_session_id is not None:
+        stmt = stmt.where(Session.id != exclude_session_id)
+    return db.session.scalar(stmt)
+
+
+def _shown(value: datetime, tz: str, fmt: str = "full"):
+    """A time for an error message, formatted when the message is shown (viewer's language)."""
+    return lambda: format_local(value, tz, str(get_locale() or "id"), fmt)
+
+
+def check_slot(start: datetime, end: datetime, people: Sequence[Person], *,
+               exclude_session_id: int | None = None) -> None:
+    """Refuse a time outside anyone's working hours, on a holiday or leave day, or clashing.
+    Each person's rules apply in their own zone (a WIB mentor's 14:30 is 15:30 in WITA)."""
+    for person in people:
+        tz = person.timezone
+        day = start.astimezone(ZoneInfo(tz)).date()
+        if not within_working_hours(start, end, tz):
+            raise LogError("outside_working_hours", name=person.name, time=_shown(start, tz),
+                           hours=hours_text)
+        name = holiday_name(day)
+        if name:
+            raise LogError("holiday", name=person.name, date=_shown(start, tz, "date"),
+                           holiday=name)
+        if _on_leave(person, day):
+            raise LogError("on_leave", name=person.name, date=_shown(start, tz, "date"))
+    for person in people:
+        other = clash(person, start, end, exclude_session_id)
+        if other is not None:
+            raise LogError("clash", name=person.name, time=_shown(other.start_at, person.timezone))
