@@ -42,7 +42,8 @@ def main() -> int:
             if message.id and not message.string:
                 missing.append(message.id)
         with po_path.open("wb") as fh:
-            write_po(fh, catalog, omit_header=False, sort_output=True, no_location=True)
+            write_po(fh, catalog, omit_header=False, sort_output=True, no_location=True,
+                     ignore_obsolete=True)
         with (po_path.with_suffix(".mo")).open("wb") as fh:
             write_mo(fh, catalog)
     for msgid in missing:

@@ -255,7 +255,7 @@ def _solve_now(rnd, coordinator: User) -> None:
         raise DemoError("the demo round did not solve")
 
 
-def _history(rng: random.Random, prog: Programme, now: datetime,
+def _history(rng: random.Random, prog: Programme, now: datetime, invited: datetime,
              say: Callable[[str], None]) -> dict[str, int]:
     """Answers to the invites, then for each past session: held and logged by the mentee,
     confirmed by the mentor, rated by both - or left unlogged, as happens."""
@@ -271,16 +271,19 @@ def _history(rng: random.Random, prog: Programme, now: datetime,
             Attendee.series_id == series.id, Attendee.role == "mentor"))
         mentee_att = db.session.scalar(select(Attendee).where(
             Attendee.series_id == series.id, Attendee.role == "mentee"))
+        for att in (mentor_att, mentee_att):
+            if att is not None:
+                att.invited_at = invited  # the invitations went out when the round was approved
         luck = rng.random()
         if luck < 0.06:
-            replies.apply_partstat(mentor_att, "DECLINED", None, None, "demo")
+            _answer(rng, mentor_att, "DECLINED", invited)
             counts["declined"] += 1
             continue
         if luck < 0.18:
             continue  # still unanswered: the scheduler will chase it
-        replies.apply_partstat(mentor_att, "ACCEPTED", None, None, "demo")
+        _answer(rng, mentor_att, "ACCEPTED", invited)
         if mentee_att is not None:
-            replies.apply_partstat(mentee_att, "ACCEPTED", None, None, "demo")
+            _answer(rng, mentee_att, "ACCEPTED", invited)
         counts["accepted"] += 1
         db.session.refresh(pair)
         if pair.status != "active":
@@ -316,6 +319,13 @@ def _history(rng: random.Random, prog: Programme, now: datetime,
     say(f"  invites: {counts['accepted']} accepted, {counts['declined']} declined; "
         f"{counts['logs']} session logs, {counts['confirmed']} confirmed")
     return counts
+
+
+def _answer(rng: random.Random, att: Attendee, partstat: str, invited: datetime) -> None:
+    """Answer through the same service as a calendar reply; the answer is dated a few hours
+    to a few days after the invitation (the demo simulates when, not what)."""
+    replies.apply_partstat(att, partstat, None, None, "demo")
+    att.answered_at = invited + timedelta(hours=rng.choice([2, 5, 20, 30, 50, 75]))
 
 
 def seed_demo(
@@ -359,11 +369,12 @@ def seed_demo(
     say("solving the first round ...")
     _solve_now(rnd, coord)
     rnd = db.session.get(Round, rnd.id)
-    result = rounds.approve(rnd, coord, today=datetime.combine(
-        PROGRAMME_START - timedelta(days=3), datetime.min.time(), UTC))
+    approved_on = datetime.combine(PROGRAMME_START - timedelta(days=3), datetime.min.time(),
+                                   UTC) + timedelta(hours=2)
+    result = rounds.approve(rnd, coord, today=approved_on)
     db.session.flush()
     say(f"  approved: {len(result.created)} pairs with session series and invites")
-    _history(rng, prog, now, say)
+    _history(rng, prog, now, approved_on, say)
 
     # Programme 2: being prepared, a draft round waiting for the coordinator.
     prog2 = programmes.create(
