@@ -117,11 +117,16 @@ def demo(host: str, port: int, instance: str | None) -> None:
     app = _app(**overrides)
     with app.app_context():
         from .extensions import db
-        from .services.demo import DEMO_PASSWORD, seed_demo
+        from .services.demo import DEMO_PASSWORD, DemoError, seed_demo
 
         _init_db()
-        logins = seed_demo(progress=click.echo)
-        db.session.commit()
+        try:
+            with app.test_request_context(base_url=f"http://{host}:{port}"):
+                logins = seed_demo(progress=click.echo)
+                db.session.commit()
+        except DemoError as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc)) from exc
     _start_in_process_scheduler(app)
     click.echo("")
     click.echo(f"MentorMatch demo running at http://{host}:{port}/")

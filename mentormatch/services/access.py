@@ -85,7 +85,16 @@ def _certificate_view(user: User, subject: tuple[Person, Programme]) -> bool:
     return user.person_id == person.id or coordinates(user, programme)
 
 
+def _attends(user: User, series: Any) -> bool:
+    return user.person_id is not None and any(
+        a.person_id == user.person_id for a in series.attendees)
+
+
 _POLICY: dict[str, Callable[[User, Any], bool]] = {
+    # calendar: an invitee answers for themselves; coordinators see the series' replies
+    "series.attend": _attends,
+    "series.view": lambda u, s: _attends(u, s) or coordinates(u, s.pair.programme_id),
+    "attendee.own": lambda u, a: u.person_id is not None and a.person_id == u.person_id,
     "people.list": lambda u, _: _is_staff(u),
     "people.import": lambda u, _: _is_staff(u),
     "person.view": _person_view,
@@ -112,6 +121,7 @@ _POLICY: dict[str, Callable[[User, Any], bool]] = {
 }
 # Objects whose very existence is private answer 404 to outsiders.
 _HIDDEN = {"person.view", "pair.view", "log.view", "programme.manage", "reports.view",
+           "series.attend", "series.view", "attendee.own",
            "certificate.view"}
 
 

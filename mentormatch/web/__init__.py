@@ -23,5 +23,3 @@ def register_blueprints(app: Flask) -> None:
     for module in (auth, health, home, mailbox, people, staff_import, calendar_views, rounds,
                    participants, reports, admin):
         app.register_blueprint(module.bp)
-    # Kept for templates written while features landed one by one; every endpoint exists now.
-    app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions

@@ -37,7 +37,7 @@ from ..models import (
     utcnow,
 )
 from ..services import invites
-from ..services.access import coordinates
+from ..services.access import allowed
 from ..services.replies import apply_partstat, apply_reply, describe, outcome_label
 from .access import found, guard, public, requires
 
@@ -91,9 +91,8 @@ def answer(series_id: int):
     """In-app Accept / Decline for the logged-in attendee: the whole series, or one session
     (``recurrence_id``) - the same service as a calendar REPLY."""
     series = found(db.session.get(SessionSeries, series_id))
-    att = next((a for a in series.attendees if a.person_id == current_user.person_id), None)
-    if att is None:
-        abort(404)
+    guard("series.attend", series)
+    att = next(a for a in series.attendees if a.person_id == current_user.person_id)
     partstat = (request.form.get("partstat") or "").upper()
     if partstat not in ("ACCEPTED", "DECLINED", "TENTATIVE"):
         abort(400)
@@ -124,8 +123,7 @@ def _series_of(raw: bytes) -> SessionSeries | None:
 
 
 def _may_see(series: SessionSeries) -> bool:
-    return coordinates(current_user, series.pair.programme_id) or any(
-        a.person_id == current_user.person_id for a in series.attendees)
+    return allowed(current_user, "series.view", series)
 
 
 def _apply_upload(raw: bytes, source: str) -> InboundMessage | None:

@@ -68,8 +68,7 @@ def mentee_home():
 @requires("mentor.home")
 def answer_invite(attendee_id: int):
     att = found(db.session.get(Attendee, attendee_id))
-    if att.person_id != current_user.person_id:
-        abort(404)
+    guard("attendee.own", att)
     answer = request.form.get("answer", "")
     if answer not in ("ACCEPTED", "DECLINED"):
         abort(400)
