@@ -41,6 +41,8 @@ def language():
     session["locale"] = locale
     if current_user.is_authenticated:
         current_user.locale = locale
+        if current_user.person is not None:
+            current_user.person.locale = locale  # e-mails and invites follow the same choice
         db.session.commit()
     target = request.form.get("next") or url_for("home.index")
     if not target.startswith("/") or target.startswith("//"):

@@ -73,3 +73,17 @@ def test_search_treats_wildcards_literally_and_pages_are_windowed(client, db):
     html = client.get("/people/", query_string={"q": "massal", "page": 2}).get_data(as_text=True)
     pager = html.split('class="pager"')[1].split("</nav>")[0]
     assert 'aria-current="page">2<' in pager and "q=massal" in pager and 'rel="next"' in pager
+
+
+def test_language_choice_also_sets_the_e_mail_language(client, db):
+    from mentormatch.models import Person
+    from tests.helpers import csrf_from
+
+    me = f.person("Rina Wulandari")
+    u = f.user(["mentee"], person_row=me)
+    db.session.commit()
+    f.login(client, u)
+    token = csrf_from(client, "/")
+    client.post("/language", data={"locale": "en", "csrf_token": token, "next": "/"})
+    db.session.expire_all()
+    assert db.session.get(Person, me.id).locale == "en"
