@@ -281,7 +281,9 @@ def solve(instance: Instance, config: SolverConfig | None = None, hint: Any = No
         active[list(locked.mentor)] = False
     rows = np.nonzero(active)[0]
     k_mentee = cfg.top_k_mentee or 16
-    if cfg.prune:
+    # Small enough to take every eligible arc: exact in about the same time as pruning.
+    prune = cfg.prune and int(n_el.sum()) > cfg.exact_up_to_pairs
+    if prune:
         ce, cm, cs = candidates(arr, mat, neg, rows, k_mentee, cfg.top_k_mentor_factor)
         he = [i for i, (j, _b) in hint_map.items() if active[i] and mat[i, j] > neg]
         if he:
@@ -295,18 +297,18 @@ def solve(instance: Instance, config: SolverConfig | None = None, hint: Any = No
     n_kept0 = len(ce)
     net = Network(arr, spread=cfg.spread_load)
     # with pruning, first only phase A (counts) until the cut proves them, then phase B
-    res = net.solve(ce, cm, cs, locked, active, hint_map, phases="A" if cfg.prune else "AB")
+    res = net.solve(ce, cm, cs, locked, active, hint_map, phases="A" if prune else "AB")
     mark("flow", t, arcs=res.arcs, pairs=int(len(ce)))
     report("flow", res.counts[2], res.score)
 
     # 4. pricing: pruned arcs that could add matches (cut) or score (reduced cost)
     t = time.perf_counter()
-    counts_proven = score_proven = converged = not cfg.prune
+    counts_proven = score_proven = converged = not prune
     rounds = added_cut = added_price = 0
     score_bound: int | None = None
-    loss_bound: int | None = 0 if not cfg.prune else None
+    loss_bound: int | None = 0 if not prune else None
     round_log: list[dict] = []
-    while cfg.prune:
+    while prune:
         add = []
         if not counts_proven:
             (ae, am, as_), nv = cut_violations(net, res, mat, neg, rows, 2 * cfg.pricing_per_mentee)
@@ -409,7 +411,7 @@ def solve(instance: Instance, config: SolverConfig | None = None, hint: Any = No
                 "flow_nodes": res.nodes, "slot_group": arr.g}
     st.phases = phases
     st.pruning = {
-        "enabled": cfg.prune,
+        "enabled": prune,
         "top_k_mentee": k_mentee,
         "top_k_mentor_factor": cfg.top_k_mentor_factor,
         "pairs_kept_initially": int(n_kept0),

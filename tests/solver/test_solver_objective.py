@@ -85,7 +85,8 @@ def test_optimal_only_when_proven_and_bound_never_below():
     assert sol.status == "OPTIMAL" and sol.stats.bound == sol.stats.objective
     assert sol.stats.gap == 0.0
     # one candidate per mentee and no pricing: nothing is proven, the bound still holds
-    cut = replace(CFG, top_k_mentee=1, top_k_mentor_factor=0, pricing_rounds=0)
+    cut = replace(CFG, top_k_mentee=1, top_k_mentor_factor=0, pricing_rounds=0,
+                  exact_up_to_pairs=0)
     weak = _solve(inst(many, mentees), cut)
     assert weak.status == "FEASIBLE"
     assert weak.stats.bound >= sol.stats.objective >= weak.stats.objective
@@ -139,3 +140,22 @@ def test_config_rules_must_be_real_booleans(rules, message):
     with pytest.raises(ValueError, match=message):
         SolverConfig.from_dict({"rules": rules})
     assert SolverConfig.from_dict({"rules": {"capacity": False}}).rule("capacity") is False
+
+
+def test_small_instances_take_every_arc_and_are_proven_optimal():
+    """Below exact_up_to_pairs eligible pairs the pruned path is skipped: exact, OPTIMAL."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    from solver_instances import generate
+
+    from solver import Instance
+
+    inst = Instance.from_dict(generate(300, "dense", 3))
+    auto = solve(inst, CFG)
+    assert auto.stats.pruning["enabled"] is False and auto.status == "OPTIMAL"
+    pruned = solve(inst, replace(CFG, exact_up_to_pairs=0, top_k_mentee=1,
+                                 top_k_mentor_factor=0, pricing_rounds=0))
+    assert pruned.stats.pruning["enabled"] is True
+    assert pruned.stats.objective <= auto.stats.objective

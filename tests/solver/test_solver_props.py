@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
 from solver_instances import generate  # noqa: E402
 
-NO_SPD = SolverConfig(time_limit=5, rules={"sessions_per_day": False})
+# exact_up_to_pairs=0: these small instances must go through the pruned path (pruning, pricing)
+NO_SPD = SolverConfig(time_limit=5, rules={"sessions_per_day": False}, exact_up_to_pairs=0)
 
 
 def _instance(n, family, seed):
