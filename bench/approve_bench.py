@@ -7,12 +7,13 @@
 Seeds (bulk inserts, seeded random, not timed) N mentees and N/3 mentors across WIB / WITA /
 WIT offices, in Bahasa Indonesia and English, with competency gaps and weekday availability;
 one programme (6 sessions every 2 weeks) and a round. The round's proposals are either written
-directly (default: three mentees per mentor, distinct Tuesday slots) or produced by the real
-service path (``--solve``: rounds.queue + the run_solves job with CP-SAT). Then it times what
-the coordinator's "Approve" click runs - ``rounds.approve`` and the one commit - and prints the
-time, the SQL statements issued (by kind), the peak resident memory during the approval and
-the outbox rows written. It checks the result (one series, N sessions, two attendees and two
-REQUEST e-mails per pair) and that a second click creates nothing. Exit status 1 on a mismatch.
+directly (default: three mentees per mentor, distinct Tuesday slots, a quarter of the pairs in
+person) or produced by the real service path (``--solve``: rounds.queue + the run_solves job
+with CP-SAT). Then it times what the coordinator's "Approve" click runs - ``rounds.approve``
+and the one commit - and prints the time, the SQL statements issued (by kind), the peak
+resident memory during the approval and the outbox rows written. It checks the result (one
+series, N sessions, two attendees and two REQUEST e-mails per pair) and that a second click
+creates nothing. Exit status 1 on a mismatch.
 """
 
 from __future__ import annotations
@@ -135,7 +136,7 @@ def seed(n_mentees: int, rng: random.Random, *, proposals: bool) -> tuple[int, i
         s.execute(insert(Proposal), [{
             "round_id": rnd.id, "mentee_id": i + 1, "mentor_id": n_mentees + 1 + i // 3,
             "weekday_utc": 1, "start_minute_utc": SLOTS_UTC[i % 3], "score": 10.0,
-            "mode": "online", "breakdown": {},
+            "mode": "in_person" if i % 4 == 0 else "online", "breakdown": {},
             "reason_id": "menutup kesenjangan Komunikasi 1→3; sama-sama luang Selasa",
             "reason_en": "covers the Komunikasi gap 1→3; both free on Tuesday",
             "manual": False} for i in range(n_mentees)])
@@ -177,14 +178,19 @@ def _peak_rss_reset() -> bool:
         return False
 
 
-def _peak_rss_mib() -> float:
+def _status_mib(field: str) -> float | None:
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return None
+
+
+def _peak_rss_mib() -> float:
+    peak = _status_mib("VmHWM")
+    return peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run(n: int, *, pg: bool = False, do_solve: bool = False, seed_value: int = 2026) -> dict:
@@ -233,6 +239,7 @@ def run(n: int, *, pg: bool = False, do_solve: bool = False, seed_value: int = 2
             rnd = db.session.get(Round, round_id)
             actor = db.session.get(User, user_id)
             exact_peak = _peak_rss_reset()
+            rss_before = _status_mib("VmRSS") or 0.0
             event.listen(db.engine, "before_cursor_execute", count)
             t0 = time.perf_counter()
             result = rounds.approve(rnd, actor)
@@ -266,7 +273,8 @@ def run(n: int, *, pg: bool = False, do_solve: bool = False, seed_value: int = 2
                 "second_writes": sum(v for k, v in again_kinds.items()
                                      if k in ("INSERT", "UPDATE", "DELETE")),
                 "seconds": elapsed, "queries": sum(kinds.values()), "kinds": dict(kinds),
-                "peak_rss_mib": peak, "peak_exact": exact_peak, "seed_seconds": seeded,
+                "peak_rss_mib": peak, "peak_exact": exact_peak, "rss_before_mib": rss_before,
+                "seed_seconds": seeded,
                 "solve_seconds": solve_seconds,
                 "session_count": db.session.get(Round, round_id).programme.session_count,
             }
@@ -330,7 +338,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"SQL statements    : {r['queries']} "
           + ", ".join(f"{k} {v}" for k, v in sorted(r["kinds"].items())))
     print(f"peak memory (RSS) : {r['peak_rss_mib']:.1f} MiB"
-          + (" (during the approval)" if r["peak_exact"] else " (whole process)"))
+          + (f" during the approval (+{r['peak_rss_mib'] - r['rss_before_mib']:.1f} MiB over "
+             f"the {r['rss_before_mib']:.1f} MiB before it)" if r["peak_exact"]
+             else " (whole process)"))
     print(f"second click      : already approved: {r['second_already']}, "
           f"writes: {r['second_writes']}")
     ok = (pairs == r["proposals"] == r["pairs"] == r["series"]

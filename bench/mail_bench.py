@@ -6,8 +6,9 @@
 
 What is measured is what production runs: N invite-shaped e-mails (text + HTML + text/calendar
 + .ics attachment) are written as outbox rows, then the scheduler's ``dispatch_outbox`` job
-(``jobs.runner.run_job``: lease taken, fenced claims, the per-row hand-over commit before DATA,
-``sent`` committed after the final 250) sends them over SMTP to an aiosmtpd server on
+(``jobs.runner.run_job``: lease taken, fenced claims, one commit per message - the fenced
+hand-over right before DATA, carrying the previous message's ``sent``) sends them over SMTP to
+an aiosmtpd server on
 127.0.0.1. The server runs in its own process (so it does not compete for this process's GIL)
 and records the Message-ID of everything it accepts.
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 import email
 import email.policy
 import threading
+from collections import Counter
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from mentormatch.extensions import db
 from mentormatch.jobs.lease import Fence, acquire
@@ -380,3 +381,56 @@ def test_raw_bytes_sent_are_the_stored_ones_apart_from_date(app, smtp_server, sm
         return m.get_body(("plain",)).get_content().replace("\r\n", "\n")
 
     assert body(got) == body(want)
+
+
+class _Observing:
+    """Wraps a transport and reads the committed outbox from a connection of its own right
+    before each message and right after its hand-over (what a crash at that moment leaves)."""
+
+    def __init__(self, inner, engine):
+        self.inner, self.engine = inner, engine
+        self.before: list[Counter] = []
+        self.handed: list[Counter] = []
+
+    def _committed(self) -> Counter:
+        with self.engine.connect() as conn:
+            return Counter(conn.scalars(select(OutboxMessage.status)))
+
+    def send_raw(self, data, *, envelope_from, recipients, before_data=None):
+        self.before.append(self._committed())
+
+        def hand_over():
+            ok = before_data()
+            self.handed.append(self._committed())
+            return ok
+
+        return self.inner.send_raw(data, envelope_from=envelope_from, recipients=recipients,
+                                   before_data=hand_over)
+
+
+def test_one_commit_per_message_and_at_most_one_row_in_doubt(app, smtp_server, smtp_settings):
+    n, batch = 12, 5
+    _queue(n)
+    commits = [0]
+
+    def count(_conn) -> None:
+        commits[0] += 1
+
+    with SmtpTransport(smtp_settings) as t:
+        watcher = _Observing(t, db.engine)
+        event.listen(db.engine, "commit", count)
+        try:
+            res = dispatch_outbox(watcher, worker="w1", batch=batch)
+        finally:
+            event.remove(db.engine, "commit", count)
+    batches = -(-n // batch)
+    assert res.sent == n and res.commits == n + batches  # the rows' own writes
+    # + recovery, and per batch its claim and its release; one more claim finds nothing
+    assert commits[0] <= n + 3 * batches + 2, commits
+    assert [r.status for r in _rows()] == ["sent"] * n
+    assert len(_no_duplicates(smtp_server)) == n
+    for k, (before, handed) in enumerate(zip(watcher.before, watcher.handed, strict=True)):
+        # a crash before the message: at most the previous one undecided, and 'sending'
+        assert before["sent"] in (k - 1, k) and before["sending"] == k - before["sent"]
+        # the hand-over committed the previous delivery with it: exactly this row in doubt
+        assert handed["sent"] == k and handed["sending"] == 1, (k, handed)

@@ -38,7 +38,7 @@ ZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")
 def big_round(n: int, tag: str = "A", *, mode: str = "online") -> tuple[Round, object]:
     """A solved round of ``n`` proposals (three mentees per mentor), written directly: the
     solver is not what is under test here. People in all three Indonesian zones, both
-    languages."""
+    languages; ``mode`` "mixed" alternates online and in-person pairs."""
     coord = f.user(("coordinator",))
     prog = programmes.create(coord, name=f"Mentoring Besar {tag}", start_date=date(2027, 1, 4),
                              end_date=date(2027, 12, 31))
@@ -61,7 +61,8 @@ def big_round(n: int, tag: str = "A", *, mode: str = "online") -> tuple[Round, o
     rnd = rounds.create(prog, coord, name="Putaran 1")
     db.session.add_all(
         Proposal(round_id=rnd.id, mentee_id=m.id, mentor_id=mentors[i // 3].id, weekday_utc=1,
-                 start_minute_utc=SLOTS_UTC[i % 3], score=10.0, mode=mode, breakdown={},
+                 start_minute_utc=SLOTS_UTC[i % 3], score=10.0,
+                 mode=("online", "in_person")[i % 2] if mode == "mixed" else mode, breakdown={},
                  reason_id="menutup kesenjangan Komunikasi 1→3",
                  reason_en="covers the Komunikasi gap 1→3")
         for i, m in enumerate(mentees))
@@ -92,7 +93,7 @@ def _count(model, *where) -> int:
 def test_statements_do_not_grow_with_the_number_of_pairs(app):
     counts = {}
     for n, tag in ((30, "A"), (60, "B")):
-        rnd, coord = big_round(n, tag)
+        rnd, coord = big_round(n, tag, mode="mixed")  # rows with and without a location
         db.session.expire_all()  # as in a request: nothing loaded yet
         rnd = db.session.get(Round, rnd.id)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 
 import openpyxl
@@ -299,8 +300,9 @@ def test_xlsx_formula_with_cached_value_uses_the_value(app):
         for item in src.infolist():
             blob = src.read(item.filename)
             if item.filename == "xl/worksheets/sheet1.xml":
-                assert b"<f>1+2</f><v />" in blob
-                blob = blob.replace(b"<f>1+2</f><v />", b"<f>1+2</f><v>3</v>")
+                blob, n = re.subn(rb"<f>1\+2</f><v\s*/>|<f>1\+2</f><v></v>",
+                                  b"<f>1+2</f><v>3</v>", blob)
+                assert n == 1
             dst.writestr(item, blob)
     report = si.apply(out.getvalue(), "staff.xlsx", actor=None)
     assert report.ok, report.messages("en")

@@ -40,19 +40,41 @@ class ComposedMail:
 
 
 @lru_cache(maxsize=1024)
-def _address(value: str) -> str:
-    """An address header value: the display name RFC 2047-encoded or quoted as needed."""
+def _address(value: str) -> str | None:
+    """An address header value: the display name RFC 2047-encoded or quoted as needed;
+    None for what only the ``email`` package can write (a non-ASCII address itself)."""
     name, addr = parseaddr(value)
     if not addr or not addr.isascii() or "\n" in value or "\r" in value:
-        raise ValueError(f"not a deliverable address: {value!r}")
+        return None
     return formataddr((name, addr), charset="utf-8")
 
 
+_Q_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!*+-/")
+
+
+def _q(ch: str) -> str:
+    if ch == " ":
+        return "_"
+    return "".join(chr(b) if b in _Q_SAFE else f"={b:02X}" for b in ch.encode("utf-8"))
+
+
 def _unstructured(name: str, value: str) -> str:
-    """A folded (and, for non-ASCII text, encoded) unstructured header line."""
-    value = " ".join(value.split())
-    charset = "us-ascii" if value.isascii() else "utf-8"
-    return f"{name}: " + Header(value, charset, header_name=name).encode(linesep="\n")
+    """A folded unstructured header line; non-ASCII text as RFC 2047 Q encoded-words, lines
+    of at most 76 characters. Every space is kept inside an encoded-word: readers drop the
+    whitespace between two encoded-words (``email.header.Header`` loses one at its splits)."""
+    if value.isascii():
+        return f"{name}: " + Header(value, "us-ascii", header_name=name).encode(linesep="\n")
+    words, current = [], ""
+    frame = len("=?utf-8?q??=")
+    room = 76 - len(name) - 2 - frame  # the first line also holds "Subject: "
+    for ch in value:
+        piece = _q(ch)
+        if len(current) + len(piece) > room:
+            words.append(current)
+            current, room = "", 75 - frame
+        current += piece
+    words.append(current)
+    return f"{name}: " + "\n ".join(f"=?utf-8?q?{w}?=" for w in words)
 
 
 def _text_part(subtype: str, body: str) -> bytes:
@@ -87,23 +109,28 @@ def compose_invite_bytes(
     if msgid_domain is None:
         addr = parseaddr(from_addr)[1]
         msgid_domain = addr.rpartition("@")[2] or "mentormatch.local"
+    subject = " ".join(subject.split())  # one line, single spaces
+    addresses = [_address(a) for a in (from_addr, to_addr, reply_to or from_addr)]
+    if None in addresses or not (filename.isascii() and filename.isprintable()):
+        return _composed(_compose_with_email_package(
+            from_addr=from_addr, to_addr=to_addr, subject=subject, text_body=text_body,
+            html_body=html_body, ics=ics, method=method, filename=filename,
+            msgid_domain=msgid_domain, reply_to=reply_to, language=language))
     msgid = make_msgid(domain=msgid_domain)
     outer, inner = (f"===============mm{secrets.token_hex(12)}==" for _ in range(2))
-    head = [f"From: {_address(from_addr)}", f"To: {_address(to_addr)}"]
+    head = [f"From: {addresses[0]}", f"To: {addresses[1]}"]
     if reply_to:
-        head.append(f"Reply-To: {_address(reply_to)}")
+        head.append(f"Reply-To: {addresses[2]}")
     head += [_unstructured("Subject", subject), f"Date: {formatdate(usegmt=True)}",
-             f"Message-ID: {msgid}"]
+             f"Message-ID: {msgid}"]  # one line even when long: readers need no unfolding
     if language and _TOKEN_RE.match(language):
         head.append(f"Content-Language: {language}")
-    head += ["MIME-Version: 1.0", f'Content-Type: multipart/mixed; boundary="{outer}"', "", ""]
-    if not _TOKEN_RE.match(filename):
-        raise ValueError(f"attachment name must be a plain ASCII token: {filename!r}")
-    name = f'"{filename}"'
+    head += ["MIME-Version: 1.0", f'Content-Type: multipart/mixed;\n boundary="{outer}"', "", ""]
+    name = '"' + filename.replace("\\", "\\\\").replace('"', '\\"') + '"'
     calendar = base64.encodebytes(ics)
     raw = b"".join([
         "\n".join(head).encode("ascii"),
-        f'--{outer}\nContent-Type: multipart/alternative; boundary="{inner}"\n\n'
+        f'--{outer}\nContent-Type: multipart/alternative;\n boundary="{inner}"\n\n'
         f"--{inner}\n".encode("ascii"),
         _text_part("plain", text_body),
         f"--{inner}\n".encode("ascii"),
@@ -119,7 +146,41 @@ def compose_invite_bytes(
         calendar,
         f"\n--{outer}--\n".encode("ascii"),
     ])
-    return ComposedMail(raw=raw, message_id=msgid, to=to_addr, subject=" ".join(subject.split()))
+    return ComposedMail(raw=raw, message_id=msgid, to=to_addr, subject=subject)
+
+
+def _composed(msg: EmailMessage) -> ComposedMail:
+    # an internationalised address goes out with SMTPUTF8 anyway (the transport asks for
+    # it): headers in UTF-8 (RFC 6532), no encoded-word inside an address
+    return ComposedMail(raw=msg.as_bytes(policy=msg.policy.clone(utf8=True)),
+                        message_id=str(msg["Message-ID"]), to=str(msg["To"]),
+                        subject=str(msg["Subject"]))
+
+
+def _compose_with_email_package(
+    *, from_addr: str, to_addr: str, subject: str, text_body: str, html_body: str, ics: bytes,
+    method: str, filename: str, msgid_domain: str, reply_to: str | None,
+    language: str | None,
+) -> EmailMessage:
+    """The same layout through the ``email`` object model (slow; for what the direct writer
+    leaves to it: an internationalised address)."""
+    msg = EmailMessage()
+    msg["From"] = from_addr
+    msg["To"] = to_addr
+    if reply_to:
+        msg["Reply-To"] = reply_to
+    msg["Subject"] = subject
+    msg["Date"] = formatdate(usegmt=True)
+    msg["Message-ID"] = make_msgid(domain=msgid_domain)
+    msg.set_content(text_body, subtype="plain", charset="utf-8", cte="quoted-printable")
+    msg.add_alternative(html_body, subtype="html", charset="utf-8", cte="quoted-printable")
+    msg.add_alternative(ics, maintype="text", subtype="calendar", cte="base64",
+                        params={"method": method, "charset": "UTF-8"})
+    msg.add_attachment(ics, maintype="application", subtype="ics", filename=filename,
+                       cte="base64", params={"name": filename})
+    if language:  # after the content: set_content drops Content-* headers set before it
+        msg["Content-Language"] = language
+    return msg
 
 
 def compose_invite_email(

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, exists, select, update
 from sqlalchemy.exc import IntegrityError
@@ -110,11 +111,13 @@ class Fence:
     def epoch(self) -> int:
         return self.grant.epoch
 
-    def condition(self, now: datetime | None = None) -> ColumnElement[bool]:
+    def condition(self, now: datetime | ColumnElement[Any] | None = None
+                  ) -> ColumnElement[bool]:
+        """``now`` may be a bind parameter (a statement built once, run per message)."""
         lease = SchedulerLease.__table__.c
         return exists().where(lease.name == self.grant.name, lease.holder == self.grant.holder,
                               lease.epoch == self.grant.epoch,
-                              lease.expires_at > (now or self.clock()))
+                              lease.expires_at > (self.clock() if now is None else now))
 
     def check(self) -> None:
         """Renew when a third of the lease time has passed since this fence last saw it

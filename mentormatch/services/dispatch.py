@@ -8,7 +8,10 @@ scheduler also the lease epoch, so a worker that lost its claim or its lease can
 * **hand over**: after the server accepted sender and recipients, right before DATA, the row
   goes ``claimed -> sending`` (token, and lease epoch, checked) and that is committed. If the
   update finds nothing, the SMTP transaction is reset: nothing is sent.
-* **sent**: after the server's final ``250`` the row is marked ``sent`` and committed.
+* **sent**: after the server's final ``250`` the row is marked ``sent``; that update is
+  committed together with the next hand-over (or failure, or the end of the batch), so each
+  message costs one commit, and still at most the one row last handed over is ever
+  ``sending`` without its outcome recorded.
 
 Everything that fails before DATA (connect, TLS, auth, MAIL/RCPT refusals, SMTP error codes)
 is a definite non-delivery: retried with backoff up to ``mail.max_attempts``, then ``failed``
@@ -35,7 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
-from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
 
 from ..extensions import db
 from ..mail.transport import (
@@ -77,6 +80,7 @@ class DispatchResult:
     flagged: int = 0  # sending rows of a dead owner flagged uncertain
     aborted: int = 0  # claim lost right before DATA: not sent by us
     lease_lost: bool = False
+    commits: int = 0  # of the run's per-row writes: one per message (+1 per batch)
 
 
 def make_transport(app: Flask) -> Any:
@@ -205,16 +209,65 @@ def claim(worker: str, batch: int, now: datetime, *, fence: Fence | None = None
     )
 
 
-def _finish(conn: Connection, row_id: int, token: str, states: tuple[str, ...],
-            **values: Any) -> int:
-    res = conn.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == row_id, OutboxMessage.claim_token == token,
-               OutboxMessage.status.in_(states))
-        .values(**values)
-    )
-    conn.commit()
-    return res.rowcount or 0
+def _finish(row_id: int, token: str, states: tuple[str, ...], **values: Any) -> Any:
+    """A fenced state change of one row (by its claim token), to run in a :class:`_Writer`."""
+    return (update(OutboxMessage)
+            .where(OutboxMessage.id == row_id, OutboxMessage.claim_token == token,
+                   OutboxMessage.status.in_(states))
+            .values(**values))
+
+
+class _Writer:
+    """The run's own row updates, on the one connection it holds: ONE commit per message.
+
+    A message's ``sent`` is not committed on its own: it rides along with the next commit -
+    the hand-over of the next message (right before its DATA), a failure, or the end of the
+    batch. So at any moment at most one row is delivered-but-not-yet-recorded, and it is the
+    row still ``sending``: a crash leaves that one row ``sending`` (then ``uncertain``, never
+    resent), exactly as a crash during its DATA would. The updates wait in memory, not in an
+    open transaction, so no lock is held while SMTP talks."""
+
+    def __init__(self, conn: Connection, fence: Fence | None) -> None:
+        self.conn = conn
+        self.sent: list[tuple[int, str, datetime]] = []  # (row id, claim token, sent at)
+        self.commits = 0
+        # built once per run (bind parameters): no statement construction per message
+        m = OutboxMessage
+        self.mark_sent_stmt = update(m).where(
+            m.id == bindparam("b_id"), m.claim_token == bindparam("b_token"),
+            m.status.in_(("sending", "uncertain"))).values(
+            status="sent", sent_at=bindparam("b_at"), last_error=None, claim_token=None)
+        cond = [m.id == bindparam("b_id"), m.claim_token == bindparam("b_token"),
+                m.status == "claimed"]
+        if fence is not None:
+            cond.append(fence.condition(bindparam("b_at")))
+        self.hand_over_stmt = update(m).where(*cond).values(status="sending",
+                                                             handed_at=bindparam("b_at"))
+
+    def mark_sent(self, row_id: int, token: str, at: datetime) -> None:
+        self.sent.append((row_id, token, at))
+
+    def commit(self, *statements: Any) -> list[int]:
+        """The waiting ``sent`` updates and ``statements`` (each a statement, or a statement
+        and its parameters) in one transaction; returns the statements' row counts. On an
+        error nothing is committed and the ``sent`` updates stay queued for the next commit."""
+        if not statements and not self.sent:
+            return []
+        try:
+            for row_id, token, at in self.sent:
+                done = self.conn.execute(self.mark_sent_stmt,
+                                         {"b_id": row_id, "b_token": token, "b_at": at}).rowcount
+                if not done:
+                    log.error("outbox %s: delivered, but the row changed meanwhile", row_id)
+            counts = [self.conn.execute(*(s if isinstance(s, tuple) else (s,))).rowcount or 0
+                      for s in statements]
+            self.conn.commit()
+        except BaseException:
+            self.conn.rollback()
+            raise
+        self.sent.clear()
+        self.commits += 1
+        return counts
 
 
 def _release(token: str) -> None:
@@ -241,46 +294,41 @@ class _Row:
     kind: str
 
 
-def _send_one(transport: Any, row: _Row, conn: Connection, *, clock: Callable[[], datetime],
+def _send_one(transport: Any, row: _Row, writer: _Writer, *, clock: Callable[[], datetime],
               fence: Fence | None, envelope_from: str, max_attempts: int, base: float,
               result: DispatchResult) -> None:
-    """One row. Its own state changes go through ``conn`` (one connection held for the whole
-    run: two short transactions per message, no pool round trips)."""
+    """One row; its state changes go through ``writer`` (one commit for this row)."""
     handed = False
 
     def hand_over() -> bool:
-        """claimed -> sending, committed, immediately before DATA (the fencing point)."""
+        """claimed -> sending, committed (with the previous row's 'sent'), immediately
+        before DATA: the fencing point."""
         nonlocal handed
-        at = clock()
-        cond = [OutboxMessage.id == row.id, OutboxMessage.claim_token == row.token,
-                OutboxMessage.status == "claimed"]
-        if fence is not None:
-            cond.append(fence.condition(at))
-        res = conn.execute(update(OutboxMessage).where(*cond)
-                           .values(status="sending", handed_at=at))
-        conn.commit()
-        handed = res.rowcount == 1
+        (n,) = writer.commit((writer.hand_over_stmt,
+                              {"b_id": row.id, "b_token": row.token, "b_at": clock()}))
+        handed = n == 1
         return handed
 
     def definite_failure(error: str, temporary: bool) -> None:
         states = ("sending", "uncertain") if handed else ("claimed",)
         if temporary and row.attempts < max_attempts:
-            _finish(conn, row.id, row.token, states, status="pending", claim_token=None,
-                    last_error=error, next_attempt_at=clock() + backoff(row.attempts, base))
+            writer.commit(_finish(row.id, row.token, states, status="pending",
+                                  claim_token=None, last_error=error,
+                                  next_attempt_at=clock() + backoff(row.attempts, base)))
             result.retried += 1
             log.warning("outbox %s (%s): not delivered, retry %d/%d: %s", row.id, row.kind,
                         row.attempts, max_attempts, error)
         else:
-            _finish(conn, row.id, row.token, states, status="failed", claim_token=None,
-                    last_error=error)
+            writer.commit(_finish(row.id, row.token, states, status="failed",
+                                  claim_token=None, last_error=error))
             result.failed += 1
             log.error("outbox %s (%s): failed after %d attempt(s): %s", row.id, row.kind,
                       row.attempts, error)
 
     def unknown(error: str) -> None:
         # the owner is done with it: token cleared, so an admin may resend at once
-        _finish(conn, row.id, row.token, ("sending", "uncertain"), status="uncertain",
-                claim_token=None, last_error=error)
+        writer.commit(_finish(row.id, row.token, ("sending", "uncertain"), status="uncertain",
+                              claim_token=None, last_error=error))
         result.uncertain += 1
         log.error("outbox %s (%s): delivery uncertain, not resent automatically: %s",
                   row.id, row.kind, error)
@@ -294,7 +342,6 @@ def _send_one(transport: Any, row: _Row, conn: Connection, *, clock: Callable[[]
         log.info("outbox %s: claim lost before DATA (another worker owns it); not sent", row.id)
         return
     except TransportError as exc:
-        conn.rollback()
         error = repr(exc)[:MAX_ERROR]
         if exc.delivery_unknown:
             unknown(error)
@@ -302,7 +349,6 @@ def _send_one(transport: Any, row: _Row, conn: Connection, *, clock: Callable[[]
             definite_failure(error, exc.temporary)
         return
     except Exception as exc:  # noqa: BLE001 - an unexpected error must not lose the row
-        conn.rollback()
         error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR]
         log.exception("outbox %s: unexpected error while sending", row.id)
         if handed:
@@ -312,10 +358,7 @@ def _send_one(transport: Any, row: _Row, conn: Connection, *, clock: Callable[[]
         return
     if msgid and msgid != row.message_id:
         log.warning("outbox %s: transport reported Message-ID %s", row.id, msgid)
-    done = _finish(conn, row.id, row.token, ("sending", "uncertain"), status="sent",
-                   sent_at=clock(), last_error=None, claim_token=None)
-    if not done:
-        log.error("outbox %s: delivered, but the row changed meanwhile", row.id)
+    writer.mark_sent(row.id, row.token, clock())  # committed with the next commit
     result.sent += 1
 
 
@@ -344,13 +387,15 @@ def dispatch_outbox(
         clock(), epoch=fence.epoch if fence is not None else None, max_attempts=max_attempts)
     deadline = time.monotonic() + budget
     with db.engine.connect() as conn:
-        _dispatch_batches(transport, conn, worker=worker, batch=batch, clock=clock, fence=fence,
-                          envelope_from=envelope_from, max_attempts=max_attempts, base=base,
-                          deadline=deadline, max_batches=max_batches, result=result)
+        writer = _Writer(conn, fence)
+        _dispatch_batches(transport, writer, worker=worker, batch=batch, clock=clock,
+                          fence=fence, envelope_from=envelope_from, max_attempts=max_attempts,
+                          base=base, deadline=deadline, max_batches=max_batches, result=result)
+    result.commits = writer.commits
     return result
 
 
-def _dispatch_batches(transport: Any, conn: Connection, *, worker: str, batch: int,
+def _dispatch_batches(transport: Any, writer: _Writer, *, worker: str, batch: int,
                       clock: Callable[[], datetime], fence: Fence | None, envelope_from: str,
                       max_attempts: int, base: float, deadline: float,
                       max_batches: int | None, result: DispatchResult) -> None:
@@ -382,14 +427,17 @@ def _dispatch_batches(transport: Any, conn: Connection, *, worker: str, batch: i
                     break
                 if fence is not None:
                     fence.check()
-                _send_one(transport, row, conn, clock=clock, fence=fence,
+                _send_one(transport, row, writer, clock=clock, fence=fence,
                           envelope_from=envelope_from, max_attempts=max_attempts, base=base,
                           result=result)
         except LeaseLost:
             result.lease_lost = True
             log.warning("dispatch stopped: scheduler lease lost")
         finally:
-            conn.rollback()
+            try:  # the last row's 'sent' (it was delivered: recorded even without the lease)
+                writer.commit()
+            except Exception:  # noqa: BLE001 - that row stays 'sending', then 'uncertain'
+                log.exception("outbox: recording the last delivery failed")
             _release(token)
         if result.lease_lost:
             break

@@ -104,7 +104,7 @@ def coordinators_of(programme_id: int) -> list[User]:
     ))
 
 
-def _mail_context() -> AbstractContextManager[Any]:
+def mail_context() -> AbstractContextManager[Any]:
     """The app's template context processors read the request session: outside a request
     (a job, a CLI command) one throwaway request context is pushed for all the mail."""
     if has_request_context():
@@ -113,8 +113,8 @@ def _mail_context() -> AbstractContextManager[Any]:
 
 
 def render(template: str, locale: str, **ctx: Any) -> tuple[str, str, str]:
-    """mailer.render_email, also from a job (see :func:`_mail_context`)."""
-    with _mail_context():
+    """mailer.render_email, also from a job (see :func:`mail_context`)."""
+    with mail_context():
         return mailer.render_email(template, locale, **ctx)
 
 
@@ -233,11 +233,17 @@ def create_series_many(items: Sequence[NewSeries], *, actor: Any, invite: bool =
     codes = by_code() if invite else {}
     memo: dict[tuple[Any, ...], OccurrencePlan] = {}
     ids: list[int] = []
-    with _mail_context() if invite else nullcontext():
+    with mail_context() if invite else nullcontext():
         for start in range(0, len(items), SERIES_CHUNK):
             ids += _series_chunk(items[start:start + SERIES_CHUNK], actor=actor, invite=invite,
                                  is_holiday=is_holiday, codes=codes, memo=memo)
     return ids
+
+
+def _rows_insert(model: type) -> Any:
+    """A multi-row ORM INSERT that writes None as NULL: otherwise rows with and without a
+    value (a location, say) are grouped apart and the INSERT splits into many statements."""
+    return insert(model).execution_options(render_nulls=True)
 
 
 def _series_chunk(items: Sequence[NewSeries], *, actor: Any, invite: bool, is_holiday: Any,
@@ -265,7 +271,7 @@ def _series_chunk(items: Sequence[NewSeries], *, actor: Any, invite: bool, is_ho
         return []
     # a multi-row INSERT, then the ids by uid: SQLite cannot return them in order and the
     # ORM would fall back to one INSERT per row
-    db.session.execute(insert(SessionSeries), rows)
+    db.session.execute(_rows_insert(SessionSeries), rows)
     by_uid = dict(db.session.execute(select(SessionSeries.uid, SessionSeries.id).where(
         SessionSeries.uid.in_([r["uid"] for r in rows]))).all())
     ids = [by_uid[r["uid"]] for r in rows]
@@ -286,9 +292,9 @@ def _series_chunk(items: Sequence[NewSeries], *, actor: Any, invite: bool, is_ho
             "programme_id": item.pair.programme_id,
             "details": {"uid": row["uid"], "sessions": len(plan.starts),
                         "skipped": [d.isoformat() for d in plan.all_skipped]}})
-    db.session.execute(insert(Session), sessions)
-    db.session.execute(insert(Attendee), attendees)
-    db.session.execute(insert(AuditLog), entries)
+    db.session.execute(_rows_insert(Session), sessions)
+    db.session.execute(_rows_insert(Attendee), attendees)
+    db.session.execute(_rows_insert(AuditLog), entries)
     if invite:
         mailer.enqueue_many(_new_series_mail(items, rows, plans, codes))
     return ids
@@ -402,14 +408,18 @@ def _links(uid: str, email: str, sequence: int, recurrence_id: datetime | None =
     }
 
 
+def _link_sequence(series: SessionSeries, recurrence_id: datetime | None) -> int:
+    """The SEQUENCE a link answers: the series', or its occurrence's when that is higher."""
+    session = next((s for s in series.sessions if s.recurrence_id == recurrence_id), None)
+    return max(series.sequence, session.sequence) if session is not None else series.sequence
+
+
 def rsvp_links(series: SessionSeries, att: Attendee, recurrence_id: datetime | None = None,
                sequence: int | None = None) -> dict[str, str]:
     """Signed one-click links (for the series, or one occurrence with ``recurrence_id``).
     Built from ``app.base_url`` (works in jobs, without a request)."""
     if sequence is None:
-        session = next((s for s in series.sessions if s.recurrence_id == recurrence_id), None)
-        sequence = max(series.sequence, session.sequence) if session is not None \
-            else series.sequence
+        sequence = _link_sequence(series, recurrence_id)
     return _links(series.uid, att.email, sequence, recurrence_id)
 
 
@@ -419,7 +429,7 @@ def _mail_for(series: SessionSeries, pair: Pair, person: Person, role: str, emai
               link_rid: datetime | None = None, **ctx: Any) -> mailer.Outgoing:
     """One attendee's iMIP mail: rendered in their language, times in their zone, the
     calendar object attached. ``starts``: the sessions to list (still to come);
-    ``link_sequence`` None: no one-click links. Call inside :func:`_mail_context`."""
+    ``link_sequence`` None: no one-click links. Call inside :func:`mail_context`."""
     locale = person.locale or "id"
     tz = person.timezone
     context = dict(
@@ -455,12 +465,8 @@ def _send(series: SessionSeries, ics: bytes, method: str, template: str, *,
     live = [s for s in series.sessions if s.status != "cancelled"] or series.sessions
     first = [s for s in live if s.end_at > now] or live  # what is still to come
     codes = by_code()
-    sequence = None
-    if links:
-        session = next((s for s in series.sessions if s.recurrence_id == link_rid), None)
-        sequence = max(series.sequence, session.sequence) if session is not None \
-            else series.sequence
-    with _mail_context():
+    sequence = _link_sequence(series, link_rid) if links else None
+    with mail_context():
         mails = [
             _mail_for(series, series.pair, att.person, att.role, att.email, ics=ics,
                       method=method, template=template, starts=[s.start_at for s in first],
@@ -664,8 +670,10 @@ def feed_for(person: Person) -> bytes:
         .where(Attendee.person_id == person.id)
         .order_by(SessionSeries.id)
     ).unique()
+    codes = by_code()  # once, not per series
     items = [
-        FeedSeries(series_spec(s), tuple(overrides_for(s)), cancelled=s.status == "cancelled")
+        FeedSeries(series_spec(s, codes), tuple(overrides_for(s)),
+                   cancelled=s.status == "cancelled")
         for s in rows
         if s.sessions
     ]

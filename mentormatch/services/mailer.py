@@ -125,7 +125,9 @@ def enqueue_many(mails: Iterable[Outgoing]) -> int:
                  "subject": m.subject[:500], "message_id": m.message_id, "raw": m.raw}
                 for m in batch if m.dedupe_key is None or m.dedupe_key not in used]
         if rows:
-            db.session.execute(insert(OutboxMessage), rows)
+            # render_nulls: rows with and without a dedupe key stay one multi-row INSERT
+            db.session.execute(insert(OutboxMessage).execution_options(render_nulls=True),
+                               rows)
         batch.clear()
         return len(rows)
 
@@ -140,3 +142,14 @@ def enqueue_many(mails: Iterable[Outgoing]) -> int:
     if batch:
         written += write()
     return written
+
+
+def prepare_email(to_addr: str, template: str, *, locale: str = "id", kind: str | None = None,
+                  dedupe_key: str | None = None, **context: Any) -> Outgoing:
+    """What :func:`queue_email` writes, as an :class:`Outgoing` for :func:`enqueue_many`
+    (call inside a request context, as :func:`render_email` needs one)."""
+    subject, text, html = render_email(template, locale, **context)
+    msg = build_message(to_addr, subject, text, html)
+    return Outgoing(kind=kind or template, recipient=str(msg["To"]),
+                    subject=str(msg["Subject"]), message_id=str(msg["Message-ID"]),
+                    raw=msg.as_bytes(), dedupe_key=dedupe_key)

@@ -29,7 +29,7 @@ from ..calendar import plan_occurrences
 from ..extensions import db
 from ..models import Pair, Participant, Person, Programme, Proposal, Round, RoundConstraint
 from ..models.base import utcnow
-from . import audit, invites, programmes, solver_bridge
+from . import audit, invites, mailer, programmes, solver_bridge
 from .programmes import Filters, ProgrammeError, apply_filters, has_live_pair
 
 log = logging.getLogger(__name__)
@@ -675,7 +675,7 @@ def approve(rnd: Round, actor: Any, *, invite: bool = True,
     # one multi-row INSERT, then one SELECT for the rows (SQLite cannot return the ids of a
     # multi-row INSERT in order, and the ORM would fall back to one INSERT per pair)
     if rows:
-        db.session.execute(insert(Pair), rows)
+        db.session.execute(insert(Pair).execution_options(render_nulls=True), rows)  # 1 INSERT
     made = {p.mentee_id: p for p in db.session.scalars(select(Pair).where(
         Pair.programme_id == rnd.programme_id, Pair.round_id == rnd.id,
         Pair.status == "invited"))}
@@ -717,14 +717,19 @@ def previous_mentors(programme_id: int, mentee_ids: list[int]) -> dict[int, Pers
 
 
 def _tell_rematched(rnd: Round, pairs: list[Pair]) -> int:
-    """A rematch tells each mentee their new mentor and each new mentor their new mentee."""
+    """A rematch tells each mentee their new mentor and each new mentor their new mentee
+    (all the notices written with one multi-row INSERT)."""
     before = previous_mentors(rnd.programme_id, [p.mentee_id for p in pairs])
-    n = 0
-    for pair in pairs:
-        programmes._mail(pair.mentee, "rematch_mentee", f"rematch:{pair.id}:mentee",
-                         programme=rnd.programme, pair=pair, mentor=pair.mentor,
-                         previous=before.get(pair.mentee_id))
-        programmes._mail(pair.mentor, "rematch_mentor", f"rematch:{pair.id}:mentor",
-                         programme=rnd.programme, pair=pair, mentee=pair.mentee)
-        n += 2
-    return n
+    notices = []
+    with invites.mail_context():
+        for pair in pairs:
+            for person, template, ctx in (
+                    (pair.mentee, "rematch_mentee",
+                     {"mentor": pair.mentor, "previous": before.get(pair.mentee_id)}),
+                    (pair.mentor, "rematch_mentor", {"mentee": pair.mentee})):
+                notices.append(mailer.prepare_email(
+                    person.email, template, locale=person.locale or "id",
+                    dedupe_key=f"rematch:{pair.id}:{template.removeprefix('rematch_')}",
+                    person=person, programme=rnd.programme, pair=pair, **ctx))
+    mailer.enqueue_many(notices)
+    return len(notices)

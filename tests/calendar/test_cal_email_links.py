@@ -14,6 +14,7 @@ from mentormatch.calendar import (
     RsvpTokenError,
     build_cancel,
     build_request,
+    compose_invite_bytes,
     compose_invite_email,
     parse_itip,
     sign_rsvp,
@@ -111,3 +112,42 @@ def test_rsvp_token_tampered_wrong_key_expired_garbage():
     assert info.value.code == "expired"
     with pytest.raises(ValueError):
         sign_rsvp("s3cret", SPEC.uid, "a@b.go.id", "NEEDS-ACTION", 0, NOW)
+
+
+def _layout(raw: bytes) -> list[tuple[str, str | None]]:
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    return [(p.get_content_type(), p.get_param("method")) for p in msg.walk()]
+
+
+@pytest.mark.parametrize("to_addr", [
+    "Dr. Ŝiti Nurhaliza <mentor.satu@example.go.id>",  # written directly
+    "Ŝiti <ŝiti@contoh.go.id>",  # an internationalised address: the email package writes it
+])
+def test_invite_bytes_decode_to_exactly_what_was_given(to_addr):
+    ics = build_request(SPEC)
+    subject = "Undangan mentoring: Dr. Ŝiti Nurhaliza, M.Si & Made Wíjaya — " + "panjang " * 12
+    text = "Yth. Ibu Ŝiti,\n\nSesi: Selasa, 12 Jan 2027 09:00 WIB  \n= tanda sama dengan\n"
+    html = "<p>Yth. Ibu Ŝiti, <b>mentor</b> 🙏</p>\n"
+    mail = compose_invite_bytes(
+        from_addr="Program MentorMatch BKPSDM <program@mentormatch.example.go.id>",
+        to_addr=to_addr, subject=subject, text_body=text, html_body=html, ics=ics,
+        method="REQUEST", msgid_domain="mail.mentormatch.example.go.id", language="id")
+    msg = email.message_from_bytes(mail.raw, policy=email.policy.default)
+    assert not msg.defects and all(not p.defects for p in msg.walk())
+    international = "ŝiti@" in to_addr  # then UTF-8 headers (RFC 6532)
+    assert _layout(mail.raw) == [("multipart/mixed", None), ("multipart/alternative", None),
+                                 ("text/plain", None), ("text/html", None),
+                                 ("text/calendar", "REQUEST"), ("application/ics", None)]
+    assert msg["Subject"] == " ".join(subject.split()) == mail.subject
+    assert msg["Message-ID"].strip() == mail.message_id
+    assert msg["Content-Language"] == "id"
+    assert msg.get_body(("plain",)).get_content() == text
+    assert msg.get_body(("html",)).get_content() == html
+    assert parse_itip(mail.raw).method == "REQUEST"
+    if international:
+        assert "To: Ŝiti <ŝiti@contoh.go.id>".encode() in mail.raw  # no encoded-word in it
+    else:
+        mail.raw.decode("ascii")  # 7-bit clean
+        assert max(len(line) for line in mail.raw.split(b"\n")
+                   if not line.startswith(b"Message-ID:")) <= 78  # an id is not folded
+        assert str(msg["To"]) == '"Dr. Ŝiti Nurhaliza" <mentor.satu@example.go.id>'
