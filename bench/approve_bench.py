@@ -19,13 +19,11 @@ creates nothing. Exit status 1 on a mismatch.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import resource
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,12 +31,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-from sqlalchemy import create_engine, event, func, insert, select, text  # noqa: E402
+from bench_db import database  # noqa: E402
+from sqlalchemy import event, func, insert, select  # noqa: E402
 
-PG_ADMIN_URL = os.environ.get(
-    "MENTORMATCH_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 TARGET_SECONDS = 5.0
 OFFICES = [("Padang (Pauh)", "Padang", "Asia/Jakarta"),
            ("Palembang (Plaju)", "Palembang", "Asia/Jakarta"),
@@ -48,22 +45,6 @@ OFFICES = [("Padang (Pauh)", "Padang", "Asia/Jakarta"),
            ("Jayapura", "Jayapura", "Asia/Jayapura")]
 UNITS = ["Dinas Kominfo", "BKPSDM", "Bappeda", "Dinas Kesehatan", "Kecamatan Pauh"]
 SLOTS_UTC = (2 * 60, 3 * 60, 4 * 60)  # Tuesday 02:00-05:00 UTC: 09-12 WIB, 10-13 WITA, 11-14 WIT
-
-
-def _database(pg: bool, workdir: Path) -> tuple[str, object]:
-    if not pg:
-        return f"sqlite:///{workdir / 'bench.db'}", None
-    name = f"mm_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}", drop
 
 
 def _nip(i: int) -> str:
@@ -210,7 +191,7 @@ def run(n: int, *, pg: bool = False, do_solve: bool = False, seed_value: int = 2
     from mentormatch.services.catalogue import sync_competencies
 
     workdir = Path(tempfile.mkdtemp(prefix="mm-approve-bench-"))
-    url, drop = _database(pg, workdir)
+    url, drop = database(pg, workdir)
     try:
         app = create_app({
             "app": {"testing": True, "database_url": url, "base_url": "https://mentor.bench"},

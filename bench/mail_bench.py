@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
-import os
 import resource
 import sys
 import tempfile
@@ -35,14 +34,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from bench_db import database  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from tests.servers.smtp import SmtpTestServer  # noqa: E402
 
-PG_ADMIN_URL = os.environ.get(
-    "MENTORMATCH_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 ICS = (
     "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//MentorMatch//bench//ID\r\nMETHOD:REQUEST\r\n"
     "BEGIN:VEVENT\r\nUID:series-{i}@mentormatch.bench\r\nSEQUENCE:0\r\n"
@@ -78,22 +76,6 @@ def _serve(port_q, stop, result_q) -> None:  # noqa: ANN001 - multiprocessing pl
     server.stop()
 
 
-def _database(pg: bool, workdir: Path) -> tuple[str, object]:
-    if not pg:
-        return f"sqlite:///{workdir / 'bench.db'}", None
-    name = f"mm_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}", drop
-
-
 def run(count: int, *, pg: bool = False, batch: int = 200) -> dict[str, float]:
     from mentormatch import create_app
     from mentormatch.extensions import db
@@ -108,7 +90,7 @@ def run(count: int, *, pg: bool = False, batch: int = 200) -> dict[str, float]:
     proc.start()
     port = port_q.get(timeout=60)
     workdir = Path(tempfile.mkdtemp(prefix="mm-mail-bench-"))
-    url, drop = _database(pg, workdir)
+    url, drop = database(pg, workdir)
     received, ids = 0, []
     try:
         app = create_app({

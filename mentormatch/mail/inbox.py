@@ -348,23 +348,26 @@ class ImapInbox:
             typ, data = conn.uid("STORE", uid_s, "+FLAGS.SILENT", r"(\Seen)")
             if typ != "OK":
                 raise imaplib.IMAP4.error(f"UID STORE {uid_s}: {_text(data)}")
-            if target is None:
-                return
-            self._ensure_processed_folder(conn)
-            if "MOVE" in conn.capabilities:
-                typ, data = conn.uid("MOVE", uid_s, _quote(target))
-                if typ != "OK":
-                    raise imaplib.IMAP4.error(f"UID MOVE {uid_s}: {_text(data)}")
-                return
-            typ, data = conn.uid("COPY", uid_s, _quote(target))
-            if typ != "OK":
-                raise imaplib.IMAP4.error(f"UID COPY {uid_s}: {_text(data)}")
-            conn.uid("STORE", uid_s, "+FLAGS.SILENT", r"(\Deleted)")
-            if "UIDPLUS" in conn.capabilities:
-                conn.uid("EXPUNGE", uid_s)
-            # without UIDPLUS the message is expunged by CLOSE in close()
+            if target is not None:
+                self._move(conn, uid_s, target)
 
         self._run("mark processed", mark)
+
+    def _move(self, conn: imaplib.IMAP4, uid_s: str, target: str) -> None:
+        """MOVE when the server has it, else COPY + \\Deleted (+ UID EXPUNGE with UIDPLUS;
+        without it the message is expunged by CLOSE in close())."""
+        self._ensure_processed_folder(conn)
+        if "MOVE" in conn.capabilities:
+            typ, data = conn.uid("MOVE", uid_s, _quote(target))
+            if typ != "OK":
+                raise imaplib.IMAP4.error(f"UID MOVE {uid_s}: {_text(data)}")
+            return
+        typ, data = conn.uid("COPY", uid_s, _quote(target))
+        if typ != "OK":
+            raise imaplib.IMAP4.error(f"UID COPY {uid_s}: {_text(data)}")
+        conn.uid("STORE", uid_s, "+FLAGS.SILENT", r"(\Deleted)")
+        if "UIDPLUS" in conn.capabilities:
+            conn.uid("EXPUNGE", uid_s)
 
     def move_processed(self, mail: InboundMail) -> bool:
         """Move a handled message to ``processed_folder`` (flags untouched). False when no
@@ -377,21 +380,7 @@ class ImapInbox:
             raise InboxError(False, f"UIDVALIDITY of {self.settings.folder!r} changed")
         uid_s = str(int(mail.uid))
 
-        def move(conn: imaplib.IMAP4) -> None:
-            self._ensure_processed_folder(conn)
-            if "MOVE" in conn.capabilities:
-                typ, data = conn.uid("MOVE", uid_s, _quote(target))
-                if typ != "OK":
-                    raise imaplib.IMAP4.error(f"UID MOVE {uid_s}: {_text(data)}")
-                return
-            typ, data = conn.uid("COPY", uid_s, _quote(target))
-            if typ != "OK":
-                raise imaplib.IMAP4.error(f"UID COPY {uid_s}: {_text(data)}")
-            conn.uid("STORE", uid_s, "+FLAGS.SILENT", r"(\Deleted)")
-            if "UIDPLUS" in conn.capabilities:
-                conn.uid("EXPUNGE", uid_s)
-
-        self._run("move processed", move)
+        self._run("move processed", lambda conn: self._move(conn, uid_s, target))
         return True
 
     def _ensure_processed_folder(self, conn: imaplib.IMAP4) -> None:

@@ -554,15 +554,7 @@ class SmtpTransport:
                 True, f"connection to {where} lost before the message was sent: {_describe(e)}"
             ) from e
         if code != 354:
-            if code == 421:
-                self._drop()
-            else:
-                self._rset(conn)
-            raise TransportError(
-                _is_temporary_code(code),
-                f"{where} refused DATA: {code} {_reply_text(resp)}",
-                smtp_code=code,
-            )
+            raise self._refusal(conn, code, f"{where} refused DATA: {code} {_reply_text(resp)}")
         payload = _DOT_LINE.sub(b"..", data)
         if not payload.endswith(b"\r\n"):
             payload += b"\r\n"
@@ -578,16 +570,17 @@ class SmtpTransport:
                 delivery_unknown=True,
             ) from e
         if code != 250:
-            if code == 421:
-                self._drop()
-            else:
-                self._rset(conn)
-            raise TransportError(
-                _is_temporary_code(code),
-                f"{where} rejected the message: {code} {_reply_text(resp)}",
-                smtp_code=code,
-            )
+            raise self._refusal(conn, code,
+                                f"{where} rejected the message: {code} {_reply_text(resp)}")
         return refused
+
+    def _refusal(self, conn: smtplib.SMTP, code: int, text: str) -> TransportError:
+        """A definite refusal (nothing delivered): 421 closes the connection, else RSET."""
+        if code == 421:
+            self._drop()
+        else:
+            self._rset(conn)
+        return TransportError(_is_temporary_code(code), text, smtp_code=code)
 
     def _rset(self, conn: smtplib.SMTP) -> None:
         try:
