@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .eligibility import Prepared, pair_mode
-from .schema import Mentee, Mentor, SolverConfig, Weights
+from .eligibility import pair_mode
+from .schema import WEEKDAYS, Mentee, Mentor, SolverConfig, Weights
 
 SCALE = 10
 
@@ -58,13 +58,8 @@ def score_pair(
     return sum(breakdown.values()), breakdown
 
 
-def score_ij(prep: Prepared, i: int, j: int) -> tuple[int, dict[str, int]]:
-    return score_pair(prep.mentees[i], prep.mentors[j], prep.config)
-
-
 _DAY_ID = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 _DAY_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_DAYS3 = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 def _pretty(comp: str) -> str:
@@ -94,7 +89,7 @@ def reasons(
         parts_id.append("tidak ada gap kompetensi yang tertutup")
         parts_en.append("closes no competency gap")
     if local is not None:
-        day = _DAYS3.index(local[0])
+        day = WEEKDAYS.index(local[0])
         parts_id.append(f"sama-sama luang {_DAY_ID[day]} {local[1]} {local[2]}")
         parts_en.append(f"both free {_DAY_EN[day]} {local[1]} {local[2]}")
     if "preference" in breakdown:

@@ -167,8 +167,3 @@ def _vtimezone_parts(tzid: str, first_year: int, end_year: int) -> tuple[_Part, 
             rule.append(("until", datetime.fromtimestamp(trans[-1].at, UTC)))
         parts.append((trans[0].is_dst, onsets[0], trans[0], tuple(rule)))
     return tuple(parts)
-
-
-def offset_at(vtz_tzid: str, when: datetime) -> timedelta:
-    """Convenience for tests: the zoneinfo offset of ``vtz_tzid`` at ``when``."""
-    return when.astimezone(ZoneInfo(vtz_tzid)).utcoffset() or timedelta(0)

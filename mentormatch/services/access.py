@@ -12,7 +12,15 @@ from typing import Any
 from sqlalchemy import exists, or_, select
 
 from ..extensions import db
-from ..models import Pair, Person, Programme, ProgrammeCoordinator, SessionLog, User
+from ..models import (
+    Pair,
+    Participant,
+    Person,
+    Programme,
+    ProgrammeCoordinator,
+    SessionLog,
+    User,
+)
 
 STAFF = ("admin", "coordinator")
 
@@ -128,8 +136,6 @@ _HIDDEN = {"person.view", "pair.view", "log.view", "programme.manage", "reports.
 def programme_roles(user: User) -> set[str]:
     """'mentor' / 'mentee' when the user's person takes that part in an active programme:
     navigation shows "my mentees" / "my mentoring" only to those who have them."""
-    from ..models import Participant
-
     if user.person_id is None:
         return set()
     return set(db.session.scalars(

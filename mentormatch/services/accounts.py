@@ -13,6 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..extensions import db
 from ..models import ROLES, Person, User, UserRole
 from . import audit, mailer
+from .people import escape_like
 
 MIN_PASSWORD = 10
 
@@ -194,8 +195,7 @@ USERS_PAGE = 50
 def list_users(q: str = "", page: int = 1) -> tuple[list[User], int]:
     query = select(User)
     if q:
-        like = "%" + q.strip().lower().replace("\\", "\\\\").replace("%", r"\%").replace(
-            "_", r"\_") + "%"
+        like = "%" + escape_like(q.strip().lower()) + "%"
         query = query.outerjoin(Person, Person.id == User.person_id).where(
             func.lower(User.email).like(like, escape="\\")
             | func.lower(Person.name).like(like, escape="\\"))

@@ -34,7 +34,7 @@ class PeopleFilter:
     page: int = 1
 
 
-def _escape_like(text: str) -> str:
+def escape_like(text: str) -> str:
     """A search for "50%" or "a_b" means those characters, not LIKE wildcards."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -42,7 +42,7 @@ def _escape_like(text: str) -> str:
 def search(f: PeopleFilter) -> tuple[list[Person], int]:
     query: Select = select(Person).where(Person.active.is_(True))
     if f.q:
-        like = "%" + _escape_like(f.q.strip().lower()) + "%"
+        like = "%" + escape_like(f.q.strip().lower()) + "%"
         query = query.where(
             or_(
                 func.lower(Person.name).like(like, escape="\\"),

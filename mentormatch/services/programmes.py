@@ -195,8 +195,8 @@ def mark_stale(programme_id: int) -> int:
         .values(status="stale").execution_options(synchronize_session="fetch")).rowcount
 
 
-def for_user(user: Any) -> list[Programme]:
-    q = select(Programme).order_by(Programme.start_date.desc(), Programme.id.desc())
+def for_user(user: Any, limit: int | None = None) -> list[Programme]:
+    q = select(Programme).order_by(Programme.start_date.desc(), Programme.id.desc()).limit(limit)
     if not user.has_role("admin"):
         q = q.join(ProgrammeCoordinator).where(ProgrammeCoordinator.user_id == user.id)
     return list(db.session.scalars(q).unique())

@@ -608,14 +608,7 @@ _INFEASIBLE = {"unknown_mentee": "not_selected", "unknown_mentor": "not_selected
 def infeasible_code(entry: dict[str, Any]) -> tuple[str, list[str]]:
     """A lock the solver could not keep -> (our code, rules broken) for the page."""
     reason = str(entry.get("reason", ""))
-    code = _INFEASIBLE.get(str(entry.get("code", "")))
-    if code is None:  # older solver output: the plain-text reason only
-        r = reason.lower()
-        code = next((c for prefix, c in (
-            ("violates rule", "rules"), ("unknown", "not_selected"),
-            ("mentee already", "mentee_taken"), ("mentor capacity", "capacity"),
-            ("no free common slot", "no_slot"), ("fixed slot", "no_slot"))
-            if r.startswith(prefix)), "other")
+    code = _INFEASIBLE.get(str(entry.get("code", "")), "other")
     rules = ([x.strip() for x in reason.split(":", 1)[-1].split(",") if x.strip()]
              if code == "rules" else [])
     return code, rules

@@ -26,7 +26,7 @@ bp = Blueprint("home", __name__)
 @bp.get("/")
 @requires()
 def index():
-    coordinated = (programmes.for_user(current_user)[:10]
+    coordinated = (programmes.for_user(current_user, limit=10)
                    if allowed(current_user, "programme.list") else [])
     return render_template("home/index.html", user=current_user, coordinated=coordinated,
                            role_labels=ROLE_LABELS)
