@@ -21,6 +21,7 @@ def _login(page, base, email):
 
 
 def _fits(page) -> bool:
+    page.wait_for_load_state()  # a click may still be navigating: measure the page it leads to
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
