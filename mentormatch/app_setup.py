@@ -10,11 +10,12 @@ from typing import Any
 
 from flask import Flask, g, render_template, request, session
 from flask_login import current_user
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from .config import ConfigError, load_settings
 from .extensions import babel, csrf, db, limiter, login_manager
 from .resources import resource_dir
+from .urls import trusted_hosts
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,9 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
         RATELIMIT_KEY_PREFIX=appcfg.get("ratelimit_key_prefix", "mentormatch"),
         RATELIMIT_ENABLED=bool(appcfg.get("ratelimit_enabled", True)),
         MAX_CONTENT_LENGTH=int(appcfg.get("max_upload_mb", 20)) * 1024 * 1024,
+        # Requests for any other host name are refused (400): links never come from the
+        # request (see urls.external), and a forged Host: gets no page at all.
+        TRUSTED_HOSTS=trusted_hosts(appcfg),
     )
 
     proxies = int(appcfg.get("proxy_count", 0))
@@ -152,6 +156,8 @@ def _sqlite_pragmas(engine) -> None:
 def _register_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
+        if isinstance(exc, SecurityError):  # a Host not in TRUSTED_HOSTS: no URL can be built
+            return "Bad Request: unknown host name", 400, {"Content-Type": "text/plain"}
         if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
             return {"error": exc.name, "message": exc.description}, exc.code
         return render_template("errors/http.html", error=exc), exc.code

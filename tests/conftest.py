@@ -44,6 +44,7 @@ def make_settings(database_url: str, instance: str | None = None, **extra) -> di
             "database_url": database_url,
             "session_cookie_secure": False,
             "base_url": "http://127.0.0.1",
+            "trusted_hosts": ["localhost"],  # the test client's host
             "login_rate_limit": "1000 per minute",
         },
         "mail": {"transport": "folder"},

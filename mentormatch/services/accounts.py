@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime, timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .. import urls
 from ..extensions import db
 from ..models import ROLES, Person, User, UserRole
 from . import audit, mailer
@@ -153,7 +154,7 @@ def read_token(token: str, purpose: str) -> User:
 
 
 def send_activation(user: User) -> None:
-    link = url_for("auth.activate", token=make_token(user, "activate"), _external=True)
+    link = urls.external("auth.activate", token=make_token(user, "activate"))
     mailer.queue_email(
         user.email, "activation", locale=_locale(user), kind="account", link=link, user=user
     )
@@ -164,7 +165,7 @@ def request_reset(email: str) -> None:
     user = find_user(email)
     if user is None or not user.active:
         return
-    link = url_for("auth.reset", token=make_token(user, "reset"), _external=True)
+    link = urls.external("auth.reset", token=make_token(user, "reset"))
     mailer.queue_email(
         user.email, "password_reset", locale=_locale(user), kind="account", link=link, user=user
     )
