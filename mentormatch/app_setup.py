@@ -119,7 +119,15 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     def _load_user(user_id: str):
         from .models import User
 
-        return db.session.get(User, int(user_id))
+        # "<id>:<session generation>": a session from before a logout, password change,
+        # deactivation or role removal names an older generation and is not signed in.
+        ident, sep, generation = str(user_id).partition(":")
+        if not sep or not ident.isdigit() or not generation.isdigit():
+            return None
+        user = db.session.get(User, int(ident))
+        if user is None or user.session_generation != int(generation) or not user.is_active:
+            return None
+        return user
 
     register_blueprints(app)
     register_template_helpers(app)

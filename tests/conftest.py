@@ -111,7 +111,7 @@ class FreshClient(FlaskClient):
 
     def open(self, *args, **kwargs):
         if has_app_context():
-            for name in ("_login_user", "_flask_babel"):
+            for name in ("_login_user", "_flask_babel", "csrf_token"):
                 g.pop(name, None)
             flask_babel.refresh()
         return super().open(*args, **kwargs)

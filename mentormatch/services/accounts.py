@@ -54,8 +54,16 @@ def create_user(
     return user
 
 
+def end_sessions(user: User) -> None:
+    """Sign the account out everywhere: every session cookie issued before stops working."""
+    user.session_generation = (user.session_generation or 0) + 1
+    db.session.flush()
+
+
 def set_roles(user: User, roles: set[str]) -> None:
     have = {r.role: r for r in user.role_rows}
+    if set(have) - roles:
+        end_sessions(user)  # a removed role must not live on in an open session
     for role in set(have) - roles:
         user.role_rows.remove(have[role])
     for role in roles - set(have):
@@ -65,6 +73,8 @@ def set_roles(user: User, roles: set[str]) -> None:
 def set_password(user: User, password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise AccountError("password_too_short")
+    if user.password_hash is not None:
+        end_sessions(user)  # a new password ends every session opened with the old one
     user.password_hash = generate_password_hash(password)
 
 
@@ -235,6 +245,8 @@ def update_user(actor: User, user: User, *, roles: set[str], active: bool) -> No
         raise AccountError("self_lockout")
     before = sorted(user.roles), user.active
     set_roles(user, set(roles))
+    if user.active and not active:
+        end_sessions(user)
     user.active = active
     db.session.flush()
     audit.record(actor, "user.update", user, roles=sorted(roles), active=active,

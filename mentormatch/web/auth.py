@@ -45,6 +45,8 @@ def login():
 @bp.post("/logout")
 @requires()
 def logout():
+    accounts.end_sessions(current_user._get_current_object())  # also copies of this cookie
+    db.session.commit()
     logout_user()
     return redirect(url_for("auth.login"))
 
