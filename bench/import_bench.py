@@ -1,6 +1,7 @@
 """Time and peak memory to import 20,000 staff rows from XLSX and CSV.
 
     python bench/import_bench.py [--rows 20000] [--pg] [--pg-admin URL]
+    python bench/import_bench.py --hostile      # 20 MB files built to stall a worker
 
 For each format, on a fresh database: preview (validate only), apply + commit (all new), and a
 re-import preview (all unchanged). Timings are taken without tracemalloc; a second run of
@@ -135,13 +136,76 @@ def run(url: str, label: str, data: bytes, filename: str) -> None:
           f"maxrss {rss_mb():6.0f} MB", flush=True)
 
 
+def _hostile_one(label: str, data: bytes, filename: str, url: str, out) -> None:
+    """In a child process: one preview, its time and the process's peak memory."""
+    from mentormatch.extensions import db
+    from mentormatch.services import staff_import
+
+    app = fresh_app(url)
+    with app.app_context():
+        base = rss_mb()
+        t = time.perf_counter()
+        report = staff_import.preview(data, filename)
+        elapsed = time.perf_counter() - t
+        db.session.rollback()
+        first = report.messages("id")[:1]
+        out.put(f"{label:<34} {len(data) / 1e6:5.1f} MB  preview {elapsed:6.2f} s  "
+                f"maxrss {rss_mb():5.0f} MB (app {base:4.0f} MB)  rows {report.rows:>6}  "
+                f"problems {report.issue_total:>6}  {first[0][:70] if first else 'ok'}")
+        db.engine.dispose()
+
+
+def hostile() -> None:
+    """Files that stalled or killed a worker before the import had bounds (issue: 318,000
+    error rows from 20 KB; 81 KB of empty rows -> 67 s, 1.3 GB). Each preview runs in its own
+    process so maxrss is that preview's peak; the bound is < 300 MB."""
+    import multiprocessing as mp
+
+    import openpyxl
+
+    target = 20_000_000
+    cases: list[tuple[str, bytes, str]] = []
+    per_row = len(as_csv(make_rows(200))) / 200
+    n = int(target / per_row)
+    cases.append(("csv, 20 MB of valid rows", as_csv(make_rows(n)), "staff.csv"))
+    bad = [["123"] + r[1:] for r in make_rows(n)]
+    cases.append(("csv, 20 MB of rows all wrong", as_csv(bad), "staff.csv"))
+    rows = make_rows(140_000)
+    cases.append(("xlsx, 140,000 rows", as_xlsx(rows), "staff.xlsx"))
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("Pegawai")
+    ws.append(HEAD)
+    for r in make_rows(10):
+        ws.append(r)
+    for _ in range(1_000_000):
+        ws.append([None])
+    ws.append([None] * 16383 + [" "])
+    buf = io.BytesIO()
+    wb.save(buf)
+    cases.append(("xlsx, 10 rows + 1M empty to XFD", buf.getvalue(), "staff.xlsx"))
+    ctx = mp.get_context("fork")
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/bench.db"
+        for label, data, filename in cases:
+            q = ctx.Queue()
+            p = ctx.Process(target=_hostile_one, args=(label, data, filename, url, q))
+            p.start()
+            print(q.get(timeout=600), flush=True)
+            p.join(timeout=60)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--hostile", action="store_true",
+                        help="20 MB / hostile files: time and peak memory of the preview")
     parser.add_argument("--rows", type=int, default=20000)
     parser.add_argument("--pg", action="store_true", help="also run on PostgreSQL")
     parser.add_argument("--pg-admin", default=os.environ.get(
         "MENTORMATCH_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
     args = parser.parse_args()
+    if args.hostile:
+        hostile()
+        return
 
     rows = make_rows(args.rows)
     t = time.perf_counter()

@@ -10,11 +10,12 @@ from typing import Any
 
 from flask import Flask, g, render_template, request, session
 from flask_login import current_user
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from .config import ConfigError, load_settings
 from .extensions import babel, csrf, db, limiter, login_manager
 from .resources import resource_dir
+from .urls import trusted_hosts
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,9 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
         RATELIMIT_KEY_PREFIX=appcfg.get("ratelimit_key_prefix", "mentormatch"),
         RATELIMIT_ENABLED=bool(appcfg.get("ratelimit_enabled", True)),
         MAX_CONTENT_LENGTH=int(appcfg.get("max_upload_mb", 20)) * 1024 * 1024,
+        # Requests for any other host name are refused (400): links never come from the
+        # request (see urls.external), and a forged Host: gets no page at all.
+        TRUSTED_HOSTS=trusted_hosts(appcfg),
     )
 
     proxies = int(appcfg.get("proxy_count", 0))
@@ -115,7 +119,15 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     def _load_user(user_id: str):
         from .models import User
 
-        return db.session.get(User, int(user_id))
+        # "<id>:<session generation>": a session from before a logout, password change,
+        # deactivation or role removal names an older generation and is not signed in.
+        ident, sep, generation = str(user_id).partition(":")
+        if not sep or not ident.isdigit() or not generation.isdigit():
+            return None
+        user = db.session.get(User, int(ident))
+        if user is None or user.session_generation != int(generation) or not user.is_active:
+            return None
+        return user
 
     register_blueprints(app)
     register_template_helpers(app)
@@ -152,6 +164,8 @@ def _sqlite_pragmas(engine) -> None:
 def _register_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
+        if isinstance(exc, SecurityError):  # a Host not in TRUSTED_HOSTS: no URL can be built
+            return "Bad Request: unknown host name", 400, {"Content-Type": "text/plain"}
         if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
             return {"error": exc.name, "message": exc.description}, exc.code
         return render_template("errors/http.html", error=exc), exc.code

@@ -110,7 +110,8 @@ def user_create(email: str, roles: tuple[str, ...], person_nip: str | None,
 def demo(host: str, port: int, instance: str | None) -> None:
     """Run the product on its embedded defaults with demo data, in one process."""
     overrides = {"app": {"demo": True, "session_cookie_secure": False,
-                         "base_url": f"http://{host}:{port}"},
+                         "base_url": f"http://{host}:{port}",
+                         "trusted_hosts": ["localhost", "127.0.0.1"]},
                  "scheduler": {"in_process": True}}
     if instance:
         overrides["app"]["instance_path"] = instance

@@ -44,6 +44,7 @@ def make_settings(database_url: str, instance: str | None = None, **extra) -> di
             "database_url": database_url,
             "session_cookie_secure": False,
             "base_url": "http://127.0.0.1",
+            "trusted_hosts": ["localhost"],  # the test client's host
             "login_rate_limit": "1000 per minute",
         },
         "mail": {"transport": "folder"},
@@ -110,7 +111,7 @@ class FreshClient(FlaskClient):
 
     def open(self, *args, **kwargs):
         if has_app_context():
-            for name in ("_login_user", "_flask_babel"):
+            for name in ("_login_user", "_flask_babel", "csrf_token"):
                 g.pop(name, None)
             flask_babel.refresh()
         return super().open(*args, **kwargs)

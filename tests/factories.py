@@ -64,5 +64,5 @@ def user(roles=("coordinator",), *, person_row: Person | None = None, email: str
 
 def login(client, u) -> None:
     with client.session_transaction() as sess:
-        sess["_user_id"] = str(u.id)
+        sess["_user_id"] = u.get_id()
         sess["_fresh"] = True

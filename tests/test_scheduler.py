@@ -135,6 +135,7 @@ def _inbox(account, **kw) -> ImapInbox:
 
 def test_invite_reply_roundtrip_over_smtp_and_imap(app, smtp_server, imap_server, imap_account):
     _smtp_config(app, smtp_server)
+    app.config["MM"]["inbox"]["authserv_id"] = "mx.test.go.id"  # reply_mail: dkim=pass there
     series = make_series()
     mentor, mentee = series.attendees
     assert run_all_once(app, "s1", only=("dispatch_outbox",))["dispatch_outbox"] == 2

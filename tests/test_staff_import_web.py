@@ -98,14 +98,14 @@ def test_confirm_works_on_another_worker_and_only_for_the_uploader(web, app, dat
     other_app = create_app(make_settings(database_url))
     other_app.config["SECRET_KEY"] = app.config["SECRET_KEY"]  # one deployment, one secret
     other_app.test_client_class = FreshClient
-    intruder_id = intruder.id  # load it here: inside other_app its engine would be used
+    intruder_id = intruder.get_id()  # load it here: inside other_app its engine would be used
     _db.session.rollback()
     with other_app.app_context():
         worker2 = other_app.test_client()
         worker2.set_cookie("session", web.get_cookie("session").value)
         intruder_client = other_app.test_client()
         with intruder_client.session_transaction() as sess:
-            sess["_user_id"] = str(intruder_id)
+            sess["_user_id"] = intruder_id
         page = intruder_client.get("/people/import/")
         icsrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
         r = intruder_client.post("/people/import/confirm", data={"csrf_token": icsrf,

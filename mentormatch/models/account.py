@@ -28,6 +28,10 @@ class User(UserMixin, Timestamped, Base):
     # limiter): consecutive failed logins and, after too many, a lock until this instant.
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
+    # Stored in the session at login and compared on every request: raising it (logout,
+    # password change or reset, deactivation, role removal) ends every earlier session of the
+    # account on every worker.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     person: Mapped[Person | None] = relationship(lazy="joined")
     role_rows: Mapped[list[UserRole]] = relationship(
@@ -40,6 +44,9 @@ class User(UserMixin, Timestamped, Base):
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles & set(roles))
+
+    def get_id(self) -> str:  # Flask-Login: what the session cookie names
+        return f"{self.id}:{self.session_generation}"
 
     @property
     def is_active(self) -> bool:  # Flask-Login: inactive or unactivated accounts cannot log in

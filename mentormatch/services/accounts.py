@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime, timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .. import urls
 from ..extensions import db
 from ..models import ROLES, Person, User, UserRole
 from . import audit, mailer
@@ -53,8 +54,16 @@ def create_user(
     return user
 
 
+def end_sessions(user: User) -> None:
+    """Sign the account out everywhere: every session cookie issued before stops working."""
+    user.session_generation = (user.session_generation or 0) + 1
+    db.session.flush()
+
+
 def set_roles(user: User, roles: set[str]) -> None:
     have = {r.role: r for r in user.role_rows}
+    if set(have) - roles:
+        end_sessions(user)  # a removed role must not live on in an open session
     for role in set(have) - roles:
         user.role_rows.remove(have[role])
     for role in roles - set(have):
@@ -64,6 +73,8 @@ def set_roles(user: User, roles: set[str]) -> None:
 def set_password(user: User, password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise AccountError("password_too_short")
+    if user.password_hash is not None:
+        end_sessions(user)  # a new password ends every session opened with the old one
     user.password_hash = generate_password_hash(password)
 
 
@@ -153,7 +164,7 @@ def read_token(token: str, purpose: str) -> User:
 
 
 def send_activation(user: User) -> None:
-    link = url_for("auth.activate", token=make_token(user, "activate"), _external=True)
+    link = urls.external("auth.activate", token=make_token(user, "activate"))
     mailer.queue_email(
         user.email, "activation", locale=_locale(user), kind="account", link=link, user=user
     )
@@ -164,7 +175,7 @@ def request_reset(email: str) -> None:
     user = find_user(email)
     if user is None or not user.active:
         return
-    link = url_for("auth.reset", token=make_token(user, "reset"), _external=True)
+    link = urls.external("auth.reset", token=make_token(user, "reset"))
     mailer.queue_email(
         user.email, "password_reset", locale=_locale(user), kind="account", link=link, user=user
     )
@@ -234,6 +245,8 @@ def update_user(actor: User, user: User, *, roles: set[str], active: bool) -> No
         raise AccountError("self_lockout")
     before = sorted(user.roles), user.active
     set_roles(user, set(roles))
+    if user.active and not active:
+        end_sessions(user)
     user.active = active
     db.session.flush()
     audit.record(actor, "user.update", user, roles=sorted(roles), active=active,

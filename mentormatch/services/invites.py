@@ -20,10 +20,11 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app, has_request_context
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, insert, select
 
+from .. import urls
 from ..calendar import (
     Attendee as ItipAttendee,
 )
@@ -94,7 +95,7 @@ def _mm() -> dict[str, Any]:
 
 
 def base_url() -> str:
-    return _mm()["app"]["base_url"].rstrip("/")
+    return urls.base_url()
 
 
 def coordinators_of(programme_id: int) -> list[User]:
@@ -105,11 +106,9 @@ def coordinators_of(programme_id: int) -> list[User]:
 
 
 def mail_context() -> AbstractContextManager[Any]:
-    """The app's template context processors read the request session: outside a request
-    (a job, a CLI command) one throwaway request context is pushed for all the mail."""
-    if has_request_context():
-        return nullcontext()
-    return current_app.test_request_context(base_url=_mm()["app"]["base_url"])
+    """Kept for callers: e-mails render with an application context only (links from
+    ``app.base_url``), so nothing has to be pushed."""
+    return nullcontext()
 
 
 def render(template: str, locale: str, **ctx: Any) -> tuple[str, str, str]:

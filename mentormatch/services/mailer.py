@@ -13,7 +13,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
 
-from flask import current_app, render_template
+from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import insert, select
 
@@ -36,10 +36,14 @@ def new_message_id() -> str:
 def render_email(
     template: str, locale: str, **context: Any
 ) -> tuple[str, str, str]:
-    """Return (subject, text, html). The subject is the text template's first line."""
+    """Return (subject, text, html). The subject is the text template's first line.
+
+    Needs only an application context: an e-mail sees what it is given (links built by
+    ``urls.external`` from ``app.base_url``), never the request or the signed-in user."""
+    env = current_app.jinja_env
     with force_locale(locale):
-        text = render_template(f"email/{template}.txt", locale=locale, **context)
-        html = render_template(f"email/{template}.html", locale=locale, **context)
+        text = env.get_template(f"email/{template}.txt").render(locale=locale, **context)
+        html = env.get_template(f"email/{template}.html").render(locale=locale, **context)
     subject, _, body = text.partition("\n")
     return subject.removeprefix("Subject:").strip(), body.lstrip("\n"), html
 
@@ -146,8 +150,7 @@ def enqueue_many(mails: Iterable[Outgoing]) -> int:
 
 def prepare_email(to_addr: str, template: str, *, locale: str = "id", kind: str | None = None,
                   dedupe_key: str | None = None, **context: Any) -> Outgoing:
-    """What :func:`queue_email` writes, as an :class:`Outgoing` for :func:`enqueue_many`
-    (call inside a request context, as :func:`render_email` needs one)."""
+    """What :func:`queue_email` writes, as an :class:`Outgoing` for :func:`enqueue_many`."""
     subject, text, html = render_email(template, locale, **context)
     msg = build_message(to_addr, subject, text, html)
     return Outgoing(kind=kind or template, recipient=str(msg["To"]),

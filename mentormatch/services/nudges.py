@@ -17,10 +17,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import current_app, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from .. import urls
 from ..extensions import db
 from ..models import Attendee, OutboxMessage, Pair, Person, Programme, SessionSeries
 from . import audit, invites, jp, mailer, reports
@@ -96,7 +96,7 @@ def _plan(programme: Programme, kind: str, rows: list[reports.AlertRow], day: st
 
 
 def _link(endpoint: str, **values: Any) -> str:
-    return url_for(endpoint, _external=True, **values)
+    return urls.external(endpoint, **values)
 
 
 def _context(programme: Programme, kind: str, mail: _Mail, person: Person,
@@ -122,7 +122,7 @@ def _context(programme: Programme, kind: str, mail: _Mail, person: Person,
         att = attendees[mail.attendee_id]
         one = series[att.series_id]
         ctx.update(pair=one.pair, links=invites.rsvp_links(one, att),
-                   base_url=current_app.config["MM"]["app"]["base_url"].rstrip("/"))
+                   base_url=urls.base_url())
     return ctx
 
 
@@ -153,20 +153,18 @@ def nudge(programme: Programme, kind: str, *, actor: Any, days: int = 30,
                        selectinload(SessionSeries.pair).selectinload(Pair.mentor),
                        selectinload(SessionSeries.pair).selectinload(Pair.mentee))
 
-    base_url = current_app.config["MM"]["app"]["base_url"]
-    # links are built from base_url, never from the coordinator's own request
-    with current_app.test_request_context(base_url=base_url):
-        for mail in batch:
-            person = people[mail.person_id]
-            locale = person.locale if person.locale in ("id", "en") else "id"
-            ctx = _context(programme, kind, mail, person, attendees, series)
-            email = attendees[mail.attendee_id].email if mail.attendee_id else person.email
-            if mailer.queue_email(email, mail.template, locale=locale, kind=KIND,
-                                  dedupe_key=mail.key, **ctx) is not None:
-                result.queued += 1
-                result.recipients.append(person.id)
-            if mail.attendee_id:
-                attendees[mail.attendee_id].chased_at = now
+    # links are built from base_url (urls.external), never from the coordinator's request
+    for mail in batch:
+        person = people[mail.person_id]
+        locale = person.locale if person.locale in ("id", "en") else "id"
+        ctx = _context(programme, kind, mail, person, attendees, series)
+        email = attendees[mail.attendee_id].email if mail.attendee_id else person.email
+        if mailer.queue_email(email, mail.template, locale=locale, kind=KIND,
+                              dedupe_key=mail.key, **ctx) is not None:
+            result.queued += 1
+            result.recipients.append(person.id)
+        if mail.attendee_id:
+            attendees[mail.attendee_id].chased_at = now
     audit.record(actor, "report.nudge", programme, programme_id=programme.id, kind=kind,
                  days=days if kind == "no_session" else None, queued=result.queued,
                  already=result.already, remaining=result.remaining,

@@ -11,9 +11,10 @@ from datetime import date, datetime
 from typing import Any
 
 from babel.dates import format_date
-from flask import current_app, has_request_context
+from flask import current_app
 from sqlalchemy import select
 
+from .. import urls
 from ..extensions import db
 from ..models import OutboxMessage, Person, User
 from . import mailer
@@ -21,7 +22,7 @@ from .timefmt import format_local, tz_abbrev
 
 
 def _base_url() -> str:
-    return current_app.config["MM"]["app"]["base_url"].rstrip("/")
+    return urls.base_url()
 
 
 def locale_of(person: Person | None, user: User | None = None) -> str:
@@ -49,11 +50,7 @@ def _queue(email: str, template: str, locale: str, tz: str, key: str,
 
     context = dict(tz=tz, tz_name=tz_abbrev(tz), local=local, day=day,
                    base_url=_base_url(), **ctx)
-    if has_request_context():
-        return mailer.queue_email(email, template, locale=locale, dedupe_key=key, **context)
-    # From a job or a test: the template context processors need a request.
-    with current_app.test_request_context(base_url=_base_url()):
-        return mailer.queue_email(email, template, locale=locale, dedupe_key=key, **context)
+    return mailer.queue_email(email, template, locale=locale, dedupe_key=key, **context)
 
 
 def to_person(person: Person, template: str, *, key: str, **ctx: Any) -> OutboxMessage | None:

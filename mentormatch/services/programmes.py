@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask import current_app, has_request_context
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy import update as sql_update
@@ -356,16 +356,8 @@ def preference_invitations(person_id: int | None) -> list[Programme]:
 
 def _mail(person: Person, template: str, key: str, **ctx: Any) -> None:
     """Queue a mail in the person's language (also outside a request, e.g. from a job)."""
-    def go() -> None:
-        mailer.queue_email(person.email, template, locale=person.locale or "id",
-                           dedupe_key=key, person=person, **ctx)
-
-    if has_request_context():
-        go()
-    else:
-        with current_app.test_request_context(
-                base_url=current_app.config["MM"]["app"]["base_url"]):
-            go()
+    mailer.queue_email(person.email, template, locale=person.locale or "id",
+                       dedupe_key=key, person=person, **ctx)
 
 
 def withdraw_mentor(prog: Programme, person_id: int, actor: Any, reason: str = "") -> list[Pair]:

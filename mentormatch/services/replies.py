@@ -73,6 +73,9 @@ REASONS: dict[str, Any] = {
     "counter_invalid": _l("The proposed time cannot be used (in the past, on a holiday, "
                           "or for a session that is no longer scheduled)."),
     "partial": _l("Part of the reply could not be applied."),
+    "decline_unconfirmed": _l("A decline by e-mail takes effect only after the person confirms "
+                              "it through the link mailed to their address (the sender could "
+                              "not be verified)."),
     "failed": _l("The message could not be processed."),
 }
 OUTCOMES: dict[str, Any] = {
@@ -81,6 +84,7 @@ OUTCOMES: dict[str, Any] = {
     "rejected": _l("Rejected"),
     "duplicate": _l("Duplicate"),
     "counter": _l("New time proposed"),
+    "held": _l("Awaiting confirmation"),
     "failed": _l("Failed"),
 }
 
@@ -219,7 +223,44 @@ def apply_reply(raw_bytes: bytes, *, source: str, actor: Any = None,
         return _record(source, digest, "rejected", exc.code, exc.reason, **common)
     if parsed.method == "COUNTER":
         return _counter(parsed, att, series, who, digest, common)
-    return _reply(parsed, att, who, digest, common)
+    verified = source not in EMAIL_SOURCES or _sender_verified(parsed, att.email)
+    return _reply(parsed, att, who, digest, common, verified=verified)
+
+
+def _sender_verified(parsed: ParsedItip, email: str) -> bool:
+    """True when our mail exchanger's Authentication-Results vouch for the sender."""
+    authserv = str(_inbox_cfg().get("authserv_id") or "")
+    sender = parsed.sender_header if parsed.sender_header == email else (parsed.sender or "")
+    return bool(authserv) and sender_verdict(parsed.auth_results, authserv, sender) == "pass"
+
+
+def _hold_declines(att: Attendee, held: list[ParsedEvent], digest: str) -> None:
+    """An unverified e-mail that declines: nothing changes until the attendee confirms through
+    signed links mailed to their own address (a forged From: never reaches that inbox)."""
+    series: SessionSeries = db.session.get(SessionSeries, att.series_id)
+    person = att.person
+    locale = (person.locale if person is not None else None) or "id"
+    links = []
+    for ev in held:
+        session = _session_for(series, ev.recurrence_id)
+        if ev.recurrence_id is not None and session is None:
+            continue
+        start = session.start_at if session is not None else None
+        links.append({"whole_series": ev.recurrence_id is None,
+                      "start_local": _fmt_start(start, person, locale),
+                      "link": invites.rsvp_links(series, att, ev.recurrence_id)["declined"]})
+    if links:
+        _notify(att.email, locale, "confirm_decline", f"confirm_decline:{digest[:40]}:{att.id}",
+                pair=series.pair, links=links, person=person)
+
+
+def _fmt_start(start: datetime | None, person: Any, locale: str) -> str:
+    from .timefmt import format_local
+
+    if start is None:
+        return ""
+    return format_local(start, person.timezone if person is not None else "Asia/Jakarta",
+                        locale)
 
 
 def _attendee_of(parsed: ParsedItip, series: SessionSeries, actor: Any, source: str) -> Attendee:
@@ -246,11 +287,19 @@ def _attendee_of(parsed: ParsedItip, series: SessionSeries, actor: Any, source: 
 
 
 def _reply(parsed: ParsedItip, att: Attendee, who: _Who, digest: str,
-           common: dict[str, Any]) -> InboundMessage:
+           common: dict[str, Any], *, verified: bool = True) -> InboundMessage:
     # occurrences first: a mentor's "decline all" on the series then cancels cleanly after
     events = sorted(parsed.events, key=lambda e: e.recurrence_id is None)
     results: list[dict[str, Any]] = []
     errors: list[ReplyRejected] = []
+    held: list[ParsedEvent] = []
+    if not verified:
+        held = [ev for ev in events if (ev.partstat or "").upper() == "DECLINED"]
+        events = [ev for ev in events if ev not in held]
+        for ev in held:
+            results.append({"rid": _iso(ev.recurrence_id), "partstat": ev.partstat,
+                            "outcome": "held"})
+        _hold_declines(att, held, digest)
     for ev in events:
         try:
             _apply(att, ev.partstat or "", ev.recurrence_id, ev.sequence, ev.dtstamp, who)
@@ -263,6 +312,16 @@ def _reply(parsed: ParsedItip, att: Attendee, who: _Who, digest: str,
     details = {"events": results}
     if who.on_behalf:
         details["on_behalf_of"] = att.person_id
+    if held:
+        reason = ("unverified sender: decline held until confirmed by the link mailed to "
+                  f"{att.email}")
+        if not events:
+            return _record(who.source, digest, "held", "decline_unconfirmed", reason,
+                           details=details, **common)
+        if errors:
+            reason += "; " + "; ".join(e.reason for e in errors)
+        return _record(who.source, digest, "partial", "decline_unconfirmed", reason,
+                       details=details, **common)
     if not errors:
         return _record(who.source, digest, "applied", details=details, **common)
     if len(errors) == len(events):

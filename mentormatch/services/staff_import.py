@@ -167,7 +167,64 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "External mentors need an Organisation.",
     },
     "too_long": {"id": "Teks terlalu panjang: {value}", "en": "Text too long: {value}"},
+    "too_many_rows": {
+        "id": "Berkas berisi lebih dari {value} baris data. Bagi berkas menjadi beberapa bagian "
+        "lalu unggah satu per satu.",
+        "en": "The file holds more than {value} data rows. Split it and upload the parts one "
+        "by one.",
+    },
+    "too_slow": {
+        "id": "Berkas terlalu besar atau rumit untuk diperiksa dalam {value} detik. Simpan "
+        "ulang sebagai CSV atau bagi menjadi beberapa berkas.",
+        "en": "The file is too big or complex to check within {value} seconds. Save it as CSV "
+        "or split it into several files.",
+    },
+    "too_many_columns": {
+        "id": "Baris judul berisi lebih dari {value} kolom; hapus kolom kosong di kanan tabel.",
+        "en": "The header row has more than {value} columns; delete the empty columns on the "
+        "right.",
+    },
+    "stopped_at_empty": {
+        "id": "Pembacaan berhenti setelah {value} baris kosong berturut-turut; baris di "
+        "bawahnya diabaikan.",
+        "en": "Reading stopped after {value} empty rows in a row; rows below are ignored.",
+    },
 }
+
+#: defaults of the [import] settings (config/defaults.toml)
+LIMIT_DEFAULTS = {"max_rows": 50_000, "max_errors_shown": 200, "max_errors_kept": 20_000,
+                  "time_budget_seconds": 60, "max_empty_run": 1_000, "max_columns": 500}
+
+
+def limits() -> dict[str, int]:
+    """The bounds of one import check (rows, errors kept and shown, time, empty run)."""
+    try:
+        from flask import current_app
+
+        cfg = current_app.config["MM"].get("import", {})
+    except RuntimeError:  # no application (a bench or a unit test)
+        cfg = {}
+    return {k: int(cfg.get(k, v)) for k, v in LIMIT_DEFAULTS.items()}
+
+
+class _Issues(list):
+    """The issue list of one report: keeps the first ``keep`` issues and counts the rest, so a
+    file full of errors cannot fill the memory or the preview page."""
+
+    def __init__(self, keep: int = LIMIT_DEFAULTS["max_errors_kept"]) -> None:
+        super().__init__()
+        self.keep = keep
+        self.dropped = 0
+
+    def append(self, issue: Any) -> None:
+        if len(self) < self.keep:
+            super().append(issue)
+        else:
+            self.dropped += 1
+
+    def extend(self, issues: Iterable[Any]) -> None:
+        for issue in issues:
+            self.append(issue)
 
 
 def message(code: str, value: Any = "", locale: str = "id") -> str:
@@ -196,22 +253,46 @@ class ImportReport:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
-    issues: list[ImportIssue] = field(default_factory=list)
+    issues: list[ImportIssue] = field(default_factory=_Issues)
     # Columns a real SIASN export carries that we do not use (Tanggal Lahir, Agama, ...).
     ignored_columns: list[str] = field(default_factory=list)
     # The first rows as they will be stored, so the coordinator can check the reading.
     sample: list[dict[str, Any]] = field(default_factory=list)
     applied: bool = False
+    stopped_at_empty: int = 0  # reading ended after this many empty rows in a row
 
     def warnings(self, locale: str | None = None) -> list[str]:
-        if not self.ignored_columns:
-            return []
-        return [message("ignored_columns", ", ".join(self.ignored_columns),
-                        locale or self.locale)]
+        out = []
+        if self.ignored_columns:
+            out.append(message("ignored_columns", ", ".join(self.ignored_columns),
+                               locale or self.locale))
+        if self.stopped_at_empty:
+            out.append(message("stopped_at_empty", str(self.stopped_at_empty),
+                               locale or self.locale))
+        return out
 
     @property
     def ok(self) -> bool:
         return not self.issues
+
+    @property
+    def issue_total(self) -> int:
+        """Every problem found, also those beyond the ones kept."""
+        return len(self.issues) + getattr(self.issues, "dropped", 0)
+
+    def shown_issues(self, limit: int | None = None) -> list[ImportIssue]:
+        return list(self.issues[: limits()["max_errors_shown"] if limit is None else limit])
+
+    def errors_csv(self, locale: str | None = None) -> bytes:
+        """Every kept problem as CSV (row; column; problem) for download."""
+        loc = locale or self.locale
+        buf = io.StringIO()
+        writer = csv.writer(buf, delimiter=";", lineterminator="\r\n")
+        writer.writerow(["Row", "Column", "Problem"] if loc == "en"
+                        else ["Baris", "Kolom", "Masalah"])
+        for i in self.issues:
+            writer.writerow(["" if i.row is None else i.row, i.column or "", i.message(loc)])
+        return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
     @property
     def errors(self) -> int:
@@ -402,10 +483,19 @@ def _read_xlsx(data: bytes) -> Iterator[tuple[int, list[Any]]]:
     formulas: set[tuple[int, int]] = set()
     try:
         ws = wb.worksheets[0]
+        # A sheet may declare a huge dimension (A1:XFD1048576): without this every row would
+        # be padded to 16,384 cells. Rows then hold only the cells really in the file.
+        ws.reset_dimensions()
         if has_formula:
             wbf = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
             try:
-                for r, row in enumerate(wbf.worksheets[0].iter_rows(values_only=True), start=1):
+                wsf = wbf.worksheets[0]
+                wsf.reset_dimensions()
+                budget = _Budget()
+                for r, row in enumerate(wsf.iter_rows(values_only=True), start=1):
+                    budget.check(r)
+                    if r > budget.max_scan:
+                        break
                     for c, value in enumerate(row):
                         if isinstance(value, str) and value.startswith("="):
                             formulas.add((r, c))
@@ -433,6 +523,25 @@ def _xlsx_has_formulas(data: bytes) -> bool:
                             return True
                         tail = chunk[-8:]
     return False
+
+
+class _Budget:
+    """The time budget of one check, tested every 1,000 rows read."""
+
+    def __init__(self) -> None:
+        import time
+
+        lim = limits()
+        self.seconds = lim["time_budget_seconds"]
+        self.deadline = time.monotonic() + self.seconds
+        # rows read at most, data or empty (the empty run stops reading earlier)
+        self.max_scan = (lim["max_rows"] + 1) * 4 + lim["max_empty_run"]
+
+    def check(self, n: int) -> None:
+        import time
+
+        if n % 1000 == 0 and time.monotonic() > self.deadline:
+            raise _FileError(ImportIssue(None, None, "too_slow", str(self.seconds)))
 
 
 class _Formula(str):
@@ -625,25 +734,52 @@ def _validate(
     out: list[_Row] = []
     try:
         header: list[Any] | None = None
-        for _number, record in rows_iter:
-            if any(_text(v) for v in record):
+        for number, record in rows_iter:
+            if any(_text(v) for v in record[:LIMIT_DEFAULTS["max_columns"] * 2]):
                 header = record
                 break
+            if number >= limits()["max_empty_run"]:
+                break  # no header near the top: an empty sheet
         if header is None:
             issues.append(ImportIssue(None, None, "empty_file", ""))
             return [], None, None
+        lim = limits()
+        if len(header) > lim["max_columns"]:
+            if any(_text(v) for v in header[lim["max_columns"]:]):
+                issues.append(ImportIssue(None, None, "too_many_columns",
+                                          str(lim["max_columns"])))
+                return [], None, None
+            header = header[: lim["max_columns"]]
         cols, header_issues = _map_headers(header, catalogue)
         issues.extend(header_issues)
         report.ignored_columns = list(cols.ignored)
         if any(i.code == "missing_column" for i in header_issues):
             return [], None, cols
+        width = max([*cols.fields.values(), *cols.comps.keys(), 0]) + 1
         existing = _load_existing()
         seen_nip: dict[str, int] = {}
         seen_email: dict[str, int] = {}
+        budget = _Budget()
+        empty_run = scanned = 0
         for number, record in rows_iter:
+            scanned += 1
+            budget.check(scanned)
+            if len(record) > width:
+                record = record[:width]  # columns we do not read cost nothing
             if not any(_text(v) for v in record):
                 report.empty_rows += 1
+                empty_run += 1
+                if empty_run >= lim["max_empty_run"]:
+                    # the sheet's real end: formatting often reaches far below the data
+                    report.empty_rows -= empty_run
+                    report.stopped_at_empty = empty_run
+                    break
                 continue
+            empty_run = 0
+            if report.rows >= lim["max_rows"]:
+                issues.append(ImportIssue(None, None, "too_many_rows", f"{lim['max_rows']:,}"
+                                          .replace(",", ".")))
+                return [], None, None
             report.rows += 1
             if progress and report.rows % 1000 == 0:
                 progress(report.rows)

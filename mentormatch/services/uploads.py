@@ -8,7 +8,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from ..extensions import db
 from ..models import StagedUpload, User, utcnow
@@ -39,5 +39,17 @@ def take(user: User, purpose: str, token: str) -> tuple[bytes, str] | None:
         .where(StagedUpload.token_hash == _hash(token), StagedUpload.user_id == user.id,
                StagedUpload.purpose == purpose, StagedUpload.created_at >= utcnow() - TTL)
         .returning(StagedUpload.data, StagedUpload.filename)
+    ).first()
+    return (bytes(row.data), row.filename) if row else None
+
+
+def read(user: User, purpose: str, token: str) -> tuple[bytes, str] | None:
+    """The staged data without claiming it (e.g. a download offered on a page)."""
+    if not token or len(token) > 100:
+        return None
+    row = db.session.execute(
+        select(StagedUpload.data, StagedUpload.filename)
+        .where(StagedUpload.token_hash == _hash(token), StagedUpload.user_id == user.id,
+               StagedUpload.purpose == purpose, StagedUpload.created_at >= utcnow() - TTL)
     ).first()
     return (bytes(row.data), row.filename) if row else None

@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
+from .. import urls
 from ..extensions import db, limiter
 from ..services import accounts
 from .access import public, requires
@@ -34,10 +35,7 @@ def login():
         if user is not None:
             login_user(user)
             db.session.commit()
-            target = request.args.get("next", "")
-            if not target.startswith("/") or target.startswith("//"):
-                target = url_for("home.index")
-            return redirect(target)
+            return redirect(urls.safe_next(request.args.get("next"), url_for("home.index")))
         flash(_("E-mail or password is wrong, or the account is not active. After several "
                 "wrong passwords an account is locked for a few minutes; a password reset "
                 "unlocks it."), "error")
@@ -47,6 +45,8 @@ def login():
 @bp.post("/logout")
 @requires()
 def logout():
+    accounts.end_sessions(current_user._get_current_object())  # also copies of this cookie
+    db.session.commit()
     logout_user()
     return redirect(url_for("auth.login"))
 

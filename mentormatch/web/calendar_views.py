@@ -25,6 +25,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from .. import urls
 from ..calendar import ItipError, RsvpTokenError, parse_itip, verify_rsvp
 from ..extensions import csrf, db
 from ..models import (
@@ -81,8 +82,7 @@ def rsvp_apply(token: str):
 
 
 def _safe_next(default: str) -> str:
-    target = request.form.get("next") or ""
-    return target if target.startswith("/") and not target.startswith("//") else default
+    return urls.safe_next(request.form.get("next"), default)
 
 
 @bp.post("/calendar/series/<int:series_id>/answer")
@@ -239,7 +239,7 @@ def feed_page():
     if not person.feed_token:
         person.feed_token = secrets.token_urlsafe(32)
         db.session.commit()
-    url = url_for("calendar.feed", token=person.feed_token, _external=True)
+    url = urls.external("calendar.feed", token=person.feed_token)
     return render_template("calendar/feed.html", url=url, person=person,
                            items=_my_calendar(person))
 

@@ -14,6 +14,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from .. import urls
 from ..extensions import db
 from ..services import programmes
 from ..services.access import allowed
@@ -44,7 +45,4 @@ def language():
         if current_user.person is not None:
             current_user.person.locale = locale  # e-mails and invites follow the same choice
         db.session.commit()
-    target = request.form.get("next") or url_for("home.index")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("home.index")
-    return redirect(target)
+    return redirect(urls.safe_next(request.form.get("next"), url_for("home.index")))

@@ -53,13 +53,32 @@ def preview():
     data = file.read()
     report = staff_import.preview(data, filename, _locale())
     db.session.rollback()  # the preview itself writes nothing
-    token = None
+    token = errors_token = None
     if report.ok:
         token = uploads.stage(current_user, "staff_import", filename, data)
         db.session.commit()
+    elif report.issue_total > len(report.shown_issues()):
+        # the page lists the first problems; all of them are a download away
+        errors_token = uploads.stage(current_user, "import_errors", f"{filename}.errors.csv",
+                                     report.errors_csv(_locale()))
+        db.session.commit()
     return render_template(
-        "staff_import/preview.html", report=report, token=token, locale=_locale()
+        "staff_import/preview.html", report=report, token=token, locale=_locale(),
+        errors_token=errors_token,
     ), (200 if report.ok else 422)
+
+
+@bp.get("/errors/<token>")
+@requires("people.import")
+def errors_csv(token: str):
+    found = uploads.read(current_user, "import_errors", token)
+    if found is None:
+        flash(_("This upload was already imported or has expired. Nothing was imported again."),
+              "error")
+        return redirect(url_for("staff_import.upload"))
+    data, _name = found
+    return Response(data, mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": "attachment; filename=kesalahan_impor.csv"})
 
 
 @bp.post("/confirm")
