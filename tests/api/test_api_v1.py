@@ -248,3 +248,13 @@ def test_rate_limited_per_client(database_url, tmp_path):
         assert c.get("/api/v1/people", headers=_auth(other)).status_code == 200
         db.session.remove()
         db.engine.dispose()
+
+
+def test_upsert_odd_values_are_record_errors_not_server_errors(client):
+    """Found by the contract test: an over-long time-zone name made ZoneInfo raise OSError."""
+    token = _token("people:write")
+    people = _people(1)
+    people[0]["timezone"] = "0" * 400
+    resp = client.post("/api/v1/people", json={"people": people}, headers=_auth(token))
+    assert resp.status_code == 422
+    assert resp.get_json()["records"][0]["field"] == "timezone"
