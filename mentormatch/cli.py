@@ -167,5 +167,10 @@ def scheduler() -> None:
     run_scheduler(_app(), in_process=False)
 
 
+from .cli_api import api_client as _api_client  # noqa: E402
+
+main.add_command(_api_client)
+
+
 if __name__ == "__main__":
     main()

@@ -22,6 +22,7 @@ SECRET_ENV = {
     "SECRET_KEY": ("app", "secret_key"),
     "SMTP_PASSWORD": ("mail", "smtp_password"),
     "IMAP_PASSWORD": ("inbox", "imap_password"),
+    "SSO_CLIENT_SECRET": ("sso", "client_secret"),
 }
 SHORT_ENV = {"DATABASE_URL": ("app", "database_url")}
 SECRET_KEYS = {key for _, key in SECRET_ENV.values()}

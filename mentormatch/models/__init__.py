@@ -3,6 +3,7 @@
 from .account import ROLES, User, UserRole
 from .base import Base, utcnow
 from .competency import Competency, PersonCompetency
+from .integration import API_SCOPES, ApiCall, ApiClient, SsoGroupRole, SsoIdentity
 from .logbook import ActionItem, Evaluation, Feedback, LogCompetency, SessionLog
 from .matching import Proposal, Round, RoundConstraint, UnmatchedMentee
 from .messaging import AuditLog, InboundMessage, InboxCursor, OutboxMessage, SchedulerLease
@@ -22,3 +23,4 @@ __all__ = [
     "Round", "RoundConstraint", "SchedulerLease", "Session", "SessionLog", "SessionSeries",
     "StagedUpload", "Unit", "UnmatchedMentee", "User", "UserRole", "utcnow",
 ]
+__all__ += ["API_SCOPES", "ApiCall", "ApiClient", "SsoGroupRole", "SsoIdentity"]

@@ -662,7 +662,7 @@ def _timezone(raw: str) -> str | None:
     name = _TZ_ALIASES.get(raw.lower(), raw)
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: name too long
         return None
     return name
 

@@ -23,3 +23,10 @@ def register_blueprints(app: Flask) -> None:
     for module in (auth, health, home, mailbox, people, staff_import, calendar_views, rounds,
                    participants, reports, admin):
         app.register_blueprint(module.bp)
+
+    from . import api_clients
+
+    app.register_blueprint(api_clients.bp)
+    from .api_v1 import init_api
+
+    init_api(app)

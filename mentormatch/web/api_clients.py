@@ -1,0 +1,64 @@
+"""Admin page for REST API clients: create (the token is shown once), list, revoke."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ..extensions import db
+from ..models import API_SCOPES, ApiClient
+from ..services import api_clients
+from .access import found, requires
+
+bp = Blueprint("api_clients", __name__, url_prefix="/admin/api-clients")
+
+SCOPE_LABELS = {
+    "people:write": _l("Create and update people (staff import)"),
+    "people:read": _l("Read people"),
+    "programmes:read": _l("Read programmes, pairs and sessions"),
+    "reports:read": _l("Read confirmed logs, JP and dashboard figures"),
+}
+ERRORS = {
+    "name": _l("Give the client a name (at most 200 characters)."),
+    "no_scope": _l("Choose at least one scope."),
+    "unknown_scope": _l("Unknown scope."),
+}
+
+
+def _page(token: str | None = None, name: str = ""):
+    return render_template("admin/api_clients.html", clients=api_clients.list_clients(),
+                           scopes=API_SCOPES, scope_labels=SCOPE_LABELS, token=token,
+                           new_name=name)
+
+
+@bp.get("")
+@requires("users.manage")
+def index():
+    return _page()
+
+
+@bp.post("")
+@requires("users.manage")
+def create():
+    name = request.form.get("name", "")[:300]
+    try:
+        new = api_clients.create_client(current_user, name, request.form.getlist("scopes"))
+    except api_clients.ApiClientError as exc:
+        db.session.rollback()
+        flash(ERRORS.get(exc.code, _l("The change could not be saved.")), "error")
+        return redirect(url_for(".index"))
+    db.session.commit()
+    # The token is in this answer only: never stored, never shown again.
+    return _page(token=new.token, name=new.client.name)
+
+
+@bp.post("/<int:client_id>/revoke")
+@requires("users.manage")
+def revoke(client_id: int):
+    client = found(db.session.get(ApiClient, client_id))
+    api_clients.revoke_client(current_user, client)
+    db.session.commit()
+    flash(_l("API client %(name)s revoked; its token no longer works.", name=client.name),
+          "success")
+    return redirect(url_for(".index"))
