@@ -167,6 +167,15 @@ def counts(rnd: Round) -> dict[str, int]:
             "capacity": max(0, int(capacity) - int(live)), "kept": int(kept)}
 
 
+def to_publish(rnd: Round) -> int:
+    """How many new pairs approving would publish (proposals whose mentee has no live pair):
+    what the approval question counts."""
+    live = select(Pair.mentee_id).where(Pair.programme_id == rnd.programme_id,
+                                        Pair.status.in_(LIVE))
+    return db.session.scalar(select(func.count(Proposal.id)).where(
+        Proposal.round_id == rnd.id, Proposal.mentee_id.not_in(live))) or 0
+
+
 # --------------------------------------------------------------------------- solving
 
 
