@@ -60,26 +60,29 @@ CONTRAST_JS = """(el) => {
           fg: getComputedStyle(el).color, text: (el.innerText || el.value || '').slice(0, 60)};
 }"""
 
-_axe = None
+_AXE_SOURCE: str | None = None
+
+# Only what the test needs crosses back from the page (the full result is large and slow).
+_AXE_RUN = """() => axe.run(document, {resultTypes: ['violations']}).then(r => r.violations
+  .filter(v => v.impact === 'serious' || v.impact === 'critical')
+  .map(v => `${v.id} (${v.impact}): ${v.help} — ` +
+       v.nodes.slice(0, 4).map(n => n.target.join(' ')).join(', ')))"""
 
 
-def _axe_runner():
-    global _axe
-    if _axe is None:
-        from axe_playwright_python.sync_playwright import Axe
+def _axe_source() -> str:
+    """axe-core as shipped in the axe-playwright-python package (pyproject test extra)."""
+    global _AXE_SOURCE
+    if _AXE_SOURCE is None:
+        import axe_playwright_python
 
-        _axe = Axe()
-    return _axe
+        _AXE_SOURCE = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text()
+    return _AXE_SOURCE
 
 
 def serious_violations(page) -> list[str]:
-    results = _axe_runner().run(page)
-    out = []
-    for v in results.response["violations"]:
-        if v.get("impact") in ("serious", "critical"):
-            targets = [" ".join(map(str, n.get("target", []))) for n in v["nodes"][:4]]
-            out.append(f"{v['id']} ({v['impact']}): {v['help']} — {targets}")
-    return out
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(_axe_source())
+    return page.evaluate(_AXE_RUN)
 
 
 def assert_usable(locator, what: str = "") -> None:
@@ -172,9 +175,16 @@ class Journey:
         self.page.wait_for_url(re.compile(r".*/login.*|.*/$"))
 
     # -- a page of the journey: accessibility at both widths, screenshots -------------------
+    SHARED = frozenset({"login", "activate"})  # the same page in every journey: check once
+    checked: set[str] = set()
+
     def seen(self, name: str) -> None:
         n = len(self.pages_seen) + 1
         self.pages_seen.append(name)
+        key = name if name in self.SHARED else f"{self.name}/{name}"
+        if key in Journey.checked and not self.shots:
+            return
+        Journey.checked.add(key)
         for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
             self.page.set_viewport_size(size)
             for v in serious_violations(self.page):
