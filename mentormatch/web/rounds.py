@@ -499,7 +499,7 @@ def round_page(pid: int, rid: int):
               if rnd.kind == "rematch" and published else {})
     return render_template(
         "rounds/round.html", prog=prog, rnd=rnd, counts=rounds.counts(rnd),
-        to_publish=rounds.to_publish(rnd) if rnd.status == "solved" else 0,
+        to_publish=rounds.to_publish(rnd) if rnd.status == "solved" else {},
         f=Filters.from_dict(rnd.filters), criteria=criteria_of(rnd), rule_keys=RULE_KEYS,
         rows=_rows(rnd, people), people=people,
         unmatched=[(people[u.mentee_id], u.reason) for u in rnd.unmatched],

@@ -281,7 +281,7 @@ def test_coordinator_first_day(module_app, journey, module_solver):
     j.page.locator("#confirm-dialog").wait_for(state="hidden")
     assert j.page.get_attribute("#round-status", "data-status") == "solved"
     j.click("#approve")
-    text = j.confirm(expect=("4 pasangan", "8 e-mail"))
+    text = j.confirm(expect=("4 pasangan", "mentor dan 4 mentee", "8 e-mail"))
     assert "tidak dapat diubah" in text
     j.page.wait_for_selector("#approved")
     j.seen("round-approved")
