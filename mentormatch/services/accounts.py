@@ -203,8 +203,12 @@ def _locale(user: User) -> str:
 USERS_PAGE = 50
 
 
-def list_users(q: str = "", page: int = 1) -> tuple[list[User], int]:
+def list_users(q: str = "", page: int = 1, state: str = "") -> tuple[list[User], int]:
     query = select(User)
+    if state == "pending":  # never activated: the activation link was not used
+        query = query.where(User.password_hash.is_(None))
+    elif state == "inactive":
+        query = query.where(User.active.is_(False))
     if q:
         like = "%" + escape_like(q.strip().lower()) + "%"
         query = query.outerjoin(Person, Person.id == User.person_id).where(
@@ -265,3 +269,48 @@ def resend_activation(actor: User, user: User) -> None:
         raise AccountError("already_active")
     send_activation(user)
     audit.record(actor, "user.resend_activation", user)
+
+
+def pending_count() -> int:
+    """Accounts whose activation link was never used."""
+    return db.session.scalar(select(func.count()).select_from(User)
+                             .where(User.password_hash.is_(None))) or 0
+
+
+def invite_programme(actor: User, programme_id: int) -> dict[str, list[Person]]:
+    """Give every active mentor and mentee of a programme a login: one account per person
+    (both roles when they hold both), with the activation link e-mailed. People who already
+    have an account keep it; people without an e-mail address, or whose address belongs to
+    another account, are returned so the admin can fix them."""
+    from ..models import Participant
+
+    rows = db.session.execute(
+        select(Participant.person_id, Participant.role)
+        .where(Participant.programme_id == programme_id, Participant.active.is_(True))
+    ).all()
+    roles_of: dict[int, set[str]] = {}
+    for person_id, role in rows:
+        roles_of.setdefault(person_id, set()).add(role)
+    result: dict[str, list[Person]] = {"invited": [], "had_account": [], "no_email": [],
+                                       "email_taken": []}
+    if not roles_of:
+        return result
+    people = db.session.scalars(select(Person).where(Person.id.in_(roles_of))
+                                .order_by(Person.name)).unique().all()
+    with_account = set(db.session.scalars(select(User.person_id)
+                                          .where(User.person_id.in_(roles_of))))
+    for person in people:
+        if person.id in with_account:
+            result["had_account"].append(person)
+        elif not (person.email or "").strip():
+            result["no_email"].append(person)
+        elif find_user(person.email) is not None:
+            result["email_taken"].append(person)
+        else:
+            user = create_user(person.email, sorted(roles_of[person.id]), person=person,
+                               actor=actor)
+            send_activation(user)
+            result["invited"].append(person)
+    audit.record(actor, "user.invite_programme", None, programme_id=programme_id,
+                 invited=len(result["invited"]))
+    return result

@@ -10,7 +10,7 @@ from functools import cached_property
 from babel.dates import format_date
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import (
@@ -68,6 +68,15 @@ def pairs_of(person: Person, role: str) -> list[Pair]:
     return list(db.session.scalars(
         select(Pair).where(col == person.id, Pair.status.in_(HOME_PAIR_STATES))
         .order_by(Pair.status, Pair.id)))
+
+
+def remaining_sessions(pair_id: int, now: datetime | None = None) -> int:
+    """Scheduled sessions still to come (what ending the pair would cancel)."""
+    now = now or utcnow()
+    return db.session.scalar(
+        select(func.count(Session.id)).join(SessionSeries, SessionSeries.id == Session.series_id)
+        .where(SessionSeries.pair_id == pair_id, Session.status == "scheduled",
+               Session.start_at >= now)) or 0
 
 
 def upcoming_sessions(pair_ids: list[int], now: datetime, limit: int = 10) -> list[Session]:
@@ -135,6 +144,13 @@ def home(person: Person, role: str, *, now: datetime | None = None) -> Home:
     """The mentor's or the mentee's home. JP: this (local) calendar year, both roles."""
     now = now or utcnow()
     pairs = pairs_of(person, role)
+    if role == "mentee":  # a declined pair stays in view (with its "you will be re-matched")
+        seen = {p.programme_id for p in pairs}  # until a new pair in that programme exists
+        for p in db.session.scalars(select(Pair).where(
+                Pair.mentee_id == person.id, Pair.status == "declined").order_by(Pair.id.desc())):
+            if p.programme_id not in seen:
+                seen.add(p.programme_id)
+                pairs.append(p)
     ids = [p.id for p in pairs]
     year = logbook.local_today(person, now).year
     mentor = role == "mentor"

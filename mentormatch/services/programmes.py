@@ -360,6 +360,17 @@ def _mail(person: Person, template: str, key: str, **ctx: Any) -> None:
                        dedupe_key=key, person=person, **ctx)
 
 
+def live_mentees_by_mentor(prog: Programme) -> dict[int, list[str]]:
+    """Mentor id -> names of the mentees in their live pairs (what a withdrawal would end)."""
+    out: dict[int, list[str]] = {}
+    for mentor_id, name in db.session.execute(
+            select(Pair.mentor_id, Person.name).join(Person, Person.id == Pair.mentee_id)
+            .where(Pair.programme_id == prog.id, Pair.status.in_(LIVE))
+            .order_by(Person.name)):
+        out.setdefault(mentor_id, []).append(name)
+    return out
+
+
 def withdraw_mentor(prog: Programme, person_id: int, actor: Any, reason: str = "") -> list[Pair]:
     """A mentor leaves the programme: not yet accepted and active pairs end (their invites are
     cancelled), the mentees become rematchable, mentor and mentees are told, solved rounds

@@ -466,6 +466,9 @@ def _mentor_declined(series: SessionSeries, att: Attendee, actor: Any) -> None:
     for user in invites.coordinators_of(pair.programme_id):
         _notify(user.email, user.locale or "id", "decline_notice",
                 f"decline:{series.uid}:{user.id}", pair=pair, series=series, coordinator=user)
+    mentee = pair.mentee  # told in words, not just by a calendar CANCEL: they will be re-matched
+    _notify(mentee.email, mentee.locale or "id", "mentor_declined_mentee",
+            f"decline:{series.uid}:mentee", pair=pair)
     audit.record(actor, "pair.declined", pair, programme_id=pair.programme_id)
 
 

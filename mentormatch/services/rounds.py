@@ -167,6 +167,19 @@ def counts(rnd: Round) -> dict[str, int]:
             "capacity": max(0, int(capacity) - int(live)), "kept": int(kept)}
 
 
+def to_publish(rnd: Round) -> dict[str, int]:
+    """What approving would publish (proposals whose mentee has no live pair): pairs, and the
+    distinct mentors and mentees who get invitations. The approval question counts these."""
+    live = select(Pair.mentee_id).where(Pair.programme_id == rnd.programme_id,
+                                        Pair.status.in_(LIVE))
+    pairs, mentors, mentees = db.session.execute(
+        select(func.count(Proposal.id), func.count(func.distinct(Proposal.mentor_id)),
+               func.count(func.distinct(Proposal.mentee_id)))
+        .where(Proposal.round_id == rnd.id, Proposal.mentee_id.not_in(live))).one()
+    return {"pairs": int(pairs or 0), "mentors": int(mentors or 0),
+            "mentees": int(mentees or 0)}
+
+
 # --------------------------------------------------------------------------- solving
 
 

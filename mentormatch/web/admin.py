@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import select
 
 from ..extensions import db
-from ..models import ROLES, User
+from ..models import ROLES, Programme, User
 from ..services import accounts
 from .access import found, requires
 
@@ -36,9 +37,25 @@ def users():
     q = request.args.get("q", "")[:100]
     page = request.args.get("page", "1")
     page_no = int(page) if page.isdigit() else 1
-    rows, total = accounts.list_users(q, page_no)
+    state = request.args.get("state", "")
+    state = state if state in ("pending", "inactive") else ""
+    rows, total = accounts.list_users(q, page_no, state)
+    programmes = db.session.scalars(select(Programme).where(Programme.status == "active")
+                                    .order_by(Programme.name).limit(200)).all()
     return render_template("admin/users.html", rows=rows, total=total, q=q, page=page_no,
-                           page_size=accounts.USERS_PAGE, roles=ROLES, role_labels=ROLE_LABELS)
+                           page_size=accounts.USERS_PAGE, roles=ROLES, role_labels=ROLE_LABELS,
+                           state=state, pending=accounts.pending_count(),
+                           programmes=programmes)
+
+
+@bp.post("/users/programme")
+@requires("users.manage")
+def invite_programme():
+    raw = request.form.get("programme_id", "")
+    prog = found(db.session.get(Programme, int(raw)) if raw.isdigit() else None)
+    result = accounts.invite_programme(current_user, prog.id)
+    db.session.commit()
+    return render_template("admin/invite_result.html", prog=prog, result=result)
 
 
 @bp.post("/users")
@@ -78,4 +95,5 @@ def update(user_id: int):
     else:
         db.session.commit()
         flash(_l("Saved."), "success")
-    return redirect(url_for(".users", q=request.args.get("q", "")))
+    return redirect(url_for(".users", q=request.args.get("q", ""),
+                            state=request.args.get("state", "")))

@@ -309,7 +309,9 @@ def pair(pair_id: int):
     role = p.member_role(current_user.person_id)
     return render_template("participants/pair.html", pair=p, role=role,
                            page=views.pair_page(p, current_user.person, role),
-                           coordinator=role is None)
+                           coordinator=role is None,
+                           remaining=(views.remaining_sessions(p.id)
+                                      if p.status in ("invited", "active") else 0))
 
 
 @bp.post("/pairs/<int:pair_id>/goals")

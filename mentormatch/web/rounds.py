@@ -318,6 +318,7 @@ def show(pid: int):
                if request.args.get("preview") else None)
     return render_template(
         "rounds/programme.html", prog=prog, f=f, role=role, preview=preview,
+        live_of=programmes.live_mentees_by_mentor(prog),
         mentors=programmes.participants(prog, "mentor"),
         mentees=programmes.participants(prog, "mentee"),
         rounds=rounds.for_programme(prog), jp=programmes.jp_rule_of(prog), **_choices())
@@ -498,6 +499,7 @@ def round_page(pid: int, rid: int):
               if rnd.kind == "rematch" and published else {})
     return render_template(
         "rounds/round.html", prog=prog, rnd=rnd, counts=rounds.counts(rnd),
+        to_publish=rounds.to_publish(rnd) if rnd.status == "solved" else {},
         f=Filters.from_dict(rnd.filters), criteria=criteria_of(rnd), rule_keys=RULE_KEYS,
         rows=_rows(rnd, people), people=people,
         unmatched=[(people[u.mentee_id], u.reason) for u in rnd.unmatched],

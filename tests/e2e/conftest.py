@@ -17,10 +17,10 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 
 
-@pytest.fixture
-def live_app(tmp_path):
-    app = create_app(make_settings(f"sqlite:///{tmp_path / 'live.db'}"))
-    app.instance_path = str(tmp_path / "instance")
+def _serve(folder):
+    """The app on a loopback port in a thread, with its own SQLite database."""
+    app = create_app(make_settings(f"sqlite:///{folder / 'live.db'}"))
+    app.instance_path = str(folder / "instance")
     with app.app_context():
         from mentormatch.services.catalogue import sync_competencies
 
@@ -36,6 +36,40 @@ def live_app(tmp_path):
     thread.join(timeout=10)
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture
+def live_app(tmp_path):
+    yield from _serve(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def module_app(tmp_path_factory):
+    """One live app for a whole test module (the journeys share it; each seeds its own people)."""
+    yield from _serve(tmp_path_factory.mktemp("journeys"))
+
+
+@pytest.fixture(scope="module")
+def module_solver(module_app):
+    """The scheduler's solve job in a thread next to the module's app, always running."""
+    from mentormatch.jobs.solves import run_solves
+
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            with module_app.app_context():
+                try:
+                    run_solves(worker="e2e-journeys")
+                finally:
+                    db.session.remove()
+            stop.wait(0.2)
+
+    thread = threading.Thread(target=loop, name="e2e-journey-solves", daemon=True)
+    thread.start()
+    yield
+    stop.set()
+    thread.join(timeout=30)
 
 
 @pytest.fixture(scope="session")

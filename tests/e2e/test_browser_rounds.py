@@ -144,7 +144,10 @@ def test_coordinator_runs_a_round(live_app, page, solver_job):
     assert page.locator("#proposals tbody tr").count() == 3
 
     # 7. approve: pairs, series and invitations are published once
-    page.click("#approve")
+    page.click("#approve")  # asks first, with the counts
+    page.wait_for_selector("#confirm-dialog[open]")
+    assert "3 pasangan" in page.inner_text("#confirm-dialog")
+    page.click("#confirm-yes")
     page.wait_for_selector("#approved")
     assert page.inner_text("#round-status") == "Disetujui"
     assert page.locator("#published tbody tr").count() == 3

@@ -86,3 +86,69 @@ def test_navigation_per_role(client, db):
     html = client.get("/").get_data(as_text=True)
     assert 'id="nav-programmes"' in html and 'id="nav-users"' in html
     assert 'id="nav-mentor"' not in html  # not a mentor in any programme
+
+
+def test_users_page_renders_role_boxes_and_saves_from_the_form(client, db):
+    """The page's own `roles` must not be shadowed by the navigation's: the checkboxes render,
+    and posting exactly what the rendered form holds invites and deactivates."""
+    import re
+
+    _admin(client, db)
+    html = client.get("/admin/users").get_data(as_text=True)
+    invite_form = html.split('id="invite"', 1)[1].split("</form>", 1)[0]
+    for role in ("admin", "coordinator", "mentor", "mentee"):
+        assert f'name="roles" value="{role}"' in invite_form
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    r = client.post("/admin/users", data={"csrf_token": token, "email": "koor@example.go.id",
+                                          "roles": ["coordinator"]}, follow_redirects=True)
+    assert "Pilih setidaknya satu peran" not in r.get_data(as_text=True)
+    u = db.session.scalar(select(User).where(User.email == "koor@example.go.id"))
+    assert u.roles == {"coordinator"}
+    # never activated: listed by the filter, with a resend button
+    pending = client.get("/admin/users?state=pending").get_data(as_text=True)
+    assert 'data-user="koor@example.go.id"' in pending and 'value="resend"' in pending
+    assert 'data-user="admin@example.go.id"' not in pending
+    row = pending.split('data-user="koor@example.go.id"', 1)[1].split("</tr>", 1)[0]
+    assert 'value="coordinator" checked' in row and 'name="active" value="1" checked' in row
+    # deactivate: keep the roles the form shows ticked, untick "active"
+    client.post(f"/admin/users/{u.id}", data={"csrf_token": token, "roles": ["coordinator"],
+                                              "action": "save"})
+    db.session.expire_all()
+    assert db.session.get(User, u.id).active is False
+
+
+def test_invite_whole_programme(client, db):
+    from datetime import date
+
+    from mentormatch.models import Participant, Programme
+
+    _admin(client, db)
+    prog = Programme(name="Mentoring Kominfo 2027", start_date=date(2027, 1, 1),
+                     end_date=date(2027, 12, 31))
+    db.session.add(prog)
+    mentor, mentee, both = f.person("Mentor Satu"), f.person("Mentee Dua"), f.person("Ganda")
+    has_account, no_mail = f.person("Sudah Punya"), f.person("Tanpa Surel")
+    no_mail.email = ""
+    db.session.flush()
+    for p, role in ((mentor, "mentor"), (mentee, "mentee"), (both, "mentor"), (both, "mentee"),
+                    (has_account, "mentee"), (no_mail, "mentee")):
+        db.session.add(Participant(programme_id=prog.id, person_id=p.id, role=role))
+    f.user(["mentee"], person_row=has_account, email=has_account.email)
+    db.session.commit()
+    token = csrf_from(client, "/admin/users")
+    html = client.post("/admin/users/programme", data={"csrf_token": token,
+                                                       "programme_id": prog.id}
+                       ).get_data(as_text=True)
+    assert "E-mail aktivasi terkirim: 3." in html
+    assert "Tanpa Surel" in html.split('id="no-email"', 1)[1]
+    db.session.expire_all()
+    roles = {u.email: u.roles for u in db.session.scalars(select(User))}
+    assert roles[mentor.email] == {"mentor"} and roles[mentee.email] == {"mentee"}
+    assert roles[both.email] == {"mentor", "mentee"}
+    mails = db.session.scalars(select(OutboxMessage.recipient)).all()
+    assert sorted(mails) == sorted([mentor.email, mentee.email, both.email])
+    # a second run invites nobody again
+    html = client.post("/admin/users/programme", data={"csrf_token": token,
+                                                       "programme_id": prog.id}
+                       ).get_data(as_text=True)
+    assert "E-mail aktivasi terkirim: 0." in html
