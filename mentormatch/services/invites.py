@@ -56,7 +56,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import audit, mailer
+from . import audit, busy, mailer
 from .catalogue import by_code
 from .timefmt import format_local
 
@@ -73,6 +73,7 @@ INVITE_ERRORS: dict[str, Any] = {
     "holiday": _l("The new date is a public holiday or cuti bersama."),
     "series_cancelled": _l("The mentoring series has been cancelled."),
     "nothing_to_move": _l("No session of this series is still to come."),
+    "busy": _l("The mentor or the mentee already has another session at that time."),
 }
 
 
@@ -505,9 +506,10 @@ def _logged(session_ids: list[int]) -> set[int]:
 
 
 def validate_new_start(session: Session, new_start: datetime, *, now: datetime | None = None,
-                       is_holiday: Any = None) -> None:
+                       is_holiday: Any = None, new_end: datetime | None = None) -> None:
     """Raise :class:`InviteError` unless ``session`` may move to ``new_start``: it is still to
-    come, scheduled and not logged, and the new time is in the future and not a holiday."""
+    come, scheduled and not logged, and the new time is in the future, not a holiday and free
+    in both people's calendars (their sessions of every programme)."""
     now = now or utcnow()
     series = session.series
     if series.status != "active":
@@ -525,6 +527,11 @@ def validate_new_start(session: Session, new_start: datetime, *, now: datetime |
     name = _holiday(series, new_start, is_holiday)
     if name:
         raise InviteError("holiday", name)
+    end = new_end or new_start + (session.end_at - session.start_at)
+    hit = busy.first_clash([a.person for a in series.attendees], new_start, end,
+                           exclude_session_id=session.id)
+    if hit is not None:
+        raise InviteError("busy", f"{hit[0].name}: {hit[1].programme}")
 
 
 def _forget_answers(series: SessionSeries, rids: list[datetime]) -> None:
@@ -544,7 +551,7 @@ def reschedule_session(session: Session, new_start: datetime, *, actor: Any,
                        is_holiday: Any = None) -> Session:
     """Move one session still to come: a REQUEST with its RECURRENCE-ID and a raised SEQUENCE,
     with one-click Accept / Decline links for that session. Raises :class:`InviteError`."""
-    validate_new_start(session, new_start, now=now, is_holiday=is_holiday)
+    validate_new_start(session, new_start, now=now, is_holiday=is_holiday, new_end=new_end)
     series = session.series
     new_start = new_start.astimezone(UTC)
     new_end = (new_end or new_start + (session.end_at - session.start_at)).astimezone(UTC)
@@ -595,6 +602,13 @@ def move_series(series: SessionSeries, new_first_start: datetime, *, actor: Any,
 
     plan = plan_occurrences(new_first_start, series.interval_weeks, len(movable), series.tzid,
                             is_holiday=skip)
+    planned = [(a.person_id, start.astimezone(UTC), start.astimezone(UTC) + (s.end_at - s.start_at))
+               for s, start in zip(movable, plan.starts, strict=True) for a in series.attendees]
+    hits = busy.clashes(planned, busy.busy_intervals(
+        {a.person_id for a in series.attendees}, start=min(p[1] for p in planned),
+        end=max(p[2] for p in planned), exclude_series_id=series.id))
+    if hits:
+        raise InviteError("busy", f"{hits[0].busy.programme} {hits[0].start.isoformat()}")
     seq = _next_sequence(series)
     stamp = utcnow()
     old_rids = [s.recurrence_id for s in movable]
