@@ -12,8 +12,8 @@ from sqlalchemy.orm import aliased
 from mentormatch.extensions import db
 from mentormatch.models import Attendee, Pair, Round, Session, SessionSeries
 from mentormatch.services import invites, programmes, rounds
-from mentormatch.services.replies import apply_reply
 from mentormatch.services.programmes import Filters
+from mentormatch.services.replies import apply_reply
 from tests import factories as f
 from tests.helpers import csrf_from
 from tests.test_replies import _mail, counter_ics
