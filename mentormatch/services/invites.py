@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -328,9 +328,24 @@ def _new_series_mail(items: Sequence[NewSeries], rows: list[dict[str, Any]],
 # --------------------------------------------------------------------------- spec
 
 
+def kept_sessions(series: SessionSeries) -> list[Session]:
+    """The sessions an ended series keeps (held, logged or past: not cancelled). Empty for a
+    live series and for one cancelled before any session took place."""
+    if series.status != "cancelled":
+        return []
+    return [s for s in series.sessions if s.status != "cancelled"]
+
+
+def _range_end(series: SessionSeries) -> datetime:
+    """The last RECURRENCE-ID the series' RRULE covers: an ended series ends at the last
+    session it keeps, so what was cancelled ahead is simply no longer part of it."""
+    kept = kept_sessions(series)
+    return max(s.recurrence_id for s in (kept or series.sessions))
+
+
 def _rrule_starts(series: SessionSeries) -> list[datetime]:
     tz = ZoneInfo(series.tzid)
-    last = max(s.recurrence_id for s in series.sessions)
+    last = _range_end(series)
     out = []
     for start in recurrence_starts(series.first_start, series.interval_weeks,
                                    series.count * 6 + 8, tz):
@@ -382,7 +397,10 @@ def series_spec(series: SessionSeries, codes: dict[str, Competency] | None = Non
 
 def overrides_for(series: SessionSeries) -> list[OccurrenceOverride]:
     out = []
+    last = _range_end(series)
     for s in series.sessions:
+        if s.recurrence_id > last:
+            continue  # cut off when the series ended: outside its RRULE now
         if s.status == "cancelled":
             out.append(OccurrenceOverride(recurrence_id=s.recurrence_id, cancelled=True,
                                           sequence=s.sequence))
@@ -447,6 +465,8 @@ def _mail_for(series: SessionSeries, pair: Pair, person: Person, role: str, emai
         context["cancelled_local"] = _local(ctx["cancelled_session"].start_at, tz, locale)
     if ctx.get("rescheduled_at") is not None:
         context["rescheduled"] = _local(ctx["rescheduled_at"], tz, locale)
+    if ctx.get("cancelled_starts") is not None:
+        context["cancelled_list"] = [_local(x, tz, locale) for x in ctx["cancelled_starts"]]
     subject, text, html = mailer.render_email(template, locale, **context)
     mail = compose_invite_bytes(
         from_addr=mailer._from_header(), to_addr=email, subject=subject,
@@ -659,20 +679,36 @@ def cancel_session(session: Session, *, actor: Any) -> Session:
 
 def cancel_series(series: SessionSeries, *, actor: Any, now: datetime | None = None,
                   notify: list[Attendee] | None = None) -> SessionSeries:
-    """CANCEL the whole series; sessions still to come are cancelled."""
+    """End the series: only the sessions still to come are cancelled. When nothing has taken
+    place yet this is a CANCEL of the whole series; otherwise a REQUEST with a raised SEQUENCE
+    whose RRULE ends at the last session kept (held, logged or past), so calendars and feeds
+    keep the history and drop only what lies ahead."""
     now = now or utcnow()
     spec = series_spec(series)
     seq = _next_sequence(series)
-    ics = build_cancel(spec, sequence=seq)
+    ahead = [s for s in series.sessions if s.status == "scheduled" and s.start_at > now]
+    cancelled_starts = [s.start_at for s in ahead]
     series.sequence, series.status = seq, "cancelled"
     series.sequence_changed_at = utcnow()
-    for s in series.sessions:
-        if s.status == "scheduled" and s.start_at > now:
-            s.status = "cancelled"
+    for s in ahead:
+        s.status = "cancelled"
     db.session.flush()
-    _send(series, ics, "CANCEL", "invite_cancel", to=list(notify or series.attendees),
-          key=f"cancel:{series.uid}:series:{seq}", links=False, cancelled_session=None)
-    audit.record(actor, "series.cancel", series, programme_id=series.pair.programme_id)
+    kept = kept_sessions(series)
+    to = list(notify or series.attendees)
+    if not kept:
+        ics = build_cancel(spec, sequence=seq)
+        _send(series, ics, "CANCEL", "invite_cancel", to=to,
+              key=f"cancel:{series.uid}:series:{seq}", links=False, cancelled_session=None,
+              cancelled_starts=cancelled_starts, held=0)
+    else:
+        cut = series_spec(series)
+        cut = replace(cut, attendees=tuple(replace(a, rsvp=False) for a in cut.attendees))
+        ics = build_request(cut, overrides_for(series))
+        _send(series, ics, "REQUEST", "invite_cancel", to=to,
+              key=f"cancel:{series.uid}:series:{seq}", links=False, cancelled_session=None,
+              cancelled_starts=cancelled_starts, held=len(kept))
+    audit.record(actor, "series.cancel", series, programme_id=series.pair.programme_id,
+                 cancelled=len(ahead), kept=len(kept))
     return series
 
 
@@ -687,7 +723,7 @@ def feed_for(person: Person) -> bytes:
     codes = by_code()  # once, not per series
     items = [
         FeedSeries(series_spec(s, codes), tuple(overrides_for(s)),
-                   cancelled=s.status == "cancelled")
+                   cancelled=s.status == "cancelled" and not kept_sessions(s))
         for s in rows
         if s.sessions
     ]
