@@ -41,7 +41,7 @@ from ..models import (
     SessionSeries,
     UnmatchedMentee,
 )
-from . import busy, programmes
+from . import busy, programmes, session_times
 
 LIVE = ("invited", "active")
 WEIGHT_KEYS = {  # config / criteria name -> solver.Weights field
@@ -112,6 +112,7 @@ def config_for(prog: Programme, criteria: dict[str, Any]) -> solver.SolverConfig
         weights=solver.Weights(**{WEIGHT_KEYS[k]: float(v) for k, v in c["weights"].items()}),
         time_limit=float(c["time_limit_seconds"]),
         seed=seed,
+        working_hours=session_times.solver_hours(),  # the app's one definition of the hours
     )
 
 
