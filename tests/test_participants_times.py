@@ -48,7 +48,7 @@ def test_fixed_dates_are_plain_workdays():
 
 def test_working_spans_from_config(app):
     spans = session_times.working_spans()
-    assert spans[0] == [(450, 960)]  # Mon-Thu 07:30-16:00
+    assert spans[0] == [(450, 720), (780, 960)]  # Mon-Thu 07:30-12:00, 13:00-16:00
     assert spans[4] == [(450, 690), (780, 990)]  # Fri 07:30-11:30, 13:00-16:30
     assert 5 not in spans and 6 not in spans
 
@@ -99,7 +99,7 @@ def test_clash_with_the_mentors_other_session(app):
     make_session(other, start=at(TUE, 9, 30))
     err = _refused(session, pair, at(TUE, 9))  # 09:00-10:00 overlaps 09:30-10:30
     assert err.code == "clash" and err.params["name"] == pair.mentor.name
-    logbook.propose_time(session, pair.mentor, at(TUE, 10, 30), now=NOW)  # right after
+    logbook.propose_time(session, pair.mentor, at(TUE, 13), now=NOW)  # after it (and the break)
 
 
 def test_moving_within_its_own_slot_is_no_clash(app):

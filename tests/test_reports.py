@@ -182,7 +182,9 @@ def build_world():
 
 
 @pytest.fixture
-def world(app):
+def world(app, monkeypatch):
+    # the figures as of the fixture's now: upcoming = still to come at NOW
+    monkeypatch.setattr(reports, "utcnow", lambda: NOW)
     w = build_world()
     db.session.commit()
     return w

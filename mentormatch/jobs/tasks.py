@@ -262,10 +262,13 @@ def escalate(now: datetime | None = None) -> int:
 
 
 def mark_missed(now: datetime | None = None) -> int:
+    """Past sessions still 'scheduled' with no log after `missed_after_days` become missed -
+    of every series, including ended, declined or withdrawn pairs (their past stays true)."""
     now = now or utcnow()
     days = int(_cfg("scheduler")["missed_after_days"])
     rows = db.session.scalars(
-        _live_sessions().where(Session.end_at <= now - timedelta(days=days))
+        select(Session).where(Session.status == "scheduled",
+                              Session.end_at <= now - timedelta(days=days))
         .where(~exists().where(SessionLog.session_id == Session.id))
     ).all()
     for s in rows:

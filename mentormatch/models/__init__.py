@@ -4,6 +4,7 @@ from .account import ROLES, User, UserRole
 from .base import Base, utcnow
 from .competency import Competency, PersonCompetency
 from .integration import API_SCOPES, ApiCall, ApiClient, SsoGroupRole, SsoIdentity
+from .hours import WorkingHoursOverride
 from .logbook import ActionItem, Evaluation, Feedback, LogCompetency, SessionLog
 from .matching import Proposal, Round, RoundConstraint, UnmatchedMentee
 from .messaging import AuditLog, InboundMessage, InboxCursor, OutboxMessage, SchedulerLease
@@ -21,6 +22,7 @@ __all__ = [
     "Location", "LogCompetency", "MentorPreference", "OccurrenceResponse", "OutboxMessage", "Pair",
     "Participant", "Person", "PersonCompetency", "Programme", "ProgrammeCoordinator", "Proposal",
     "Round", "RoundConstraint", "SchedulerLease", "Session", "SessionLog", "SessionSeries",
-    "StagedUpload", "Unit", "UnmatchedMentee", "User", "UserRole", "utcnow",
+    "StagedUpload", "Unit", "UnmatchedMentee", "User", "UserRole", "WorkingHoursOverride",
+    "utcnow",
 ]
 __all__ += ["API_SCOPES", "ApiCall", "ApiClient", "SsoGroupRole", "SsoIdentity"]

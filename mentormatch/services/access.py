@@ -109,6 +109,7 @@ _POLICY: dict[str, Callable[[User, Any], bool]] = {
     "person.edit": lambda u, p: _is_staff(u),
     "person.own": lambda u, p: u.person_id == p.id,
     "users.manage": lambda u, _: u.has_role("admin"),
+    "hours.manage": lambda u, _: u.has_role("admin"),
     "programme.create": lambda u, _: _is_staff(u),
     "programme.list": lambda u, _: _is_staff(u),
     "programme.manage": lambda u, p: coordinates(u, p),

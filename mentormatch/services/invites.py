@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -57,7 +57,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import audit, mailer
+from . import audit, busy, mailer
 from .catalogue import by_code
 from .timefmt import format_local
 
@@ -74,6 +74,7 @@ INVITE_ERRORS: dict[str, Any] = {
     "holiday": _l("The new date is a public holiday or cuti bersama."),
     "series_cancelled": _l("The mentoring series has been cancelled."),
     "nothing_to_move": _l("No session of this series is still to come."),
+    "busy": _l("The mentor or the mentee already has another session at that time."),
 }
 
 
@@ -326,9 +327,24 @@ def _new_series_mail(items: Sequence[NewSeries], rows: list[dict[str, Any]],
 # --------------------------------------------------------------------------- spec
 
 
+def kept_sessions(series: SessionSeries) -> list[Session]:
+    """The sessions an ended series keeps (held, logged or past: not cancelled). Empty for a
+    live series and for one cancelled before any session took place."""
+    if series.status != "cancelled":
+        return []
+    return [s for s in series.sessions if s.status != "cancelled"]
+
+
+def _range_end(series: SessionSeries) -> datetime:
+    """The last RECURRENCE-ID the series' RRULE covers: an ended series ends at the last
+    session it keeps, so what was cancelled ahead is simply no longer part of it."""
+    kept = kept_sessions(series)
+    return max(s.recurrence_id for s in (kept or series.sessions))
+
+
 def _rrule_starts(series: SessionSeries) -> list[datetime]:
     tz = ZoneInfo(series.tzid)
-    last = max(s.recurrence_id for s in series.sessions)
+    last = _range_end(series)
     out = []
     for start in recurrence_starts(series.first_start, series.interval_weeks,
                                    series.count * 6 + 8, tz):
@@ -380,7 +396,10 @@ def series_spec(series: SessionSeries, codes: dict[str, Competency] | None = Non
 
 def overrides_for(series: SessionSeries) -> list[OccurrenceOverride]:
     out = []
+    last = _range_end(series)
     for s in series.sessions:
+        if s.recurrence_id > last:
+            continue  # cut off when the series ended: outside its RRULE now
         if s.status == "cancelled":
             out.append(OccurrenceOverride(recurrence_id=s.recurrence_id, cancelled=True,
                                           sequence=s.sequence))
@@ -445,6 +464,8 @@ def _mail_for(series: SessionSeries, pair: Pair, person: Person, role: str, emai
         context["cancelled_local"] = _local(ctx["cancelled_session"].start_at, tz, locale)
     if ctx.get("rescheduled_at") is not None:
         context["rescheduled"] = _local(ctx["rescheduled_at"], tz, locale)
+    if ctx.get("cancelled_starts") is not None:
+        context["cancelled_list"] = [_local(x, tz, locale) for x in ctx["cancelled_starts"]]
     subject, text, html = mailer.render_email(template, locale, **context)
     mail = compose_invite_bytes(
         from_addr=mailer._from_header(), to_addr=email, subject=subject,
@@ -504,9 +525,10 @@ def _logged(session_ids: list[int]) -> set[int]:
 
 
 def validate_new_start(session: Session, new_start: datetime, *, now: datetime | None = None,
-                       is_holiday: Any = None) -> None:
+                       is_holiday: Any = None, new_end: datetime | None = None) -> None:
     """Raise :class:`InviteError` unless ``session`` may move to ``new_start``: it is still to
-    come, scheduled and not logged, and the new time is in the future and not a holiday."""
+    come, scheduled and not logged, and the new time is in the future, not a holiday and free
+    in both people's calendars (their sessions of every programme)."""
     now = now or utcnow()
     series = session.series
     if series.status != "active":
@@ -524,6 +546,11 @@ def validate_new_start(session: Session, new_start: datetime, *, now: datetime |
     name = _holiday(series, new_start, is_holiday)
     if name:
         raise InviteError("holiday", name)
+    end = new_end or new_start + (session.end_at - session.start_at)
+    hit = busy.first_clash([a.person for a in series.attendees], new_start, end,
+                           exclude_session_id=session.id)
+    if hit is not None:
+        raise InviteError("busy", f"{hit[0].name}: {hit[1].programme}")
 
 
 def _forget_answers(series: SessionSeries, rids: list[datetime]) -> None:
@@ -543,7 +570,7 @@ def reschedule_session(session: Session, new_start: datetime, *, actor: Any,
                        is_holiday: Any = None) -> Session:
     """Move one session still to come: a REQUEST with its RECURRENCE-ID and a raised SEQUENCE,
     with one-click Accept / Decline links for that session. Raises :class:`InviteError`."""
-    validate_new_start(session, new_start, now=now, is_holiday=is_holiday)
+    validate_new_start(session, new_start, now=now, is_holiday=is_holiday, new_end=new_end)
     series = session.series
     new_start = new_start.astimezone(UTC)
     new_end = (new_end or new_start + (session.end_at - session.start_at)).astimezone(UTC)
@@ -594,6 +621,13 @@ def move_series(series: SessionSeries, new_first_start: datetime, *, actor: Any,
 
     plan = plan_occurrences(new_first_start, series.interval_weeks, len(movable), series.tzid,
                             is_holiday=skip)
+    planned = [(a.person_id, start.astimezone(UTC), start.astimezone(UTC) + (s.end_at - s.start_at))
+               for s, start in zip(movable, plan.starts, strict=True) for a in series.attendees]
+    hits = busy.clashes(planned, busy.busy_intervals(
+        {a.person_id for a in series.attendees}, start=min(p[1] for p in planned),
+        end=max(p[2] for p in planned), exclude_series_id=series.id))
+    if hits:
+        raise InviteError("busy", f"{hits[0].busy.programme} {hits[0].start.isoformat()}")
     seq = _next_sequence(series)
     stamp = utcnow()
     old_rids = [s.recurrence_id for s in movable]
@@ -644,20 +678,36 @@ def cancel_session(session: Session, *, actor: Any) -> Session:
 
 def cancel_series(series: SessionSeries, *, actor: Any, now: datetime | None = None,
                   notify: list[Attendee] | None = None) -> SessionSeries:
-    """CANCEL the whole series; sessions still to come are cancelled."""
+    """End the series: only the sessions still to come are cancelled. When nothing has taken
+    place yet this is a CANCEL of the whole series; otherwise a REQUEST with a raised SEQUENCE
+    whose RRULE ends at the last session kept (held, logged or past), so calendars and feeds
+    keep the history and drop only what lies ahead."""
     now = now or utcnow()
     spec = series_spec(series)
     seq = _next_sequence(series)
-    ics = build_cancel(spec, sequence=seq)
+    ahead = [s for s in series.sessions if s.status == "scheduled" and s.start_at > now]
+    cancelled_starts = [s.start_at for s in ahead]
     series.sequence, series.status = seq, "cancelled"
     series.sequence_changed_at = utcnow()
-    for s in series.sessions:
-        if s.status == "scheduled" and s.start_at > now:
-            s.status = "cancelled"
+    for s in ahead:
+        s.status = "cancelled"
     db.session.flush()
-    _send(series, ics, "CANCEL", "invite_cancel", to=list(notify or series.attendees),
-          key=f"cancel:{series.uid}:series:{seq}", links=False, cancelled_session=None)
-    audit.record(actor, "series.cancel", series, programme_id=series.pair.programme_id)
+    kept = kept_sessions(series)
+    to = list(notify or series.attendees)
+    if not kept:
+        ics = build_cancel(spec, sequence=seq)
+        _send(series, ics, "CANCEL", "invite_cancel", to=to,
+              key=f"cancel:{series.uid}:series:{seq}", links=False, cancelled_session=None,
+              cancelled_starts=cancelled_starts, held=0)
+    else:
+        cut = series_spec(series)
+        cut = replace(cut, attendees=tuple(replace(a, rsvp=False) for a in cut.attendees))
+        ics = build_request(cut, overrides_for(series))
+        _send(series, ics, "REQUEST", "invite_cancel", to=to,
+              key=f"cancel:{series.uid}:series:{seq}", links=False, cancelled_session=None,
+              cancelled_starts=cancelled_starts, held=len(kept))
+    audit.record(actor, "series.cancel", series, programme_id=series.pair.programme_id,
+                 cancelled=len(ahead), kept=len(kept))
     return series
 
 
@@ -672,7 +722,7 @@ def feed_for(person: Person) -> bytes:
     codes = by_code()  # once, not per series
     items = [
         FeedSeries(series_spec(s, codes), tuple(overrides_for(s)),
-                   cancelled=s.status == "cancelled")
+                   cancelled=s.status == "cancelled" and not kept_sessions(s))
         for s in rows
         if s.sessions
     ]

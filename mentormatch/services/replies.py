@@ -525,7 +525,7 @@ def _counter(parsed: ParsedItip, att: Attendee, series: SessionSeries, who: _Who
         if target is None or ev.dtstart is None:
             raise ReplyRejected("counter_invalid", "no scheduled session to move")
         try:
-            invites.validate_new_start(target, ev.dtstart)
+            invites.validate_new_start(target, ev.dtstart, new_end=ev.dtend)
         except invites.InviteError as exc:
             raise ReplyRejected("counter_invalid", f"proposed time refused: {exc.code}") from exc
     except ReplyRejected as exc:

@@ -12,8 +12,11 @@ sessions, logs, JP and feedback in the group of the pair's mentee.
 Definitions used everywhere (dashboard, breakdowns, trend, print):
 - participant: an active participant of the programme, counted once even with both roles;
 - matched mentee: an active mentee participant with a pair that is invited, active or completed;
-- planned session: a session of the programme that is not cancelled (held + missed + upcoming);
-  cancelled sessions are shown on their own;
+- planned session: a session of the programme that is not cancelled (held + missed + awaiting
+  + upcoming); cancelled sessions are shown on their own;
+- upcoming session: still scheduled and starting in the future; a scheduled session that has
+  started is *awaiting its log* (the missed-marking job makes it missed after
+  `[scheduler] missed_after_days`), whatever became of its series;
 - JP credited: per mentee, the confirmed credited minutes of the programme converted by the
   programme's JP rule (`services.jp`), as on the mentee's home page; groups add these up.
 """
@@ -141,13 +144,20 @@ def band_label(key: int | None) -> str:
     return BANDS[key - 1] if key in (1, 2, 3, 4) else NONE_LABEL
 
 
-def session_counts(status: Any) -> tuple[Any, ...]:
-    """(planned, held, missed, cancelled, upcoming) sums: the one definition of 'planned'."""
+def session_counts(status: Any, start_at: Any = None, now: datetime | None = None
+                   ) -> tuple[Any, ...]:
+    """(planned, held, missed, cancelled, upcoming, awaiting) sums: the one definition of
+    'planned'. Upcoming = still scheduled and starting after ``now``; awaiting = still
+    scheduled but already started (past and not logged yet: awaiting its log, later missed)."""
     def n(cond: Any) -> Any:
         return func.sum(case((cond, 1), else_=0))
 
+    start_at = Session.start_at if start_at is None else start_at
+    now = now or utcnow()
+    scheduled = status == "scheduled"
     return (n(status.in_(PLANNED_STATES)), n(status == "held"), n(status.in_(MISSED_STATES)),
-            n(status == "cancelled"), n(status == "scheduled"))
+            n(status == "cancelled"), n(scheduled & (start_at > now)),
+            n(scheduled & (start_at <= now)))
 
 
 def _series_of(pid: int) -> Any:
@@ -208,8 +218,8 @@ def _avg(total: float, count: float) -> float | None:
 COUNTERS = ("participants", "mentors", "mentees", "matched", "pairs", "pairs_active",
             "invites_accepted", "invites_declined", "invites_tentative", "invites_unanswered",
             "sessions_planned", "sessions_held", "sessions_missed", "sessions_cancelled",
-            "sessions_upcoming", "logs_confirmed", "logs_submitted", "logs_disputed",
-            "credited_minutes")
+            "sessions_upcoming", "sessions_awaiting", "logs_confirmed", "logs_submitted",
+            "logs_disputed", "credited_minutes")
 
 
 def _finish(v: dict[str, float]) -> dict[str, Any]:
@@ -273,21 +283,22 @@ def dashboard(programme: Programme) -> dict[str, Any]:
         select(Session.series_id.label("series_id"),
                *(col.label(n) for col, n in zip(session_counts(Session.status),
                                                 ("planned", "held", "missed", "cancelled",
-                                                 "upcoming"), strict=True)))
+                                                 "upcoming", "awaiting"), strict=True)))
         .where(Session.series_id.in_(_series_of(pid))).group_by(Session.series_id).subquery()
     )
     stmt = (
         select(u, c, b, *(func.sum(per_series.c[n]) for n in
-                          ("planned", "held", "missed", "cancelled", "upcoming")))
+                          ("planned", "held", "missed", "cancelled", "upcoming", "awaiting")))
         .select_from(per_series)
         .join(SessionSeries, SessionSeries.id == per_series.c.series_id)
         .join(Pair, Pair.id == SessionSeries.pair_id)
         .join(person, person.id == Pair.mentee_id).group_by(u, c, b)
     )
-    for unit, city, band, planned, held, missed, cancelled, upcoming in db.session.execute(stmt):
+    for unit, city, band, planned, held, missed, cancelled, upcoming, awaiting in \
+            db.session.execute(stmt):
         roll.add(unit, city, band, sessions_planned=planned, sessions_held=held,
                  sessions_missed=missed, sessions_cancelled=cancelled,
-                 sessions_upcoming=upcoming)
+                 sessions_upcoming=upcoming, sessions_awaiting=awaiting)
 
     # 5. logs and JP: per mentee (index on session_log.pair_id), then the mentees of each group
     #    grouped by their credited total, so the JP rule rounds each person's own total (as on
@@ -424,7 +435,7 @@ def trend(programme: Programme) -> list[dict[str, Any]]:
     new pairs."""
     pid = programme.id
     months: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    planned, held, missed, cancelled, _upcoming = session_counts(Session.status)
+    planned, held, missed, cancelled, _upcoming, _awaiting = session_counts(Session.status)
     names = ("sessions_planned", "sessions_held", "sessions_missed", "sessions_cancelled")
     # grouped by the UTC hour (no time-zone function per session), hours mapped to local months
     zone = local_zone()

@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.engine import Engine
@@ -29,8 +30,9 @@ from ..calendar import plan_occurrences
 from ..extensions import db
 from ..models import Pair, Participant, Person, Programme, Proposal, Round, RoundConstraint
 from ..models.base import utcnow
-from . import audit, invites, mailer, programmes, solver_bridge
+from . import audit, busy, invites, mailer, programmes, solver_bridge
 from .programmes import Filters, ProgrammeError, apply_filters, has_live_pair
+from .timefmt import format_local
 
 log = logging.getLogger(__name__)
 
@@ -629,6 +631,49 @@ def _check_still_valid(rnd: Round) -> None:
                 "withdrawal); re-solve before approving.", name=name))
 
 
+def _check_busy(rnd: Round, today: datetime | None) -> None:
+    """At approval: no planned session of a proposed pair may fall on a time its mentor or
+    mentee already holds in another programme (one calendar per person). Refused with the
+    clashes listed; re-solving (which avoids that busy time) clears them."""
+    prog = rnd.programme
+    props = list(rnd.proposals)
+    if not props:
+        return
+    zones = {p.id: p.timezone for p in db.session.scalars(select(Person).where(
+        Person.id.in_({p.mentor_id for p in props} | {p.mentee_id for p in props})))}
+    length = timedelta(minutes=prog.session_minutes)
+    plans: dict[tuple[datetime, str], list[datetime]] = {}
+    planned: list[tuple[int, datetime, datetime]] = []
+    for prop in props:
+        first = first_start(prog, prop.weekday_utc, prop.start_minute_utc, today)
+        key = (first, zones.get(prop.mentor_id, "Asia/Jakarta"))
+        if key not in plans:
+            n = sessions_before_end(prog, first, key[1])
+            plans[key] = [s.astimezone(UTC) for s in plan_occurrences(
+                first, prog.interval_weeks, n, key[1]).starts] if n else []
+        for s in plans[key]:
+            planned += [(prop.mentor_id, s, s + length), (prop.mentee_id, s, s + length)]
+    if not planned:
+        return
+    taken = busy.busy_intervals({pid for pid, _s, _e in planned},
+                                start=min(s for _p, s, _e in planned),
+                                end=max(e for _p, _s, e in planned),
+                                exclude_programme_id=prog.id)
+    found = busy.clashes(planned, taken)
+    if not found:
+        return
+    names = _names({c.person_id for c in found})
+    locale = str(get_locale() or "id")
+    shown = [f"{names.get(c.person_id, '?')} "
+             f"{format_local(c.start, zones.get(c.person_id) or 'Asia/Jakarta', locale)} "
+             f"({c.busy.programme})" for c in found[:8]]
+    if len(found) > 8:
+        shown.append("…")
+    raise RoundError("busy_clash", _l(
+        "Some proposed sessions fall on times already taken in another programme: "
+        "%(clashes)s. Re-solve the round before approving.", clashes="; ".join(shown)))
+
+
 def approve(rnd: Round, actor: Any, *, invite: bool = True,
             today: datetime | None = None) -> Approval:
     """Publish: create the pairs and their session series + invites. Idempotent: a second
@@ -642,6 +687,7 @@ def approve(rnd: Round, actor: Any, *, invite: bool = True,
     if rnd.status != "solved":
         raise RoundError("not_solved", _l("Only a solved round can be approved."))
     _check_still_valid(rnd)
+    _check_busy(rnd, today)
     switched = db.session.execute(
         update(Round).where(Round.id == rnd.id, Round.status == "solved")
         .values(status="approved", approved_by_id=getattr(actor, "id", None),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -15,7 +16,7 @@ from sqlalchemy import or_, select
 
 from ..calendar.holidays import holiday_name
 from ..extensions import db
-from ..models import LeaveDate, Pair, Person, Session, SessionSeries
+from ..models import LeaveDate, Pair, Person, Session, SessionSeries, WorkingHoursOverride
 from .participant_errors import LogError
 from .timefmt import format_local
 
@@ -37,37 +38,73 @@ def _cut(span: Span, gap: Span | None) -> list[Span]:
     return [s for s in ((span[0], gap[0]), (gap[1], span[1])) if s[0] < s[1]]
 
 
-def working_spans() -> dict[int, list[Span]]:
-    """Working spans per weekday (0 = Monday) from `[working_hours]`: `mon_thu`, `fri`, the
-    optional breaks `mon_thu_break` and `friday_break`. Saturday and Sunday are off."""
-    cfg = current_app.config["MM"].get("working_hours", {})
+def _spans_of(cfg: dict[str, Any]) -> dict[int, list[Span]]:
     mon_thu = tuple(cfg.get("mon_thu", ("07:30", "16:00")))
     fri = tuple(cfg.get("fri", ("07:30", "16:30")))
-    mt_break = cfg.get("mon_thu_break")
+    mt_break = cfg.get("mon_thu_break", ("12:00", "13:00"))
     fr_break = cfg.get("friday_break", ("11:30", "13:00"))
     mt = _cut((_minutes(mon_thu[0]), _minutes(mon_thu[1])),
               (_minutes(mt_break[0]), _minutes(mt_break[1])) if mt_break else None)
     fr = _cut((_minutes(fri[0]), _minutes(fri[1])),
               (_minutes(fr_break[0]), _minutes(fr_break[1])) if fr_break else None)
-    return {0: mt, 1: mt, 2: mt, 3: mt, 4: fr}
+    return {0: mt, 1: list(mt), 2: list(mt), 3: list(mt), 4: fr}
 
 
-def hours_text() -> str:
-    """'Mon–Thu 07:30–16:00; Fri 07:30–11:30, 13:00–16:30' in the viewer's language."""
-    spans = working_spans()
+def overrides() -> list[dict[str, Any]]:
+    """Dated working-hours overrides (Ramadan hours): the ones shipped in
+    `[[working_hours.overrides]]` and the ones an admin added, each with `from`/`to` dates."""
+    out = []
+    for o in current_app.config["MM"].get("working_hours", {}).get("overrides", []) or []:
+        out.append({**o, "from": date.fromisoformat(str(o["from"])),
+                    "to": date.fromisoformat(str(o["to"]))})
+    for row in db.session.scalars(select(WorkingHoursOverride)
+                                  .order_by(WorkingHoursOverride.start_date)):
+        out.append(row.as_config())
+    return sorted(out, key=lambda o: o["from"])
 
-    def fmt(day: int) -> str:
-        return ", ".join(f"{_hhmm(a)}–{_hhmm(b)}" for a, b in spans[day])
+
+def working_spans(day: date | None = None) -> dict[int, list[Span]]:
+    """Working spans per weekday (0 = Monday), breaks cut out: `[working_hours]` (`mon_thu`,
+    `mon_thu_break`, `fri`, `friday_break`), or on ``day`` the dated override covering it.
+    Saturday and Sunday are off. The one definition: the solver gets the regular week."""
+    cfg = current_app.config["MM"].get("working_hours", {})
+    if day is not None:
+        for o in overrides():
+            if o["from"] <= day <= o["to"]:
+                return _spans_of({**cfg, **o})
+    return _spans_of(cfg)
+
+
+def weekly_minutes(spans: dict[int, list[Span]] | None = None) -> int:
+    """Working minutes of a week (breaks excluded): 2,250 (37.5 h) by default."""
+    spans = working_spans() if spans is None else spans
+    return sum(b - a for day in spans.values() for a, b in day)
+
+
+def solver_hours() -> dict[int, tuple[Span, ...]]:
+    """The regular week as the solver's `SolverConfig.working_hours`."""
+    return {d: tuple(spans) for d, spans in working_spans().items()}
+
+
+def hours_text(day: date | None = None) -> str:
+    """'Mon–Thu 07:30–12:00, 13:00–16:00; Fri 07:30–11:30, 13:00–16:30' in the viewer's
+    language (the hours of ``day`` when an override covers it)."""
+    spans = working_spans(day)
+
+    def fmt(d: int) -> str:
+        return ", ".join(f"{_hhmm(a)}–{_hhmm(b)}" for a, b in spans[d])
 
     return _("Mon–Thu %(mon_thu)s; Fri %(fri)s (local time)", mon_thu=fmt(0), fri=fmt(4))
 
 
 def within_working_hours(start: datetime, end: datetime, tz: str) -> bool:
-    """The whole of [start, end) inside one working span of the local weekday."""
+    """The whole of [start, end) inside one working span of the local weekday (that date's
+    hours: a Ramadan override applies on its dates)."""
     local_start = start.astimezone(ZoneInfo(tz))
     first = local_start.hour * 60 + local_start.minute
     last = first + int((end - start).total_seconds() // 60)
-    return any(a <= first and last <= b for a, b in working_spans().get(local_start.weekday(), []))
+    spans = working_spans(local_start.date())
+    return any(a <= first and last <= b for a, b in spans.get(local_start.weekday(), []))
 
 
 def _on_leave(person: Person, day: date) -> bool:
@@ -104,7 +141,7 @@ def check_slot(start: datetime, end: datetime, people: Sequence[Person], *,
         day = start.astimezone(ZoneInfo(tz)).date()
         if not within_working_hours(start, end, tz):
             raise LogError("outside_working_hours", name=person.name, time=_shown(start, tz),
-                           hours=hours_text)
+                           hours=lambda d=day: hours_text(d))
         name = holiday_name(day)
         if name:
             raise LogError("holiday", name=person.name, date=_shown(start, tz, "date"),

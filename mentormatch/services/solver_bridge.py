@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from flask import current_app
@@ -41,7 +41,7 @@ from ..models import (
     SessionSeries,
     UnmatchedMentee,
 )
-from . import programmes
+from . import busy, programmes, session_times
 
 LIVE = ("invited", "active")
 WEIGHT_KEYS = {  # config / criteria name -> solver.Weights field
@@ -112,6 +112,7 @@ def config_for(prog: Programme, criteria: dict[str, Any]) -> solver.SolverConfig
         weights=solver.Weights(**{WEIGHT_KEYS[k]: float(v) for k, v in c["weights"].items()}),
         time_limit=float(c["time_limit_seconds"]),
         seed=seed,
+        working_hours=session_times.solver_hours(),  # the app's one definition of the hours
     )
 
 
@@ -291,6 +292,30 @@ def _carve(windows: tuple[solver.Window, ...], tz: str, minute: int, length: int
     return tuple(out)
 
 
+# --------------------------------------------------------------------------- busy time
+# One calendar per person: sessions of other programmes are busy time. Until the solver takes
+# busy intervals itself, the weekly slots they fall on are removed from the availability.
+
+
+def busy_of(prog: Programme, person_ids: list[int]) -> dict[int, list[busy.Busy]]:
+    """Each person's sessions of other programmes during this programme's period."""
+    start = datetime.combine(prog.start_date, time.min, UTC)
+    end = datetime.combine(prog.end_date, time.max, UTC) + timedelta(days=1)
+    return busy.busy_intervals(person_ids, start=start, end=end, exclude_programme_id=prog.id)
+
+
+def without_busy(person: Any, taken: list[busy.Busy], cfg: solver.SolverConfig) -> Any:
+    """A solver Mentor/Mentee whose weekly availability no longer holds the weekly times on
+    which one of its busy intervals falls (so no occurrence of a new series collides)."""
+    if not taken:
+        return person
+    windows = person.availability
+    for minute, length in sorted({(minute_of_week(b.start),
+                                   int((b.end - b.start).total_seconds() // 60)) for b in taken}):
+        windows = _carve(windows, person.tz, minute, length, cfg)
+    return replace(person, availability=windows)
+
+
 def _stand_in(mentee_id: int, mentor: solver.Mentor, cfg: solver.SolverConfig, tz: str,
               availability: tuple[solver.Window, ...]) -> solver.Mentee:
     """A mentee that passes every hard rule with this mentor and is free at `availability`."""
@@ -358,8 +383,10 @@ def build(rnd: Round, mentee_ids: list[int], mentor_ids: list[int],
     stand_ins: list[solver.Mentee] = []
     fixed: list[solver.Link] = []
     step, length = cfg.slot_step_minutes, cfg.session_minutes
+    taken = busy_of(prog, [*mentor_set, *selected])
     for pid in sorted(mentor_set):
         base = to_mentor(mentor_parts[pid], prog.default_capacity, prog.mode_policy)
+        base = without_busy(base, taken.get(pid, []), cfg)
         if not base.city:  # nobody shares "no city"; a unique name lets stand-ins pass
             base = replace(base, city=f"~{pid}")
         windows = base.availability
@@ -401,7 +428,8 @@ def build(rnd: Round, mentee_ids: list[int], mentor_ids: list[int],
         m_mask = fitter.mask(mentor.tz, mentor.availability)
         manual_keep: list[RoundConstraint] = []
         for c in sorted(by_mentor_manual.get(pid, []), key=lambda c: c.id or 0):
-            e = to_mentee(mentee_parts[c.mentee_id], prog.mode_policy)
+            e = without_busy(to_mentee(mentee_parts[c.mentee_id], prog.mode_policy),
+                             taken.get(c.mentee_id, []), cfg)
             common = m_mask & fitter.mask(e.tz, e.availability)
             trial = fitter.fit([*options, bits(common)]) if common else None
             too_many = (len(keep) + blocked + len(manual_keep) + 1 > base.capacity
@@ -437,7 +465,8 @@ def build(rnd: Round, mentee_ids: list[int], mentor_ids: list[int],
     kept_mentors = {int(m.id) for m in mentors}
     fixed_mentees = {int(s.id) for s in stand_ins}
     mentees = [
-        to_mentee(mentee_parts[pid], prog.mode_policy, tuple(prefs.get(pid, ())[:3]))
+        without_busy(to_mentee(mentee_parts[pid], prog.mode_policy, tuple(prefs.get(pid, ())[:3])),
+                     taken.get(pid, []), cfg)
         for pid in selected if pid not in fixed_mentees
     ]
     built.selected = {int(m.id) for m in mentees}
@@ -482,9 +511,12 @@ def check_pair(rnd: Round, mentee: Participant, mentor: Participant) -> tuple[li
     """Hard rules a hand-set pair breaks, and the bitmask of common slots (0 = no common time)."""
     prog = rnd.programme
     cfg = solver_config(rnd)
+    taken = busy_of(prog, [mentee.person_id, mentor.person_id])
     inst = solver.Instance(
-        mentors=(to_mentor(mentor, prog.default_capacity, prog.mode_policy),),
-        mentees=(to_mentee(mentee, prog.mode_policy),),
+        mentors=(without_busy(to_mentor(mentor, prog.default_capacity, prog.mode_policy),
+                              taken.get(mentor.person_id, []), cfg),),
+        mentees=(without_busy(to_mentee(mentee, prog.mode_policy),
+                              taken.get(mentee.person_id, []), cfg),),
         previous_pairs=((solver.Link(str(mentee.person_id), str(mentor.person_id)),)
                         if _history(prog.id, mentee.person_id, mentor.person_id) else ()),
     )
@@ -506,7 +538,9 @@ def room_for(rnd: Round, mentee_id: int, mentor_id: int) -> str | None:
     mp = parts.get((mentor_id, "mentor"))
     if mp is None:
         return "no_slot"
-    mentor = to_mentor(mp, prog.default_capacity, prog.mode_policy)
+    elsewhere = busy_of(prog, [mentor_id, mentee_id, *others])
+    mentor = without_busy(to_mentor(mp, prog.default_capacity, prog.mode_policy),
+                          elsewhere.get(mentor_id, []), cfg)
     if len(live) + len(others) + 1 > mentor.capacity:
         return "capacity"
     fitter = SlotFit(cfg, mentor)
@@ -525,7 +559,7 @@ def room_for(rnd: Round, mentee_id: int, mentor_id: int) -> str | None:
         part = parts.get((pid, "mentee"))
         if part is None:
             continue
-        e = to_mentee(part, prog.mode_policy)
+        e = without_busy(to_mentee(part, prog.mode_policy), elsewhere.get(pid, []), cfg)
         options.append(bits(m_mask & fitter.mask(e.tz, e.availability) & ~taken))
     return None if fitter.fit(options) is not None else "no_slot"
 

@@ -18,10 +18,11 @@ def register_blueprints(app: Flask) -> None:
         reports,
         rounds,
         staff_import,
+        working_hours,
     )
 
     for module in (auth, health, home, mailbox, people, staff_import, calendar_views, rounds,
-                   participants, reports, admin):
+                   participants, reports, admin, working_hours):
         app.register_blueprint(module.bp)
 
     from . import api_clients

@@ -45,9 +45,10 @@ def _chart_data(data: dict, progress: dict) -> dict:
     o = data["overall"]
     en = str(get_locale()) == "en"
     return {
-        "sessions": {"labels": ["held", "missed", "upcoming", "cancelled"],
+        "sessions": {"labels": ["held", "missed", "upcoming", "cancelled", "awaiting"],
                      "values": [o["sessions_held"], o["sessions_missed"],
-                                o["sessions_upcoming"], o["sessions_cancelled"]]},
+                                o["sessions_upcoming"], o["sessions_cancelled"],
+                                o["sessions_awaiting"]]},
         "invites": {"values": [o["invites_accepted"], o["invites_declined"],
                                o["invites_unanswered"]]},
         "trend": data["trend"],

@@ -1,0 +1,44 @@
+"""calendar: dated working-hours overrides (Ramadan hours) an admin adds
+
+Revision ID: 0007_calendar
+Revises: 0006
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+import mentormatch.models.base
+
+revision = '0007_calendar'
+down_revision = '0006'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        'working_hours_override',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('name', sa.String(length=100), nullable=False),
+        sa.Column('start_date', sa.Date(), nullable=False),
+        sa.Column('end_date', sa.Date(), nullable=False),
+        sa.Column('mon_thu_start', sa.String(length=5), nullable=False),
+        sa.Column('mon_thu_end', sa.String(length=5), nullable=False),
+        sa.Column('mon_thu_break_start', sa.String(length=5), nullable=True),
+        sa.Column('mon_thu_break_end', sa.String(length=5), nullable=True),
+        sa.Column('fri_start', sa.String(length=5), nullable=False),
+        sa.Column('fri_end', sa.String(length=5), nullable=False),
+        sa.Column('fri_break_start', sa.String(length=5), nullable=True),
+        sa.Column('fri_break_end', sa.String(length=5), nullable=True),
+        sa.Column('created_by_id', sa.Integer(), nullable=True),
+        sa.Column('created_at', mentormatch.models.base.UTCDateTime(timezone=True),
+                  nullable=False),
+        sa.CheckConstraint('end_date >= start_date', name=op.f('ck_working_hours_override_period')),
+        sa.ForeignKeyConstraint(['created_by_id'], ['user_account.id'],
+                                name=op.f('fk_working_hours_override_created_by_id_user_account')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_working_hours_override')),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table('working_hours_override')
