@@ -267,6 +267,16 @@ def solve(instance: Instance, config: SolverConfig | None = None, hint: Any = No
     locked, infeasible = check_locks(prep, sched)
     mark("locks", t, locked=len(locked.mentor), infeasible=len(infeasible))
     report("locks")
+    if n_e == 0 or n_m == 0:  # nothing to match: every mentee unmatched, trivially optimal
+        none = np.zeros(n_e, dtype=np.int64)
+        sol = _build_solution(prep, arr, np.zeros((n_e, 0), np.int16), 0, sched,
+                              np.full(n_e, -1, dtype=np.int64), {}, locked, none, none,
+                              infeasible)
+        sol.stats.status = "OPTIMAL"
+        sol.stats.bound, sol.stats.gap, sol.stats.matched_bound = 0, 0.0, 0
+        sol.stats.phases = phases
+        report("done", 0, 0, 0)
+        return sol
 
     # 2. pair table
     t = time.perf_counter()

@@ -181,6 +181,13 @@ class Mentee:
     preferences: tuple[str, ...] = ()
     priority: bool = False
 
+    def __post_init__(self) -> None:
+        # A mentor listed twice keeps its first (best) rank: the ranks, and so the score the
+        # solver optimises and the score it reports, are those of the normalised list.
+        prefs = tuple(dict.fromkeys(self.preferences))
+        if prefs != self.preferences:
+            object.__setattr__(self, "preferences", prefs)
+
     @classmethod
     def from_dict(cls, d: dict, where: str = "mentee") -> Mentee:
         base = _person_common(d, where)
@@ -265,6 +272,27 @@ class Instance:
                 if p.id in seen:
                     raise ValueError(f"duplicate {kind} id {p.id!r}")
                 seen.add(p.id)
+
+    def input_errors(self) -> list[str]:
+        """What makes the instance unusable as a matching problem (the command line refuses
+        it with exit 2; ``solve`` itself accepts it and leaves every mentee unmatched):
+        no mentors, no mentees, or a required competency that no mentor holds (usually a
+        misspelt code)."""
+        out: list[str] = []
+        if not self.mentors:
+            out.append("instance.mentors: no mentors: nobody can be matched")
+        if not self.mentees:
+            out.append("instance.mentees: no mentees: nothing to match")
+        held = {c for m in self.mentors for c, v in m.levels.items() if v > 0}
+        missing: dict[str, list[int]] = {}
+        for i, e in enumerate(self.mentees if self.mentors else ()):
+            for c in sorted(e.required):
+                if e.required[c] > e.levels.get(c, 0) and c not in held:
+                    missing.setdefault(c, []).append(i)
+        for c, rows in sorted(missing.items()):
+            out.append(f"mentees[{rows[0]}].required: competency {c!r} (required by "
+                       f"{len(rows)} mentee(s)) is held by no mentor")
+        return out
 
     @classmethod
     def from_dict(cls, d: dict) -> Instance:

@@ -70,7 +70,37 @@ def validate(instance: Instance, solution: Solution, config: SolverConfig | None
                     out.append(f"mentor {mid}: {n} sessions on weekday {d} above {limit}")
     out += _check_links(prep, solution, seen)
     out += _check_unmatched(prep, solution, seen, sessions)
+    if not out and solution.status == "OPTIMAL":
+        out += _check_optimal(prep, solution)
     return out
+
+
+OPTIMALITY_CHECK_CELLS = 4_000_000  # mentees x mentors up to which OPTIMAL is re-proven
+
+
+def _check_optimal(prep: Prepared, solution: Solution) -> list[str]:
+    """An OPTIMAL claim against the exact min-cost flow over every eligible arc (small
+    instances, exact slot model only): the score the solver optimised must be the score it
+    reports, so matched, priority matched and summed score equal the exact optimum."""
+    from .flow import Arrays, exact_reference
+    from .model import Scheduler, check_locks
+
+    if not prep.mentees or not prep.mentors or \
+            len(prep.mentees) * len(prep.mentors) > OPTIMALITY_CHECK_CELLS:
+        return []
+    arr = Arrays(prep)
+    if arr.g != 1:  # overlapping starts: the flow is a relaxation, not the optimum
+        return []
+    locked, _ = check_locks(prep, Scheduler(prep))
+    ref = exact_reference(prep, arr, locked)
+    got = (len(solution.pairs), sum(1 for p in solution.pairs
+                                    if prep.mentees[prep.mentee_idx[p.mentee]].priority),
+           sum(p.score for p in solution.pairs))
+    want = (int(ref["matched"]), int(ref["matched_priority"]), int(ref["score"]))
+    if got == want:
+        return []
+    return [f"status OPTIMAL but (matched, priority matched, score) = {got}; the exact "
+            f"optimum is {want}"]
 
 
 def _check_links(prep: Prepared, solution: Solution, seen: dict[str, str]) -> list[str]:
