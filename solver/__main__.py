@@ -51,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--time-limit", type=float)
     s.add_argument("--seed", type=int)
     s.add_argument("--exact", action="store_true", help="no pruning (flow over every eligible arc)")
+    s.add_argument("--timing", action="store_true",
+                   help="add wall-clock figures (the output is then no longer reproducible)")
     args = ap.parse_args(argv)
     try:
         inst, cfg = _load(args.instance)
@@ -65,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     sol = solve(inst, cfg)
     problems = validate(inst, sol, cfg)
-    out = sol.to_dict()
+    out = sol.to_dict(timing=args.timing)
     out["violations"] = problems
     text = json.dumps(out, ensure_ascii=False, indent=1)
     if args.output == "-":

@@ -50,6 +50,7 @@ from .scoring import reasons, score_pair
 from .slots import bits, local_day, local_time, utc_label
 
 BACKTRACK_LIMIT = 20_000
+TAIL_SHARE = 0.08  # share of the time limit kept for slot realisation and output
 NEIGHBOURS = 4  # CP-SAT repair: other mentors per affected mentee
 PROGRESS_EVERY = 0.5
 
@@ -82,6 +83,30 @@ class Progress:
                      "bound": None if bound is None else int(bound)})
         except Exception:  # noqa: BLE001 - a broken callback must never break the solve
             self.fn = None
+
+
+class Clock:
+    """The wall-clock safety stop. The solver's decisions come from work budgets (pricing
+    rounds, arcs, CP-SAT deterministic time), so the same input and seed give the same
+    solution on a quiet or a loaded machine; only when a step would end after the time limit
+    does this stop it, and the solution then says so (``stats.safety_stop``)."""
+
+    def __init__(self, t0: float, limit: float):
+        self.t0 = t0
+        self.deadline = t0 + limit
+        self.fired: str | None = None
+
+    def left(self) -> float:
+        return self.deadline - time.perf_counter()
+
+    def stop(self, phase: str, need: float = 0.0) -> bool:
+        """True (and remembered) when a step expected to take ``need`` seconds would end
+        after the limit."""
+        if time.perf_counter() + need <= self.deadline:
+            return False
+        if self.fired is None:
+            self.fired = phase
+        return True
 
 
 class Scheduler:
@@ -243,8 +268,8 @@ def solve(instance: Instance, config: SolverConfig | None = None, hint: Any = No
     t0 = time.perf_counter()
     cfg = config or SolverConfig()
     report = Progress(progress, t0)
-    deadline = t0 + max(0.5, cfg.time_limit)
-    soft_deadline = t0 + 0.9 * max(0.5, cfg.time_limit)  # leave time for slots and output
+    # the last phases (slots, output) are not interruptible: keep a reserve for them
+    clock = Clock(t0, max(0.5, cfg.time_limit) * (1 - TAIL_SHARE))
     prep = Prepared(instance, cfg)
     arr = Arrays(prep)
     n_e, n_m = arr.n_e, arr.n_m
@@ -252,8 +277,11 @@ def solve(instance: Instance, config: SolverConfig | None = None, hint: Any = No
     phases: list[dict] = []
     sched = Scheduler(prep)
 
-    def mark(name: str, t: float, **info) -> None:
-        phases.append({"phase": name, "seconds": round(time.perf_counter() - t, 3), **info})
+    timing: dict[str, Any] = {}
+
+    def mark(name: str, t: float, **info: Any) -> None:
+        timing[name] = round(time.perf_counter() - t, 3)
+        phases.append({"phase": name, **info})
 
     hint_map: dict[int, tuple[int, int | None]] = {}
     for h in hint_links(instance, hint):
@@ -275,6 +303,8 @@ def solve(instance: Instance, config: SolverConfig | None = None, hint: Any = No
         sol.stats.status = "OPTIMAL"
         sol.stats.bound, sol.stats.gap, sol.stats.matched_bound = 0, 0.0, 0
         sol.stats.phases = phases
+        sol.stats.timing = timing
+        sol.stats.wall_time = round(time.perf_counter() - t0, 3)
         report("done", 0, 0, 0)
         return sol
 
@@ -311,79 +341,74 @@ def solve(instance: Instance, config: SolverConfig | None = None, hint: Any = No
     mark("flow", t, arcs=res.arcs, pairs=int(len(ce)))
     report("flow", res.counts[2], res.score)
 
-    # 4. pricing: pruned arcs that could add matches (cut) or score (reduced cost)
+    # 4. pricing: pruned arcs that could add matches (cut) or score (reduced cost). Each
+    # round is one unit of the work budget ``pricing_rounds``; the clock only guards it.
     t = time.perf_counter()
     counts_proven = score_proven = converged = not prune
     rounds = added_cut = added_price = 0
     score_bound: int | None = None
     loss_bound: int | None = 0 if not prune else None
-    round_log: list[dict] = []
+    round_log: list[dict[str, Any]] = []
+    round_seconds: list[float] = []
+    last = 0.0  # wall seconds of the last round: what the next one is expected to take
     while prune:
-        add = []
+        tr = time.perf_counter()
         if not counts_proven:
+            if clock.stop("pricing"):
+                break  # out of time already: the phase-A flow (counts, no score) stands
             (ae, am, as_), nv = cut_violations(net, res, mat, neg, rows, 2 * cfg.pricing_per_mentee)
+            round_log.append({"kind": "cut", "violations": int(nv), "added": int(len(ae))})
             if nv == 0:
                 counts_proven = True
                 res = net.solve(ce, cm, cs, locked, active, hint_map, phases="B",
                                 counts=res.net["raw"])
-            else:
-                add.append((ae, am, as_))
-                added_cut += len(ae)
-        if not counts_proven:
-            if rounds >= cfg.pricing_rounds or time.perf_counter() > deadline:
+                continue
+            if rounds >= cfg.pricing_rounds or clock.stop("pricing", 2 * last):
                 res = net.solve(ce, cm, cs, locked, active, hint_map)
                 break
             rounds += 1
-            for a in add:
-                ce, cm, cs = _merge((ce, cm, cs), a)
+            added_cut += len(ae)
+            ce, cm, cs = _merge((ce, cm, cs), (ae, am, as_))
             res = net.solve(ce, cm, cs, locked, active, hint_map, phases="A")
+            last = time.perf_counter() - tr
+            round_seconds.append(round(last, 3))
             report("pricing", res.counts[2], res.score)
             continue
-        tr = round_start = time.perf_counter()
-        if round_log and tr + round_log[-1].get("seconds", 0.0) > soft_deadline:
-            break  # another round would overrun the time limit; the last bound stands
-        d, converged = net.potentials(res, deadline)
-        round_info = {"bf_seconds": round(time.perf_counter() - tr, 3),
-                      "bf_iterations": getattr(net, "bf_iterations", 0)}
-        if converged:
-            tr = time.perf_counter()
-            have = np.sort(ce * n_m + cm)
-            # the first round starts from the pruned prices and moves most of the way: it
-            # takes twice as many arcs per mentee
-            per = cfg.pricing_per_mentee * (2 if not round_log else 1)
-            (pe_, pm_, ps_), viol = price(net, res, d, mat, neg, rows, per, have,
-                                         max(1, cfg.num_workers))
-            round_info["price_seconds"] = round(time.perf_counter() - tr, 3)
-            round_info["violation"] = int(viol)
-            round_log.append(round_info)
-            if counts_proven:  # the bound holds for these (maximal) counts
-                lv = res.levels
-                spread_term = lv["spread_max"] * lv["unit_spread"] if lv["spread"] else 0
-                b = (res.objective_b + viol + spread_term) // lv["unit_score"]
-                score_bound = b if score_bound is None else min(score_bound, b)
-                loss_bound = -(-viol // lv["unit_score"])
-                if viol == 0:
-                    score_proven = True
-                    break
-                if n_e > cfg.prove_up_to and \
-                        loss_bound <= cfg.pricing_tolerance * max(1, res.score):
-                    break
-            add.append((pe_, pm_, ps_))
-            added_price += len(pe_)
-        if not add or rounds >= cfg.pricing_rounds or time.perf_counter() > deadline:
+        if clock.stop("pricing", last):
+            break  # the last bound stands
+        d, converged = net.potentials(res)
+        if not converged:
+            break
+        have = np.sort(ce * n_m + cm)
+        # the first round starts from the pruned prices and moves most of the way: it
+        # takes twice as many arcs per mentee
+        per = cfg.pricing_per_mentee * (2 if added_price == 0 else 1)
+        (pe_, pm_, ps_), viol = price(net, res, d, mat, neg, rows, per, have,
+                                     max(1, cfg.num_workers))
+        round_log.append({"kind": "price", "violation": int(viol), "added": int(len(pe_))})
+        lv = res.levels
+        spread_term = lv["spread_max"] * lv["unit_spread"] if lv["spread"] else 0
+        b = (res.objective_b + viol + spread_term) // lv["unit_score"]
+        score_bound = b if score_bound is None else min(score_bound, b)
+        loss_bound = -(-viol // lv["unit_score"])
+        if viol == 0:
+            score_proven = True
+            break
+        if n_e > cfg.prove_up_to and loss_bound <= cfg.pricing_tolerance * max(1, res.score):
+            break
+        if len(pe_) == 0 or rounds >= cfg.pricing_rounds:
             break
         rounds += 1
-        for a in add:
-            ce, cm, cs = _merge((ce, cm, cs), a)
-        tr = time.perf_counter()
+        added_price += len(pe_)
+        ce, cm, cs = _merge((ce, cm, cs), (pe_, pm_, ps_))
         res = net.solve(ce, cm, cs, locked, active, hint_map, phases="B", counts=res.net["raw"])
-        if round_log:
-            round_log[-1]["flow_seconds"] = round(time.perf_counter() - tr, 3)
-            round_log[-1]["seconds"] = round(time.perf_counter() - round_start, 3)
+        last = time.perf_counter() - tr
+        round_seconds.append(round(last, 3))
         report("pricing", res.counts[2], res.score, score_bound)
     if score_bound is None:
         score_bound = _simple_bound(arr, mat, neg, res, locked)
     mark("pricing", t, rounds=rounds, potentials_converged=converged, log=round_log)
+    timing["rounds"] = round_seconds
     report("pricing", res.counts[2], res.score, score_bound)
 
     # 5. slots
@@ -397,7 +422,7 @@ def solve(instance: Instance, config: SolverConfig | None = None, hint: Any = No
     cp_info: dict = {}
     if dropped:
         assign, slots, cp_info = _cpsat_repair(prep, arr, mat, neg, sched, assign, slots,
-                                               dropped, locked, cfg, deadline, report)
+                                               dropped, locked, cfg, clock, report)
         repaired = len(dropped)
     filled = _fill(prep, arr, mat, neg, sched, assign, slots, active)
     mark("slots", t, overlapping=first_dropped, banned=len(banned), dropped=len(dropped),
@@ -415,7 +440,10 @@ def solve(instance: Instance, config: SolverConfig | None = None, hint: Any = No
     st.gap = (round((st.bound - st.objective) / st.bound, 6)
               if st.bound is not None and st.bound > 0 else (0.0 if st.bound == 0 else None))
     st.matched_bound = relaxed_counts[2] if counts_proven else _matched_bound(arr, n_el, locked)
+    if clock.fired:
+        st.safety_stop = clock.fired
     st.wall_time = round(time.perf_counter() - t0, 3)
+    st.timing = timing
     st.model = {"mentees": n_e, "mentors": n_m, "pairs": int(len(ce)),
                 "eligible_pairs": int(n_el.sum()), "flow_arcs": res.arcs,
                 "flow_nodes": res.nodes, "slot_group": arr.g}
@@ -536,7 +564,7 @@ def _realise(prep, arr, net, sched, res, locked, hint_map):
     return slots, dropped
 
 
-def _cpsat_repair(prep, arr, mat, neg, sched, assign, slots, dropped, locked, cfg, deadline,
+def _cpsat_repair(prep, arr, mat, neg, sched, assign, slots, dropped, locked, cfg, clock,
                   report):
     """CP-SAT over the mentors whose sessions overlapped: their mentees and the dropped ones,
     every eligible start; hinted with the current placement; lexicographic objective.
@@ -555,9 +583,8 @@ def _cpsat_repair(prep, arr, mat, neg, sched, assign, slots, dropped, locked, cf
         mset.update(js[np.argsort(-row[js], kind="stable")[:NEIGHBOURS]].tolist())
     mentors = sorted(mset)
     mentees = sorted({i for i in range(arr.n_e) if assign[i] in mset} | near)
-    remaining = min(cfg.cpsat_time, deadline - time.perf_counter())
     info = {"cpsat_mentors": len(mentors), "cpsat_mentees": len(mentees)}
-    if remaining <= 0.05:
+    if clock.stop("slots", 0.05):
         return assign, slots, {**info, "cpsat": "no time left"}
     m = cp_model.CpModel()
     x: dict[tuple[int, int, int], Any] = {}
@@ -626,9 +653,11 @@ def _cpsat_repair(prep, arr, mat, neg, sched, assign, slots, dropped, locked, cf
     p = solver.parameters
     p.random_seed = cfg.seed
     p.num_workers = 1
-    p.max_deterministic_time = max(0.05, remaining)
-    p.max_time_in_seconds = max(0.1, remaining * 2)
+    p.max_deterministic_time = max(0.05, cfg.cpsat_time)  # the budget: deterministic
+    p.max_time_in_seconds = max(0.05, clock.left())  # the safety stop
     code = solver.solve(m, _Cb())
+    if code != cp_model.OPTIMAL and solver.wall_time >= 0.98 * p.max_time_in_seconds:
+        clock.stop("slots", 1e9)
     info["cpsat"] = solver.status_name(code)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return assign, slots, info

@@ -588,13 +588,20 @@ class Stats:
     gap: float | None = None  # (bound - objective) / bound
     matched_bound: int | None = None  # proven upper bound on the matched count
     load_spread: int = 0  # sum over mentors of load*(load-1)/2 (level 3, lower is better)
+    # the phase in which the wall-clock safety stop ended the work early (None: the work
+    # budgets decided everything, and the same input and seed give the same solution)
+    safety_stop: str | None = None
     wall_time: float = 0.0
     model: dict[str, int] = field(default_factory=dict)
     phases: list[dict[str, Any]] = field(default_factory=list)
     pruning: dict[str, Any] = field(default_factory=dict)
+    timing: dict[str, Any] = field(default_factory=dict)  # seconds per phase and round
 
-    def to_dict(self) -> dict:
-        return asdict(self)
+    def to_dict(self, timing: bool = True) -> dict:
+        d = asdict(self)
+        if not timing:
+            del d["wall_time"], d["timing"]
+        return d
 
 
 @dataclass
@@ -608,13 +615,15 @@ class Solution:
     def status(self) -> str:
         return self.stats.status
 
-    def to_dict(self) -> dict:
+    def to_dict(self, timing: bool = False) -> dict:
+        """JSON-ready. Without ``timing`` (the default) it holds no wall-clock figure, so the
+        same input and seed give byte-identical JSON."""
         return {
             "status": self.stats.status,
             "pairs": [p.to_dict() for p in self.pairs],
             "unmatched": [u.to_dict() for u in self.unmatched],
             "infeasible_locks": [dict(x) for x in self.infeasible_locks],
-            "stats": self.stats.to_dict(),
+            "stats": self.stats.to_dict(timing),
         }
 
     @classmethod
