@@ -8,7 +8,7 @@ ties), (4) closeness to the hint (previous solution) as the last tie-break.
 
 Phases (each reported to ``progress``):
 1. ``locks``: fixed pairs and locks are checked (rule, capacity, a free slot with the other
-   accepted ones); infeasible ones are reported by name with a code and a reason;
+   accepted ones); infeasible ones are reported by name with a code and its parameters;
 2. ``pairs``: the vectorised pair table (eligibility and score of every mentee x mentor);
 3. ``flow``: capacity-aware candidate arcs and the min-cost flow (phase A: counts) over
    (mentor, slot) nodes, with sessions-per-day and capacity in the network;
@@ -46,7 +46,7 @@ from ortools.sat.python import cp_model
 from .eligibility import Prepared, pair_mode
 from .flow import Arrays, Locked, Network, candidates, cut_violations, price
 from .schema import Instance, Link, Pair, Slot, Solution, SolverConfig, Stats, Unmatched
-from .scoring import reasons, score_pair
+from .scoring import reason_codes, score_pair
 from .slots import bits, local_day, local_time, utc_label
 
 BACKTRACK_LIMIT = 20_000
@@ -204,7 +204,7 @@ def hint_links(instance: Instance, hint: Any) -> list[Link]:
     return out
 
 
-def check_locks(prep: Prepared, sched: Scheduler) -> tuple[Locked, list[dict[str, str]]]:
+def check_locks(prep: Prepared, sched: Scheduler) -> tuple[Locked, list[dict[str, Any]]]:
     """Accept fixed pairs, then locks, in input order; report the ones that cannot be kept."""
     inst, cfg = prep.instance, prep.config
     step = cfg.slot_step_minutes
@@ -216,33 +216,32 @@ def check_locks(prep: Prepared, sched: Scheduler) -> tuple[Locked, list[dict[str
     kinds: dict[int, str] = {}
     for kind, p in links:
         i, j = prep.mentee_idx.get(p.mentee), prep.mentor_idx.get(p.mentor)
-        code, reason = None, None
+        code: str | None = None
+        params: dict[str, Any] = {}
         if i is None or j is None:
             code = "unknown_mentee" if i is None else "unknown_mentor"
-            reason = "unknown mentee" if i is None else "unknown mentor"
         elif i in locked.mentor:
             code = "duplicate"
-            reason = (f"mentee already {kinds[i]} to "
-                      f"{prep.mentors[locked.mentor[i]].id}")
+            params = {"other": prep.mentors[locked.mentor[i]].id, "other_kind": kinds[i]}
         else:
             v = prep.violations(i, j)
             fixed_bit = None
             if kind == "fixed" and p.slot is not None:
                 fixed_bit = p.slot // step
             if v:
-                code, reason = "rule", "violates rule(s): " + ", ".join(v)
+                code, params = "rule", {"rules": v}
             elif fixed_bit is not None and (p.slot % step or
                                             not (prep.common(i, j) >> fixed_bit) & 1):
-                code, reason = "fixed_slot", "fixed slot is not a common slot"
+                code = "fixed_slot"
             elif cfg.rule("capacity") and \
                     sum(1 for x in locked.mentor.values() if x == j) >= prep.mentors[j].capacity:
-                code, reason = "capacity", "mentor capacity already taken by other locks"
+                code = "capacity"
             else:
                 items = [(a, _lock_opts(prep, a, jj, locked)) for a, jj in locked.mentor.items()
                          if jj == j]
                 items.append((i, [fixed_bit] if fixed_bit is not None else bits(prep.common(i, j))))
                 if sched.fits(j, items) is None:
-                    code, reason = "no_slot", "no free common slot left for the mentor"
+                    code = "no_slot"
             if code is None:
                 locked.mentor[i] = j
                 kinds[i] = kind
@@ -250,7 +249,7 @@ def check_locks(prep: Prepared, sched: Scheduler) -> tuple[Locked, list[dict[str
                     locked.slot[i] = fixed_bit
         if code:
             infeasible.append({"kind": kind, "mentee": p.mentee, "mentor": p.mentor,
-                               "code": code, "reason": reason})
+                               "code": code, **params})
     return locked, infeasible
 
 
@@ -376,7 +375,9 @@ def solve(instance: Instance, config: SolverConfig | None = None, hint: Any = No
             continue
         if clock.stop("pricing", last):
             break  # the last bound stands
+        tp = time.perf_counter()
         d, converged = net.potentials(res)
+        timing.setdefault("potentials", []).append(round(time.perf_counter() - tp, 3))
         if not converged:
             break
         have = np.sort(ce * n_m + cm)
@@ -401,7 +402,9 @@ def solve(instance: Instance, config: SolverConfig | None = None, hint: Any = No
         rounds += 1
         added_price += len(pe_)
         ce, cm, cs = _merge((ce, cm, cs), (pe_, pm_, ps_))
+        tp = time.perf_counter()
         res = net.solve(ce, cm, cs, locked, active, hint_map, phases="B", counts=res.net["raw"])
+        timing.setdefault("flow_b", []).append(round(time.perf_counter() - tp, 3))
         last = time.perf_counter() - tr
         round_seconds.append(round(last, 3))
         report("pricing", res.counts[2], res.score, score_bound)
@@ -708,27 +711,26 @@ def _fill(prep, arr, mat, neg, sched, assign, slots, active) -> int:
     return added
 
 
-def unmatched_reason(prep, arr, mat, neg, sched, i, load, taken, n_ok, n_el):
-    """(reason, detail) that is true of the solution (validate.py checks it)."""
+def unmatched_reason(prep, arr, mat, neg, sched, i, load, taken, n_ok, n_el
+                     ) -> tuple[str, dict[str, int]]:
+    """(reason, params) that is true of the solution (validate.py checks it)."""
     if n_ok[i] == 0:
-        return "no_eligible_mentor", "no mentor passes the pair rules"
+        return "no_eligible_mentor", {}
     if n_el[i] == 0:
-        return "no_common_time", "eligible mentors share no working-hours slot"
+        return "no_common_time", {"eligible": 0}
     js = np.nonzero(mat[i] > neg)[0]
     room = [j for j in js.tolist() if load[j] < arr.cap[j]]
     if not room:
-        return "capacity_taken", f"{len(js)} eligible mentor(s), all at capacity"
+        return "capacity_taken", {"eligible": len(js), "with_room": 0}
     by_day = 0
     for j in room:
         common = bits(prep.common(i, j))
         if sched.limit(j) is not None and any(
                 all(not sched.conflict(b, c) for c in taken.get(j, [])) for b in common):
             by_day += 1
-    detail = (f"{len(room)} eligible mentor(s) with room left have no free common slot: "
-              "taken by their other mentees")
-    if by_day:
-        detail += f", or ({by_day}) their sessions-per-day limit is reached"
-    return "no_common_time", detail
+    # every eligible mentor with room left has no free common start: taken by their other
+    # mentees, or (day_limit of them) their sessions-per-day limit is reached
+    return "no_common_time", {"eligible": len(js), "with_room": len(room), "day_limit": by_day}
 
 
 def _build_solution(prep, arr, mat, neg, sched, assign, slots, locked, n_ok, n_el,
@@ -746,8 +748,8 @@ def _build_solution(prep, arr, mat, neg, sched, assign, slots, locked, n_ok, n_e
     for i, e in enumerate(prep.mentees):
         j = int(assign[i])
         if j < 0:
-            r, detail = unmatched_reason(prep, arr, mat, neg, sched, i, load, taken, n_ok, n_el)
-            unmatched.append(Unmatched(e.id, r, detail))
+            r, params = unmatched_reason(prep, arr, mat, neg, sched, i, load, taken, n_ok, n_el)
+            unmatched.append(Unmatched(e.id, r, params))
             continue
         mt = prep.mentors[j]
         minute = slots[i] * step
@@ -755,13 +757,13 @@ def _build_solution(prep, arr, mat, neg, sched, assign, slots, locked, n_ok, n_e
         score, breakdown = score_pair(e, mt, cfg, mode)
         el = local_time(e.tz, minute, cfg.reference_week)
         ml = local_time(mt.tz, minute, cfg.reference_week)
-        rid, ren = reasons(e, mt, breakdown, (el.weekday, el.time, el.tz), mode)
+        why = reason_codes(e, mt, breakdown, (el.weekday, el.time, el.tz), mode)
         wd, hhmm = utc_label(minute)
         kind = ""
         if i in locked.mentor:
             kind = kinds.get((e.id, mt.id), "lock")
         pairs.append(Pair(e.id, mt.id, Slot(minute, wd, hhmm, ml, el), mode, score, breakdown,
-                          rid, ren, locked=kind == "lock", fixed=kind == "fixed"))
+                          why, locked=kind == "lock", fixed=kind == "fixed"))
         total += score
         prio += e.priority
     spread = int((load * (load - 1) // 2).sum())

@@ -13,6 +13,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 MODES = ("online", "in_person", "either")
 UNMATCHED_REASONS = ("no_eligible_mentor", "no_common_time", "capacity_taken")
+# why a lock or fixed pair could not be kept; entries of Solution.infeasible_locks carry
+# ``code`` and, for "rule", ``rules`` (the broken rules), for "duplicate", ``other`` (the
+# mentor the mentee is already kept with)
+LOCK_CODES = ("unknown_mentee", "unknown_mentor", "duplicate", "rule", "fixed_slot", "capacity",
+              "no_slot")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -551,8 +556,7 @@ class Pair:
     mode: str
     score: int
     breakdown: dict[str, int]
-    reason_id: str
-    reason_en: str
+    reasons: list[dict[str, Any]]  # codes with parameters (scoring.reason_codes), no prose
     locked: bool = False
     fixed: bool = False
 
@@ -570,9 +574,14 @@ class Pair:
 
 @dataclass(frozen=True)
 class Unmatched:
+    """``reason`` one of UNMATCHED_REASONS; ``params`` its figures: ``eligible`` (mentors
+    passing every pair rule with a common slot), ``with_room`` (those below capacity) and
+    ``day_limit`` (of those, how many have a free common start but reached their
+    sessions-per-day limit)."""
+
     mentee: str
-    reason: str  # one of UNMATCHED_REASONS
-    detail: str = ""
+    reason: str
+    params: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -608,7 +617,7 @@ class Stats:
 class Solution:
     pairs: list[Pair]
     unmatched: list[Unmatched]
-    infeasible_locks: list[dict[str, str]]
+    infeasible_locks: list[dict[str, Any]]
     stats: Stats
 
     @property
