@@ -92,7 +92,6 @@ def run_fast(n, family, seed, time_limit):
 def run_exact(n, family, seed):
     from solver.eligibility import Prepared
     from solver.flow import exact_reference
-
     from solver.model import Scheduler, check_locks
 
     inst = _load(n, family, seed)
