@@ -1,22 +1,25 @@
-"""Solver benchmark: our solver vs the exact reference, naive top-30 pruning, greedy, mentor-match.
+"""Solver benchmark at DEFAULT settings: ours vs the exact reference, per family and size.
 
-    python bench/solver_bench.py --sizes 1000,5000             # both families
-    python bench/solver_bench.py --sizes 20000                 # fast path only at 20k
-    python bench/solver_bench.py --sizes 20000 --reference     # + exact reference (~15 GB)
+    python bench/solver_bench.py                                  # 5 families x 1k, 5k, 20k
+    python bench/solver_bench.py --sizes 1000,5000 --baselines    # + naive top-30, greedy
+    python bench/solver_bench.py --sizes 1000 --mentor-match      # + mentor-match (pip .[bench])
 
-Everything runs with the default ``SolverConfig`` (full rule set). Each measurement runs in a
-fresh process; memory is that process's peak RSS (ru_maxrss). Rows:
+Families (bench/solver_instances.py): dense, realistic, skewed, sparse, rules. Everything runs
+with the default ``SolverConfig`` (full rule set, 30 s limit) plus the family's weights; each
+measurement runs in a fresh process; memory is that process's peak RSS (ru_maxrss). Per family
+and size it prints time, peak memory, matched vs the exact maximum, score as % of the exact
+optimum, the proven gap, the status, whether the solver's runs gave byte-identical solution
+JSON (``--runs``, default 2) and whether each run kept 1.05 x limit + 1 s. Rows:
 
-* ``exact flow``: the min-cost flow over every eligible (mentee, mentor, slot) arc: the exact
-  optimum of matched / priority / score / spread (exact because mentors offer non-overlapping
-  blocks; see solver/slots.py);
+* ``exact flow``: the min-cost flow over every eligible (mentee, mentor, slot) arc with the
+  feasible locks and fixed pairs kept: the exact optimum of matched / priority / score / spread
+  (exact because mentors offer non-overlapping blocks; see solver/slots.py);
 * ``ours``: ``solver.solve``; status, bound and gap as it reports them (bound from LP duality);
 * ``naive top-30``: the same exact flow, but each mentee keeps only its own 30 best mentors;
 * ``greedy``: priority first, then mentee id: best-scoring mentor with room and a free slot;
-* ``mentor-match`` (PyPI, Munkres rounds; ``pip install -e .[bench]``) at 1,000: our eligibility
-  and score as its rules, one round per unit of the largest capacity; it has no slot model, so
-  clashes (two mentees of a mentor in overlapping or over-limit slots) are repaired by dropping
-  the lowest-scoring pairs; how many is printed.
+* ``mentor-match`` (PyPI, Munkres rounds) at 1,000: our eligibility and score as its rules, one
+  round per unit of the largest capacity; it has no slot model, so clashes are repaired by
+  dropping the lowest-scoring pairs; how many is printed.
 """
 
 from __future__ import annotations
@@ -37,21 +40,36 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+_CONFIG: dict = {}
+
+
 def _load(n: int, family: str, seed: int):
     from solver_instances import generate
 
     from solver import Instance
 
-    return Instance.from_dict(generate(n, family, seed))
+    d = generate(n, family, seed)
+    _CONFIG.clear()
+    _CONFIG.update(d.pop("config", {}))
+    return Instance.from_dict(d)
 
 
-def _config(seed: int, time_limit: float):
+def _config(seed: int, time_limit: float | None):
+    """The default SolverConfig (plus the family's weights), the seed and, if given, a limit."""
     from solver import SolverConfig
 
-    return SolverConfig(time_limit=time_limit, seed=seed)
+    cfg = SolverConfig.from_dict({**_CONFIG, "seed": seed})
+    if time_limit is not None:
+        from dataclasses import replace
+
+        cfg = replace(cfg, time_limit=time_limit)
+    return cfg
 
 
 def run_fast(n, family, seed, time_limit):
+    import hashlib
+    import json
+
     from solver import solve, validate
 
     inst = _load(n, family, seed)
@@ -60,23 +78,28 @@ def run_fast(n, family, seed, time_limit):
     sol = solve(inst, cfg)
     dt = time.perf_counter() - t
     mem = _peak_mb()
-    bad = validate(inst, sol, cfg)
+    digest = hashlib.sha256(json.dumps(sol.to_dict()).encode()).hexdigest()[:12]
+    bad = validate(inst, sol, cfg) if n <= 20000 else []
     st = sol.stats
     return {"time": dt, "mem": mem, "matched": st.matched, "prio": st.matched_priority,
             "score": st.objective, "violations": len(bad), "status": st.status,
             "bound": st.bound, "gap": st.gap, "loss": st.pruning.get("score_loss_bound"),
-            "kept": st.pruning["pairs_kept"], "eligible": st.model["eligible_pairs"],
-            "rounds": st.pruning["rounds"]}
+            "kept": st.pruning.get("pairs_kept"), "eligible": st.model.get("eligible_pairs"),
+            "rounds": st.pruning.get("rounds"), "stop": st.safety_stop, "digest": digest,
+            "limit": cfg.time_limit}
 
 
 def run_exact(n, family, seed):
     from solver.eligibility import Prepared
     from solver.flow import exact_reference
+    from solver.model import Scheduler, check_locks
 
     inst = _load(n, family, seed)
-    cfg = _config(seed, 60)
+    cfg = _config(seed, None)
     t = time.perf_counter()
-    ref = exact_reference(Prepared(inst, cfg), workers=cfg.num_workers)
+    prep = Prepared(inst, cfg)
+    locked, _ = check_locks(prep, Scheduler(prep))  # the feasible locks and fixed pairs
+    ref = exact_reference(prep, locked=locked, workers=cfg.num_workers)
     return {"time": time.perf_counter() - t, "mem": _peak_mb(), "matched": ref["matched"],
             "prio": ref["matched_priority"], "score": ref["score"], "arcs": ref["arcs"],
             "exact": ref["exact"]}
@@ -89,7 +112,7 @@ def run_naive(n, family, seed, k=30):
     from solver.flow import Arrays, Locked, Network, naive_top
 
     inst = _load(n, family, seed)
-    cfg = _config(seed, 60)
+    cfg = _config(seed, None)
     t = time.perf_counter()
     arr = Arrays(Prepared(inst, cfg))
     mat, _ok, _el, neg = arr.matrix(cfg.num_workers)
@@ -109,7 +132,7 @@ def run_greedy(n, family, seed):
     from solver.slots import bits
 
     inst = _load(n, family, seed)
-    cfg = _config(seed, 60)
+    cfg = _config(seed, None)
     t = time.perf_counter()
     prep = Prepared(inst, cfg)
     arr = Arrays(prep)
@@ -157,7 +180,7 @@ def run_mentor_match(n, family, seed):
     from solver.slots import bits
 
     inst = _load(n, family, seed)
-    cfg = _config(seed, 60)
+    cfg = _config(seed, None)
     t = time.perf_counter()
     prep = Prepared(inst, cfg)
     arr = Arrays(prep)
@@ -225,15 +248,19 @@ def _row(fam, n, name, r, ref, note=""):
 
 
 def main() -> None:
+    from solver_instances import FAMILIES
+
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="1000,5000,20000")
-    ap.add_argument("--families", default="dense,realistic")
+    ap.add_argument("--families", default=",".join(FAMILIES))
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--time-limit", type=float, default=60.0)
-    ap.add_argument("--reference", action="store_true", help="exact reference even above 5k")
-    ap.add_argument("--reference-max", type=int, default=5000)
-    ap.add_argument("--no-baselines", action="store_true", help="skip naive top-30 and greedy")
-    ap.add_argument("--no-mentor-match", action="store_true")
+    ap.add_argument("--time-limit", type=float, default=None,
+                    help="default: the SolverConfig default (30 s)")
+    ap.add_argument("--no-reference", action="store_true", help="skip the exact reference")
+    ap.add_argument("--reference-max", type=int, default=20000)
+    ap.add_argument("--baselines", action="store_true", help="naive top-30, greedy (<= 5k)")
+    ap.add_argument("--mentor-match", action="store_true", help="mentor-match at 1,000")
+    ap.add_argument("--runs", type=int, default=2, help="solver runs per row (identity check)")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     print(HDR)
@@ -241,20 +268,27 @@ def main() -> None:
     for fam in args.families.split(","):
         for n in sizes:
             ref = None
-            if n <= args.reference_max or args.reference:
+            if not args.no_reference and n <= args.reference_max:
                 ref = _in_child(run_exact, n, fam, args.seed)
                 kind = "exact" if ref["exact"] else "relaxation (upper bound)"
                 _row(fam, n, "exact flow", ref, None, f"{kind}; arcs={ref['arcs']}")
-            f = _in_child(run_fast, n, fam, args.seed, args.time_limit)
+            runs = [_in_child(run_fast, n, fam, args.seed, args.time_limit)
+                    for _ in range(max(1, args.runs))]
+            f = runs[0]
             gap = "-" if f["gap"] is None else f"{100 * f['gap']:.4f}%"
+            same = len({r["digest"] for r in runs}) == 1
+            limit_ok = all(r["time"] <= 1.05 * r["limit"] + 1 for r in runs)
             _row(fam, n, "ours", f, ref,
-                 f"{f['status']}; bound={f['bound']} gap={gap}; pruning kept {f['kept']} of "
-                 f"{f['eligible']} pairs, loss<={f['loss']}; rounds={f['rounds']}; "
-                 f"violations={f['violations']}")
-            if not args.no_baselines and (n <= 5000 or args.reference):
+                 f"{f['status']}; proven gap={gap}; {len(runs)} runs "
+                 f"{'identical' if same else 'DIFFER'} ({f['digest']}); times "
+                 f"{'/'.join(format(r['time'], '.1f') for r in runs)} s "
+                 f"{'<=' if limit_ok else 'ABOVE'} 1.05 x {f['limit']:g} + 1; "
+                 f"safety stop={f['stop']}; pruning kept {f['kept']} of {f['eligible']} pairs, "
+                 f"rounds={f['rounds']}; violations={f['violations']}")
+            if args.baselines and n <= 5000:
                 _row(fam, n, "naive top-30", _in_child(run_naive, n, fam, args.seed), ref)
                 _row(fam, n, "greedy", _in_child(run_greedy, n, fam, args.seed), ref)
-            if n == 1000 and not args.no_mentor_match:
+            if n == 1000 and args.mentor_match:
                 mm = _in_child(run_mentor_match, n, fam, args.seed)
                 if "error" in mm:
                     raise SystemExit(mm["error"])

@@ -46,10 +46,59 @@ def _windows(rng: random.Random, n_windows: int, morning_bias: float,
     return out
 
 
+FAMILIES = ("dense", "realistic", "skewed", "sparse", "rules")
+
+
 def generate(n_mentees: int, family: str = "dense", seed: int = 0) -> dict:
-    """Instance dict (``Instance.from_dict`` input) for ``family`` in {dense, realistic}."""
-    if family not in ("dense", "realistic"):
+    """Instance dict (``Instance.from_dict`` input) for ``family`` in ``FAMILIES``."""
+    if family not in FAMILIES:
         raise ValueError(f"unknown family {family!r}")
+    if family in ("skewed", "sparse", "rules"):
+        return _variant(n_mentees, family, seed)
+    return _base(n_mentees, family, seed)
+
+
+def _variant(n_mentees: int, family: str, seed: int) -> dict:
+    """``skewed``: the realistic family where every mentee needs one popular competency
+    (Pengelolaan Anggaran, weight 3) that only one mentor in eight holds above level 2;
+    ``sparse``: the dense family with mentees free a single 60-minute window and mentors a
+    single 2-hour window (few common slots, many near-ties); ``rules``: the realistic family
+    with every rule at work: forbids (2 % of mentees), earlier pairs (15 %), locks and fixed
+    pairs (1 %), sessions-per-day limits on half the mentors, 20 % priority mentees."""
+    rng = random.Random(f"{family}-v-{n_mentees}-{seed}")
+    d = _base(n_mentees, "dense" if family == "sparse" else "realistic", seed)
+    mentors, mentees = d["mentors"], d["mentees"]
+    hot = "Pengelolaan Anggaran"
+    if family == "skewed":
+        for m in mentors:
+            m["levels"][hot] = rng.randint(4, 5) if rng.random() < 0.125 else rng.randint(1, 2)
+        for e in mentees:
+            e["levels"][hot] = rng.randint(1, 2)
+            e["required"][hot] = rng.randint(4, 5)
+        d["config"] = {"weights": {"competency": {hot: 3.0}}}
+    elif family == "sparse":
+        for m in mentors:
+            m["availability"] = _windows(rng, 1, 0.4, (120,))
+        for e in mentees:
+            e["availability"] = _windows(rng, 1, 0.4, (60,))
+    else:
+        for m in mentors:
+            m["max_sessions_per_day"] = rng.choice((1, 2)) if rng.random() < 0.5 else None
+        for e in mentees:
+            e["priority"] = rng.random() < 0.2
+        ids = [m["id"] for m in mentors]
+        d["forbids"] = [{"mentee": e["id"], "mentor": rng.choice(ids)}
+                        for e in rng.sample(mentees, n_mentees // 50)]
+        d["previous_pairs"] = [{"mentee": e["id"], "mentor": rng.choice(ids)}
+                               for e in rng.sample(mentees, n_mentees * 3 // 20)]
+        picked = rng.sample(mentees, max(2, n_mentees // 50))
+        half = len(picked) // 2
+        d["locks"] = [{"mentee": e["id"], "mentor": rng.choice(ids)} for e in picked[:half]]
+        d["fixed"] = [{"mentee": e["id"], "mentor": rng.choice(ids)} for e in picked[half:]]
+    return d
+
+
+def _base(n_mentees: int, family: str, seed: int) -> dict:
     rng = random.Random(f"{family}-{n_mentees}-{seed}")
     n_m = max(1, n_mentees // 3)
     realistic = family == "realistic"

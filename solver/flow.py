@@ -35,7 +35,8 @@ matched). Its loss is then measured and bought back, not guessed:
   cut; an eligible pruned arc leaving that cut is the only way the full network can match more
   (or more priority mentees). Such arcs are added and the flow re-solved until none is left: then
   the matched counts are proven maximal for the full problem;
-* ``potentials`` (frontier Bellman-Ford on the residual network of phase B) give dual prices; a
+* ``potentials`` (shortest distances in the residual network of phase B, computed as one more
+  min-cost flow) give dual prices; a
   pruned arc with negative reduced cost could raise the score. The worst ones per mentee are added
   (column generation) and the flow re-solved; the remaining violation is a valid bound on what
   pruning can still cost: full optimum <= restricted optimum + sum over mentees of the largest
@@ -673,43 +674,56 @@ class Network:
                 return seen
             seen[nxt] = True
 
-    def potentials(self, res: FlowResult, deadline: float, max_iter: int = 20000):
-        """Bellman-Ford shortest distances from a virtual root in the residual network of
-        phase B (feasible potentials: every residual arc has reduced cost >= 0). Returns
-        (d, converged)."""
+    def potentials(self, res: FlowResult) -> tuple[np.ndarray, bool]:
+        """Shortest distances from a virtual root (0-cost arc to every node) in the residual
+        network of phase B: feasible potentials (every residual arc has reduced cost >= 0).
+
+        Computed as a min-cost flow (the root sends one unit to every node; OR-Tools' cost
+        scaling is fast and its work does not depend on path lengths); the distances are then
+        read off the arcs that carry flow, which are tight. Deterministic, no time limit:
+        the residual network of an optimal flow has no negative cycle, so this always
+        succeeds. Returns (d, converged)."""
         u, v, c = self._residual(res, True)
-        order = np.argsort(v, kind="stable")
-        u, v, c = u[order], v[order], c[order]
-        heads, starts = np.unique(v, return_index=True)
-        d = np.zeros(self.n_nodes, dtype=np.int64)
-        # frontier Bellman-Ford: only arcs leaving nodes whose distance changed are relaxed
-        by_tail = np.argsort(u, kind="stable")
-        ut, vt, ct = u[by_tail], v[by_tail], c[by_tail]
-        t_start = np.searchsorted(ut, np.arange(self.n_nodes + 1))
-        changed = np.unique(ut[ct < 0])
+        n = self.n_nodes
+        root = n
+        tails = np.concatenate([u, np.full(n, root, dtype=np.int64)]).astype(np.int32)
+        heads = np.concatenate([v, np.arange(n, dtype=np.int64)]).astype(np.int32)
+        costs = np.concatenate([c, np.zeros(n, dtype=np.int64)]).astype(np.int64)
+        caps = np.full(len(tails), n, dtype=np.int64)
+        f = min_cost_flow.SimpleMinCostFlow()
+        f.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+        sup = np.full(n + 1, -1, dtype=np.int64)
+        sup[root] = n
+        f.set_nodes_supplies(np.arange(n + 1, dtype=np.int32), sup)
+        st = f.solve()
+        if st != f.OPTIMAL:
+            return np.zeros(n, dtype=np.int64), False
+        flows = f.flows(np.arange(len(tails), dtype=np.int32))
+        del f
+        used = flows > 0
+        ut, vt, ct = tails[used].astype(np.int64), heads[used].astype(np.int64), costs[used]
+        order = np.argsort(ut, kind="stable")
+        ut, vt, ct = ut[order], vt[order], ct[order]
+        start = np.searchsorted(ut, np.arange(n + 2))
+        d = np.zeros(n + 1, dtype=np.int64)
+        known = np.zeros(n + 1, dtype=bool)
+        known[root] = True
+        frontier = np.array([root], dtype=np.int64)
         self.bf_iterations = 0
-        for _ in range(max_iter):
-            if len(changed) == 0:
-                return d, True
+        while len(frontier):
             self.bf_iterations += 1
-            lo, hi = t_start[changed], t_start[changed + 1]
+            lo, hi = start[frontier], start[frontier + 1]
             cnt = hi - lo
             idx = np.repeat(lo - np.cumsum(cnt) + cnt, cnt) + np.arange(int(cnt.sum()))
-            cand = d[ut[idx]] + ct[idx]
             tgt = vt[idx]
-            imp = cand < d[tgt]
-            if not imp.any():
-                return d, True
-            tgt, cand = tgt[imp], cand[imp]
-            order = np.lexsort((cand, tgt))
-            tgt, cand = tgt[order], cand[order]
-            first = np.ones(len(tgt), dtype=bool)
-            first[1:] = tgt[1:] != tgt[:-1]
-            d[tgt[first]] = cand[first]
-            changed = tgt[first]
-            if time.perf_counter() > deadline:
-                break
-        return d, False
+            new = ~known[tgt]
+            tgt, idx = tgt[new], idx[new]
+            d[tgt] = d[ut[idx]] + ct[idx]
+            known[tgt] = True
+            frontier = np.unique(tgt)
+        if not known.all():
+            return np.zeros(n, dtype=np.int64), False
+        return d[:n], True
 
 
 def cut_violations(net: Network, res: FlowResult, mat: np.ndarray, neg: int,

@@ -8,7 +8,7 @@ ties), (4) closeness to the hint (previous solution) as the last tie-break.
 
 Phases (each reported to ``progress``):
 1. ``locks``: fixed pairs and locks are checked (rule, capacity, a free slot with the other
-   accepted ones); infeasible ones are reported by name with a code and a reason;
+   accepted ones); infeasible ones are reported by name with a code and its parameters;
 2. ``pairs``: the vectorised pair table (eligibility and score of every mentee x mentor);
 3. ``flow``: capacity-aware candidate arcs and the min-cost flow (phase A: counts) over
    (mentor, slot) nodes, with sessions-per-day and capacity in the network;
@@ -46,10 +46,11 @@ from ortools.sat.python import cp_model
 from .eligibility import Prepared, pair_mode
 from .flow import Arrays, Locked, Network, candidates, cut_violations, price
 from .schema import Instance, Link, Pair, Slot, Solution, SolverConfig, Stats, Unmatched
-from .scoring import reasons, score_pair
+from .scoring import reason_codes, score_pair
 from .slots import bits, local_day, local_time, utc_label
 
 BACKTRACK_LIMIT = 20_000
+TAIL_SHARE = 0.08  # share of the time limit kept for slot realisation and output
 NEIGHBOURS = 4  # CP-SAT repair: other mentors per affected mentee
 PROGRESS_EVERY = 0.5
 
@@ -82,6 +83,30 @@ class Progress:
                      "bound": None if bound is None else int(bound)})
         except Exception:  # noqa: BLE001 - a broken callback must never break the solve
             self.fn = None
+
+
+class Clock:
+    """The wall-clock safety stop. The solver's decisions come from work budgets (pricing
+    rounds, arcs, CP-SAT deterministic time), so the same input and seed give the same
+    solution on a quiet or a loaded machine; only when a step would end after the time limit
+    does this stop it, and the solution then says so (``stats.safety_stop``)."""
+
+    def __init__(self, t0: float, limit: float):
+        self.t0 = t0
+        self.deadline = t0 + limit
+        self.fired: str | None = None
+
+    def left(self) -> float:
+        return self.deadline - time.perf_counter()
+
+    def stop(self, phase: str, need: float = 0.0) -> bool:
+        """True (and remembered) when a step expected to take ``need`` seconds would end
+        after the limit."""
+        if time.perf_counter() + need <= self.deadline:
+            return False
+        if self.fired is None:
+            self.fired = phase
+        return True
 
 
 class Scheduler:
@@ -179,7 +204,7 @@ def hint_links(instance: Instance, hint: Any) -> list[Link]:
     return out
 
 
-def check_locks(prep: Prepared, sched: Scheduler) -> tuple[Locked, list[dict[str, str]]]:
+def check_locks(prep: Prepared, sched: Scheduler) -> tuple[Locked, list[dict[str, Any]]]:
     """Accept fixed pairs, then locks, in input order; report the ones that cannot be kept."""
     inst, cfg = prep.instance, prep.config
     step = cfg.slot_step_minutes
@@ -191,33 +216,32 @@ def check_locks(prep: Prepared, sched: Scheduler) -> tuple[Locked, list[dict[str
     kinds: dict[int, str] = {}
     for kind, p in links:
         i, j = prep.mentee_idx.get(p.mentee), prep.mentor_idx.get(p.mentor)
-        code, reason = None, None
+        code: str | None = None
+        params: dict[str, Any] = {}
         if i is None or j is None:
             code = "unknown_mentee" if i is None else "unknown_mentor"
-            reason = "unknown mentee" if i is None else "unknown mentor"
         elif i in locked.mentor:
             code = "duplicate"
-            reason = (f"mentee already {kinds[i]} to "
-                      f"{prep.mentors[locked.mentor[i]].id}")
+            params = {"other": prep.mentors[locked.mentor[i]].id, "other_kind": kinds[i]}
         else:
             v = prep.violations(i, j)
             fixed_bit = None
             if kind == "fixed" and p.slot is not None:
                 fixed_bit = p.slot // step
             if v:
-                code, reason = "rule", "violates rule(s): " + ", ".join(v)
+                code, params = "rule", {"rules": v}
             elif fixed_bit is not None and (p.slot % step or
                                             not (prep.common(i, j) >> fixed_bit) & 1):
-                code, reason = "fixed_slot", "fixed slot is not a common slot"
+                code = "fixed_slot"
             elif cfg.rule("capacity") and \
                     sum(1 for x in locked.mentor.values() if x == j) >= prep.mentors[j].capacity:
-                code, reason = "capacity", "mentor capacity already taken by other locks"
+                code = "capacity"
             else:
                 items = [(a, _lock_opts(prep, a, jj, locked)) for a, jj in locked.mentor.items()
                          if jj == j]
                 items.append((i, [fixed_bit] if fixed_bit is not None else bits(prep.common(i, j))))
                 if sched.fits(j, items) is None:
-                    code, reason = "no_slot", "no free common slot left for the mentor"
+                    code = "no_slot"
             if code is None:
                 locked.mentor[i] = j
                 kinds[i] = kind
@@ -225,7 +249,7 @@ def check_locks(prep: Prepared, sched: Scheduler) -> tuple[Locked, list[dict[str
                     locked.slot[i] = fixed_bit
         if code:
             infeasible.append({"kind": kind, "mentee": p.mentee, "mentor": p.mentor,
-                               "code": code, "reason": reason})
+                               "code": code, **params})
     return locked, infeasible
 
 
@@ -243,8 +267,8 @@ def solve(instance: Instance, config: SolverConfig | None = None, hint: Any = No
     t0 = time.perf_counter()
     cfg = config or SolverConfig()
     report = Progress(progress, t0)
-    deadline = t0 + max(0.5, cfg.time_limit)
-    soft_deadline = t0 + 0.9 * max(0.5, cfg.time_limit)  # leave time for slots and output
+    # the last phases (slots, output) are not interruptible: keep a reserve for them
+    clock = Clock(t0, max(0.5, cfg.time_limit) * (1 - TAIL_SHARE))
     prep = Prepared(instance, cfg)
     arr = Arrays(prep)
     n_e, n_m = arr.n_e, arr.n_m
@@ -252,8 +276,11 @@ def solve(instance: Instance, config: SolverConfig | None = None, hint: Any = No
     phases: list[dict] = []
     sched = Scheduler(prep)
 
-    def mark(name: str, t: float, **info) -> None:
-        phases.append({"phase": name, "seconds": round(time.perf_counter() - t, 3), **info})
+    timing: dict[str, Any] = {}
+
+    def mark(name: str, t: float, **info: Any) -> None:
+        timing[name] = round(time.perf_counter() - t, 3)
+        phases.append({"phase": name, **info})
 
     hint_map: dict[int, tuple[int, int | None]] = {}
     for h in hint_links(instance, hint):
@@ -267,6 +294,18 @@ def solve(instance: Instance, config: SolverConfig | None = None, hint: Any = No
     locked, infeasible = check_locks(prep, sched)
     mark("locks", t, locked=len(locked.mentor), infeasible=len(infeasible))
     report("locks")
+    if n_e == 0 or n_m == 0:  # nothing to match: every mentee unmatched, trivially optimal
+        none = np.zeros(n_e, dtype=np.int64)
+        sol = _build_solution(prep, arr, np.zeros((n_e, 0), np.int16), 0, sched,
+                              np.full(n_e, -1, dtype=np.int64), {}, locked, none, none,
+                              infeasible)
+        sol.stats.status = "OPTIMAL"
+        sol.stats.bound, sol.stats.gap, sol.stats.matched_bound = 0, 0.0, 0
+        sol.stats.phases = phases
+        sol.stats.timing = timing
+        sol.stats.wall_time = round(time.perf_counter() - t0, 3)
+        report("done", 0, 0, 0)
+        return sol
 
     # 2. pair table
     t = time.perf_counter()
@@ -301,79 +340,78 @@ def solve(instance: Instance, config: SolverConfig | None = None, hint: Any = No
     mark("flow", t, arcs=res.arcs, pairs=int(len(ce)))
     report("flow", res.counts[2], res.score)
 
-    # 4. pricing: pruned arcs that could add matches (cut) or score (reduced cost)
+    # 4. pricing: pruned arcs that could add matches (cut) or score (reduced cost). Each
+    # round is one unit of the work budget ``pricing_rounds``; the clock only guards it.
     t = time.perf_counter()
     counts_proven = score_proven = converged = not prune
     rounds = added_cut = added_price = 0
     score_bound: int | None = None
     loss_bound: int | None = 0 if not prune else None
-    round_log: list[dict] = []
+    round_log: list[dict[str, Any]] = []
+    round_seconds: list[float] = []
+    last = 0.0  # wall seconds of the last round: what the next one is expected to take
     while prune:
-        add = []
+        tr = time.perf_counter()
         if not counts_proven:
+            if clock.stop("pricing"):
+                break  # out of time already: the phase-A flow (counts, no score) stands
             (ae, am, as_), nv = cut_violations(net, res, mat, neg, rows, 2 * cfg.pricing_per_mentee)
+            round_log.append({"kind": "cut", "violations": int(nv), "added": int(len(ae))})
             if nv == 0:
                 counts_proven = True
                 res = net.solve(ce, cm, cs, locked, active, hint_map, phases="B",
                                 counts=res.net["raw"])
-            else:
-                add.append((ae, am, as_))
-                added_cut += len(ae)
-        if not counts_proven:
-            if rounds >= cfg.pricing_rounds or time.perf_counter() > deadline:
+                continue
+            if rounds >= cfg.pricing_rounds or clock.stop("pricing", 2 * last):
                 res = net.solve(ce, cm, cs, locked, active, hint_map)
                 break
             rounds += 1
-            for a in add:
-                ce, cm, cs = _merge((ce, cm, cs), a)
+            added_cut += len(ae)
+            ce, cm, cs = _merge((ce, cm, cs), (ae, am, as_))
             res = net.solve(ce, cm, cs, locked, active, hint_map, phases="A")
+            last = time.perf_counter() - tr
+            round_seconds.append(round(last, 3))
             report("pricing", res.counts[2], res.score)
             continue
-        tr = round_start = time.perf_counter()
-        if round_log and tr + round_log[-1].get("seconds", 0.0) > soft_deadline:
-            break  # another round would overrun the time limit; the last bound stands
-        d, converged = net.potentials(res, deadline)
-        round_info = {"bf_seconds": round(time.perf_counter() - tr, 3),
-                      "bf_iterations": getattr(net, "bf_iterations", 0)}
-        if converged:
-            tr = time.perf_counter()
-            have = np.sort(ce * n_m + cm)
-            # the first round starts from the pruned prices and moves most of the way: it
-            # takes twice as many arcs per mentee
-            per = cfg.pricing_per_mentee * (2 if not round_log else 1)
-            (pe_, pm_, ps_), viol = price(net, res, d, mat, neg, rows, per, have,
-                                         max(1, cfg.num_workers))
-            round_info["price_seconds"] = round(time.perf_counter() - tr, 3)
-            round_info["violation"] = int(viol)
-            round_log.append(round_info)
-            if counts_proven:  # the bound holds for these (maximal) counts
-                lv = res.levels
-                spread_term = lv["spread_max"] * lv["unit_spread"] if lv["spread"] else 0
-                b = (res.objective_b + viol + spread_term) // lv["unit_score"]
-                score_bound = b if score_bound is None else min(score_bound, b)
-                loss_bound = -(-viol // lv["unit_score"])
-                if viol == 0:
-                    score_proven = True
-                    break
-                if n_e > cfg.prove_up_to and \
-                        loss_bound <= cfg.pricing_tolerance * max(1, res.score):
-                    break
-            add.append((pe_, pm_, ps_))
-            added_price += len(pe_)
-        if not add or rounds >= cfg.pricing_rounds or time.perf_counter() > deadline:
+        if clock.stop("pricing", last):
+            break  # the last bound stands
+        tp = time.perf_counter()
+        d, converged = net.potentials(res)
+        timing.setdefault("potentials", []).append(round(time.perf_counter() - tp, 3))
+        if not converged:
+            break
+        have = np.sort(ce * n_m + cm)
+        # the first round starts from the pruned prices and moves most of the way: it
+        # takes twice as many arcs per mentee
+        per = cfg.pricing_per_mentee * (2 if added_price == 0 else 1)
+        (pe_, pm_, ps_), viol = price(net, res, d, mat, neg, rows, per, have,
+                                     max(1, cfg.num_workers))
+        round_log.append({"kind": "price", "violation": int(viol), "added": int(len(pe_))})
+        lv = res.levels
+        spread_term = lv["spread_max"] * lv["unit_spread"] if lv["spread"] else 0
+        b = (res.objective_b + viol + spread_term) // lv["unit_score"]
+        score_bound = b if score_bound is None else min(score_bound, b)
+        loss_bound = -(-viol // lv["unit_score"])
+        if viol == 0:
+            score_proven = True
+            break
+        if n_e > cfg.prove_up_to and loss_bound <= cfg.pricing_tolerance * max(1, res.score):
+            break
+        if len(pe_) == 0 or rounds >= cfg.pricing_rounds:
             break
         rounds += 1
-        for a in add:
-            ce, cm, cs = _merge((ce, cm, cs), a)
-        tr = time.perf_counter()
+        added_price += len(pe_)
+        ce, cm, cs = _merge((ce, cm, cs), (pe_, pm_, ps_))
+        tp = time.perf_counter()
         res = net.solve(ce, cm, cs, locked, active, hint_map, phases="B", counts=res.net["raw"])
-        if round_log:
-            round_log[-1]["flow_seconds"] = round(time.perf_counter() - tr, 3)
-            round_log[-1]["seconds"] = round(time.perf_counter() - round_start, 3)
+        timing.setdefault("flow_b", []).append(round(time.perf_counter() - tp, 3))
+        last = time.perf_counter() - tr
+        round_seconds.append(round(last, 3))
         report("pricing", res.counts[2], res.score, score_bound)
     if score_bound is None:
         score_bound = _simple_bound(arr, mat, neg, res, locked)
     mark("pricing", t, rounds=rounds, potentials_converged=converged, log=round_log)
+    timing["rounds"] = round_seconds
     report("pricing", res.counts[2], res.score, score_bound)
 
     # 5. slots
@@ -387,7 +425,7 @@ def solve(instance: Instance, config: SolverConfig | None = None, hint: Any = No
     cp_info: dict = {}
     if dropped:
         assign, slots, cp_info = _cpsat_repair(prep, arr, mat, neg, sched, assign, slots,
-                                               dropped, locked, cfg, deadline, report)
+                                               dropped, locked, cfg, clock, report)
         repaired = len(dropped)
     filled = _fill(prep, arr, mat, neg, sched, assign, slots, active)
     mark("slots", t, overlapping=first_dropped, banned=len(banned), dropped=len(dropped),
@@ -405,7 +443,10 @@ def solve(instance: Instance, config: SolverConfig | None = None, hint: Any = No
     st.gap = (round((st.bound - st.objective) / st.bound, 6)
               if st.bound is not None and st.bound > 0 else (0.0 if st.bound == 0 else None))
     st.matched_bound = relaxed_counts[2] if counts_proven else _matched_bound(arr, n_el, locked)
+    if clock.fired:
+        st.safety_stop = clock.fired
     st.wall_time = round(time.perf_counter() - t0, 3)
+    st.timing = timing
     st.model = {"mentees": n_e, "mentors": n_m, "pairs": int(len(ce)),
                 "eligible_pairs": int(n_el.sum()), "flow_arcs": res.arcs,
                 "flow_nodes": res.nodes, "slot_group": arr.g}
@@ -526,7 +567,7 @@ def _realise(prep, arr, net, sched, res, locked, hint_map):
     return slots, dropped
 
 
-def _cpsat_repair(prep, arr, mat, neg, sched, assign, slots, dropped, locked, cfg, deadline,
+def _cpsat_repair(prep, arr, mat, neg, sched, assign, slots, dropped, locked, cfg, clock,
                   report):
     """CP-SAT over the mentors whose sessions overlapped: their mentees and the dropped ones,
     every eligible start; hinted with the current placement; lexicographic objective.
@@ -545,9 +586,8 @@ def _cpsat_repair(prep, arr, mat, neg, sched, assign, slots, dropped, locked, cf
         mset.update(js[np.argsort(-row[js], kind="stable")[:NEIGHBOURS]].tolist())
     mentors = sorted(mset)
     mentees = sorted({i for i in range(arr.n_e) if assign[i] in mset} | near)
-    remaining = min(cfg.cpsat_time, deadline - time.perf_counter())
     info = {"cpsat_mentors": len(mentors), "cpsat_mentees": len(mentees)}
-    if remaining <= 0.05:
+    if clock.stop("slots", 0.05):
         return assign, slots, {**info, "cpsat": "no time left"}
     m = cp_model.CpModel()
     x: dict[tuple[int, int, int], Any] = {}
@@ -616,9 +656,11 @@ def _cpsat_repair(prep, arr, mat, neg, sched, assign, slots, dropped, locked, cf
     p = solver.parameters
     p.random_seed = cfg.seed
     p.num_workers = 1
-    p.max_deterministic_time = max(0.05, remaining)
-    p.max_time_in_seconds = max(0.1, remaining * 2)
+    p.max_deterministic_time = max(0.05, cfg.cpsat_time)  # the budget: deterministic
+    p.max_time_in_seconds = max(0.05, clock.left())  # the safety stop
     code = solver.solve(m, _Cb())
+    if code != cp_model.OPTIMAL and solver.wall_time >= 0.98 * p.max_time_in_seconds:
+        clock.stop("slots", 1e9)
     info["cpsat"] = solver.status_name(code)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return assign, slots, info
@@ -669,27 +711,26 @@ def _fill(prep, arr, mat, neg, sched, assign, slots, active) -> int:
     return added
 
 
-def unmatched_reason(prep, arr, mat, neg, sched, i, load, taken, n_ok, n_el):
-    """(reason, detail) that is true of the solution (validate.py checks it)."""
+def unmatched_reason(prep, arr, mat, neg, sched, i, load, taken, n_ok, n_el
+                     ) -> tuple[str, dict[str, int]]:
+    """(reason, params) that is true of the solution (validate.py checks it)."""
     if n_ok[i] == 0:
-        return "no_eligible_mentor", "no mentor passes the pair rules"
+        return "no_eligible_mentor", {}
     if n_el[i] == 0:
-        return "no_common_time", "eligible mentors share no working-hours slot"
+        return "no_common_time", {"eligible": 0}
     js = np.nonzero(mat[i] > neg)[0]
     room = [j for j in js.tolist() if load[j] < arr.cap[j]]
     if not room:
-        return "capacity_taken", f"{len(js)} eligible mentor(s), all at capacity"
+        return "capacity_taken", {"eligible": len(js), "with_room": 0}
     by_day = 0
     for j in room:
         common = bits(prep.common(i, j))
         if sched.limit(j) is not None and any(
                 all(not sched.conflict(b, c) for c in taken.get(j, [])) for b in common):
             by_day += 1
-    detail = (f"{len(room)} eligible mentor(s) with room left have no free common slot: "
-              "taken by their other mentees")
-    if by_day:
-        detail += f", or ({by_day}) their sessions-per-day limit is reached"
-    return "no_common_time", detail
+    # every eligible mentor with room left has no free common start: taken by their other
+    # mentees, or (day_limit of them) their sessions-per-day limit is reached
+    return "no_common_time", {"eligible": len(js), "with_room": len(room), "day_limit": by_day}
 
 
 def _build_solution(prep, arr, mat, neg, sched, assign, slots, locked, n_ok, n_el,
@@ -707,8 +748,8 @@ def _build_solution(prep, arr, mat, neg, sched, assign, slots, locked, n_ok, n_e
     for i, e in enumerate(prep.mentees):
         j = int(assign[i])
         if j < 0:
-            r, detail = unmatched_reason(prep, arr, mat, neg, sched, i, load, taken, n_ok, n_el)
-            unmatched.append(Unmatched(e.id, r, detail))
+            r, params = unmatched_reason(prep, arr, mat, neg, sched, i, load, taken, n_ok, n_el)
+            unmatched.append(Unmatched(e.id, r, params))
             continue
         mt = prep.mentors[j]
         minute = slots[i] * step
@@ -716,13 +757,13 @@ def _build_solution(prep, arr, mat, neg, sched, assign, slots, locked, n_ok, n_e
         score, breakdown = score_pair(e, mt, cfg, mode)
         el = local_time(e.tz, minute, cfg.reference_week)
         ml = local_time(mt.tz, minute, cfg.reference_week)
-        rid, ren = reasons(e, mt, breakdown, (el.weekday, el.time, el.tz), mode)
+        why = reason_codes(e, mt, breakdown, (el.weekday, el.time, el.tz), mode)
         wd, hhmm = utc_label(minute)
         kind = ""
         if i in locked.mentor:
             kind = kinds.get((e.id, mt.id), "lock")
         pairs.append(Pair(e.id, mt.id, Slot(minute, wd, hhmm, ml, el), mode, score, breakdown,
-                          rid, ren, locked=kind == "lock", fixed=kind == "fixed"))
+                          why, locked=kind == "lock", fixed=kind == "fixed"))
         total += score
         prio += e.priority
     spread = int((load * (load - 1) // 2).sum())

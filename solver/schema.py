@@ -13,6 +13,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 MODES = ("online", "in_person", "either")
 UNMATCHED_REASONS = ("no_eligible_mentor", "no_common_time", "capacity_taken")
+# why a lock or fixed pair could not be kept; entries of Solution.infeasible_locks carry
+# ``code`` and, for "rule", ``rules`` (the broken rules), for "duplicate", ``other`` (the
+# mentor the mentee is already kept with)
+LOCK_CODES = ("unknown_mentee", "unknown_mentor", "duplicate", "rule", "fixed_slot", "capacity",
+              "no_slot")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -181,6 +186,13 @@ class Mentee:
     preferences: tuple[str, ...] = ()
     priority: bool = False
 
+    def __post_init__(self) -> None:
+        # A mentor listed twice keeps its first (best) rank: the ranks, and so the score the
+        # solver optimises and the score it reports, are those of the normalised list.
+        prefs = tuple(dict.fromkeys(self.preferences))
+        if prefs != self.preferences:
+            object.__setattr__(self, "preferences", prefs)
+
     @classmethod
     def from_dict(cls, d: dict, where: str = "mentee") -> Mentee:
         base = _person_common(d, where)
@@ -265,6 +277,27 @@ class Instance:
                 if p.id in seen:
                     raise ValueError(f"duplicate {kind} id {p.id!r}")
                 seen.add(p.id)
+
+    def input_errors(self) -> list[str]:
+        """What makes the instance unusable as a matching problem (the command line refuses
+        it with exit 2; ``solve`` itself accepts it and leaves every mentee unmatched):
+        no mentors, no mentees, or a required competency that no mentor holds (usually a
+        misspelt code)."""
+        out: list[str] = []
+        if not self.mentors:
+            out.append("instance.mentors: no mentors: nobody can be matched")
+        if not self.mentees:
+            out.append("instance.mentees: no mentees: nothing to match")
+        held = {c for m in self.mentors for c, v in m.levels.items() if v > 0}
+        missing: dict[str, list[int]] = {}
+        for i, e in enumerate(self.mentees if self.mentors else ()):
+            for c in sorted(e.required):
+                if e.required[c] > e.levels.get(c, 0) and c not in held:
+                    missing.setdefault(c, []).append(i)
+        for c, rows in sorted(missing.items()):
+            out.append(f"mentees[{rows[0]}].required: competency {c!r} (required by "
+                       f"{len(rows)} mentee(s)) is held by no mentor")
+        return out
 
     @classmethod
     def from_dict(cls, d: dict) -> Instance:
@@ -523,8 +556,7 @@ class Pair:
     mode: str
     score: int
     breakdown: dict[str, int]
-    reason_id: str
-    reason_en: str
+    reasons: list[dict[str, Any]]  # codes with parameters (scoring.reason_codes), no prose
     locked: bool = False
     fixed: bool = False
 
@@ -542,9 +574,14 @@ class Pair:
 
 @dataclass(frozen=True)
 class Unmatched:
+    """``reason`` one of UNMATCHED_REASONS; ``params`` its figures: ``eligible`` (mentors
+    passing every pair rule with a common slot), ``with_room`` (those below capacity) and
+    ``day_limit`` (of those, how many have a free common start but reached their
+    sessions-per-day limit)."""
+
     mentee: str
-    reason: str  # one of UNMATCHED_REASONS
-    detail: str = ""
+    reason: str
+    params: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -560,33 +597,42 @@ class Stats:
     gap: float | None = None  # (bound - objective) / bound
     matched_bound: int | None = None  # proven upper bound on the matched count
     load_spread: int = 0  # sum over mentors of load*(load-1)/2 (level 3, lower is better)
+    # the phase in which the wall-clock safety stop ended the work early (None: the work
+    # budgets decided everything, and the same input and seed give the same solution)
+    safety_stop: str | None = None
     wall_time: float = 0.0
     model: dict[str, int] = field(default_factory=dict)
     phases: list[dict[str, Any]] = field(default_factory=list)
     pruning: dict[str, Any] = field(default_factory=dict)
+    timing: dict[str, Any] = field(default_factory=dict)  # seconds per phase and round
 
-    def to_dict(self) -> dict:
-        return asdict(self)
+    def to_dict(self, timing: bool = True) -> dict:
+        d = asdict(self)
+        if not timing:
+            del d["wall_time"], d["timing"]
+        return d
 
 
 @dataclass
 class Solution:
     pairs: list[Pair]
     unmatched: list[Unmatched]
-    infeasible_locks: list[dict[str, str]]
+    infeasible_locks: list[dict[str, Any]]
     stats: Stats
 
     @property
     def status(self) -> str:
         return self.stats.status
 
-    def to_dict(self) -> dict:
+    def to_dict(self, timing: bool = False) -> dict:
+        """JSON-ready. Without ``timing`` (the default) it holds no wall-clock figure, so the
+        same input and seed give byte-identical JSON."""
         return {
             "status": self.stats.status,
             "pairs": [p.to_dict() for p in self.pairs],
             "unmatched": [u.to_dict() for u in self.unmatched],
             "infeasible_locks": [dict(x) for x in self.infeasible_locks],
-            "stats": self.stats.to_dict(),
+            "stats": self.stats.to_dict(timing),
         }
 
     @classmethod

@@ -1,9 +1,11 @@
-"""Pair score (integer points, ``SCALE`` per unit of weight) with its breakdown and reasons."""
+"""Pair score (integer points, ``SCALE`` per unit of weight), its breakdown and reason codes."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from .eligibility import pair_mode
-from .schema import WEEKDAYS, Mentee, Mentor, SolverConfig, Weights
+from .schema import Mentee, Mentor, SolverConfig, Weights
 
 SCALE = 10
 
@@ -58,48 +60,40 @@ def score_pair(
     return sum(breakdown.values()), breakdown
 
 
-_DAY_ID = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
-_DAY_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+REASON_CODES = ("gap", "no_gap", "common_time", "preference", "same_city", "online")
 
 
-def _pretty(comp: str) -> str:
-    return comp.replace("_", " ").strip().title() if comp.islower() else comp
-
-
-def reasons(
+def reason_codes(
     mentee: Mentee,
     mentor: Mentor,
     breakdown: dict[str, int],
     local: tuple[str, str, str] | None,
     mode: str,
-) -> tuple[str, str]:
-    """One-line plain reasons (Bahasa Indonesia, English). ``local`` = mentee's local
-    (weekday 'Mon'.., 'HH:MM', tz abbreviation) of the session."""
+) -> list[dict[str, Any]]:
+    """Why this pair, as codes with parameters (no prose: the app words them in the reader's
+    language). ``local`` = the mentee's local (weekday 'Mon'.., 'HH:MM', zone abbreviation)
+    of the session. Codes, in this order:
+
+    * ``gap`` {competency, from, to}: the (at most two) largest gaps the mentor closes;
+      ``no_gap`` when none;
+    * ``common_time`` {weekday, time, tz}: both are free then (mentee's local time);
+    * ``preference`` {rank}: 1-based rank in the mentee's preferences;
+    * ``same_city`` (in person in one city) or ``online``."""
     lifts = gap_lifts(mentee, mentor)
     top = sorted(
         (c for c in lifts if breakdown.get(f"gap:{c}", 0) > 0),
         key=lambda c: (-breakdown[f"gap:{c}"], c),
     )[:2]
-    parts_id, parts_en = [], []
-    if top:
-        g = [f"{_pretty(c)} {lifts[c][0]}→{lifts[c][1]}" for c in top]
-        parts_id.append("menutup gap " + " dan ".join(g))
-        parts_en.append("closes the gap in " + " and ".join(g))
-    else:
-        parts_id.append("tidak ada gap kompetensi yang tertutup")
-        parts_en.append("closes no competency gap")
+    out: list[dict[str, Any]] = [
+        {"code": "gap", "competency": c, "from": lifts[c][0], "to": lifts[c][1]} for c in top
+    ] or [{"code": "no_gap"}]
     if local is not None:
-        day = WEEKDAYS.index(local[0])
-        parts_id.append(f"sama-sama luang {_DAY_ID[day]} {local[1]} {local[2]}")
-        parts_en.append(f"both free {_DAY_EN[day]} {local[1]} {local[2]}")
+        out.append({"code": "common_time", "weekday": local[0], "time": local[1],
+                    "tz": local[2]})
     if "preference" in breakdown:
-        rank = mentee.preferences.index(mentor.id) + 1
-        parts_id.append(f"pilihan ke-{rank} mentee")
-        parts_en.append(f"mentee's choice #{rank}")
+        out.append({"code": "preference", "rank": mentee.preferences.index(mentor.id) + 1})
     if mode == "in_person" and mentee.city == mentor.city and mentee.city:
-        parts_id.append("satu kota, tatap muka")
-        parts_en.append("same city, in person")
+        out.append({"code": "same_city"})
     elif mode == "online":
-        parts_id.append("daring")
-        parts_en.append("online")
-    return "; ".join(parts_id), "; ".join(parts_en)
+        out.append({"code": "online"})
+    return out

@@ -11,12 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from .eligibility import Prepared, allowed_modes
-from .schema import UNMATCHED_REASONS, Instance, Solution, SolverConfig
-from .scoring import score_pair
-from .slots import bits, local_day, overlaps
-
-LOCK_CODES = ("unknown_mentee", "unknown_mentor", "duplicate", "rule", "fixed_slot", "capacity",
-              "no_slot")
+from .schema import LOCK_CODES, UNMATCHED_REASONS, Instance, Solution, SolverConfig
+from .scoring import reason_codes, score_pair
+from .slots import bits, local_day, local_time, overlaps
 
 
 def validate(instance: Instance, solution: Solution, config: SolverConfig | None = None
@@ -48,6 +45,11 @@ def validate(instance: Instance, solution: Solution, config: SolverConfig | None
         score, breakdown = score_pair(prep.mentees[i], prep.mentors[j], cfg, p.mode)
         if score != p.score or breakdown != p.breakdown:
             out.append(f"{tag}: score {p.score} differs from recomputed {score}")
+        lt = local_time(prep.mentees[i].tz, minute, cfg.reference_week)
+        why = reason_codes(prep.mentees[i], prep.mentors[j], breakdown,
+                           (lt.weekday, lt.time, lt.tz), p.mode)
+        if p.reasons != why:
+            out.append(f"{tag}: reasons {p.reasons} differ from recomputed {why}")
         sessions.setdefault(p.mentor, []).append(minute)
     for mid, minutes in sessions.items():
         m = prep.mentors[prep.mentor_idx[mid]]
@@ -70,7 +72,37 @@ def validate(instance: Instance, solution: Solution, config: SolverConfig | None
                     out.append(f"mentor {mid}: {n} sessions on weekday {d} above {limit}")
     out += _check_links(prep, solution, seen)
     out += _check_unmatched(prep, solution, seen, sessions)
+    if not out and solution.status == "OPTIMAL":
+        out += _check_optimal(prep, solution)
     return out
+
+
+OPTIMALITY_CHECK_CELLS = 4_000_000  # mentees x mentors up to which OPTIMAL is re-proven
+
+
+def _check_optimal(prep: Prepared, solution: Solution) -> list[str]:
+    """An OPTIMAL claim against the exact min-cost flow over every eligible arc (small
+    instances, exact slot model only): the score the solver optimised must be the score it
+    reports, so matched, priority matched and summed score equal the exact optimum."""
+    from .flow import Arrays, exact_reference
+    from .model import Scheduler, check_locks
+
+    if not prep.mentees or not prep.mentors or \
+            len(prep.mentees) * len(prep.mentors) > OPTIMALITY_CHECK_CELLS:
+        return []
+    arr = Arrays(prep)
+    if arr.g != 1:  # overlapping starts: the flow is a relaxation, not the optimum
+        return []
+    locked, _ = check_locks(prep, Scheduler(prep))
+    ref = exact_reference(prep, arr, locked)
+    got = (len(solution.pairs), sum(1 for p in solution.pairs
+                                    if prep.mentees[prep.mentee_idx[p.mentee]].priority),
+           sum(p.score for p in solution.pairs))
+    want = (int(ref["matched"]), int(ref["matched_priority"]), int(ref["score"]))
+    if got == want:
+        return []
+    return [f"status OPTIMAL but (matched, priority matched, score) = {got}; the exact "
+            f"optimum is {want}"]
 
 
 def _check_links(prep: Prepared, solution: Solution, seen: dict[str, str]) -> list[str]:
@@ -99,7 +131,7 @@ def _check_links(prep: Prepared, solution: Solution, seen: dict[str, str]) -> li
             continue
         problem = _false_claim(prep, kind, p, claim, kept, kept_by_mentor, step)
         if problem:
-            out.append(f"{tag}: reported infeasible ({claim.get('reason')}) but {problem}")
+            out.append(f"{tag}: reported infeasible ({claim.get('code')}) but {problem}")
     return out
 
 
@@ -118,7 +150,10 @@ def _false_claim(prep, kind, p, claim, kept, kept_by_mentor, step) -> str | None
         return None if any(k.mentee == p.mentee for k in kept) else \
             "the mentee has no other kept lock or fixed pair"
     if code == "rule":
-        return None if prep.violations(i, j) else "the pair breaks no rule"
+        broken = prep.violations(i, j)
+        if not broken:
+            return "the pair breaks no rule"
+        return None if claim.get("rules") == broken else f"it breaks {broken}, not the ones named"
     if code == "fixed_slot":
         ok = p.slot is not None and (
             p.slot % step or not (prep.common(i, j) >> (p.slot // step)) & 1)

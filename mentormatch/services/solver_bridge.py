@@ -9,13 +9,14 @@ with a stand-in mentee that carries the real mentee's id and time but no rule-re
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from sqlalchemy import delete, func, insert, or_, select
@@ -23,8 +24,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 import solver
 from solver.eligibility import Prepared, pair_mode
-from solver.scoring import reasons as solver_reasons
-from solver.scoring import score_pair
+from solver.scoring import reason_codes, score_pair
 from solver.slots import bits, local_day, local_time, slot_mask
 
 from ..extensions import db
@@ -41,7 +41,7 @@ from ..models import (
     SessionSeries,
     UnmatchedMentee,
 )
-from . import busy, programmes, session_times
+from . import busy, programmes, session_times, timefmt
 
 LIVE = ("invited", "active")
 WEIGHT_KEYS = {  # config / criteria name -> solver.Weights field
@@ -606,9 +606,10 @@ def suggestions(prog: Programme, mentee_id: int, limit: int | None = None
             continue
         mode = pair_mode(e, m, cfg) or "online"
         score, breakdown = score_pair(e, m, cfg, mode)
-        rid, ren = solver_reasons(e, m, breakdown, None, mode)
+        why = reason_codes(e, m, breakdown, None, mode)
         out.append({"participant": part, "person": part.person, "score": score, "mode": mode,
-                    "reason_id": named(rid, "id", codes), "reason_en": named(ren, "en", codes)})
+                    "reason_id": describe(why, "id", codes),
+                    "reason_en": describe(why, "en", codes)})
     out.sort(key=lambda x: (-x["score"], x["person"].name))
     return out[:limit]
 
@@ -616,22 +617,41 @@ def suggestions(prog: Programme, mentee_id: int, limit: int | None = None
 # --------------------------------------------------------------------------- solver -> rows
 
 
-_GAP = re.compile(r"(\S+) (\d)\u2192(\d)")
-
-
 def _codes() -> dict[str, Competency]:
     return {c.code: c for c in db.session.scalars(select(Competency))}
 
 
-def named(text: str, locale: str, codes: dict[str, Competency] | None = None) -> str:
-    """Competency codes in a solver reason -> their names ('KOM 1→3' -> 'Komunikasi 1→3')."""
+def describe(reasons: list[dict[str, Any]], locale: str,
+             codes: dict[str, Competency] | None = None) -> str:
+    """The solver's reason codes as one line in ``locale`` ('id' or 'en'), competency codes
+    by their names."""
     codes = codes if codes is not None else _codes()
-
-    def sub(m: re.Match) -> str:
-        comp = codes.get(m.group(1))
-        return f"{comp.name(locale)} {m.group(2)}\u2192{m.group(3)}" if comp else m.group(0)
-
-    return _GAP.sub(sub, text)
+    with force_locale(locale):
+        parts: list[str] = []
+        gaps = []
+        for r in reasons:
+            if r.get("code") == "gap":
+                comp = codes.get(str(r.get("competency")))
+                name = comp.name(locale) if comp else str(r.get("competency"))
+                gaps.append(f"{name} {r.get('from')}\u2192{r.get('to')}")
+        if gaps:
+            parts.append(_("closes the gap in %(gaps)s", gaps=_(" and ").join(gaps)))
+        for r in reasons:
+            code = r.get("code")
+            if code == "no_gap":
+                parts.append(_("closes no competency gap"))
+            elif code == "common_time":
+                wd = solver.schema.WEEKDAYS.index(str(r.get("weekday")))
+                day = timefmt.WEEKDAYS["en" if locale == "en" else "id"][wd]
+                parts.append(_("both free %(day)s %(time)s %(tz)s", day=day,
+                               time=r.get("time"), tz=r.get("tz")))
+            elif code == "preference":
+                parts.append(_("mentee's choice #%(rank)s", rank=r.get("rank")))
+            elif code == "same_city":
+                parts.append(_("same city, in person"))
+            elif code == "online":
+                parts.append(_("online session"))
+        return "; ".join(parts)
 
 
 _INFEASIBLE = {"unknown_mentee": "not_selected", "unknown_mentor": "not_selected",
@@ -641,10 +661,8 @@ _INFEASIBLE = {"unknown_mentee": "not_selected", "unknown_mentor": "not_selected
 
 def infeasible_code(entry: dict[str, Any]) -> tuple[str, list[str]]:
     """A lock the solver could not keep -> (our code, rules broken) for the page."""
-    reason = str(entry.get("reason", ""))
     code = _INFEASIBLE.get(str(entry.get("code", "")), "other")
-    rules = ([x.strip() for x in reason.split(":", 1)[-1].split(",") if x.strip()]
-             if code == "rules" else [])
+    rules = [str(r) for r in entry.get("rules", [])] if code == "rules" else []
     return code, rules
 
 
@@ -700,14 +718,19 @@ def write_solution(rnd: Round, built: Built, sol: solver.Solution) -> list[dict[
                                             == "in_person" else "online")
             score, breakdown = score_pair(e, m, cfg, mode)
             el = local_time(e.tz, mow, cfg.reference_week)
-            rid, ren = solver_reasons(e, m, breakdown, (el.weekday, el.time, el.tz), mode)
+            codes_ = reason_codes(e, m, breakdown, (el.weekday, el.time, el.tz), mode)
+            texts = {}
+            for loc in ("id", "en"):
+                with force_locale(loc):
+                    texts[loc] = _("set by hand (%(why)s); %(reasons)s", why=why,
+                                   reasons=describe(codes_, loc, codes))[:1000]
             row.update(score=float(score), breakdown=dict(breakdown), mode=mode, manual=True,
-                       reason_id=f"ditetapkan manual ({why}); {named(rid, 'id', codes)}"[:1000],
-                       reason_en=f"set by hand ({why}); {named(ren, 'en', codes)}"[:1000])
+                       reason_id=texts["id"], reason_en=texts["en"])
         else:
             row.update(score=float(p.score), breakdown=dict(p.breakdown), mode=p.mode,
-                       manual=bool(p.locked), reason_id=named(p.reason_id, "id", codes)[:1000],
-                       reason_en=named(p.reason_en, "en", codes)[:1000])
+                       manual=bool(p.locked),
+                       reason_id=describe(p.reasons, "id", codes)[:1000],
+                       reason_en=describe(p.reasons, "en", codes)[:1000])
         rows.append(row)
     if rows:
         db.session.execute(insert(Proposal), rows)

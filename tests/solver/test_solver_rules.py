@@ -19,9 +19,13 @@ def test_base_pair_matched_with_reason():
     sol = _solve(inst([mentor()], [mentee()]))
     assert [(p.mentee, p.mentor) for p in sol.pairs] == [("E1", "M1")]
     p = sol.pairs[0]
-    assert "menutup gap" in p.reason_id and "closes the gap" in p.reason_en
-    assert re.search(r"sama-sama luang Senin (09|10|11):00 WIB", p.reason_id)
-    assert re.search(r"both free Monday (09|10|11):00 WIB", p.reason_en)
+    # codes with parameters, no prose: the app words them
+    assert p.reasons[:2] == [
+        {"code": "gap", "competency": "Komunikasi", "from": 1, "to": 3},
+        {"code": "gap", "competency": "Pengelolaan Anggaran", "from": 2, "to": 4}]
+    (when,) = [r for r in p.reasons if r["code"] == "common_time"]
+    assert when["weekday"] == "Mon" and when["tz"] == "WIB"
+    assert re.fullmatch(r"(09|10|11):00", when["time"])
     assert p.slot.mentee_local.tz == "WIB" and p.slot.weekday_utc == "Mon"
     assert p.score == sum(p.breakdown.values())
 
@@ -61,7 +65,7 @@ def test_mentor_slot_is_not_shared():
     sol = _solve(instance)
     # the mentor has room for two but only one block: the reason is time, not capacity
     assert len(sol.pairs) == 1 and sol.unmatched[0].reason == "no_common_time"
-    assert "no free common slot" in sol.unmatched[0].detail
+    assert sol.unmatched[0].params == {"eligible": 1, "with_room": 1, "day_limit": 0}
     off = replace(CFG, rules={**CFG.rules, "one_mentee_per_slot": False})
     both = _solve(instance, off)
     assert len(both.pairs) == 2
@@ -104,7 +108,7 @@ def test_wib_mentor_wita_mentee_slot_in_both_local_times():
         "Mon", "00:30")
     assert (p.slot.mentor_local.time, p.slot.mentor_local.tz) == ("07:30", "WIB")
     assert (p.slot.mentee_local.time, p.slot.mentee_local.tz) == ("08:30", "WITA")
-    assert "Senin 08:30 WITA" in p.reason_id and "Monday 08:30 WITA" in p.reason_en
+    assert {"code": "common_time", "weekday": "Mon", "time": "08:30", "tz": "WITA"} in p.reasons
 
 
 def test_sessions_per_day_limit():
@@ -149,7 +153,7 @@ def test_same_city_bonus_for_in_person():
     near = mentor("M2", city="Palu")
     assert _choice([far, near]) == "M2"
     p = _solve(inst([far, near], [mentee()])).pairs[0]
-    assert p.mode == "in_person" and "satu kota" in p.reason_id
+    assert p.mode == "in_person" and {"code": "same_city"} in p.reasons
     no_bonus = replace(CFG, weights=Weights(same_city=0))
     assert _choice([far, near], cfg=no_bonus) == "M1"
 
@@ -171,9 +175,10 @@ def test_infeasible_lock_reported_by_name_and_rest_solved():
                     [mentee("E1"), mentee("E2")],
                     locks=(Link("E1", "M2"), Link("E2", "M9")))
     sol = _solve(instance)
-    bad = {(x["mentee"], x["mentor"]): x["reason"] for x in sol.infeasible_locks}
+    bad = {(x["mentee"], x["mentor"]): x for x in sol.infeasible_locks}
     assert set(bad) == {("E1", "M2"), ("E2", "M9")}
-    assert "grade" in bad[("E1", "M2")] and bad[("E2", "M9")] == "unknown mentor"
+    assert bad[("E1", "M2")]["code"] == "rule" and bad[("E1", "M2")]["rules"] == ["grade"]
+    assert bad[("E2", "M9")]["code"] == "unknown_mentor"
     assert {p.mentee for p in sol.pairs} == {"E1", "E2"}
 
 

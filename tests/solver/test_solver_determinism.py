@@ -1,0 +1,66 @@
+"""Same input and seed -> byte-identical solution JSON, quiet or loaded; the time limit holds,
+and when the wall-clock safety stop ends the work early the solution says so."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+from solver_instances import generate  # noqa: E402
+
+BURN = "import time\nt = time.time() + {s}\nwhile time.time() < t:\n    pass\n"
+
+
+def _env():
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def _solve(src: Path, out: Path, *extra: str) -> float:
+    t = time.perf_counter()
+    r = subprocess.run([sys.executable, "-m", "solver", "solve", str(src), "-o", str(out),
+                        "--seed", "3", *extra], cwd=ROOT, env=_env(), capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return time.perf_counter() - t
+
+
+def test_same_input_and_seed_give_byte_identical_json_quiet_and_loaded(tmp_path):
+    d = generate(400, "realistic", 5)
+    # force the pruned path (pricing rounds, CP-SAT not needed) on a small instance
+    d["config"] = {"exact_up_to_pairs": 0, "top_k_mentee": 3, "top_k_mentor_factor": 2}
+    src = tmp_path / "instance.json"
+    src.write_text(json.dumps(d), encoding="utf-8")
+    quiet, loaded = tmp_path / "a.json", tmp_path / "b.json"
+    _solve(src, quiet)
+    burners = [subprocess.Popen([sys.executable, "-c", BURN.format(s=60)]) for _ in range(2)]
+    try:
+        _solve(src, loaded)
+    finally:
+        for b in burners:
+            b.kill()
+            b.wait()
+    assert quiet.read_bytes() == loaded.read_bytes()
+    sol = json.loads(quiet.read_text(encoding="utf-8"))
+    assert sol["stats"]["safety_stop"] is None
+    assert "wall_time" not in sol["stats"] and "timing" not in sol["stats"]
+    assert sol["stats"]["pruning"]["enabled"] and sol["violations"] == []
+
+
+def test_safety_stop_says_so_and_the_result_stays_valid(tmp_path):
+    d = generate(2500, "dense", 1)
+    d["config"] = {"exact_up_to_pairs": 0, "time_limit": 0.5}
+    src = tmp_path / "instance.json"
+    src.write_text(json.dumps(d), encoding="utf-8")
+    out = tmp_path / "sol.json"
+    _solve(src, out, "--timing")
+    sol = json.loads(out.read_text(encoding="utf-8"))
+    # 0.5 s cannot hold the pair table and first flow of 2,500 mentees: pricing is cut
+    assert sol["stats"]["safety_stop"] == "pricing"
+    assert sol["stats"]["timing"]["pricing"] < 1.0
+    assert sol["status"] == "FEASIBLE" and sol["violations"] == []
