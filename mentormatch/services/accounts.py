@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ..models import ROLES, Person, User, UserRole
+from ..models import ROLES, Actor, Person, User, UserRole
 from . import audit, mailer
 from .people import escape_like
 
@@ -34,7 +34,7 @@ def create_user(
     *,
     password: str | None = None,
     person: Person | None = None,
-    actor: User | None = None,
+    actor: Actor = None,
 ) -> User:
     email = email.strip().lower()
     unknown = set(roles) - set(ROLES)
