@@ -14,7 +14,6 @@ import pytest
 from sqlalchemy import event, select
 
 from mentormatch.extensions import db
-from mentormatch.jobs.lease import Fence, acquire
 from mentormatch.mail.transport import SmtpSettings, SmtpTransport
 from mentormatch.models import AuditLog, OutboxMessage, utcnow
 from mentormatch.services import mailer
@@ -26,6 +25,7 @@ from mentormatch.services.dispatch import (
     outbox_counts,
     resend,
 )
+from mentormatch.services.lease import Fence, acquire
 from tests import factories as f
 from tests.helpers import csrf_from
 

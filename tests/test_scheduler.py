@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from mentormatch.extensions import db
 from mentormatch.jobs import JOBS, Job, tasks
-from mentormatch.jobs.lease import Fence, LeaseLost, acquire, acquire_or_renew, current_holder
 from mentormatch.jobs.runner import build_scheduler, run_all_once, run_job
 from mentormatch.mail.inbox import ImapInbox, ImapSettings
 from mentormatch.models import (
@@ -21,6 +20,7 @@ from mentormatch.models import (
     utcnow,
 )
 from mentormatch.services import invites
+from mentormatch.services.lease import Fence, LeaseLost, acquire, acquire_or_renew, current_holder
 from tests import factories as f
 from tests.test_invites import FIRST, make_series, outbox
 from tests.test_replies import reply_mail

@@ -1,7 +1,7 @@
 """The scheduler process (``mentormatch scheduler``), or a background thread for the demo.
 
 Every job run: push an app context, take or renew the lease (only the leader works), run the
-job under a :class:`~mentormatch.jobs.lease.Fence` (jobs that accept ``fence`` re-check it
+job under a :class:`~mentormatch.services.lease.Fence` (jobs that accept ``fence`` re-check it
 between units of work, and the outbox dispatch repeats it in its claims, so a job that
 outlives the lease stops), log any exception and carry on - a failing job never stops the
 scheduler. Never started inside ``create_app``.
@@ -24,8 +24,8 @@ from flask import Flask
 
 from ..extensions import db
 from ..models import utcnow
+from ..services.lease import Fence, LeaseLost, acquire, release
 from . import JOBS, Job
-from .lease import Fence, LeaseLost, acquire, release
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from ..services import rounds
-from .lease import LeaseLost
+from ..services.lease import LeaseLost
 
 
 def run_solves(now: datetime | None = None, *, worker: str | None = None,

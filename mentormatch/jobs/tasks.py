@@ -28,14 +28,13 @@ from ..models import (
 )
 from ..services import invites, mailer
 from ..services.dispatch import dispatch_outbox, make_transport
+from ..services.lease import Fence, LeaseLost
 from ..services.replies import apply_reply, record_failure
 from ..services.timefmt import format_local
-from .lease import Fence, LeaseLost
 
 log = logging.getLogger(__name__)
 
 REMINDER_LEADS = (timedelta(hours=24), timedelta(hours=1))
-LIVE_PAIRS = ("invited", "active")
 
 
 def _cfg(section: str) -> dict[str, Any]:
@@ -166,7 +165,7 @@ def _live_sessions():
         select(Session).join(SessionSeries, Session.series_id == SessionSeries.id)
         .join(Pair, SessionSeries.pair_id == Pair.id)
         .where(Session.status == "scheduled", SessionSeries.status == "active",
-               Pair.status.in_(LIVE_PAIRS))
+               Pair.live())
     )
 
 
@@ -225,7 +224,7 @@ def _unanswered(before: datetime, column: Any):
         .join(Pair, SessionSeries.pair_id == Pair.id)
         .where(Attendee.partstat == "NEEDS-ACTION", Attendee.invited_at <= before,
                column.is_(None), SessionSeries.status == "active",
-               Pair.status.in_(LIVE_PAIRS))
+               Pair.live())
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
@@ -11,7 +12,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .base import Base, Timestamped, utcnow
 from .competency import Competency
 
-LOG_STATES = ("submitted", "confirmed", "disputed")
+
+class LogStatus(StrEnum):
+    SUBMITTED = "submitted"
+    CONFIRMED = "confirmed"
+    DISPUTED = "disputed"
+
+
+LOG_STATES = tuple(LogStatus)
 
 
 class SessionLog(Timestamped, Base):
@@ -31,7 +39,7 @@ class SessionLog(Timestamped, Base):
     topics: Mapped[str] = mapped_column(String(1000))
     notes: Mapped[str | None] = mapped_column(Text)
     notes_visible_to_coordinator: Mapped[bool] = mapped_column(default=False)
-    status: Mapped[str] = mapped_column(String(10), default="submitted")
+    status: Mapped[str] = mapped_column(String(10), default=LogStatus.SUBMITTED)
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     confirmed_at: Mapped[datetime | None]
     dispute_comment: Mapped[str | None] = mapped_column(String(1000))

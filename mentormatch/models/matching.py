@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
@@ -11,8 +12,21 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .base import Base, Timestamped
 from .programme import Programme
 
-# stale: solved, then changed (forbid, filters, criteria, participants...): re-solve to approve.
-ROUND_STATES = ("draft", "queued", "solving", "solved", "stale", "failed", "approved")
+
+class RoundStatus(StrEnum):
+    DRAFT = "draft"
+    QUEUED = "queued"
+    SOLVING = "solving"
+    SOLVED = "solved"
+    #: solved, then changed (forbid, filters, criteria, participants...): re-solve to approve
+    STALE = "stale"
+    FAILED = "failed"
+    APPROVED = "approved"
+
+
+ROUND_STATES = tuple(RoundStatus)
+#: a solve is waiting or running: the round cannot be changed meanwhile
+BUSY_ROUND_STATES: tuple[RoundStatus, ...] = (RoundStatus.QUEUED, RoundStatus.SOLVING)
 
 
 class Round(Timestamped, Base):
@@ -23,7 +37,7 @@ class Round(Timestamped, Base):
     )
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(10), default="initial")  # initial | rematch
-    status: Mapped[str] = mapped_column(String(10), default="draft")
+    status: Mapped[str] = mapped_column(String(10), default=RoundStatus.DRAFT)
     filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     criteria: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Live progress of the current solve: phase, elapsed, best objective, matched.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, LargeBinary, String
@@ -14,7 +15,18 @@ from .base import Base, utcnow
 #: before DATA) -> sent. ``uncertain``: the worker died or the connection broke during DATA, so
 #: delivery is unknown; never resent automatically (an admin decides). ``failed``: definitely
 #: not delivered after ``max_attempts``.
-OUTBOX_STATES = ("pending", "claimed", "sending", "sent", "failed", "uncertain")
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    UNCERTAIN = "uncertain"
+
+
+OUTBOX_STATES = tuple(OutboxStatus)
 
 
 class OutboxMessage(Base):
@@ -33,7 +45,7 @@ class OutboxMessage(Base):
     subject: Mapped[str] = mapped_column(String(500))
     message_id: Mapped[str] = mapped_column(String(255), unique=True)
     raw: Mapped[bytes] = mapped_column(LargeBinary)
-    status: Mapped[str] = mapped_column(String(10), default="pending")
+    status: Mapped[str] = mapped_column(String(10), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_by: Mapped[str | None] = mapped_column(String(100))

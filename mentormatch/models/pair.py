@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy import JSON, CheckConstraint, ColumnElement, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, Timestamped, utcnow
@@ -13,7 +14,31 @@ from .competency import Competency
 from .person import Person
 from .programme import Programme
 
-PAIR_STATES = ("invited", "active", "declined", "ended", "completed")
+
+class PairStatus(StrEnum):
+    """A pair's life: invited -> active -> completed, or declined (invite refused) or ended
+    (stopped early by a coordinator)."""
+
+    INVITED = "invited"
+    ACTIVE = "active"
+    DECLINED = "declined"
+    ENDED = "ended"
+    COMPLETED = "completed"
+
+
+class GoalStatus(StrEnum):
+    OPEN = "open"
+    ACHIEVED = "achieved"
+    DROPPED = "dropped"
+
+
+PAIR_STATES = tuple(PairStatus)
+#: a pair still running or waiting for its mentor's answer (one per mentee and programme)
+LIVE_PAIR_STATES: tuple[PairStatus, ...] = (PairStatus.INVITED, PairStatus.ACTIVE)
+#: live, or finished after it ran (shown on homes, counted as matched history)
+RAN_PAIR_STATES: tuple[PairStatus, ...] = (
+    PairStatus.INVITED, PairStatus.ACTIVE, PairStatus.COMPLETED, PairStatus.ENDED)
+GOAL_STATES = tuple(GoalStatus)
 
 
 class Pair(Timestamped, Base):
@@ -36,7 +61,7 @@ class Pair(Timestamped, Base):
     round_id: Mapped[int | None] = mapped_column(ForeignKey("matching_round.id"))
     mentor_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     mentee_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
-    status: Mapped[str] = mapped_column(String(10), default="invited")
+    status: Mapped[str] = mapped_column(String(10), default=PairStatus.INVITED)
     focus: Mapped[list[str]] = mapped_column(JSON, default=list)  # competency codes
     reason_id: Mapped[str | None] = mapped_column(String(1000))
     reason_en: Mapped[str | None] = mapped_column(String(1000))
@@ -51,6 +76,17 @@ class Pair(Timestamped, Base):
     mentor: Mapped[Person] = relationship(foreign_keys=[mentor_id])
     mentee: Mapped[Person] = relationship(foreign_keys=[mentee_id])
     goals: Mapped[list[Goal]] = relationship(cascade="all, delete-orphan", order_by="Goal.id")
+
+    LIVE_STATES = LIVE_PAIR_STATES
+
+    @classmethod
+    def live(cls) -> ColumnElement[bool]:
+        """SQL condition: the pair is live (invited or active)."""
+        return cls.status.in_(LIVE_PAIR_STATES)
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in LIVE_PAIR_STATES
 
     def member_role(self, person_id: int | None) -> str | None:
         if person_id == self.mentor_id:
@@ -71,7 +107,7 @@ class Goal(Base):
     description: Mapped[str] = mapped_column(String(1000))
     target_level: Mapped[int]
     due_date: Mapped[date | None]
-    status: Mapped[str] = mapped_column(String(10), default="open")  # open | achieved | dropped
+    status: Mapped[str] = mapped_column(String(10), default=GoalStatus.OPEN)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     competency: Mapped[Competency] = relationship(lazy="joined")

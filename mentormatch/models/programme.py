@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint
@@ -11,6 +12,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .base import Base, Timestamped
 from .org import Unit
 from .person import Person
+
+
+class ProgrammeStatus(StrEnum):
+    DRAFT = "draft"
+    ACTIVE = "active"
+    CLOSED = "closed"
+    ARCHIVED = "archived"
 
 
 class Programme(Timestamped, Base):
@@ -38,7 +46,7 @@ class Programme(Timestamped, Base):
     override_policy: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     mailbox: Mapped[str | None] = mapped_column(String(254))  # iTIP ORGANIZER
     meeting_url: Mapped[str | None] = mapped_column(String(500))
-    status: Mapped[str] = mapped_column(String(12), default="active")
+    status: Mapped[str] = mapped_column(String(12), default=ProgrammeStatus.ACTIVE)
 
     unit: Mapped[Unit | None] = relationship()
     coordinators: Mapped[list[ProgrammeCoordinator]] = relationship(

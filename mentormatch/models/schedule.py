@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -12,7 +13,22 @@ from .pair import Pair
 from .person import Person
 
 PARTSTATS = ("NEEDS-ACTION", "ACCEPTED", "DECLINED", "TENTATIVE", "DELEGATED")
-SESSION_STATES = ("scheduled", "held", "not_held", "missed", "cancelled")
+
+
+class SessionStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    HELD = "held"
+    NOT_HELD = "not_held"
+    MISSED = "missed"
+    CANCELLED = "cancelled"
+
+
+class SeriesStatus(StrEnum):
+    ACTIVE = "active"
+    CANCELLED = "cancelled"
+
+
+SESSION_STATES = tuple(SessionStatus)
 
 
 class SessionSeries(Timestamped, Base):
@@ -29,7 +45,7 @@ class SessionSeries(Timestamped, Base):
     count: Mapped[int]  # sessions wanted (RRULE COUNT also covers skipped holidays)
     location: Mapped[str | None] = mapped_column(String(500))
     meeting_url: Mapped[str | None] = mapped_column(String(500))
-    status: Mapped[str] = mapped_column(String(10), default="active")  # active | cancelled
+    status: Mapped[str] = mapped_column(String(10), default=SeriesStatus.ACTIVE)
     #: when the current series SEQUENCE was issued: a REPLY without SEQUENCE is ordered by
     #: its DTSTAMP against this (RFC 5546 2.1.5)
     sequence_changed_at: Mapped[datetime | None]
@@ -91,7 +107,7 @@ class Session(Base):
     start_at: Mapped[datetime] = mapped_column(index=True)
     end_at: Mapped[datetime]
     sequence: Mapped[int] = mapped_column(default=0)
-    status: Mapped[str] = mapped_column(String(10), default="scheduled", index=True)
+    status: Mapped[str] = mapped_column(String(10), default=SessionStatus.SCHEDULED, index=True)
     proposed_start: Mapped[datetime | None]  # a new time the mentor proposed, awaiting the mentee
     sequence_changed_at: Mapped[datetime | None]  # when this occurrence's SEQUENCE was raised
     marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

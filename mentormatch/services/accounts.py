@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import urls
 from ..extensions import db
-from ..models import ROLES, Person, User, UserRole
+from ..models import ROLES, Actor, Person, User, UserRole
 from . import audit, mailer
 from .people import escape_like
 
@@ -35,7 +35,7 @@ def create_user(
     *,
     password: str | None = None,
     person: Person | None = None,
-    actor: User | None = None,
+    actor: Actor = None,
 ) -> User:
     email = email.strip().lower()
     unknown = set(roles) - set(ROLES)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from ..extensions import db
-from ..models import AuditLog
+from ..models import Actor, AuditLog
 
 
 def record(
-    actor: Any,
+    actor: Actor,
     action: str,
     obj: Any = None,
     *,

@@ -23,12 +23,13 @@ from sqlalchemy import or_, select
 
 from ..extensions import db
 from ..models import Pair, Person, Programme, ProgrammeCoordinator, SessionLog, User, utcnow
+from ..models.pair import RAN_PAIR_STATES
 from . import jp
 from .logbook import local_today
 from .participant_errors import CertificateError
 from .timefmt import minutes_to_hhmm
 
-LIVE_OR_DONE = ("invited", "active", "completed", "ended")
+LIVE_OR_DONE = RAN_PAIR_STATES
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu",
              "/usr/share/fonts/TTF", "/usr/share/fonts/truetype", "/usr/local/share/fonts")
 

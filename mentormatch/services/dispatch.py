@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import getaddresses
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
@@ -49,11 +49,9 @@ from ..mail.transport import (
     TransportError,
     restamp_date,
 )
-from ..models import OutboxMessage, utcnow
+from ..models import Actor, OutboxMessage, utcnow
 from . import audit
-
-if TYPE_CHECKING:  # the jobs package imports this module: no import cycle at run time
-    from ..jobs.lease import Fence
+from .lease import Fence, LeaseLost
 
 log = logging.getLogger(__name__)
 
@@ -399,8 +397,6 @@ def _dispatch_batches(transport: Any, writer: _Writer, *, worker: str, batch: in
                       clock: Callable[[], datetime], fence: Fence | None, envelope_from: str,
                       max_attempts: int, base: float, deadline: float,
                       max_batches: int | None, result: DispatchResult) -> None:
-    from ..jobs.lease import LeaseLost
-
     batches = 0
     while time.monotonic() < deadline and (max_batches is None or batches < max_batches):
         try:
@@ -456,7 +452,7 @@ def outbox_counts() -> dict[str, int]:
     return counts
 
 
-def resend(row: OutboxMessage, *, actor: Any, now: datetime | None = None) -> OutboxMessage:
+def resend(row: OutboxMessage, *, actor: Actor, now: datetime | None = None) -> OutboxMessage:
     """An admin decided an uncertain or failed row must go (again). Flushes.
 
     An uncertain row still owned by a possibly living worker (its claim is fresh) is refused

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import (
+    Actor,
     Evaluation,
     Feedback,
     Pair,
@@ -59,7 +60,7 @@ def question_text(q: dict[str, str], locale: str) -> str:
 # -- feedback ------------------------------------------------------------------------------
 
 def give_feedback(log: SessionLog, person: Person, rating: int, comment: str | None, *,
-                  actor: Any = None) -> tuple[Feedback, bool]:
+                  actor: Actor = None) -> tuple[Feedback, bool]:
     """One 1-5 rating (and comment) per side and log; a second send returns the first."""
     pair = db.session.get(Pair, log.pair_id)
     if pair.member_role(person.id) is None:
@@ -139,7 +140,7 @@ def evaluation_windows(pair: Pair, viewer: Person, *,
 
 
 def submit_evaluation(pair: Pair, person: Person, stage: str, answers: dict[str, Any], *,
-                      actor: Any = None, now: datetime | None = None
+                      actor: Actor = None, now: datetime | None = None
                       ) -> tuple[Evaluation, bool]:
     if pair.member_role(person.id) is None:
         raise FeedbackError("not_member")
@@ -187,12 +188,12 @@ def coordinator_users(programme_id: int) -> list[User]:
         .where(ProgrammeCoordinator.programme_id == programme_id).order_by(User.id)))
 
 
-def end_pair(pair: Pair, person: Person, reason: str, *, actor: Any = None) -> Pair:
+def end_pair(pair: Pair, person: Person, reason: str, *, actor: Actor = None) -> Pair:
     """End a pair early: status 'ended', future sessions cancelled, coordinators e-mailed."""
     role = pair.member_role(person.id)
     if role is None:
         raise FeedbackError("not_member")
-    if pair.status not in ("invited", "active"):
+    if not pair.is_live:
         raise FeedbackError("pair_inactive")
     reason = (reason or "").strip()
     if not reason:

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Competency, Goal, LevelChange, Pair, Person, PersonCompetency
+from ..models import Actor, Competency, Goal, LevelChange, Pair, Person, PersonCompetency
+from ..models.pair import GOAL_STATES
 from . import audit
 from .participant_errors import GoalError
-
-GOAL_STATES = ("open", "achieved", "dropped")
 
 
 def _member(pair: Pair, person: Person) -> str:
@@ -25,7 +23,7 @@ def _member(pair: Pair, person: Person) -> str:
 
 
 def add_goal(pair: Pair, person: Person, *, competency_id: int, description: str,
-             target_level: int, due_date: date | None, actor: Any = None) -> Goal:
+             target_level: int, due_date: date | None, actor: Actor = None) -> Goal:
     _member(pair, person)
     if db.session.get(Competency, competency_id) is None:
         raise GoalError("bad_competency")
@@ -42,7 +40,7 @@ def add_goal(pair: Pair, person: Person, *, competency_id: int, description: str
     return goal
 
 
-def set_goal_status(goal: Goal, person: Person, status: str, *, actor: Any = None) -> Goal:
+def set_goal_status(goal: Goal, person: Person, status: str, *, actor: Actor = None) -> Goal:
     pair = db.session.get(Pair, goal.pair_id)
     _member(pair, person)
     if status not in GOAL_STATES:
@@ -54,7 +52,7 @@ def set_goal_status(goal: Goal, person: Person, status: str, *, actor: Any = Non
 
 
 def record_level_change(pair: Pair, person: Person, *, competency_id: int, new_level: int,
-                        note: str | None, actor: Any = None) -> LevelChange:
+                        note: str | None, actor: Actor = None) -> LevelChange:
     """Mentee or mentor records the mentee's new level in a competency, with a note."""
     _member(pair, person)
     if not isinstance(new_level, int) or not 1 <= new_level <= 5:

@@ -44,6 +44,7 @@ from ..calendar.holidays import OccurrencePlan, holiday_name
 from ..calendar.model import recurrence_starts
 from ..extensions import db
 from ..models import (
+    Actor,
     Attendee,
     AuditLog,
     Competency,
@@ -162,7 +163,7 @@ def create_series_for_pair(
     pair: Pair,
     first_start_utc: datetime,
     *,
-    actor: Any,
+    actor: Actor,
     count: int | None = None,
     interval_weeks: int | None = None,
     duration_minutes: int | None = None,
@@ -221,7 +222,7 @@ class NewSeries:
 SERIES_CHUNK = 500
 
 
-def create_series_many(items: Sequence[NewSeries], *, actor: Any, invite: bool = True,
+def create_series_many(items: Sequence[NewSeries], *, actor: Actor, invite: bool = True,
                        is_holiday: Any = None) -> list[int]:
     """The series of many pairs at once (a round's approval), each with its sessions, its two
     attendees, its audit entry and - with ``invite`` - the REQUEST to each attendee: the same
@@ -246,7 +247,7 @@ def _rows_insert(model: type) -> Any:
     return insert(model).execution_options(render_nulls=True)
 
 
-def _series_chunk(items: Sequence[NewSeries], *, actor: Any, invite: bool, is_holiday: Any,
+def _series_chunk(items: Sequence[NewSeries], *, actor: Actor, invite: bool, is_holiday: Any,
                   codes: dict[str, Competency], memo: dict[tuple[Any, ...], OccurrencePlan]
                   ) -> list[int]:
     domain = _mm()["mail"]["message_id_domain"]
@@ -565,7 +566,7 @@ def _forget_answers(series: SessionSeries, rids: list[datetime]) -> None:
     )
 
 
-def reschedule_session(session: Session, new_start: datetime, *, actor: Any,
+def reschedule_session(session: Session, new_start: datetime, *, actor: Actor,
                        new_end: datetime | None = None, now: datetime | None = None,
                        is_holiday: Any = None) -> Session:
     """Move one session still to come: a REQUEST with its RECURRENCE-ID and a raised SEQUENCE,
@@ -592,7 +593,7 @@ def reschedule_session(session: Session, new_start: datetime, *, actor: Any,
     return session
 
 
-def move_series(series: SessionSeries, new_first_start: datetime, *, actor: Any,
+def move_series(series: SessionSeries, new_first_start: datetime, *, actor: Actor,
                 now: datetime | None = None, is_holiday: Any = None) -> SessionSeries:
     """Move the sessions still to come so the first of them starts at ``new_first_start`` and
     the rest follow every ``interval_weeks`` (same local time), skipping holidays again so the
@@ -658,7 +659,7 @@ def move_series(series: SessionSeries, new_first_start: datetime, *, actor: Any,
     return series
 
 
-def cancel_session(session: Session, *, actor: Any) -> Session:
+def cancel_session(session: Session, *, actor: Actor) -> Session:
     series = session.series
     spec = series_spec(series)
     seq = _next_sequence(series)
@@ -676,7 +677,7 @@ def cancel_session(session: Session, *, actor: Any) -> Session:
     return session
 
 
-def cancel_series(series: SessionSeries, *, actor: Any, now: datetime | None = None,
+def cancel_series(series: SessionSeries, *, actor: Actor, now: datetime | None = None,
                   notify: list[Attendee] | None = None) -> SessionSeries:
     """End the series: only the sessions still to come are cancelled. When nothing has taken
     place yet this is a CANCEL of the whole series; otherwise a REQUEST with a raised SEQUENCE

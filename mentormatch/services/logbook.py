@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import (
     ActionItem,
+    Actor,
     AuditLog,
     LogCompetency,
     Pair,
@@ -224,7 +225,7 @@ def _ask_mentor(pair: Pair, log: SessionLog, key: str) -> None:
                                link=f"{participant_mail._base_url()}/logs/{log.id}")
 
 
-def submit_log(pair: Pair, author: Person, data: LogInput, *, actor: Any = None,
+def submit_log(pair: Pair, author: Person, data: LogInput, *, actor: Actor = None,
                now: datetime | None = None) -> tuple[SessionLog, bool]:
     """Create a log (the mentee only) and ask the mentor to confirm it.
 
@@ -248,7 +249,7 @@ def submit_log(pair: Pair, author: Person, data: LogInput, *, actor: Any = None,
     return log, True
 
 
-def update_log(log: SessionLog, author: Person, data: LogInput, *, actor: Any = None,
+def update_log(log: SessionLog, author: Person, data: LogInput, *, actor: Actor = None,
                now: datetime | None = None) -> SessionLog:
     """Edit until confirmed; editing a disputed log sends it back to the mentor."""
     now = now or utcnow()
@@ -270,7 +271,7 @@ def update_log(log: SessionLog, author: Person, data: LogInput, *, actor: Any = 
     return log
 
 
-def confirm_log(log: SessionLog, mentor: Person, *, actor: Any = None) -> SessionLog:
+def confirm_log(log: SessionLog, mentor: Person, *, actor: Actor = None) -> SessionLog:
     """Confirm: the minutes (capped by the programme's rule) are credited; the mentee is told."""
     pair = db.session.get(Pair, log.pair_id)
     if pair.member_role(mentor.id) != "mentor":
@@ -297,7 +298,8 @@ def confirm_log(log: SessionLog, mentor: Person, *, actor: Any = None) -> Sessio
     return log
 
 
-def dispute_log(log: SessionLog, mentor: Person, comment: str, *, actor: Any = None) -> SessionLog:
+def dispute_log(log: SessionLog, mentor: Person, comment: str, *,
+                actor: Actor = None) -> SessionLog:
     """Dispute with a comment; the mentee is told and may correct the log."""
     pair = db.session.get(Pair, log.pair_id)
     if pair.member_role(mentor.id) != "mentor":
@@ -351,7 +353,7 @@ def _live_logs(session: Session) -> list[SessionLog]:
         SessionLog.session_id == session.id, SessionLog.status != "disputed")))
 
 
-def mark_session(session: Session, mentor: Person, held: bool, *, actor: Any = None,
+def mark_session(session: Session, mentor: Person, held: bool, *, actor: Actor = None,
                  now: datetime | None = None) -> Session:
     """Held or not held, only once the session has started. Not held is refused while a log
     of it is confirmed (the credit stays justified) or waiting for the mentor."""
@@ -385,7 +387,7 @@ def _proposals(session: Session) -> int:
         AuditLog.object_id == session.id)) or 0)
 
 
-def propose_time(session: Session, mentor: Person, new_start: datetime, *, actor: Any = None,
+def propose_time(session: Session, mentor: Person, new_start: datetime, *, actor: Actor = None,
                  now: datetime | None = None) -> Session:
     """The mentor proposes a new start; it must suit both people's working hours (each in their
     own zone), avoid holidays, leave and their other sessions. The mentee is e-mailed."""
@@ -414,7 +416,7 @@ def propose_time(session: Session, mentor: Person, new_start: datetime, *, actor
     return session
 
 
-def answer_proposal(session: Session, mentee: Person, accept: bool, *, actor: Any = None,
+def answer_proposal(session: Session, mentee: Person, accept: bool, *, actor: Actor = None,
                     now: datetime | None = None) -> Session:
     """The mentee accepts (the session moves; the calendar REQUEST goes to both) or keeps the
     old time (the mentor is told)."""

@@ -22,7 +22,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import urls
 from ..extensions import db
-from ..models import Attendee, OutboxMessage, Pair, Person, Programme, SessionSeries
+from ..models import Actor, Attendee, OutboxMessage, Pair, Person, Programme, SessionSeries
 from . import audit, invites, jp, mailer, reports
 
 KIND = "report_nudge"  # outbox kind of every reminder sent from a report
@@ -126,7 +126,7 @@ def _context(programme: Programme, kind: str, mail: _Mail, person: Person,
     return ctx
 
 
-def nudge(programme: Programme, kind: str, *, actor: Any, days: int = 30,
+def nudge(programme: Programme, kind: str, *, actor: Actor, days: int = 30,
           flt: reports.AlertFilter | None = None, now: datetime | None = None) -> NudgeResult:
     """Remind everyone on an alert list (or the people in `flt.person_ids`). At most one
     reminder per person, list and day; returns what was really queued."""

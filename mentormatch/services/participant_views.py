@@ -23,25 +23,14 @@ from ..models import (
     SessionSeries,
     utcnow,
 )
+from ..models.pair import RAN_PAIR_STATES
 from . import feedback, goals, jp, logbook
 from .catalogue import all_competencies, by_code
 
-HOME_PAIR_STATES = ("invited", "active", "completed", "ended")
+HOME_PAIR_STATES = RAN_PAIR_STATES
 
 
 # -- labels ----------------------------------------------------------------------------------
-
-def pair_status_label(status: str) -> str:
-    return {
-        "invited": _("Invited"), "active": _("Active"), "declined": _("Declined"),
-        "ended": _("Ended early"), "completed": _("Completed"),
-    }.get(status, _("Unknown status"))
-
-
-def goal_status_label(status: str) -> str:
-    return {"open": _("In progress"), "achieved": _("Achieved"), "dropped": _("Dropped")}.get(
-        status, _("Unknown status"))
-
 
 def role_label(role: str | None) -> str:
     return _("mentor") if role == "mentor" else _("mentee")

@@ -14,6 +14,7 @@ from sqlalchemy import update as sql_update
 
 from ..extensions import db
 from ..models import (
+    Actor,
     Competency,
     Location,
     MentorPreference,
@@ -24,6 +25,7 @@ from ..models import (
     Programme,
     ProgrammeCoordinator,
     Round,
+    RoundStatus,
     SessionSeries,
 )
 from ..models.base import utcnow
@@ -38,8 +40,8 @@ SOLVE_INPUTS = {"session_minutes", "mode_policy", "default_capacity", "preferenc
 ROUNDINGS = ("floor", "nearest", "half")
 # Hard rules a programme may let coordinators override for a hand-set pair.
 OVERRIDE_CANDIDATES = ("grade", "supervisor", "no_repeat", "same_city_in_person", "mode")
-LIVE = ("invited", "active")
-OPEN_ROUND = ("draft", "queued", "solving", "solved", "stale", "failed")
+LIVE = Pair.LIVE_STATES
+OPEN_ROUND = tuple(s for s in RoundStatus if s != RoundStatus.APPROVED)
 
 
 class ProgrammeError(ValueError):
@@ -144,7 +146,7 @@ def _extras(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def create(actor: Any, **values: Any) -> Programme:
+def create(actor: Actor, **values: Any) -> Programme:
     d = current_app.config["MM"].get("programme", {})
     values = {
         "session_minutes": d.get("session_minutes", 60),
@@ -169,7 +171,7 @@ def create(actor: Any, **values: Any) -> Programme:
     return prog
 
 
-def update(prog: Programme, actor: Any, **values: Any) -> Programme:
+def update(prog: Programme, actor: Actor, **values: Any) -> Programme:
     merged = {k: getattr(prog, k) for k in FIELDS} | values
     _check(merged)
     extras = _extras(values)
@@ -273,7 +275,7 @@ def count_candidates(prog: Programme, role: str, f: Filters) -> int:
     return db.session.scalar(select(func.count()).select_from(q.subquery())) or 0
 
 
-def add_participants(prog: Programme, role: str, f: Filters, actor: Any) -> int:
+def add_participants(prog: Programme, role: str, f: Filters, actor: Actor) -> int:
     if role not in ("mentor", "mentee"):
         raise ProgrammeError("role", _l("Choose mentors or mentees."))
     people = list(db.session.scalars(candidates(prog, role, f)).unique())
@@ -302,7 +304,7 @@ def preferences_of(prog: Programme, mentee_id: int) -> list[int]:
         .order_by(MentorPreference.rank)))
 
 
-def set_preferences(prog: Programme, mentee_id: int, mentor_ids: list[int], actor: Any, *,
+def set_preferences(prog: Programme, mentee_id: int, mentor_ids: list[int], actor: Actor, *,
                     allowed: set[int] | None = None) -> None:
     """A mentee ranks up to 3 mentors (1 = first). ``allowed``: the mentors offered to them
     (a mentee chooses among their suggestions; a coordinator among all the mentors)."""
@@ -371,7 +373,7 @@ def live_mentees_by_mentor(prog: Programme) -> dict[int, list[str]]:
     return out
 
 
-def withdraw_mentor(prog: Programme, person_id: int, actor: Any, reason: str = "") -> list[Pair]:
+def withdraw_mentor(prog: Programme, person_id: int, actor: Actor, reason: str = "") -> list[Pair]:
     """A mentor leaves the programme: not yet accepted and active pairs end (their invites are
     cancelled), the mentees become rematchable, mentor and mentees are told, solved rounds
     become stale. Returns the ended pairs."""

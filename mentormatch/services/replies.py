@@ -36,6 +36,7 @@ from ..calendar.replies import ParsedEvent, ParsedItip
 from ..extensions import db
 from ..mail.authres import sender_verdict
 from ..models import (
+    Actor,
     Attendee,
     InboundMessage,
     OccurrenceResponse,
@@ -111,7 +112,7 @@ class ReplyRejected(ValueError):
 class _Who:
     """Who applies an answer for whom (the audit trail says "on behalf" for staff)."""
 
-    actor: Any
+    actor: Actor
     source: str
     on_behalf: bool = False
 
@@ -172,7 +173,7 @@ def _sender_problem(parsed: ParsedItip, email: str, source: str) -> tuple[str, s
     return None
 
 
-def _permission(att: Attendee, series: SessionSeries, actor: Any, source: str) -> _Who:
+def _permission(att: Attendee, series: SessionSeries, actor: Actor, source: str) -> _Who:
     """Uploads / API: staff coordinating the programme answer on behalf of the attendee (and
     the audit log says so); a mentor or mentee may only answer for themselves."""
     if source not in STAFF_SOURCES or actor is None:
@@ -187,7 +188,7 @@ def _permission(att: Attendee, series: SessionSeries, actor: Any, source: str) -
                                        f"{att.email}")
 
 
-def apply_reply(raw_bytes: bytes, *, source: str, actor: Any = None,
+def apply_reply(raw_bytes: bytes, *, source: str, actor: Actor = None,
                 mailbox_ref: str | None = None) -> InboundMessage:
     """Check and apply one REPLY or COUNTER (.ics or .eml). Never raises for bad input."""
     digest = hashlib.sha256(raw_bytes).hexdigest()
@@ -263,7 +264,7 @@ def _fmt_start(start: datetime | None, person: Any, locale: str) -> str:
                         locale)
 
 
-def _attendee_of(parsed: ParsedItip, series: SessionSeries, actor: Any, source: str) -> Attendee:
+def _attendee_of(parsed: ParsedItip, series: SessionSeries, actor: Actor, source: str) -> Attendee:
     by_email = {a.email.lower(): a for a in series.attendees}
     if parsed.method == "REPLY":
         email = normalise_email(parsed.attendee_email or "")
@@ -339,7 +340,7 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def apply_partstat(attendee: Attendee, partstat: str, recurrence_id: datetime | None,
-                   actor: Any, source: str, *, sequence: int | None = None) -> InboundMessage:
+                   actor: Actor, source: str, *, sequence: int | None = None) -> InboundMessage:
     """The in-app button / one-click link path: same checks and effects as a mailed REPLY.
     ``sequence`` (a link's) is checked like a REPLY's; None means "the current version"."""
     now = utcnow()
@@ -442,9 +443,9 @@ def _apply(att: Attendee, partstat: str, rid: datetime | None, seq: int | None,
     if att.role == "mentor":
         if partstat == "ACCEPTED" and pair.status == "invited":
             pair.status = "active"
-        elif partstat == "DECLINED" and pair.status in ("invited", "active"):
+        elif partstat == "DECLINED" and pair.is_live:
             _mentor_declined(series, att, who.actor)
-    elif partstat == "DECLINED" and pair.status in ("invited", "active"):
+    elif partstat == "DECLINED" and pair.is_live:
         _mentee_declined(series, att, who.actor, stamp)
 
 
@@ -455,7 +456,7 @@ def _notify(to_email: str, locale: str, template: str, key: str, **ctx: Any) -> 
     enqueue(build_message(to_email, subject, text, html), kind=template, dedupe_key=key)
 
 
-def _mentor_declined(series: SessionSeries, att: Attendee, actor: Any) -> None:
+def _mentor_declined(series: SessionSeries, att: Attendee, actor: Actor) -> None:
     """Pair declined: sessions to come cancelled (CANCEL to the mentee), coordinators told;
     the pair is no longer live, so the mentee can be matched again."""
     pair = series.pair
@@ -472,7 +473,7 @@ def _mentor_declined(series: SessionSeries, att: Attendee, actor: Any) -> None:
     audit.record(actor, "pair.declined", pair, programme_id=pair.programme_id)
 
 
-def _mentee_declined(series: SessionSeries, att: Attendee, actor: Any, stamp: datetime) -> None:
+def _mentee_declined(series: SessionSeries, att: Attendee, actor: Actor, stamp: datetime) -> None:
     """The pair stays as it is (the coordinator decides what next); coordinators and the
     mentor are told, and the decline is on record."""
     pair = series.pair

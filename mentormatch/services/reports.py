@@ -43,6 +43,7 @@ from ..models import (
     Feedback,
     Location,
     Pair,
+    PairStatus,
     Participant,
     Person,
     PersonCompetency,
@@ -56,8 +57,8 @@ from ..models import (
 from . import jp
 from .feedback import STAGES, questions
 
-LIVE_PAIR = ("invited", "active")
-MATCHED_PAIR = ("invited", "active", "completed")
+LIVE_PAIR = Pair.LIVE_STATES
+MATCHED_PAIR = (*Pair.LIVE_STATES, PairStatus.COMPLETED)
 PLANNED_STATES = ("scheduled", "held", "missed", "not_held")  # i.e. every state but cancelled
 MISSED_STATES = ("missed", "not_held")
 BANDS = ("I", "II", "III", "IV")

@@ -28,18 +28,28 @@ import solver
 
 from ..calendar import plan_occurrences
 from ..extensions import db
-from ..models import Pair, Participant, Person, Programme, Proposal, Round, RoundConstraint
+from ..models import (
+    Actor,
+    Pair,
+    Participant,
+    Person,
+    Programme,
+    Proposal,
+    Round,
+    RoundConstraint,
+)
 from ..models.base import utcnow
+from ..models.matching import BUSY_ROUND_STATES
 from . import audit, busy, invites, mailer, programmes, solver_bridge
 from .programmes import Filters, ProgrammeError, apply_filters, has_live_pair
 from .timefmt import format_local
 
 log = logging.getLogger(__name__)
 
-BUSY = ("queued", "solving")
+BUSY = BUSY_ROUND_STATES
 EDITABLE = ("draft", "solved", "stale", "failed")
 KINDS = ("initial", "rematch")
-LIVE = ("invited", "active")
+LIVE = Pair.LIVE_STATES
 
 
 class RoundError(ProgrammeError):
@@ -62,7 +72,7 @@ def _cfg() -> dict[str, Any]:
     return current_app.config["MM"].get("rounds", {})
 
 
-def create(prog: Programme, actor: Any, *, name: str, filters: Any = None,
+def create(prog: Programme, actor: Actor, *, name: str, filters: Any = None,
            criteria: dict | None = None, kind: str = "initial") -> Round:
     if not name.strip():
         raise RoundError("name_required", _l("A round needs a name."))
@@ -106,7 +116,7 @@ def _touch(rnd: Round, *, stale: bool) -> None:
     db.session.expire(rnd, ["status", "updated_at"])
 
 
-def set_filters(rnd: Round, filters: Any, actor: Any) -> None:
+def set_filters(rnd: Round, filters: Any, actor: Actor) -> None:
     new = Filters.from_dict(filters).to_dict()
     _touch(rnd, stale=new != Filters.from_dict(rnd.filters).to_dict())
     rnd.filters = new
@@ -114,7 +124,7 @@ def set_filters(rnd: Round, filters: Any, actor: Any) -> None:
     db.session.flush()
 
 
-def set_criteria(rnd: Round, values: Any, actor: Any) -> None:
+def set_criteria(rnd: Round, values: Any, actor: Actor) -> None:
     base = solver_bridge.criteria_of(rnd)
     out = dict(base)
     try:
@@ -185,7 +195,7 @@ def to_publish(rnd: Round) -> dict[str, int]:
 # --------------------------------------------------------------------------- solving
 
 
-def queue(rnd: Round, actor: Any) -> Round:
+def queue(rnd: Round, actor: Actor) -> Round:
     """Record that the round should be solved (the run_solves job does it). One conditional
     UPDATE: a double click or two racing requests queue it once; the second is refused."""
     now = utcnow()
@@ -463,7 +473,7 @@ def _proposed(rnd: Round, mentee_id: int, mentor_id: int) -> bool:
     return any(p.mentee_id == mentee_id and p.mentor_id == mentor_id for p in rnd.proposals)
 
 
-def _set(rnd: Round, mentee_id: int, mentor_id: int, kind: str, actor: Any,
+def _set(rnd: Round, mentee_id: int, mentor_id: int, kind: str, actor: Actor,
          reason: str | None = None) -> RoundConstraint:
     row = next((c for c in rnd.constraints
                 if c.mentee_id == mentee_id and c.mentor_id == mentor_id), None)
@@ -499,7 +509,7 @@ def _check_room(rnd: Round, mentee_id: int, mentor_id: int) -> str | None:
     return room
 
 
-def lock(rnd: Round, mentee_id: int, mentor_id: int, actor: Any) -> RoundConstraint:
+def lock(rnd: Round, mentee_id: int, mentor_id: int, actor: Actor) -> RoundConstraint:
     _participant(rnd, mentee_id, "mentee")
     _participant(rnd, mentor_id, "mentor")
     if _has_live_pair(rnd, mentee_id):
@@ -511,13 +521,13 @@ def lock(rnd: Round, mentee_id: int, mentor_id: int, actor: Any) -> RoundConstra
     return _set(rnd, mentee_id, mentor_id, "lock", actor)
 
 
-def forbid(rnd: Round, mentee_id: int, mentor_id: int, actor: Any) -> RoundConstraint:
+def forbid(rnd: Round, mentee_id: int, mentor_id: int, actor: Actor) -> RoundConstraint:
     _participant(rnd, mentee_id, "mentee")
     _participant(rnd, mentor_id, "mentor")
     return _set(rnd, mentee_id, mentor_id, "forbid", actor)
 
 
-def clear(rnd: Round, constraint_id: int, actor: Any) -> None:
+def clear(rnd: Round, constraint_id: int, actor: Actor) -> None:
     row = next((c for c in rnd.constraints if c.id == constraint_id), None)
     if row is None:
         raise RoundError("no_such_adjustment", _l("No such adjustment."))
@@ -528,7 +538,7 @@ def clear(rnd: Round, constraint_id: int, actor: Any) -> None:
     db.session.flush()
 
 
-def set_by_hand(rnd: Round, mentee_id: int, mentor_id: int, actor: Any,
+def set_by_hand(rnd: Round, mentee_id: int, mentor_id: int, actor: Actor,
                 override_reason: str = "") -> tuple[RoundConstraint, list[str]]:
     """Pair two people by hand. Hard-rule breaches (and a full mentor, where the policy allows
     it) need a written reason; only what the programme's override policy names may be waived.
@@ -674,7 +684,7 @@ def _check_busy(rnd: Round, today: datetime | None) -> None:
         "%(clashes)s. Re-solve the round before approving.", clashes="; ".join(shown)))
 
 
-def approve(rnd: Round, actor: Any, *, invite: bool = True,
+def approve(rnd: Round, actor: Actor, *, invite: bool = True,
             today: datetime | None = None) -> Approval:
     """Publish: create the pairs and their session series + invites. Idempotent: a second
     call, or a racing double click, creates nothing (status switch guarded in SQL, unique

@@ -43,7 +43,7 @@ from ..models import (
 )
 from . import busy, programmes, session_times, timefmt
 
-LIVE = ("invited", "active")
+LIVE = Pair.LIVE_STATES
 WEIGHT_KEYS = {  # config / criteria name -> solver.Weights field
     "gap_coverage": "gap",
     "same_location": "same_city",

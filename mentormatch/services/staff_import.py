@@ -23,7 +23,15 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import bindparam, delete, insert, select, update
 
 from ..extensions import db
-from ..models import AvailabilityWindow, LeaveDate, Location, Person, PersonCompetency, Unit
+from ..models import (
+    Actor,
+    AvailabilityWindow,
+    LeaveDate,
+    Location,
+    Person,
+    PersonCompetency,
+    Unit,
+)
 from . import audit
 from .catalogue import by_code
 from .grades import JOB_LEVELS, GradeError, parse_grade
@@ -1125,7 +1133,7 @@ def preview(data: bytes, filename: str, locale: str = "id",
     return report
 
 
-def apply(data: bytes, filename: str, actor: Any, locale: str = "id",
+def apply(data: bytes, filename: str, actor: Actor, locale: str = "id",
           progress: Callable[[int], None] | None = None) -> ImportReport:
     """Validate, then write everything or nothing (the caller commits)."""
     report = ImportReport(filename=filename, locale=locale)
@@ -1338,7 +1346,7 @@ def template_xlsx() -> bytes:
 
 
 def run_import_cli(path: str | os.PathLike[str], dry_run: bool = False,
-                   echo: Callable[[str], Any] | None = None, actor: Any = None,
+                   echo: Callable[[str], Any] | None = None, actor: Actor = None,
                    locale: str = "id") -> bool:
     """Called by `mentormatch import FILE [--dry-run]` inside an app context.
 

@@ -11,11 +11,11 @@ from ..extensions import db
 from ..models import ROLES, Programme, User
 from ..services import accounts
 from .access import found, requires
+from .labels import labels
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-ROLE_LABELS = {"admin": _l("Administrator"), "coordinator": _l("Coordinator"),
-               "mentor": _l("Mentor"), "mentee": _l("Mentee")}
+ROLE_LABELS = labels()["role"]
 ERRORS = {
     "email_taken": _l("An account with this e-mail already exists."),
     "unknown_role": _l("Unknown role."),

@@ -22,6 +22,7 @@ from ..mail.transport import FolderTransport
 from ..models import OutboxMessage
 from ..services.dispatch import OutboxError, outbox_counts, resend
 from .access import found, requires
+from .labels import labels
 
 bp = Blueprint("mailbox", __name__)
 
@@ -31,14 +32,7 @@ OUTBOX_ERRORS = {
     "still_owned": _l("A dispatcher may still be sending this message; try again in a few "
                       "minutes."),
 }
-STATE_LABELS = {
-    "pending": _l("Waiting"),
-    "claimed": _l("Being sent"),
-    "sending": _l("Being sent"),
-    "sent": _l("Sent"),
-    "failed": _l("Failed"),
-    "uncertain": _l("Delivery uncertain"),
-}
+STATE_LABELS = labels()["outbox"]
 SHOWN = ("uncertain", "failed", "pending", "claimed", "sending", "sent")
 
 

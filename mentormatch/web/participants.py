@@ -24,13 +24,15 @@ from ..services.logbook import ActionInput, LogInput
 from ..services.participant_errors import LogError, ParticipantError
 from ..services.replies import apply_partstat
 from .access import found, guard, requires
+from .labels import label
 
 bp = Blueprint("participants", __name__)
 
 
 @bp.context_processor
 def _labels() -> dict[str, Any]:
-    return {"pair_status": views.pair_status_label, "goal_status": views.goal_status_label,
+    return {"pair_status": lambda status: label("pair", status, _("Unknown status")),
+            "goal_status": lambda status: label("goal", status, _("Unknown status")),
             "focus_names": views.focus_names, "day": views.format_day,
             "role_label": views.role_label}
 
