@@ -172,12 +172,37 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
+        if _dropped_connection(exc) and request.method in ("GET", "HEAD") \
+                and not g.get("_mm_db_retried"):
+            # The database connection died under a read-only request (a failover, a restart, a
+            # killed backend): run it once more on a fresh connection instead of an error page.
+            # Writes are never repeated blindly - they get the error page and change nothing.
+            log.warning("database connection lost on %s %s; retrying once",
+                        request.method, request.path)
+            g._mm_db_retried = True
+            db.session.rollback()
+            g.pop("_login_user", None)
+            try:
+                rv = app.preprocess_request()
+                return rv if rv is not None else app.dispatch_request()
+            except HTTPException as again:
+                return _http_error(again)
+            except Exception as again:  # noqa: BLE001 - the ordinary error page below
+                exc = again
         # Never show a stack trace to a user; the log keeps it (without request bodies).
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        log.exception("unhandled error on %s %s", request.method, request.path, exc_info=exc)
         db.session.rollback()
         if request.path.startswith("/api/"):
             return {"error": "Internal Server Error"}, 500
         return render_template("errors/500.html"), 500
+
+
+def _dropped_connection(exc: BaseException) -> bool:
+    """True for a database error that says the connection itself is gone (SQLAlchemy has
+    invalidated it; the pool hands out fresh connections next)."""
+    from sqlalchemy.exc import DBAPIError
+
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 
 def _register_security_headers(app: Flask) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -149,14 +148,23 @@ def _start_in_process_scheduler(app) -> None:
 @main.command()
 @click.option("--bind", default="127.0.0.1:8000")
 @click.option("--workers", default=None, type=int, help="Default: 2 x CPU + 1.")
-def serve(bind: str, workers: int | None) -> None:
-    """Run the production WSGI server (gunicorn, several workers)."""
+@click.option("--graceful-timeout", default=30, type=int,
+              help="Seconds in-flight requests get to finish after SIGTERM.")
+def serve(bind: str, workers: int | None, graceful_timeout: int) -> None:
+    """Run the production WSGI server (gunicorn, several workers).
+
+    The command replaces itself with the gunicorn master (same process id), so a service
+    manager's SIGTERM reaches gunicorn directly: workers finish their requests (up to
+    ``--graceful-timeout``), then everything exits and the port is free."""
     workers = workers or (2 * (os.cpu_count() or 1) + 1)
     cmd = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", bind,
+           "--graceful-timeout", str(graceful_timeout),
            "--access-logfile", "-", "--logger-class", "mentormatch.access_log.RedactingLogger",
            "--forwarded-allow-ips", "127.0.0.1", "mentormatch.wsgi:app"]
     click.echo(f"serving on http://{bind} with {workers} workers")
-    sys.exit(subprocess.call(cmd))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, cmd)
 
 
 @main.command()

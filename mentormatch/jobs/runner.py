@@ -24,8 +24,9 @@ from flask import Flask
 
 from ..extensions import db
 from ..models import utcnow
-from ..services.lease import Fence, LeaseLost, acquire, release
+from ..services.lease import Fence, LeaseGrant, LeaseLost, acquire, release
 from . import JOBS, Job
+from .leader import AdvisoryLeadership, Lock
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +47,28 @@ def _accepts(func: Callable[..., Any], name: str) -> bool:
     return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
-def run_job(app: Flask, job: Job, holder: str, *, now: datetime | None = None) -> Any:
+def lead(app: Flask, holder: str, leadership: AdvisoryLeadership | None, *,
+         now: datetime | None = None) -> LeaseGrant | None:
+    """Take or renew the lease; on PostgreSQL a newly won advisory lock takes it over at once
+    (the previous holder's connection is gone), and a lock whose lease someone else now holds
+    is given up (this process was frozen past its lease: it stands by)."""
+    if leadership is None:
+        return acquire(holder, _ttl(app), now=now)
+    state = leadership.poll()
+    grant = acquire(holder, _ttl(app), now=now, take_over=state is Lock.FRESH)
+    if state is Lock.FRESH and grant is not None:
+        log.info("scheduler %s leads (advisory lock won), epoch %d", holder, grant.epoch)
+    if grant is None and state is not Lock.NONE:
+        leadership.release()
+    return grant
+
+
+def run_job(app: Flask, job: Job, holder: str, *, now: datetime | None = None,
+            leadership: AdvisoryLeadership | None = None) -> Any:
     """Run one job if ``holder`` leads. Returns the job's result, or None (not leader/failed)."""
     with app.app_context():
         try:
-            grant = acquire(holder, _ttl(app), now=now)
+            grant = lead(app, holder, leadership, now=now)
             if grant is None:
                 return None
             fence = Fence(grant, clock=(lambda: now) if now is not None else utcnow)
@@ -93,14 +111,37 @@ def build_scheduler(app: Flask, *, in_process: bool = False, holder: str | None 
     scheduler = cls(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1,
                                                 "misfire_grace_time": 300})
 
+    with app.app_context():
+        leadership = AdvisoryLeadership.for_engine(db.engine)
+
     def wrap(job: Job) -> Callable[[], Any]:
-        return lambda: run_job(app, job, holder)
+        return lambda: run_job(app, job, holder, leadership=leadership)
 
     for job in JOBS:
         scheduler.add_job(wrap(job), "interval", seconds=_interval(app, job), id=job.id,
                           name=job.id, replace_existing=True,
                           next_run_time=datetime.now(UTC))
+    if leadership is not None:
+        def watch() -> None:
+            """A standby polls the lock often; when it wins, every job runs now."""
+            if leadership.held:
+                return
+            with app.app_context():
+                try:
+                    if lead(app, holder, leadership) is not None:
+                        for job in JOBS:
+                            scheduler.modify_job(job.id, next_run_time=datetime.now(UTC))
+                except Exception:  # noqa: BLE001 - the next poll tries again
+                    log.exception("scheduler leadership poll failed")
+                    db.session.rollback()
+                finally:
+                    db.session.remove()
+
+        poll = float(app.config["MM"]["scheduler"].get("leader_poll_seconds", 2))
+        scheduler.add_job(watch, "interval", seconds=poll, id="leadership", name="leadership",
+                          replace_existing=True)
     scheduler.mm_holder = holder  # type: ignore[attr-defined]
+    scheduler.mm_leadership = leadership  # type: ignore[attr-defined]
     return scheduler
 
 
@@ -138,4 +179,6 @@ def run_scheduler(app: Flask, *, in_process: bool = False, holder: str | None = 
                 log.exception("could not release the scheduler lease")
             finally:
                 db.session.remove()
+                if scheduler.mm_leadership is not None:
+                    scheduler.mm_leadership.release()
     return scheduler

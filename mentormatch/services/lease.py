@@ -45,8 +45,10 @@ def _as_ttl(ttl: timedelta | float) -> timedelta:
 
 
 def acquire(holder: str, ttl: timedelta | float, *, name: str = DEFAULT_NAME,
-            now: datetime | None = None) -> LeaseGrant | None:
-    """The grant when ``holder`` leads until ``now + ttl``, else None. Commits."""
+            now: datetime | None = None, take_over: bool = False) -> LeaseGrant | None:
+    """The grant when ``holder`` leads until ``now + ttl``, else None. Commits.
+    ``take_over``: take the lease even before it expires (the caller knows the holder is
+    dead: it just got the PostgreSQL advisory lock, see ``leader.py``); the epoch grows."""
     now = now or utcnow()
     ttl = _as_ttl(ttl)
     lease = SchedulerLease.__table__.c
@@ -59,7 +61,7 @@ def acquire(holder: str, ttl: timedelta | float, *, name: str = DEFAULT_NAME,
     if renewed != 1:
         taken = db.session.execute(
             update(SchedulerLease)
-            .where(lease.name == name, lease.expires_at < now)
+            .where(lease.name == name, *(() if take_over else (lease.expires_at < now,)))
             .values(holder=holder, expires_at=now + ttl, heartbeat_at=now,
                     epoch=lease.epoch + 1)
             .execution_options(synchronize_session=False)

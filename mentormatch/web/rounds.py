@@ -29,7 +29,6 @@ from ..models import (
     AuditLog,
     Competency,
     Location,
-    Pair,
     Participant,
     Person,
     Programme,
@@ -38,7 +37,7 @@ from ..models import (
     Unit,
     User,
 )
-from ..services import programmes, rounds, solver_bridge
+from ..services import programmes, review, rounds, solver_bridge
 from ..services.people import filter_choices_grades
 from ..services.programmes import Filters, ProgrammeError
 from ..services.rounds import RoundBusy
@@ -231,11 +230,16 @@ def show(pid: int):
     role = role if role in ("mentor", "mentee") else "mentee"
     preview = (programmes.count_candidates(prog, role, f)
                if request.args.get("preview") else None)
+    sizes = review.participant_counts(prog)
+    find = _find()
+    mq = request.args.get("mq", "")[:100]
     return render_template(
-        "rounds/programme.html", prog=prog, f=f, role=role, preview=preview,
+        "rounds/programme.html", prog=prog, f=f, role=role, preview=preview, sizes=sizes,
+        mentor_page=review.participants(prog, "mentor", q=mq, page=_arg_page("mpage")), mq=mq,
+        find=find, picking=_picking(sizes, find),
         live_of=programmes.live_mentees_by_mentor(prog),
-        mentors=programmes.participants(prog, "mentor"),
-        mentees=programmes.participants(prog, "mentee"),
+        mentors=review.pick(prog, "mentor", sizes, find["mentor"]),
+        mentees=review.pick(prog, "mentee", sizes, find["mentee"]),
         rounds=rounds.for_programme(prog), jp=programmes.jp_rule_of(prog), **_choices())
 
 
@@ -354,11 +358,12 @@ def _people(ids: set[int]) -> dict[int, Person]:
         Person.id.in_(ids or {0}))).unique()}
 
 
-def _rows(rnd: Round, people: dict[int, Person]) -> list[dict]:
+def _rows(rnd: Round, page: list[Proposal], people: dict[int, Person]) -> list[dict]:
+    """The page's proposals as the table shows them (already searched, sorted and cut)."""
     loc = _locale()
     cons = {(c.mentee_id, c.mentor_id): c for c in rnd.constraints}
     rows = []
-    for p in rnd.proposals:
+    for p in page:
         mentee, mentor = people[p.mentee_id], people[p.mentor_id]
         c = cons.get((p.mentee_id, p.mentor_id))
         rows.append({
@@ -368,14 +373,6 @@ def _rows(rnd: Round, people: dict[int, Person]) -> list[dict]:
             "reason": p.reason_en if loc == "en" else p.reason_id,
             "locked": bool(c and c.kind == "lock"),
         })
-    sort = request.args.get("sort", "score")
-    q = request.args.get("q", "").strip().lower()
-    if q:
-        rows = [r for r in rows if q in (r["mentee"].name + " " + r["mentor"].name + " "
-                                        + r["reason"]).lower()]
-    keys = {"score": lambda r: -r["p"].score, "mentee": lambda r: r["mentee"].name,
-            "mentor": lambda r: r["mentor"].name}
-    rows.sort(key=keys.get(sort, keys["score"]))
     return rows
 
 
@@ -394,36 +391,62 @@ def _infeasible(rnd: Round, people: dict[int, Person]) -> list[str]:
     return out
 
 
+def _find() -> dict[str, str]:
+    """The searches that narrow the mentee / mentor lists of a large programme's forms."""
+    return {role: request.args.get(f"find_{role}", "")[:100] for role in ("mentee", "mentor")}
+
+
+def _picking(sizes: dict[str, int], find: dict[str, str]) -> bool:
+    return any(find.values()) or max(sizes.values()) > review.PICK_LIMIT
+
+
+def _arg_page(name: str) -> int:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() and 0 < len(value) < 7 else 1
+
+
 @bp.get("/<int:pid>/rounds/<int:rid>")
 @requires("programme.list")
 def round_page(pid: int, rid: int):
     prog, rnd = _round(pid, rid)
     stats = rnd.stats or {}
-    ids = ({x.mentee_id for x in rnd.proposals} | {x.mentor_id for x in rnd.proposals}
-           | {u.mentee_id for u in rnd.unmatched} | {c.mentee_id for c in rnd.constraints}
+    q = request.args.get("q", "")[:100]
+    sort = request.args.get("sort", "score")
+    sort = sort if sort in review.SORTS else "score"
+    # one page of each long list, searched, sorted and cut in the database
+    proposals = review.proposals(rnd, q=q, sort=sort, page=_arg_page("page"), locale=_locale())
+    n_proposals = proposals.total if not q.strip() else review.proposal_count(rnd)
+    missing, missing_by_reason = review.unmatched(rnd, page=_arg_page("upage"))
+    published = (review.published(rnd, page=_arg_page("ppage"))
+                 if rnd.status == "approved" else None)
+    ids = ({x.mentee_id for x in proposals.items} | {x.mentor_id for x in proposals.items}
+           | {u.mentee_id for u in missing.items} | {c.mentee_id for c in rnd.constraints}
            | {c.mentor_id for c in rnd.constraints})
     for x in stats.get("infeasible", []):
         ids |= {x.get("mentee_id"), x.get("mentor_id")} - {None}
-    published = []
-    if rnd.status == "approved":
-        published = list(db.session.scalars(select(Pair).where(Pair.round_id == rnd.id)
-                                            .order_by(Pair.id)))
-        ids |= {p.mentee_id for p in published} | {p.mentor_id for p in published}
-    people = _people(ids)
-    before = (rounds.previous_mentors(prog.id, [p.mentee_id for p in published])
-              if rnd.kind == "rematch" and published else {})
+    if published is not None:
+        ids |= {p.mentee_id for p in published.items} | {p.mentor_id for p in published.items}
+    people = review.people(ids)
+    before = (rounds.previous_mentors(prog.id, [p.mentee_id for p in published.items])
+              if rnd.kind == "rematch" and published is not None and published.items else {})
+    sizes = review.participant_counts(prog)
+    find = _find()
     return render_template(
         "rounds/round.html", prog=prog, rnd=rnd, counts=rounds.counts(rnd),
         to_publish=rounds.to_publish(rnd) if rnd.status == "solved" else {},
         f=Filters.from_dict(rnd.filters), criteria=criteria_of(rnd), rule_keys=RULE_KEYS,
-        rows=_rows(rnd, people), people=people,
-        unmatched=[(people[u.mentee_id], u.reason) for u in rnd.unmatched],
-        infeasible=_infeasible(rnd, people), published=published, before=before,
-        mentors=programmes.participants(prog, "mentor"),
-        mentees=programmes.participants(prog, "mentee"),
+        rows=_rows(rnd, proposals.items, people), proposals=proposals,
+        n_proposals=n_proposals, people=people, missing=missing,
+        missing_by_reason=missing_by_reason,
+        unmatched=[(people[u.mentee_id], u.reason) for u in missing.items],
+        infeasible=_infeasible(rnd, people),
+        published=published.items if published is not None else [], published_page=published,
+        before=before, find=find, picking=_picking(sizes, find),
+        mentors=review.pick(prog, "mentor", sizes, find["mentor"]),
+        mentees=review.pick(prog, "mentee", sizes, find["mentee"]),
         state=rounds.progress_of(rnd),
         overridable=[label("rule", r) for r in programmes.override_policy(prog)["overridable"]],
-        sort=request.args.get("sort", "score"), q=request.args.get("q", ""), **_choices())
+        sort=sort, q=q, **_choices())
 
 
 @bp.get("/progress.js")

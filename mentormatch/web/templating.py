@@ -34,9 +34,9 @@ def register_template_helpers(app: Flask) -> None:
             "now_utc": utcnow,
         }
 
-    def page_url(n: int) -> str:
-        """The current page's URL with its filters kept and `page` set to n."""
-        args = {**(request.view_args or {}), **request.args.to_dict(), "page": n}
+    def page_url(n: int, param: str = "page") -> str:
+        """The current page's URL with its filters kept and `page` (or `param`) set to n."""
+        args = {**(request.view_args or {}), **request.args.to_dict(), param: n}
         return url_for(request.endpoint, **args)
 
     @app.template_filter("localtime")

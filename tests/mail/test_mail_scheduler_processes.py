@@ -192,8 +192,10 @@ def test_scheduler_killed_mid_data_then_restarted(app, database_url, tmp_path, s
         done = _wait(_settled, 60, "the restarted scheduler to finish", second)
     finally:
         second.stop()
-    # it had to wait for the dead one's lease to run out before taking over
-    assert done - killed_at >= LEASE_SECONDS * 0.8
+    if database_url.startswith("sqlite"):
+        # it had to wait for the dead one's lease to run out before taking over (PostgreSQL:
+        # the dead one's advisory lock is gone at once, see test_scheduler_failover.py)
+        assert done - killed_at >= LEASE_SECONDS * 0.8
     rows = _check_nothing_doubled_nothing_lost(slow_smtp, total)
     statuses = Counter(r.status for r in rows)
     assert statuses == {"sent": total - 1, "uncertain": 1}

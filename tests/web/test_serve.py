@@ -78,3 +78,53 @@ def test_serve_several_workers_share_postgres(pg_url, tmp_path):
     text = out.decode(errors="replace")
     assert text.count("Booting worker") >= 3, text[-2000:]
     assert "SeCrEt" not in text and "/reset/[redacted]" in text, text[-2000:]
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_serve_stops_its_workers_on_sigterm(tmp_path):
+    """A service manager signals the process it started: that must be the gunicorn master,
+    which stops its workers gracefully and frees the port."""
+    port = _free_port()
+    env = dict(os.environ, MENTORMATCH_DATABASE_URL=f"sqlite:///{tmp_path / 'mm.db'}",
+               MENTORMATCH_SECRET_KEY="k" * 32, MENTORMATCH_APP__SESSION_COOKIE_SECURE="false")
+    subprocess.run([sys.executable, "-m", "mentormatch.cli", "init"], env=env, check=True,
+                   capture_output=True, timeout=120)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mentormatch.cli", "serve", "--bind", f"127.0.0.1:{port}",
+         "--workers", "2", "--graceful-timeout", "10"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        ok = False
+        while time.monotonic() < deadline and not ok:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
+                    ok = r.status == 200
+            except OSError:
+                time.sleep(0.3)
+        assert ok
+        proc.send_signal(signal.SIGTERM)  # the started process only, as systemd's KillMode=mixed
+        out, _ = proc.communicate(timeout=30)
+        assert proc.returncode == 0, out.decode(errors="replace")[-2000:]
+        deadline = time.monotonic() + 10
+        while _group_alive(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _group_alive(proc.pid), "gunicorn processes outlived serve"
+        with socket.socket() as s:  # the port is free again (for a restart, like gunicorn's)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("127.0.0.1", port))
+            s.listen()
+        text = out.decode(errors="replace")
+        assert "Handling signal: term" in text and "Shutting down: Master" in text, text[-2000:]
+    finally:
+        if _group_alive(proc.pid):
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
