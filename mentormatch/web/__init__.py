@@ -12,6 +12,7 @@ def register_blueprints(app: Flask) -> None:
         calendar_views,
         health,
         home,
+        inbound,
         mailbox,
         participants,
         people,
@@ -21,5 +22,5 @@ def register_blueprints(app: Flask) -> None:
     )
 
     for module in (auth, health, home, mailbox, people, staff_import, calendar_views, rounds,
-                   participants, reports, admin):
+                   participants, reports, admin, inbound):
         app.register_blueprint(module.bp)
