@@ -20,6 +20,11 @@ import icalendar
 from .model import REPLY_PARTSTATS, normalise_email
 
 MAX_BYTES = 1024 * 1024
+#: a whole e-mail may be much larger than its calendar part (an Outlook signature image, an
+#: attachment): the calendar cap (MAX_BYTES) applies to the part, this one to the message
+MAX_MAIL_BYTES = 25 * 1024 * 1024
+#: VEVENTs in one calendar object (a series plus its exceptions)
+MAX_EVENTS = 500
 METHODS = frozenset(
     {"PUBLISH", "REQUEST", "REPLY", "ADD", "CANCEL", "REFRESH", "COUNTER", "DECLINECOUNTER"}
 )
@@ -147,13 +152,15 @@ def _parse(data: bytes, max_bytes: int) -> ParsedItip:
     data = bytes(data)
     if not data.strip():
         raise ItipError("empty", "no data")
-    if len(data) > max_bytes:
-        raise ItipError("too_large", f"more than {max_bytes} bytes")
+    is_ics = _is_ics(data)
+    if len(data) > (max_bytes if is_ics else max(max_bytes, MAX_MAIL_BYTES)):
+        raise ItipError("too_large", f"more than {max_bytes if is_ics else MAX_MAIL_BYTES} "
+                                     "bytes")
     sender: str | None = None
     sender_header: str | None = None
     auth_results: tuple[str, ...] = ()
     header_method: str | None = None
-    if _is_ics(data):
+    if is_ics:
         ics = data
     else:
         try:
@@ -193,6 +200,8 @@ def _parse(data: bytes, max_bytes: int) -> ParsedItip:
     events = [c for c in cal.walk("VEVENT")]
     if not events:
         raise ItipError("no_vevent", "no VEVENT in the calendar")
+    if len(events) > MAX_EVENTS:
+        raise ItipError("too_large", f"more than {MAX_EVENTS} VEVENTs")
     uids = {str(e.get("UID", "")).strip() for e in events}
     if len(uids) > 1:
         raise ItipError("multiple_uids", "VEVENTs with different UIDs")

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app
@@ -289,8 +289,16 @@ def _attendee_of(parsed: ParsedItip, series: SessionSeries, actor: Actor, source
 
 def _reply(parsed: ParsedItip, att: Attendee, who: _Who, digest: str,
            common: dict[str, Any], *, verified: bool = True) -> InboundMessage:
+    # One answer per series/occurrence: a client repeating the same VEVENT (300 copies
+    # declining one session were seen) must not apply it - and notify - 300 times. The
+    # latest DTSTAMP of each wins.
+    latest: dict[datetime | None, ParsedEvent] = {}
+    for ev in parsed.events:
+        had = latest.get(ev.recurrence_id)
+        if had is None or (ev.dtstamp or _EPOCH) > (had.dtstamp or _EPOCH):
+            latest[ev.recurrence_id] = ev
     # occurrences first: a mentor's "decline all" on the series then cancels cleanly after
-    events = sorted(parsed.events, key=lambda e: e.recurrence_id is None)
+    events = sorted(latest.values(), key=lambda e: e.recurrence_id is None)
     results: list[dict[str, Any]] = []
     errors: list[ReplyRejected] = []
     held: list[ParsedEvent] = []
@@ -333,6 +341,9 @@ def _reply(parsed: ParsedItip, att: Attendee, who: _Who, digest: str,
     return _record(who.source, digest, "partial", "partial",
                    "; ".join(f"{r['rid'] or 'series'}: {r['reason']}" for r in results
                              if r["outcome"] != "applied"), details=details, **common)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -530,6 +541,13 @@ def _counter(parsed: ParsedItip, att: Attendee, series: SessionSeries, who: _Who
         except invites.InviteError as exc:
             raise ReplyRejected("counter_invalid", f"proposed time refused: {exc.code}") from exc
     except ReplyRejected as exc:
+        if who.source in EMAIL_SOURCES:
+            # the proposer hears back: a silent refusal leaves them waiting for an answer
+            p = att.person
+            locale = (p.locale if p is not None else None) or "id"
+            _notify(att.email, locale, "counter_refused", f"counter_refused:{digest[:40]}",
+                    pair=series.pair, reason=REASONS.get(exc.code, REASONS["failed"]),
+                    proposed_local=_fmt_start(ev.dtstart, p, locale))
         return _record(who.source, digest, "rejected", exc.code, exc.reason, details=details,
                        **common)
     pair = series.pair

@@ -12,6 +12,7 @@ def register_blueprints(app: Flask) -> None:
         calendar_views,
         health,
         home,
+        inbound,
         mailbox,
         participants,
         people,
@@ -22,7 +23,7 @@ def register_blueprints(app: Flask) -> None:
     )
 
     for module in (auth, health, home, mailbox, people, staff_import, calendar_views, rounds,
-                   participants, reports, admin, working_hours):
+                   participants, reports, admin, working_hours, inbound):
         app.register_blueprint(module.bp)
 
     from . import api_clients
