@@ -13,6 +13,7 @@ def register_blueprints(app: Flask) -> None:
         health,
         home,
         mailbox,
+        pairs,
         participants,
         people,
         reports,
@@ -21,5 +22,5 @@ def register_blueprints(app: Flask) -> None:
     )
 
     for module in (auth, health, home, mailbox, people, staff_import, calendar_views, rounds,
-                   participants, reports, admin):
+                   participants, reports, admin, pairs):
         app.register_blueprint(module.bp)

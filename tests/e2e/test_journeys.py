@@ -293,8 +293,17 @@ def test_coordinator_first_day(module_app, journey, module_solver):
                                                                 for p in pairs}
         db.session.remove()
 
-    # the dashboard of the programme
+    # the pairs view: the four invitations wait for the mentors, with the next step at hand
     j.click("a:has-text('Mentoring Kecamatan Jalan')")
+    j.click("#pairs-link")
+    j.click("#pair-status-filter a[data-status=invited]")
+    j.page.wait_for_selector("#pairs tbody tr[data-status=invited]")
+    assert j.page.locator("#pairs tbody tr").count() == 4
+    assert j.page.is_visible("#remind-link")
+    j.seen("pairs")
+    j.click("main a:has-text('Mentoring Kecamatan Jalan')")
+
+    # the dashboard of the programme
     j.click("#report-link")
     j.page.wait_for_selector("main h1")
     j.seen("dashboard")
