@@ -248,6 +248,9 @@ def test_coordinator_first_day(module_app, journey, module_solver):
     j.seen("round-solved")
     rows = j.page.locator("#proposals tbody tr")
     assert rows.count() == 4
+    summary = j.page.inner_text("#stats")  # in the coordinator's words, not "objective/bound"
+    assert "Semua mentee mendapat mentor" in summary and "kualitas kecocokan" in summary
+    assert j.page.locator("#proposals a:has-text('Mengapa pasangan ini')").count() == 4
 
     # lock one, forbid another (stale), set one by hand, re-solve
     first = rows.nth(0)
