@@ -379,6 +379,18 @@ def test_mentor_first_day(module_app, journey):
     _activate(j, app, mentor_email)
     j.seen("home")
 
+    # sets their weekly availability and how many mentees they can take
+    j.click("nav >> text=Profil saya")
+    j.click("#edit-profile")
+    j.page.wait_for_selector("#profile-form")
+    j.seen("profile-edit")
+    j.fill("#availability-input", "Sel 09:00-12:00; Kam 13:00-15:00")
+    j.fill("input[name=capacity]", "2")
+    j.click("#save-profile")
+    j.page.wait_for_selector("#availability")
+    assert "Profil Anda telah disimpan" in j.page.inner_text(".flash")
+    j.seen("profile")
+
     # accept the first invitation with the link in its e-mail
     with app.app_context():
         invs = db.session.scalars(select(SessionSeries).where(
