@@ -12,7 +12,17 @@ from . import create_app
 
 
 def _app(**overrides):
-    return create_app(overrides or None)
+    """The app, or one line saying which setting is missing (no traceback)."""
+    from .config import ConfigError
+
+    try:
+        return create_app(overrides or None)
+    except ConfigError as exc:
+        hint = str(exc)
+        if "MENTORMATCH_SECRET_KEY" in hint:
+            hint += ("; set it to a long random value, e.g. export MENTORMATCH_SECRET_KEY="
+                     "$(python -c 'import secrets; print(secrets.token_hex(32))')")
+        raise click.ClickException(hint) from None
 
 
 @click.group()

@@ -14,6 +14,7 @@ def register_blueprints(app: Flask) -> None:
         home,
         inbound,
         mailbox,
+        pairs,
         participants,
         people,
         reports,
@@ -23,7 +24,7 @@ def register_blueprints(app: Flask) -> None:
     )
 
     for module in (auth, health, home, mailbox, people, staff_import, calendar_views, rounds,
-                   participants, reports, admin, working_hours, inbound):
+                   participants, reports, admin, working_hours, inbound, pairs):
         app.register_blueprint(module.bp)
 
     from . import api_clients

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
 
 from ..extensions import db
 from ..models import Person
-from ..services import people
+from ..services import people, profile
 from .access import found, guard, requires
 
 bp = Blueprint("people", __name__, url_prefix="/people")
@@ -45,3 +47,35 @@ def show(person_id: int):
     return render_template(
         "people/show.html", person=person, grid=people.availability_grid(person)
     )
+
+
+@bp.route("/me/edit", methods=["GET", "POST"])
+@requires()
+def edit_own():
+    """A mentor or mentee keeps their own profile (services/profile.py)."""
+    person = current_user.person
+    if person is None:
+        abort(403)
+    form = None
+    if request.method == "POST":
+        form = request.form
+        ids = [c.id for c, _pc in profile.form_rows(person)]
+        try:
+            stale = profile.update_own(
+                person, current_user, availability=form.get("availability", "")[:2000],
+                mode=form.get("mode", ""), capacity=form.get("capacity", "")[:3],
+                levels={i: form.get(f"level_{i}", "") for i in ids},
+                targets={i: form.get(f"target_{i}", "") for i in ids})
+        except profile.ProfileError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(_("Your profile was saved.") + (" " + _(
+                "The coordinator will re-run matching to take it into account.")
+                if stale else ""), "success")
+            return redirect(url_for(".show", person_id=person.id))
+    return render_template("people/edit_own.html", person=person, form=form,
+                           roles=profile.roles_of(person), rows=profile.form_rows(person),
+                           windows=profile.windows_text(person),
+                           capacity=profile.capacity_of(person))

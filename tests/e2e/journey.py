@@ -21,6 +21,7 @@ from sqlalchemy import select
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 AA = 4.5
+FITS = "() => document.documentElement.scrollWidth <= window.innerWidth + 1"
 
 # Contrast of an element's text against what is behind it: the text colour over the first
 # opaque background up the tree (semi-transparent layers composited on the way, white page
@@ -189,6 +190,8 @@ class Journey:
             self.page.set_viewport_size(size)
             for v in serious_violations(self.page):
                 self.problems.append(f"{self.name}/{name} @ {label}: {v}")
+            if not self.page.evaluate(FITS):
+                self.problems.append(f"{self.name}/{name} @ {label}: wider than the screen")
             if self.shots:
                 shot = self.shots / f"{self.name}-{n:02d}-{name}-{label}.png"
                 self.page.screenshot(path=str(shot), full_page=True)

@@ -248,6 +248,9 @@ def test_coordinator_first_day(module_app, journey, module_solver):
     j.seen("round-solved")
     rows = j.page.locator("#proposals tbody tr")
     assert rows.count() == 4
+    summary = j.page.inner_text("#stats")  # in the coordinator's words, not "objective/bound"
+    assert "Semua mentee mendapat mentor" in summary and "kualitas kecocokan" in summary
+    assert j.page.locator("#proposals a:has-text('Mengapa pasangan ini')").count() == 4
 
     # lock one, forbid another (stale), set one by hand, re-solve
     first = rows.nth(0)
@@ -293,8 +296,17 @@ def test_coordinator_first_day(module_app, journey, module_solver):
                                                                 for p in pairs}
         db.session.remove()
 
-    # the dashboard of the programme
+    # the pairs view: the four invitations wait for the mentors, with the next step at hand
     j.click("a:has-text('Mentoring Kecamatan Jalan')")
+    j.click("#pairs-link")
+    j.click("#pair-status-filter a[data-status=invited]")
+    j.page.wait_for_selector("#pairs tbody tr[data-status=invited]")
+    assert j.page.locator("#pairs tbody tr").count() == 4
+    assert j.page.is_visible("#remind-link")
+    j.seen("pairs")
+    j.click("main a:has-text('Mentoring Kecamatan Jalan')")
+
+    # the dashboard of the programme
     j.click("#report-link")
     j.page.wait_for_selector("main h1")
     j.seen("dashboard")
@@ -366,6 +378,18 @@ def test_mentor_first_day(module_app, journey):
     j = journey("mentor")
     _activate(j, app, mentor_email)
     j.seen("home")
+
+    # sets their weekly availability and how many mentees they can take
+    j.click("nav >> text=Profil saya")
+    j.click("#edit-profile")
+    j.page.wait_for_selector("#profile-form")
+    j.seen("profile-edit")
+    j.fill("#availability-input", "Sel 09:00-12:00; Kam 13:00-15:00")
+    j.fill("input[name=capacity]", "2")
+    j.click("#save-profile")
+    j.page.wait_for_selector("#availability")
+    assert "Profil Anda telah disimpan" in j.page.inner_text(".flash")
+    j.seen("profile")
 
     # accept the first invitation with the link in its e-mail
     with app.app_context():

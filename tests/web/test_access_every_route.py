@@ -17,6 +17,7 @@ from mentormatch.models import (
     Attendee,
     Goal,
     Pair,
+    Participant,
     Person,
     Programme,
     Proposal,
@@ -52,6 +53,8 @@ def _ids(pair: Pair) -> dict[str, object]:
         "log_id": db.session.scalar(select(SessionLog.id).where(
             SessionLog.pair_id == pair.id)),
         "goal_id": db.session.scalar(select(Goal.id).where(Goal.pair_id == pair.id)),
+        "participant_id": db.session.scalar(select(Participant.id).where(
+            Participant.programme_id == pair.programme_id)),
         "person_id": pair.mentee_id, "user_id": db.session.scalar(select(User.id)),
         "row_id": 1, "kind": "pairs", "fmt": "csv", "stage": "mid",
     }
