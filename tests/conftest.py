@@ -48,6 +48,9 @@ def make_settings(database_url: str, instance: str | None = None, **extra) -> di
             "login_rate_limit": "1000 per minute",
         },
         "mail": {"transport": "folder"},
+        # logs dated "yesterday" must not depend on the weekday the suite runs on; the off-day
+        # rules are tested with the programme's own rule (tests/test_log_dates.py)
+        "logbook": {"off_day_logs": "allow"},
     }
     for section, values in extra.items():
         settings.setdefault(section, {}).update(values)

@@ -242,7 +242,8 @@ def test_external_mentor_upserts_by_email(app):
     head = ["Jenis", "NIP", "Nama", "Email", "Instansi", "Keahlian", "Mode"]
     rows = [["Eksternal", "", "Dr. Hasan", "hasan@unand.ac.id", "Universitas Andalas",
              "Kebijakan publik", "daring"]]
-    assert si.apply(csv_bytes(rows, head), "x.csv", actor=None).ok
+    # no place in the row: the coordinator chooses the zone for the file (Padang: WIB)
+    assert si.apply(csv_bytes(rows, head), "x.csv", actor=None, default_zone="Asia/Jakarta").ok
     rows[0][5] = "Manajemen proyek"
     report = si.apply(csv_bytes(rows, head), "x.csv", actor=None)
     assert report.ok and report.updated == 1

@@ -44,6 +44,9 @@ class Programme(Timestamped, Base):
     # Which hard rules a hand-set pair may break (with a reason) and whether it may exceed a
     # mentor's capacity; None = config [rounds].
     override_policy: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Logs dated on a weekend or holiday: "refuse", "confirm" (the mentor must confirm that day
+    # explicitly) or "allow"; None = config [logbook] off_day_logs.
+    off_day_logs: Mapped[str | None] = mapped_column(String(10))
     mailbox: Mapped[str | None] = mapped_column(String(254))  # iTIP ORGANIZER
     meeting_url: Mapped[str | None] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(12), default=ProgrammeStatus.ACTIVE)

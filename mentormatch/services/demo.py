@@ -173,7 +173,9 @@ def _make_people(rng: random.Random, mentors: int, mentees: int,
         position, level, focus = rng.choice(MENTOR_POSITIONS if mentor else MENTEE_POSITIONS)
         person = Person(
             kind="pppk" if pppk else "pns",
-            nip=_nip(rng, birth, birth + rng.randint(22, 28), i, pppk),
+            # TMT between 22 and 28, never in the future; PPPK appointed from 2019 on
+            nip=_nip(rng, birth, rng.randint(2019, 2024) if pppk
+                     else min(birth + rng.randint(22, 28), 2024), i, pppk),
             name=name,
             email=f"{name.lower().replace(' ', '.').replace(',', '')}.{i}@demo.go.id",
             unit=rng.choice(units), location=loc, position=position, job_level=level,

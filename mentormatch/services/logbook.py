@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import func, select
 
+from ..calendar.holidays import holiday_name
 from ..extensions import db
 from ..models import (
     ActionItem,
@@ -154,6 +155,11 @@ def _validate(pair: Pair, author: Person, data: LogInput, *, now: datetime,
                        date=pair.programme.end_date.isoformat())
     if data.held_on < first:
         raise LogError("before_pair_start", date=first.isoformat())
+    if pair.programme is not None and data.held_on < pair.programme.start_date:
+        raise LogError("before_programme_start", date=pair.programme.start_date.isoformat())
+    if off_day(data.held_on) and off_day_rule(pair) == "refuse":
+        raise LogError("off_day_refused", date=data.held_on.isoformat(),
+                       why=off_day(data.held_on))
     topics = (data.topics or "").strip()
     if not topics:
         raise LogError("topics_required")
@@ -174,6 +180,10 @@ def _validate(pair: Pair, author: Person, data: LogInput, *, now: datetime,
             raise LogError("session_not_held")
         if session.start_at > now:
             raise LogError("session_not_started")
+        on = session.start_at.astimezone(ZoneInfo(author.timezone)).date()
+        tolerance = int(_cfg("logbook").get("session_date_tolerance_days", 1))
+        if abs((data.held_on - on).days) > tolerance:
+            raise LogError("not_session_date", date=on.isoformat(), days=tolerance)
         taken = db.session.scalar(select(SessionLog).where(SessionLog.session_id == session.id))
         if taken is not None and taken is not current:
             raise LogError("already_logged")
@@ -271,13 +281,35 @@ def update_log(log: SessionLog, author: Person, data: LogInput, *, actor: Actor 
     return log
 
 
-def confirm_log(log: SessionLog, mentor: Person, *, actor: Actor = None) -> SessionLog:
-    """Confirm: the minutes (capped by the programme's rule) are credited; the mentee is told."""
+def off_day(day: date) -> str | None:
+    """Why ``day`` is no working day (the holiday's name, or 'Sabtu'/'Minggu'), else None."""
+    name = holiday_name(day)
+    if name:
+        return name
+    return ("Sabtu", "Minggu")[day.weekday() - 5] if day.weekday() >= 5 else None
+
+
+def off_day_rule(pair: Pair) -> str:
+    """The programme's rule for logs dated on weekends and holidays (refuse | confirm | allow)."""
+    rule = (pair.programme.off_day_logs if pair.programme is not None else None) \
+        or _cfg("logbook").get("off_day_logs", "confirm")
+    return rule if rule in ("refuse", "confirm", "allow") else "confirm"
+
+
+def confirm_log(log: SessionLog, mentor: Person, *, actor: Actor = None,
+                off_day_ok: bool = False) -> SessionLog:
+    """Confirm: the minutes (capped by the programme's rule) are credited; the mentee is told.
+    A log dated on a weekend or holiday needs ``off_day_ok`` where the programme says so."""
     pair = db.session.get(Pair, log.pair_id)
     if pair.member_role(mentor.id) != "mentor":
         raise LogError("not_mentor")
     if log.status == "confirmed":
         return log  # a second click changes nothing
+    why = off_day(log.held_on)
+    if why and off_day_rule(pair) == "refuse":
+        raise LogError("off_day_refused", date=log.held_on.isoformat(), why=why)
+    if why and off_day_rule(pair) == "confirm" and not off_day_ok:
+        raise LogError("off_day_unconfirmed", why=why)
     if log.session_id is not None:
         session = db.session.get(Session, log.session_id)
         if session is not None and session.status in UNLOGGABLE_SESSION_STATES:

@@ -24,6 +24,17 @@ MESSAGES: dict[str, str] = {
     "duration_too_long": N_("The duration can be at most %(max)s minutes."),
     "future_date": N_("The date cannot be after today (%(today)s, your local date)."),
     "before_pair_start": N_("The date cannot be before the pair started (%(date)s)."),
+    "before_programme_start": N_(
+        "The date cannot be before the programme starts (%(date)s)."),
+    "not_session_date": N_(
+        "A log of a session carries the session's date (%(date)s, at most %(days)s day(s) "
+        "apart)."),
+    "off_day_refused": N_(
+        "%(date)s is a weekend day or holiday (%(why)s); this programme does not accept logs "
+        "on such days."),
+    "off_day_unconfirmed": N_(
+        "This log is dated on a weekend day or holiday (%(why)s): tick that the session really "
+        "took place that day to confirm it."),
     "after_programme_end": N_(
         "The date cannot be later than %(days)s days after the programme's end (%(date)s)."),
     "topics_required": N_("Please write the topics discussed."),

@@ -32,7 +32,7 @@ from ..models import (
     PersonCompetency,
     Unit,
 )
-from . import audit
+from . import audit, zones
 from .catalogue import by_code
 from .grades import JOB_LEVELS, GradeError, parse_grade
 from .nip import NipError, normalise_nip, parse_nip
@@ -89,8 +89,20 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Appointment date in the NIP is implausible (before or too close to birth): {value}",
     },
     "nip_appointment_future": {
-        "id": "Tahun pengangkatan dalam NIP di masa depan: {value}",
-        "en": "Appointment year in the NIP is in the future: {value}",
+        "id": "Tanggal pengangkatan (TMT) dalam NIP di masa depan: {value}",
+        "en": "Appointment date (TMT) in the NIP is in the future: {value}",
+    },
+    "nip_birth_year": {
+        "id": "Tahun lahir dalam NIP tidak masuk akal untuk pegawai aktif: {value}",
+        "en": "Birth year in the NIP is implausible for serving staff: {value}",
+    },
+    "nip_too_young": {
+        "id": "Pengangkatan (TMT) dalam NIP sebelum usia 18 tahun: {value}",
+        "en": "Appointment (TMT) in the NIP before the age of 18: {value}",
+    },
+    "nip_pppk_year": {
+        "id": "NIP PPPK dengan tahun pengangkatan sebelum 2019 (PPPK belum ada): {value}",
+        "en": "PPPK NIP with an appointment year before 2019 (PPPK did not exist yet): {value}",
     },
     "nip_gender": {
         "id": "Digit jenis kelamin dalam NIP harus 1 atau 2: {value}",
@@ -152,6 +164,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Invalid leave dates (e.g. 2026-12-01..2026-12-05): {value}",
     },
     "timezone": {"id": "Zona waktu tidak dikenal: {value}", "en": "Unknown time zone: {value}"},
+    "zone_unknown": {
+        "id": "Zona waktu tidak dapat ditentukan (tanpa lokasi, provinsi atau kota di unit "
+        "kerja): isi kolom Zona Waktu atau pilih zona untuk berkas ini: {value}",
+        "en": "The time zone cannot be known (no location, province or city in the unit): "
+        "fill in the Time zone column or choose a zone for this file: {value}",
+    },
     "timezone_required": {
         "id": "Kota tidak dikenal; isi kolom Zona Waktu (Asia/Jakarta, Asia/Makassar, "
         "Asia/Jayapura): {value}",
@@ -268,6 +286,7 @@ class ImportReport:
     sample: list[dict[str, Any]] = field(default_factory=list)
     applied: bool = False
     stopped_at_empty: int = 0  # reading ended after this many empty rows in a row
+    default_zone: str | None = None  # the coordinator's zone for rows nothing tells apart
 
     def warnings(self, locale: str | None = None) -> list[str]:
         out = []
@@ -684,7 +703,8 @@ def _zone_for(location: str) -> str | None:
     for word in (key, location.lower(), *re.findall(r"[a-z]+", location.lower())):
         if word in KNOWN_CITIES:
             return KNOWN_CITIES[word]
-    return None
+    found = zones.infer_zone(location)
+    return found[0] if found else None
 
 
 # --------------------------------------------------------------------------------------------
@@ -704,6 +724,7 @@ class _Row:
     unit: str | None
     location: str | None
     timezone: str | None
+    zone_source: str | None = None  # "column", the location / unit place read, or "file"
 
 
 @dataclass
@@ -713,6 +734,7 @@ class _Existing:
     email_of: dict[int, str]
     asn_ids: set[int]
     locations: dict[str, tuple[int, str]]  # lower name -> (id, tz)
+    default_zone: str | None = None  # the coordinator's zone for rows nothing tells apart
 
 
 def _load_existing() -> _Existing:
@@ -765,6 +787,7 @@ def _validate(
             return [], None, cols
         width = max([*cols.fields.values(), *cols.comps.keys(), 0]) + 1
         existing = _load_existing()
+        existing.default_zone = report.default_zone
         seen_nip: dict[str, int] = {}
         seen_email: dict[str, int] = {}
         budget = _Budget()
@@ -941,13 +964,28 @@ def _validate_row(
     location = _text(cell("location")) or None if "location" in cols.fields else None
     tz_raw = _text(cell("timezone"))
     tz = _timezone(tz_raw)
+    zone_source = "column" if tz else None
     if tz_raw and tz is None:
         bad("timezone", "timezone", tz_raw)
-    elif location and tz is None:
-        known = existing.locations.get(location.lower())
-        tz = known[1] if known else _zone_for(location)
-        if tz is None:
+    elif tz is None:
+        # inferred from the work location, else the province or city in the unit's name,
+        # else the zone the coordinator chose for the file; never silently WIB
+        known = existing.locations.get(location.lower()) if location else None
+        if known:
+            tz, zone_source = known[1], location
+        elif location and _zone_for(location):
+            tz, zone_source = _zone_for(location), location
+        elif zones.infer_zone(unit, values.get("organisation")):
+            tz, zone_source = zones.infer_zone(unit, values.get("organisation"))  # type: ignore[misc]
+        elif existing.default_zone:
+            tz, zone_source = existing.default_zone, "file"
+        elif location:
             bad("location", "timezone_required", location)
+        elif (existing.by_email.get(email) if kind == "external"
+              else existing.by_nip.get(nip)) is None:  # known people keep their zone
+            bad("timezone", "zone_unknown", unit or values.get("organisation") or "")
+    if tz and not location:  # no location to carry the zone: the person carries it
+        values["timezone_override"] = tz
 
     # Supervisor
     supervisor = None
@@ -993,7 +1031,7 @@ def _validate_row(
     return _Row(
         row=number, kind=kind or "pns", key=nip if kind != "external" else email,
         values=values, comps=comps, windows=windows, leaves=leaves, supervisor=supervisor,
-        unit=unit, location=location, timezone=tz,
+        unit=unit, location=location, timezone=tz, zone_source=zone_source,
     )
 
 
@@ -1002,7 +1040,7 @@ def _validate_row(
 
 
 _PERSON_FIELDS = ("kind", "name", "email", "grade_rank", "grade_label", "position", "job_level",
-                  "organisation", "expertise", "mode", "is_priority")
+                  "organisation", "expertise", "mode", "is_priority", "timezone_override")
 
 
 @dataclass
@@ -1120,23 +1158,30 @@ def _sample(r: _Row, existing: _Existing) -> dict[str, Any]:
         "row": r.row, "name": r.values.get("name", ""), "nip": r.key if r.kind != "external"
         else "", "kind": r.kind, "grade": r.values.get("grade_label") or "",
         "unit": r.unit or "", "location": r.location or "",
+        "zone": zones.LABELS.get(r.timezone or "", r.timezone or ""),
+        "zone_source": r.zone_source or "",
         "competencies": len(r.comps), "windows": len(r.windows or ()),
         "action": "update" if _match(r, existing) is not None else "new",
     }
 
 
 def preview(data: bytes, filename: str, locale: str = "id",
-            progress: Callable[[int], None] | None = None) -> ImportReport:
-    """Validate and count; writes nothing."""
+            progress: Callable[[int], None] | None = None,
+            default_zone: str | None = None) -> ImportReport:
+    """Validate and count; writes nothing. ``default_zone``: the zone the coordinator chose
+    for rows whose zone nothing in the file tells."""
     report = ImportReport(filename=filename, locale=locale)
+    report.default_zone = default_zone if default_zone in zones.LABELS else None
     _check(data, filename, report, progress)
     return report
 
 
 def apply(data: bytes, filename: str, actor: Actor, locale: str = "id",
-          progress: Callable[[int], None] | None = None) -> ImportReport:
+          progress: Callable[[int], None] | None = None,
+          default_zone: str | None = None) -> ImportReport:
     """Validate, then write everything or nothing (the caller commits)."""
     report = ImportReport(filename=filename, locale=locale)
+    report.default_zone = default_zone if default_zone in zones.LABELS else None
     rows, existing, snap, changed = _check(data, filename, report, progress)
     if report.issues or existing is None or snap is None:
         return report

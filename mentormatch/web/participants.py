@@ -198,7 +198,9 @@ def show_log(log_id: int):
     return render_template("participants/log_show.html", log=log, pair=pair,
                            role=pair.member_role(current_user.person_id),
                            show_notes=logbook.notes_visible(current_user, log),
-                           page=views.log_page(log, current_user.person))
+                           page=views.log_page(log, current_user.person),
+                           off_day=logbook.off_day(log.held_on)
+                           if logbook.off_day_rule(pair) == "confirm" else None)
 
 
 @bp.post("/logs/<int:log_id>/confirm")
@@ -207,7 +209,8 @@ def confirm_log(log_id: int):
     log, pair = _log_and_pair(log_id)
     guard("pair.mentor", pair)
     try:
-        logbook.confirm_log(log, _me(), actor=current_user)
+        logbook.confirm_log(log, _me(), actor=current_user,
+                            off_day_ok=request.form.get("off_day_ok") == "1")
     except ParticipantError as exc:
         return _fail(exc, ".show_log", log_id=log_id)
     db.session.commit()

@@ -51,7 +51,8 @@ def preview():
         flash(_("Only CSV and XLSX files can be imported."), "error")
         return render_template("staff_import/upload.html"), 400
     data = file.read()
-    report = staff_import.preview(data, filename, _locale())
+    zone = request.form.get("default_zone", "")[:40] or None
+    report = staff_import.preview(data, filename, _locale(), default_zone=zone)
     db.session.rollback()  # the preview itself writes nothing
     token = errors_token = None
     if report.ok:
@@ -92,7 +93,8 @@ def confirm():
         return redirect(url_for("staff_import.upload"))
     data, filename = taken
     try:
-        report = staff_import.apply(data, filename, current_user, _locale())
+        report = staff_import.apply(data, filename, current_user, _locale(),
+                                    default_zone=request.form.get("default_zone", "")[:40] or None)
     except IntegrityError:
         # Another import of the same people committed between our check and our write.
         db.session.rollback()

@@ -42,6 +42,31 @@ def test_bad_nips(raw, code):
 
 
 @pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ("199001012004011001", "nip_too_young"),  # TMT at 14
+        ("199006012008051001", "nip_too_young"),  # 17 years 11 months
+        ("180001012010011001", "nip_birth_year"),  # born in 1800
+        ("190001012010011001", "nip_birth_year"),  # born in 1900
+        ("199001012015211001", "nip_pppk_year"),  # PPPK before PPPK existed
+        ("199001012027011001", "nip_appointment_future"),  # TMT next year
+        ("199001012027211001", "nip_appointment_future"),  # PPPK appointed next year
+    ],
+)
+def test_implausible_nips(raw, code):
+    with pytest.raises(NipError) as err:
+        parse_nip(raw, today=date(2026, 12, 6))
+    assert err.value.code == code
+
+
+def test_plausible_edges():
+    today = date(2026, 12, 6)
+    assert parse_nip("199006012008061001", today=today).kind == "pns"  # exactly 18
+    assert parse_nip("199001012019211001", today=today).kind == "pppk"  # first PPPK year
+    assert parse_nip("199001012026121001", today=date(2026, 12, 31)).kind == "pns"
+
+
+@pytest.mark.parametrize(
     ("raw", "rank", "label"),
     [("III/a", 9, "III/a"), ("III-a", 9, "III/a"), ("3a", 9, "III/a"), ("IV/e", 17, "IV/e"),
      ("I/a", 1, "I/a"), ("IX", 9, "IX"), ("XVII", 17, "XVII"), ("ii/c", 7, "II/c"),

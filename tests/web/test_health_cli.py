@@ -40,6 +40,11 @@ def test_demo_seed(app, db):
     assert {"Padang", "Palembang", "Surabaya", "Palu", "Bandung"} <= cities
     assert {"admin", "coordinator", "mentor", "mentee"} <= {
         r for roles in logins.values() for r in roles.split(", ")}
+    from mentormatch.services.nip import parse_nip
+    nips = db.session.scalars(select(Person.nip).where(Person.nip.is_not(None))).all()
+    assert len(nips) > 150
+    for nip in nips:  # the demo obeys the importer's NIP rules (NipError otherwise)
+        parse_nip(nip)
     assert seed_demo() == logins  # a second run adds nothing
     assert db.session.scalar(select(func.count(User.id))) == 4
 

@@ -1,4 +1,5 @@
-"""calendar: dated working-hours overrides (Ramadan hours) an admin adds
+"""calendar: dated working-hours overrides (Ramadan hours) an admin adds; a programme's rule
+for logs dated on weekends and holidays
 
 Revision ID: 0007_calendar
 Revises: 0006
@@ -40,5 +41,11 @@ def upgrade() -> None:
     )
 
 
+    with op.batch_alter_table('programme', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('off_day_logs', sa.String(length=10), nullable=True))
+
+
 def downgrade() -> None:
+    with op.batch_alter_table('programme', schema=None) as batch_op:
+        batch_op.drop_column('off_day_logs')
     op.drop_table('working_hours_override')
