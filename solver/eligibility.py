@@ -48,9 +48,10 @@ class Prepared:
         self.mentee_idx = {m.id: i for i, m in enumerate(self.mentees)}
         hol = instance.holidays
         blocks = config.mentor_blocks
-        self.mentor_mask = [slot_mask(m.tz, m.availability, config, hol, blocks)
+        self.mentor_mask = [slot_mask(m.tz, m.availability, config, hol, blocks, m.busy)
                             for m in self.mentors]
-        self.mentee_mask = [slot_mask(m.tz, m.availability, config, hol) for m in self.mentees]
+        self.mentee_mask = [slot_mask(m.tz, m.availability, config, hol, busy=m.busy)
+                            for m in self.mentees]
         self.forbidden = {(p.mentee, p.mentor) for p in instance.forbids}
         self.previous = {(p.mentee, p.mentor) for p in instance.previous_pairs}
         comps: set[str] = set()
