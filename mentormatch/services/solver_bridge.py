@@ -24,8 +24,9 @@ from sqlalchemy.orm import joinedload, selectinload
 
 import solver
 from solver.eligibility import Prepared, pair_mode
+from solver.model import Scheduler
 from solver.scoring import reason_codes, score_pair
-from solver.slots import bits, local_day, local_time, slot_mask
+from solver.slots import bits, local_time, slot_mask
 
 from ..extensions import db
 from ..models import (
@@ -208,53 +209,20 @@ def live_pairs(programme_id: int, mentor_ids: list[int] | None = None
 
 
 class SlotFit:
-    """Distinct, non-overlapping weekly slots for one mentor's pairs (the same rule as the
-    solver's scheduler, with its sessions-per-day limit)."""
+    """One mentor's slot grid and the solver's own placement search (``model.Scheduler``:
+    distinct, non-overlapping starts within the sessions-per-day limit)."""
 
     def __init__(self, cfg: solver.SolverConfig, mentor: solver.Mentor):
         self.cfg, self.mentor = cfg, mentor
-        self.step, self.length = cfg.slot_step_minutes, cfg.session_minutes
-        self.nslots = WEEK // self.step
-        limit = mentor.max_sessions_per_day if cfg.rule("sessions_per_day") else None
-        self.limit = limit
+        self.sched = Scheduler(Prepared(solver.Instance(mentors=(mentor,), mentees=()), cfg))
 
     def mask(self, tz: str, windows: tuple[solver.Window, ...]) -> int:
         return slot_mask(tz, windows, self.cfg)
 
-    def conflict(self, a: int, b: int) -> bool:
-        if self.step >= self.length:
-            return a == b
-        d = abs(a - b) % self.nslots
-        return min(d, self.nslots - d) * self.step < self.length
-
     def fit(self, options: list[list[int]]) -> list[int] | None:
         """One slot bit per item (same order), or None when they cannot all be placed."""
-        order = sorted(range(len(options)), key=lambda k: len(options[k]))
-        chosen: dict[int, int] = {}
-        days: dict[int, int] = defaultdict(int)
-        budget = [20_000]
-
-        def rec(n: int) -> bool:
-            if n == len(order):
-                return True
-            k = order[n]
-            for b in options[k]:
-                budget[0] -= 1
-                if budget[0] < 0:
-                    return False
-                if any(self.conflict(b, c) for c in chosen.values()):
-                    continue
-                d = local_day(self.mentor.tz, b * self.step, self.cfg.reference_week)
-                if self.limit is not None and days[d] >= self.limit:
-                    continue
-                chosen[k], days[d] = b, days[d] + 1
-                if rec(n + 1):
-                    return True
-                del chosen[k]
-                days[d] -= 1
-            return False
-
-        return [chosen[k] for k in range(len(options))] if rec(0) else None
+        got = self.sched.fits(0, list(enumerate(options)))
+        return None if got is None else [got[k] for k in range(len(options))]
 
 
 def _local_window(tz: str, minute: int, length: int, cfg: solver.SolverConfig
@@ -509,25 +477,9 @@ def room_for(rnd: Round, mentee_id: int, mentor_id: int) -> str | None:
     mentor = to_mentor(mp, prog.default_capacity, prog.mode_policy)
     if len(live) + len(others) + 1 > mentor.capacity:
         return "capacity"
-    fitter = SlotFit(cfg, mentor)
-    step = cfg.slot_step_minutes
-    m_mask = fitter.mask(mentor.tz, mentor.availability)
-    options: list[list[int]] = []
-    taken = 0  # grid slots overlapping a live session that is off the grid
-    for _p, slot in live:
-        if slot is None:
-            options.append(bits(m_mask))
-        elif slot % step == 0:
-            options.append([slot // step])
-        else:
-            taken |= sum(1 << b for b in bits(m_mask) if overlap(b * step, slot, cfg))
-    for pid in [*others, mentee_id]:
-        part = parts.get((pid, "mentee"))
-        if part is None:
-            continue
-        e = to_mentee(part, prog.mode_policy)
-        options.append(bits(m_mask & fitter.mask(e.tz, e.availability) & ~taken))
-    return None if fitter.fit(options) is not None else "no_slot"
+    mentees = [to_mentee(parts[(pid, "mentee")], prog.mode_policy)
+               for pid in [*others, mentee_id] if (pid, "mentee") in parts]
+    return solver.fit_check(mentor, mentees, cfg, booked=[s for _p, s in live]).code
 
 
 def overlap(a: int, b: int, cfg: solver.SolverConfig) -> bool:
