@@ -254,6 +254,16 @@ class Link:
     mentee: str
     mentor: str
     slot: int | None = None
+    # fixed pairs and locks only: the named pair rules (EXEMPTABLE) that do not apply to this
+    # pair, e.g. a pair a coordinator set by hand, or one that already exists
+    exempt: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        bad = sorted(set(self.exempt) - set(EXEMPTABLE))
+        if bad:
+            raise ValueError(f"pair {self.mentee}->{self.mentor}: cannot exempt {bad}; "
+                             f"exemptable rules: {EXEMPTABLE}")
+        object.__setattr__(self, "exempt", tuple(sorted(set(self.exempt))))
 
     @classmethod
     def from_dict(cls, d: dict, where: str = "pair") -> Link:
@@ -262,16 +272,22 @@ class Link:
             slot = slot.get("minute_of_week")
         if slot is not None:
             slot = _int(slot, f"{where}.slot", 0, 7 * 1440 - 1)
+        exempt = d.get("exempt", [])
+        if not isinstance(exempt, list) or not all(isinstance(x, str) for x in exempt):
+            raise ValueError(f"{where}.exempt: expected a list of rule names")
         return cls(
             _str(_req(d, "mentee", where), f"{where}.mentee"),
             _str(_req(d, "mentor", where), f"{where}.mentor"),
             slot,
+            tuple(exempt),
         )
 
     def to_dict(self) -> dict:
         d: dict[str, Any] = {"mentee": self.mentee, "mentor": self.mentor}
         if self.slot is not None:
             d["slot"] = self.slot
+        if self.exempt:
+            d["exempt"] = list(self.exempt)
         return d
 
 
@@ -417,6 +433,11 @@ RULES = (
     "capacity",  # mentor capacity (off: unlimited mentees per mentor)
     "sessions_per_day",  # mentor max_sessions_per_day
 )
+
+
+# pair rules a fixed pair or lock can be exempt from (Link.exempt)
+EXEMPTABLE = ("grade", "supervisor", "no_repeat", "same_city_in_person", "mode", "forbids",
+              "common_slot")
 
 
 @dataclass(frozen=True)

@@ -58,3 +58,35 @@ def test_fit_check_uses_the_solvers_slot_model():
     assert fit_check(m, [a], off, booked=[180, None, None]).ok is False  # no start left
     assert fit_check(mentor(), [mentee()], holidays=("2026-01-05",)).code == "no_slot"
     assert fit_check(mentor(availability=MON_9_12), [mentee()]).ok
+
+
+def test_fixed_pair_with_named_exemptions_is_kept_and_takes_capacity():
+    from solver import Link
+
+    # the pair breaks the grade rule and shares no free time: a coordinator set it by hand
+    boss = mentor("M1", grade=5, capacity=2, availability=(Window(1, 9 * 60, 11 * 60),))
+    e1, e2 = mentee("E1", grade=6), mentee("E2", grade=1, availability=boss.availability)
+    plain = inst([boss], [e1, e2], fixed=(Link("E1", "M1"),))
+    sol = solve(plain)
+    (claim,) = sol.infeasible_locks
+    assert claim["code"] == "rule" and claim["rules"] == ["grade", "common_slot"]
+    assert validate(plain, sol) == []
+    exempt = inst([boss], [e1, e2], fixed=(Link("E1", "M1", exempt=("grade", "common_slot")),))
+    sol = solve(exempt)
+    assert sol.infeasible_locks == [] and validate(exempt, sol) == []
+    kept = {p.mentee: p for p in sol.pairs}
+    assert kept["E1"].fixed and kept["E1"].mentor == "M1"
+    # a Tuesday start of the mentor's, and the other mentee gets the other block
+    assert kept["E1"].slot.weekday_utc == "Tue" and kept["E2"].mentor == "M1"
+    assert kept["E1"].slot.minute_of_week != kept["E2"].slot.minute_of_week
+    # a partial exemption still names what is left
+    half = inst([boss], [e1], fixed=(Link("E1", "M1", exempt=("grade",)),))
+    assert solve(half).infeasible_locks[0]["rules"] == ["common_slot"]
+    with_json = Instance.from_dict(exempt.to_dict())
+    assert with_json.fixed[0].exempt == ("common_slot", "grade")
+    try:
+        Link("E1", "M1", exempt=("capacity",))
+    except ValueError as exc:
+        assert "cannot exempt ['capacity']" in str(exc)
+    else:
+        raise AssertionError("capacity is not an exemptable pair rule")
