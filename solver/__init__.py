@@ -1,5 +1,6 @@
 """MentorMatch solver: pure package (OR-Tools + standard library), JSON in, JSON out."""
 
+from .fit import Fit, fit_check
 from .model import solve
 from .schema import (
     Instance,
@@ -19,6 +20,7 @@ from .schema import (
 from .validate import validate
 
 __all__ = [
+    "Fit",
     "Instance",
     "Link",
     "LocalTime",
@@ -32,6 +34,7 @@ __all__ = [
     "Unmatched",
     "Weights",
     "Window",
+    "fit_check",
     "solve",
     "validate",
 ]

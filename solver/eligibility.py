@@ -48,9 +48,16 @@ class Prepared:
         self.mentee_idx = {m.id: i for i, m in enumerate(self.mentees)}
         hol = instance.holidays
         blocks = config.mentor_blocks
-        self.mentor_mask = [slot_mask(m.tz, m.availability, config, hol, blocks)
+        self.mentor_mask = [slot_mask(m.tz, m.availability, config, hol, blocks, m.busy)
                             for m in self.mentors]
-        self.mentee_mask = [slot_mask(m.tz, m.availability, config, hol) for m in self.mentees]
+        self.mentee_mask = [slot_mask(m.tz, m.availability, config, hol, busy=m.busy)
+                            for m in self.mentees]
+        # exemptions of fixed pairs and locks, by (mentee, mentor) index
+        self.exempt: dict[tuple[int, int], frozenset[str]] = {}
+        for link in (*instance.fixed, *instance.locks):
+            i, j = self.mentee_idx.get(link.mentee), self.mentor_idx.get(link.mentor)
+            if link.exempt and i is not None and j is not None:
+                self.exempt[(i, j)] = self.exempt.get((i, j), frozenset()) | set(link.exempt)
         self.forbidden = {(p.mentee, p.mentor) for p in instance.forbids}
         self.previous = {(p.mentee, p.mentor) for p in instance.previous_pairs}
         comps: set[str] = set()
@@ -76,7 +83,16 @@ class Prepared:
             out.append("same_city_in_person" if both_ip else "mode")
         if not self.mentor_mask[j] & self.mentee_mask[i]:
             out.append("common_slot")
-        return out
+        ex = self.exempt.get((i, j))
+        return [r for r in out if r not in ex] if ex else out
+
+    def exempt_from(self, i: int, j: int, rule: str) -> bool:
+        ex = self.exempt.get((i, j))
+        return ex is not None and rule in ex
 
     def common(self, i: int, j: int) -> int:
+        """Grid starts the pair can use: both free (any start of the mentor for a fixed pair
+        or lock exempt from ``common_slot``)."""
+        if self.exempt and self.exempt_from(i, j, "common_slot"):
+            return self.mentor_mask[j]
         return self.mentor_mask[j] & self.mentee_mask[i]

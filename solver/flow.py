@@ -431,13 +431,16 @@ class Network:
         self.node_of = np.full((n_m, arr.n_slots), -1, dtype=np.int64)
         self.node_of[jj, cc] = self.s0 + np.searchsorted(self.slot_code, codes)
 
-    def expand(self, pe: np.ndarray, pm: np.ndarray):
-        """Pair arrays -> (pair index, slot node) for every common slot group."""
+    def expand(self, pe: np.ndarray, pm: np.ndarray, free: np.ndarray | None = None):
+        """Pair arrays -> (pair index, slot node) for every common slot group (``free``:
+        pairs exempt from the common-slot rule, every slot of the mentor)."""
         arr = self.arr
         if len(pe) == 0:
             z = np.zeros(0, np.int64)
             return z, z
         common = arr.e_words[pe] & arr.m_words[pm]
+        if free is not None and free.any():
+            common[free] = arr.m_words[pm[free]]
         ps, ns = [], []
         one = np.uint64(1)
         for c in range(arr.n_slots):
@@ -472,10 +475,16 @@ class Network:
             le = li
             ls = np.array([self._score(i, j) for i, j in zip(li.tolist(), lj.tolist(),
                                                               strict=True)], dtype=np.int64)
+            n_keep = int(keep.sum())
             pe = np.concatenate([pe[keep], le])
             pm = np.concatenate([pm[keep], lj])
             ps = np.concatenate([ps[keep], ls])
-        ap, an = self.expand(pe, pm)
+            free = np.zeros(len(pe), dtype=bool)
+            free[n_keep:] = [self.arr.prep.exempt_from(i, j, "common_slot")
+                             for i, j in zip(li.tolist(), lj.tolist(), strict=True)]
+        else:
+            free = None
+        ap, an = self.expand(pe, pm, free)
         if locked.slot:
             ok = np.ones(len(ap), dtype=bool)
             for i, b in locked.slot.items():

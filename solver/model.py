@@ -599,7 +599,7 @@ def _cpsat_repair(prep, arr, mat, neg, sched, assign, slots, dropped, locked, cf
     obj = []
     for i in mentees:
         for j in mentors:
-            if mat[i, j] <= neg:
+            if mat[i, j] <= neg and locked.mentor.get(i) != j:
                 continue
             opts = [locked.slot[i]] if i in locked.slot else bits(prep.common(i, j))
             if i in locked.mentor and locked.mentor[i] != j:

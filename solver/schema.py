@@ -121,6 +121,25 @@ def _windows(value: Any, where: str) -> tuple[Window, ...]:
     return tuple(Window.from_dict(w, f"{where}[{i}]") for i, w in enumerate(value))
 
 
+def _busy(value: Any, where: str) -> tuple[tuple[int, int], ...]:
+    """Weekly busy time: [[start, end], ...] in UTC minutes of the week (Mon 00:00 UTC = 0),
+    end exclusive, 0 <= start < end <= 10080."""
+    if value is None:
+        return ()
+    if not isinstance(value, list | tuple):
+        raise ValueError(f"{where}: expected a list of [start, end] UTC minutes of the week")
+    out = []
+    for k, iv in enumerate(value):
+        if not isinstance(iv, list | tuple) or len(iv) != 2:
+            raise ValueError(f"{where}[{k}]: expected [start, end], got {iv!r}")
+        a = _int(iv[0], f"{where}[{k}].start", 0, 7 * 1440 - 1)
+        b = _int(iv[1], f"{where}[{k}].end", 1, 7 * 1440)
+        if b <= a:
+            raise ValueError(f"{where}[{k}]: end {b} must be after start {a}")
+        out.append((a, b))
+    return tuple(sorted(out))
+
+
 def _person_common(d: dict, where: str) -> dict:
     mode = d.get("mode", "either")
     if mode not in MODES:
@@ -134,6 +153,7 @@ def _person_common(d: dict, where: str) -> dict:
         "mode": mode,
         "levels": _levels(d.get("levels", {}), f"{where}.levels"),
         "availability": _windows(d.get("availability"), f"{where}.availability"),
+        "busy": _busy(d.get("busy"), f"{where}.busy"),
     }
 
 
@@ -152,6 +172,7 @@ class Mentor:
     availability: tuple[Window, ...] = ()
     capacity: int = 1
     max_sessions_per_day: int | None = None
+    busy: tuple[tuple[int, int], ...] = ()  # weekly UTC [start, end) minutes: taken elsewhere
 
     @classmethod
     def from_dict(cls, d: dict, where: str = "mentor") -> Mentor:
@@ -168,6 +189,7 @@ class Mentor:
     def to_dict(self) -> dict:
         d = _plain(self)
         d["availability"] = [w.to_dict() for w in self.availability]
+        d["busy"] = [list(b) for b in self.busy]
         return d
 
 
@@ -185,6 +207,7 @@ class Mentee:
     supervisor_id: str | None = None
     preferences: tuple[str, ...] = ()
     priority: bool = False
+    busy: tuple[tuple[int, int], ...] = ()  # weekly UTC [start, end) minutes: taken elsewhere
 
     def __post_init__(self) -> None:
         # A mentor listed twice keeps its first (best) rank: the ranks, and so the score the
@@ -217,6 +240,7 @@ class Mentee:
         d = _plain(self)
         d["availability"] = [w.to_dict() for w in self.availability]
         d["preferences"] = list(self.preferences)
+        d["busy"] = [list(b) for b in self.busy]
         return d
 
 
@@ -230,6 +254,16 @@ class Link:
     mentee: str
     mentor: str
     slot: int | None = None
+    # fixed pairs and locks only: the named pair rules (EXEMPTABLE) that do not apply to this
+    # pair, e.g. a pair a coordinator set by hand, or one that already exists
+    exempt: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        bad = sorted(set(self.exempt) - set(EXEMPTABLE))
+        if bad:
+            raise ValueError(f"pair {self.mentee}->{self.mentor}: cannot exempt {bad}; "
+                             f"exemptable rules: {EXEMPTABLE}")
+        object.__setattr__(self, "exempt", tuple(sorted(set(self.exempt))))
 
     @classmethod
     def from_dict(cls, d: dict, where: str = "pair") -> Link:
@@ -238,16 +272,22 @@ class Link:
             slot = slot.get("minute_of_week")
         if slot is not None:
             slot = _int(slot, f"{where}.slot", 0, 7 * 1440 - 1)
+        exempt = d.get("exempt", [])
+        if not isinstance(exempt, list) or not all(isinstance(x, str) for x in exempt):
+            raise ValueError(f"{where}.exempt: expected a list of rule names")
         return cls(
             _str(_req(d, "mentee", where), f"{where}.mentee"),
             _str(_req(d, "mentor", where), f"{where}.mentor"),
             slot,
+            tuple(exempt),
         )
 
     def to_dict(self) -> dict:
         d: dict[str, Any] = {"mentee": self.mentee, "mentor": self.mentor}
         if self.slot is not None:
             d["slot"] = self.slot
+        if self.exempt:
+            d["exempt"] = list(self.exempt)
         return d
 
 
@@ -393,6 +433,11 @@ RULES = (
     "capacity",  # mentor capacity (off: unlimited mentees per mentor)
     "sessions_per_day",  # mentor max_sessions_per_day
 )
+
+
+# pair rules a fixed pair or lock can be exempt from (Link.exempt)
+EXEMPTABLE = ("grade", "supervisor", "no_repeat", "same_city_in_person", "mode", "forbids",
+              "common_slot")
 
 
 @dataclass(frozen=True)

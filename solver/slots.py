@@ -50,8 +50,11 @@ def slot_mask(
     config: SolverConfig,
     holidays: tuple[str, ...] = (),
     blocks: bool = False,
+    busy: tuple[tuple[int, int], ...] = (),
 ) -> int:
-    """Bitmask of grid slots in which a session fits entirely inside the given windows.
+    """Bitmask of grid slots in which a session fits entirely inside the given windows and
+    outside the person's ``busy`` time (weekly UTC intervals [start, end) in minutes of the
+    week, e.g. the sessions of their other programmes).
 
     ``blocks`` (mentors, when ``config.mentor_blocks``): only the back-to-back session blocks
     that tile each free stretch from its start (a mentor free 07:30-12:00 offers 07:30, 08:30,
@@ -68,6 +71,7 @@ def slot_mask(
         tuple(sorted(config.working_hours.items())),
         tuple(sorted(holidays)),
         blocks,
+        tuple(sorted((int(a), int(b)) for a, b in busy)),
     )
 
 
@@ -81,9 +85,28 @@ def _merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
+def _minus_busy(a: int, b: int, busy: tuple[tuple[int, int], ...]) -> list[tuple[int, int]]:
+    """The stretch [a, b) of UTC minutes without the weekly busy intervals."""
+    out = [(a, b)]
+    for s, e in busy:
+        for shift in (-WEEK, 0, WEEK):
+            bs, be = s + shift, e + shift
+            nxt = []
+            for x, y in out:
+                if be <= x or bs >= y:
+                    nxt.append((x, y))
+                    continue
+                if x < bs:
+                    nxt.append((x, bs))
+                if be < y:
+                    nxt.append((be, y))
+            out = nxt
+    return out
+
+
 @lru_cache(maxsize=65536)
 def _slot_mask(tz, windows, length, step, reference_week, working_hours, holidays,
-               blocks=False) -> int:
+               blocks=False, busy=()) -> int:
     zone = ZoneInfo(tz)
     monday = monday_of(reference_week)
     hol = {dt.date.fromisoformat(h) for h in holidays}
@@ -104,17 +127,17 @@ def _slot_mask(tz, windows, length, step, reference_week, working_hours, holiday
             )
             # wall-clock arithmetic inside a day; working hours never straddle a DST switch
             offset = _utc_minute_of_week(t0, monday) - (day * 1440 + a)
-            ua, ub = day * 1440 + a + offset, day * 1440 + b + offset
-            if blocks:
-                u = -(-ua // step) * step  # first grid start of the stretch
-                while u + length <= ub:
-                    mask |= 1 << ((u // step) % nslots)
-                    u += -(-length // step) * step
-                continue
-            g = -(-ua // step)
-            while g * step + length <= ub:
-                mask |= 1 << (g % nslots)
-                g += 1
+            for ua, ub in _minus_busy(day * 1440 + a + offset, day * 1440 + b + offset, busy):
+                if blocks:
+                    u = -(-ua // step) * step  # first grid start of the stretch
+                    while u + length <= ub:
+                        mask |= 1 << ((u // step) % nslots)
+                        u += -(-length // step) * step
+                    continue
+                g = -(-ua // step)
+                while g * step + length <= ub:
+                    mask |= 1 << (g % nslots)
+                    g += 1
     return mask
 
 

@@ -40,6 +40,8 @@ def validate(instance: Instance, solution: Solution, config: SolverConfig | None
         if minute % step or not (prep.common(i, j) >> (minute // step)) & 1:
             out.append(f"{tag}: slot {minute} is not a common working-hours slot")
         online, in_person = allowed_modes(prep.mentees[i], prep.mentors[j], cfg)
+        if prep.exempt_from(i, j, "mode") or prep.exempt_from(i, j, "same_city_in_person"):
+            online = in_person = True
         if (p.mode == "online" and not online) or (p.mode == "in_person" and not in_person):
             out.append(f"{tag}: mode {p.mode} not allowed")
         score, breakdown = score_pair(prep.mentees[i], prep.mentors[j], cfg, p.mode)

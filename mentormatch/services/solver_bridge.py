@@ -1,10 +1,9 @@
 """Rows <-> the pure solver: build a `solver.Instance` from a round, write a `Solution` back.
 
 Pairs that already exist (live pairs of the programme) and hand-set pairs that break a rule by
-the coordinator's decision are given to the solver as *fixed* pairs: they take their mentor's
-capacity and weekly slot, so nothing new is put on top of them. The solver checks fixed pairs
-against the hard rules, which these pairs are exempt from by definition, so each one is passed
-with a stand-in mentee that carries the real mentee's id and time but no rule-relevant facts.
+the coordinator's decision are given to the solver as *fixed* pairs exempt from every pair rule
+(`solver.Link.exempt`): they take their mentor's capacity and weekly slot, so nothing new is
+put on top of them. The solver's reasons are codes; `describe` words them for the reader.
 """
 
 from __future__ import annotations
@@ -24,8 +23,9 @@ from sqlalchemy.orm import joinedload, selectinload
 
 import solver
 from solver.eligibility import Prepared, pair_mode
+from solver.model import Scheduler
 from solver.scoring import reason_codes, score_pair
-from solver.slots import bits, local_day, local_time, slot_mask
+from solver.slots import bits, local_time, slot_mask
 
 from ..extensions import db
 from ..models import (
@@ -209,53 +209,20 @@ def live_pairs(programme_id: int, mentor_ids: list[int] | None = None
 
 
 class SlotFit:
-    """Distinct, non-overlapping weekly slots for one mentor's pairs (the same rule as the
-    solver's scheduler, with its sessions-per-day limit)."""
+    """One mentor's slot grid and the solver's own placement search (``model.Scheduler``:
+    distinct, non-overlapping starts within the sessions-per-day limit)."""
 
     def __init__(self, cfg: solver.SolverConfig, mentor: solver.Mentor):
         self.cfg, self.mentor = cfg, mentor
-        self.step, self.length = cfg.slot_step_minutes, cfg.session_minutes
-        self.nslots = WEEK // self.step
-        limit = mentor.max_sessions_per_day if cfg.rule("sessions_per_day") else None
-        self.limit = limit
+        self.sched = Scheduler(Prepared(solver.Instance(mentors=(mentor,), mentees=()), cfg))
 
     def mask(self, tz: str, windows: tuple[solver.Window, ...]) -> int:
         return slot_mask(tz, windows, self.cfg)
 
-    def conflict(self, a: int, b: int) -> bool:
-        if self.step >= self.length:
-            return a == b
-        d = abs(a - b) % self.nslots
-        return min(d, self.nslots - d) * self.step < self.length
-
     def fit(self, options: list[list[int]]) -> list[int] | None:
         """One slot bit per item (same order), or None when they cannot all be placed."""
-        order = sorted(range(len(options)), key=lambda k: len(options[k]))
-        chosen: dict[int, int] = {}
-        days: dict[int, int] = defaultdict(int)
-        budget = [20_000]
-
-        def rec(n: int) -> bool:
-            if n == len(order):
-                return True
-            k = order[n]
-            for b in options[k]:
-                budget[0] -= 1
-                if budget[0] < 0:
-                    return False
-                if any(self.conflict(b, c) for c in chosen.values()):
-                    continue
-                d = local_day(self.mentor.tz, b * self.step, self.cfg.reference_week)
-                if self.limit is not None and days[d] >= self.limit:
-                    continue
-                chosen[k], days[d] = b, days[d] + 1
-                if rec(n + 1):
-                    return True
-                del chosen[k]
-                days[d] -= 1
-            return False
-
-        return [chosen[k] for k in range(len(options))] if rec(0) else None
+        got = self.sched.fits(0, list(enumerate(options)))
+        return None if got is None else [got[k] for k in range(len(options))]
 
 
 def _local_window(tz: str, minute: int, length: int, cfg: solver.SolverConfig
@@ -316,24 +283,15 @@ def without_busy(person: Any, taken: list[busy.Busy], cfg: solver.SolverConfig) 
     return replace(person, availability=windows)
 
 
-def _stand_in(mentee_id: int, mentor: solver.Mentor, cfg: solver.SolverConfig, tz: str,
-              availability: tuple[solver.Window, ...]) -> solver.Mentee:
-    """A mentee that passes every hard rule with this mentor and is free at `availability`."""
-    return solver.Mentee(id=str(mentee_id), grade=mentor.grade - cfg.min_grade_gap,
-                         unit=mentor.unit, city=mentor.city, tz=tz, mode="either",
-                         availability=availability)
-
-
 @dataclass
 class Built:
     instance: solver.Instance
     config: solver.SolverConfig
     selected: set[int]  # real mentees the solver may pair
     # Plain values only: the build's session is committed before the solve (no reloads).
-    live: dict[str, int] = field(default_factory=dict)  # stand-in id -> mentor of a live pair
+    live: dict[str, int] = field(default_factory=dict)  # mentee id -> mentor of a live pair
     live_slots: dict[int, list[int]] = field(default_factory=dict)  # mentor -> UTC minutes
-    manual: dict[str, str] = field(default_factory=dict)  # stand-in id -> override reason
-    real: dict[str, tuple[solver.Mentee, solver.Mentor]] = field(default_factory=dict)
+    manual: dict[str, str] = field(default_factory=dict)  # mentee id -> override reason
     capacity: dict[int, int] = field(default_factory=dict)  # mentor -> allowed pairs in all
     infeasible: list[dict[str, Any]] = field(default_factory=list)  # refused before solving
     hinted: int = 0
@@ -380,15 +338,13 @@ def build(rnd: Round, mentee_ids: list[int], mentor_ids: list[int],
         by_mentor_manual[c.mentor_id].append(c)
 
     mentors: list[solver.Mentor] = []
-    stand_ins: list[solver.Mentee] = []
+    kept: list[solver.Mentee] = []  # mentees of live and hand-set pairs (fixed, exempt)
     fixed: list[solver.Link] = []
     step, length = cfg.slot_step_minutes, cfg.session_minutes
     taken = busy_of(prog, [*mentor_set, *selected])
     for pid in sorted(mentor_set):
         base = to_mentor(mentor_parts[pid], prog.default_capacity, prog.mode_policy)
         base = without_busy(base, taken.get(pid, []), cfg)
-        if not base.city:  # nobody shares "no city"; a unique name lets stand-ins pass
-            base = replace(base, city=f"~{pid}")
         windows = base.availability
         mine = by_mentor_live.get(pid, [])
         built.live_slots[pid] = [s for _p, s in mine if s is not None]
@@ -443,27 +399,22 @@ def build(rnd: Round, mentee_ids: list[int], mentor_ids: list[int],
             manual_keep.append(c)
             sid = str(c.mentee_id)
             built.manual[sid] = c.override_reason or ""
-            built.real[sid] = (e, base)
-            stand_ins.append(_stand_in(c.mentee_id, mentor, cfg, e.tz, e.availability))
-            fixed.append(solver.Link(sid, str(pid)))
+            kept.append(e)
+            fixed.append(solver.Link(sid, str(pid), exempt=solver.schema.EXEMPTABLE))
         for pair, slot in keep:
             sid = str(pair.mentee_id)
-            if slot is None:
-                avail = mentor.availability
-                tz = mentor.tz
-            else:
-                wd, start = _local_window(mentor.tz, slot, length, cfg)  # type: ignore[misc]
-                avail, tz = (solver.Window(wd, start, start + length),), mentor.tz
             built.live[sid] = pair.mentor_id
-            stand_ins.append(_stand_in(pair.mentee_id, mentor, cfg, tz, avail))
-            fixed.append(solver.Link(sid, str(pid), slot))
+            # only its time matters: exempt from every pair rule, in its slot (or any start
+            # of the mentor's when the pair has none yet)
+            kept.append(solver.Mentee(id=sid, grade=0))
+            fixed.append(solver.Link(sid, str(pid), slot, exempt=solver.schema.EXEMPTABLE))
         n_fixed = len(keep) + len(manual_keep)
         capacity = max(base.capacity - blocked, n_fixed)
         built.capacity[pid] = capacity
         if capacity > 0:
             mentors.append(replace(mentor, capacity=capacity))
     kept_mentors = {int(m.id) for m in mentors}
-    fixed_mentees = {int(s.id) for s in stand_ins}
+    fixed_mentees = {int(s.id) for s in kept}
     mentees = [
         without_busy(to_mentee(mentee_parts[pid], prog.mode_policy, tuple(prefs.get(pid, ())[:3])),
                      taken.get(pid, []), cfg)
@@ -490,7 +441,7 @@ def build(rnd: Round, mentee_ids: list[int], mentor_ids: list[int],
     built.hinted = len(hints)
     built.infeasible = infeasible
     built.instance = solver.Instance(
-        mentors=tuple(mentors), mentees=tuple(mentees) + tuple(stand_ins), locks=tuple(locks),
+        mentors=tuple(mentors), mentees=tuple(mentees) + tuple(kept), locks=tuple(locks),
         forbids=tuple(forbids),
         previous_pairs=tuple(solver.Link(str(e), str(m)) for e, m in history),
         fixed=tuple(fixed), hint=tuple(hints),
@@ -543,25 +494,10 @@ def room_for(rnd: Round, mentee_id: int, mentor_id: int) -> str | None:
                           elsewhere.get(mentor_id, []), cfg)
     if len(live) + len(others) + 1 > mentor.capacity:
         return "capacity"
-    fitter = SlotFit(cfg, mentor)
-    step = cfg.slot_step_minutes
-    m_mask = fitter.mask(mentor.tz, mentor.availability)
-    options: list[list[int]] = []
-    taken = 0  # grid slots overlapping a live session that is off the grid
-    for _p, slot in live:
-        if slot is None:
-            options.append(bits(m_mask))
-        elif slot % step == 0:
-            options.append([slot // step])
-        else:
-            taken |= sum(1 << b for b in bits(m_mask) if overlap(b * step, slot, cfg))
-    for pid in [*others, mentee_id]:
-        part = parts.get((pid, "mentee"))
-        if part is None:
-            continue
-        e = without_busy(to_mentee(part, prog.mode_policy), elsewhere.get(pid, []), cfg)
-        options.append(bits(m_mask & fitter.mask(e.tz, e.availability) & ~taken))
-    return None if fitter.fit(options) is not None else "no_slot"
+    mentees = [without_busy(to_mentee(parts[(pid, "mentee")], prog.mode_policy),
+                           elsewhere.get(pid, []), cfg)
+               for pid in [*others, mentee_id] if (pid, "mentee") in parts]
+    return solver.fit_check(mentor, mentees, cfg, booked=[s for _p, s in live]).code
 
 
 def overlap(a: int, b: int, cfg: solver.SolverConfig) -> bool:
@@ -703,7 +639,6 @@ def write_solution(rnd: Round, built: Built, sol: solver.Solution) -> list[dict[
     db.session.execute(delete(Proposal).where(Proposal.round_id == rnd.id))
     db.session.execute(delete(UnmatchedMentee).where(UnmatchedMentee.round_id == rnd.id))
     codes = _codes()
-    cfg = built.config
     rows: list[dict[str, Any]] = []
     for p in sol.pairs:
         if p.mentee in built.live:
@@ -713,19 +648,13 @@ def write_solution(rnd: Round, built: Built, sol: solver.Solution) -> list[dict[
                "weekday_utc": mow // 1440, "start_minute_utc": mow % 1440}
         if p.mentee in built.manual:
             why = built.manual[p.mentee]
-            e, m = built.real[p.mentee]
-            mode = pair_mode(e, m, cfg) or ("in_person" if rnd.programme.mode_policy
-                                            == "in_person" else "online")
-            score, breakdown = score_pair(e, m, cfg, mode)
-            el = local_time(e.tz, mow, cfg.reference_week)
-            codes_ = reason_codes(e, m, breakdown, (el.weekday, el.time, el.tz), mode)
             texts = {}
             for loc in ("id", "en"):
                 with force_locale(loc):
                     texts[loc] = _("set by hand (%(why)s); %(reasons)s", why=why,
-                                   reasons=describe(codes_, loc, codes))[:1000]
-            row.update(score=float(score), breakdown=dict(breakdown), mode=mode, manual=True,
-                       reason_id=texts["id"], reason_en=texts["en"])
+                                   reasons=describe(p.reasons, loc, codes))[:1000]
+            row.update(score=float(p.score), breakdown=dict(p.breakdown), mode=p.mode,
+                       manual=True, reason_id=texts["id"], reason_en=texts["en"])
         else:
             row.update(score=float(p.score), breakdown=dict(p.breakdown), mode=p.mode,
                        manual=bool(p.locked),
