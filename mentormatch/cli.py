@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -109,7 +110,7 @@ def user_create(email: str, roles: tuple[str, ...], person_nip: str | None,
 @click.option("--instance", default=None, help="Folder for the demo database and outbox.")
 def demo(host: str, port: int, instance: str | None) -> None:
     """Run the product on its embedded defaults with demo data, in one process."""
-    overrides = {"app": {"demo": True, "session_cookie_secure": False,
+    overrides: dict[str, dict[str, Any]] = {"app": {"demo": True, "session_cookie_secure": False,
                          "base_url": f"http://{host}:{port}"},
                  "scheduler": {"in_process": True}}
     if instance:

@@ -15,10 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import func, select
 
 from ..extensions import db
@@ -36,6 +34,7 @@ from ..models import (
     User,
     utcnow,
 )
+from ..settings import settings
 from . import audit, invites, jp, participant_mail
 from .access import coordinates
 from .catalogue import by_code
@@ -70,20 +69,16 @@ class LogInput:
     token: str | None = None  # the form's idempotency token
 
 
-def _cfg(section: str) -> dict[str, Any]:
-    return dict(current_app.config["MM"].get(section, {}))
-
-
 def rule_for(pair: Pair) -> jp.JpRule:
     return jp.rule_for(pair.programme)
 
 
 def max_minutes_per_day() -> int:
-    return int(_cfg("logbook").get("max_minutes_per_day", 480))
+    return settings().logbook.max_minutes_per_day
 
 
 def grace_days() -> int:
-    return int(_cfg("logbook").get("grace_days_after_end", 30))
+    return settings().logbook.grace_days_after_end
 
 
 def local_today(person: Person, now: datetime | None = None) -> date:

@@ -4,11 +4,10 @@ with their other mentoring sessions. Raises `LogError` with the first problem fo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
@@ -16,6 +15,7 @@ from sqlalchemy import or_, select
 from ..calendar.holidays import holiday_name
 from ..extensions import db
 from ..models import LeaveDate, Pair, Person, Session, SessionSeries
+from ..settings import settings
 from .participant_errors import LogError
 from .timefmt import format_local
 
@@ -40,11 +40,9 @@ def _cut(span: Span, gap: Span | None) -> list[Span]:
 def working_spans() -> dict[int, list[Span]]:
     """Working spans per weekday (0 = Monday) from `[working_hours]`: `mon_thu`, `fri`, the
     optional breaks `mon_thu_break` and `friday_break`. Saturday and Sunday are off."""
-    cfg = current_app.config["MM"].get("working_hours", {})
-    mon_thu = tuple(cfg.get("mon_thu", ("07:30", "16:00")))
-    fri = tuple(cfg.get("fri", ("07:30", "16:30")))
-    mt_break = cfg.get("mon_thu_break")
-    fr_break = cfg.get("friday_break", ("11:30", "13:00"))
+    cfg = settings().working_hours
+    mon_thu, fri = cfg.mon_thu, cfg.fri
+    mt_break, fr_break = cfg.mon_thu_break, cfg.friday_break
     mt = _cut((_minutes(mon_thu[0]), _minutes(mon_thu[1])),
               (_minutes(mt_break[0]), _minutes(mt_break[1])) if mt_break else None)
     fr = _cut((_minutes(fri[0]), _minutes(fri[1])),
@@ -59,7 +57,7 @@ def hours_text() -> str:
     def fmt(day: int) -> str:
         return ", ".join(f"{_hhmm(a)}–{_hhmm(b)}" for a, b in spans[day])
 
-    return _("Mon–Thu %(mon_thu)s; Fri %(fri)s (local time)", mon_thu=fmt(0), fri=fmt(4))
+    return str(_("Mon–Thu %(mon_thu)s; Fri %(fri)s (local time)", mon_thu=fmt(0), fri=fmt(4)))
 
 
 def within_working_hours(start: datetime, end: datetime, tz: str) -> bool:
@@ -90,7 +88,7 @@ def clash(person: Person, start: datetime, end: datetime,
     return db.session.scalar(stmt)
 
 
-def _shown(value: datetime, tz: str, fmt: str = "full"):
+def _shown(value: datetime, tz: str, fmt: str = "full") -> Callable[[], str]:
     """A time for an error message, formatted when the message is shown (viewer's language)."""
     return lambda: format_local(value, tz, str(get_locale() or "id"), fmt)
 
