@@ -12,17 +12,18 @@ from flask import Flask, g, render_template, request, session
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException, SecurityError
 
-from .config import ConfigError, load_settings
+from .config import ConfigError, load_typed
 from .extensions import babel, csrf, db, limiter, login_manager
 from .resources import resource_dir
+from .settings import settings
 from .urls import trusted_hosts
 
 log = logging.getLogger(__name__)
 
 
 def _select_locale() -> str:
-    settings = _settings()
-    locales = settings["app"]["locales"]
+    app = settings().app
+    locales = app.locales
     chosen = session.get("locale")
     if chosen in locales:
         return chosen
@@ -30,26 +31,20 @@ def _select_locale() -> str:
         return current_user.locale
     if current_user.is_authenticated and current_user.person is not None:
         return current_user.person.locale
-    return settings["app"]["default_locale"]
+    return app.default_locale
 
 
 def _select_timezone() -> str:
     if current_user.is_authenticated and current_user.person is not None:
         return current_user.person.timezone
-    return _settings()["app"]["default_timezone"]
-
-
-def _settings() -> dict[str, Any]:
-    from flask import current_app
-
-    return current_app.config["MM"]
+    return settings().app.default_timezone
 
 
 def build_app(overrides: dict[str, Any] | None = None) -> Flask:
-    settings = load_settings(overrides=overrides)
-    appcfg = settings["app"]
+    typed = load_typed(overrides=overrides)
+    appcfg = typed.app
     # The instance folder holds the default SQLite database and the local outbox.
-    instance = appcfg.get("instance_path") or None
+    instance = appcfg.instance_path or None
     app = Flask(
         "mentormatch",
         template_folder=str(resource_dir("templates")),
@@ -57,18 +52,20 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
         instance_path=str(Path(instance).resolve()) if instance else None,
         instance_relative_config=True,
     )
-    app.config["MM"] = settings
+    # Transitional: older code reads the same values as nested dicts (settings() is typed).
+    app.config["MM"] = typed.as_dict()
+    settings(app)
 
-    secret = appcfg.get("secret_key")
-    testing = bool(appcfg.get("testing"))
+    secret = appcfg.secret_key
+    testing = appcfg.testing
     if not secret:
-        if appcfg.get("demo") or testing:
+        if appcfg.demo or testing:
             secret = secrets.token_hex(32)
         else:
             raise ConfigError("MENTORMATCH_SECRET_KEY is not set (required outside the demo)")
 
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    url = appcfg.get("database_url") or f"sqlite:///{Path(app.instance_path) / 'mentormatch.db'}"
+    url = appcfg.database_url or f"sqlite:///{Path(app.instance_path) / 'mentormatch.db'}"
     app.config.update(
         SECRET_KEY=secret,
         TESTING=testing,
@@ -76,29 +73,30 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
         SQLALCHEMY_ENGINE_OPTIONS=_engine_options(url),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=bool(appcfg["session_cookie_secure"]),
-        REMEMBER_COOKIE_SECURE=bool(appcfg["session_cookie_secure"]),
+        SESSION_COOKIE_SECURE=appcfg.session_cookie_secure,
+        REMEMBER_COOKIE_SECURE=appcfg.session_cookie_secure,
         REMEMBER_COOKIE_HTTPONLY=True,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
         WTF_CSRF_TIME_LIMIT=None if testing else 3600 * 8,
-        BABEL_DEFAULT_LOCALE=appcfg["default_locale"],
+        BABEL_DEFAULT_LOCALE=appcfg.default_locale,
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
-        RATELIMIT_STORAGE_URI=appcfg["ratelimit_storage_uri"],
-        RATELIMIT_KEY_PREFIX=appcfg.get("ratelimit_key_prefix", "mentormatch"),
-        RATELIMIT_ENABLED=bool(appcfg.get("ratelimit_enabled", True)),
-        MAX_CONTENT_LENGTH=int(appcfg.get("max_upload_mb", 20)) * 1024 * 1024,
+        RATELIMIT_STORAGE_URI=appcfg.ratelimit_storage_uri,
+        RATELIMIT_KEY_PREFIX=appcfg.ratelimit_key_prefix,
+        RATELIMIT_ENABLED=appcfg.ratelimit_enabled,
+        MAX_CONTENT_LENGTH=appcfg.max_upload_mb * 1024 * 1024,
         # Requests for any other host name are refused (400): links never come from the
         # request (see urls.external), and a forged Host: gets no page at all.
-        TRUSTED_HOSTS=trusted_hosts(appcfg),
+        TRUSTED_HOSTS=trusted_hosts(appcfg.base_url, appcfg.trusted_hosts),
     )
 
-    proxies = int(appcfg.get("proxy_count", 0))
+    proxies = appcfg.proxy_count
     if proxies:
         # Behind a reverse proxy the client address (login throttling, audit) and the scheme
         # (secure cookies, external links) come from X-Forwarded-* set by that many proxies.
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     db.init_app(app)
     if url.startswith("sqlite"):
@@ -130,14 +128,12 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
         return user
 
     register_blueprints(app)
+    from .web import transaction
+
+    transaction.init_app(app)
     register_template_helpers(app)
     _register_errors(app)
     _register_security_headers(app)
-
-    @app.before_request
-    def _remember_locale() -> None:
-        g.locale_choices = settings["app"]["locales"]
-
     return app
 
 

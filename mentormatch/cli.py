@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -118,9 +119,10 @@ def user_create(email: str, roles: tuple[str, ...], person_nip: str | None,
 @click.option("--instance", default=None, help="Folder for the demo database and outbox.")
 def demo(host: str, port: int, instance: str | None) -> None:
     """Run the product on its embedded defaults with demo data, in one process."""
-    overrides = {"app": {"demo": True, "session_cookie_secure": False,
-                         "base_url": f"http://{host}:{port}",
-                         "trusted_hosts": ["localhost", "127.0.0.1"]},
+    overrides: dict[str, dict[str, Any]] = {
+        "app": {"demo": True, "session_cookie_secure": False,
+                "base_url": f"http://{host}:{port}",
+                "trusted_hosts": ["localhost", "127.0.0.1"]},
                  "scheduler": {"in_process": True}}
     if instance:
         overrides["app"]["instance_path"] = instance

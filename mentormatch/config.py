@@ -12,9 +12,12 @@ import tomllib
 from collections.abc import Mapping
 from copy import deepcopy
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .resources import resource_dir
+
+if TYPE_CHECKING:
+    from .settings import Settings
 
 ENV_PREFIX = "MENTORMATCH_"
 # Secrets never come from a file: only these environment variables set them.
@@ -62,7 +65,24 @@ def _reject_file_secrets(data: Mapping[str, Any], source: str) -> None:
 def load_settings(
     environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
-    """Return the merged settings as nested dicts (sections → keys)."""
+    """The validated settings as nested dicts (sections → keys); see :func:`load_typed`."""
+    return load_typed(environ, overrides).as_dict()
+
+
+def load_typed(
+    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> Settings:
+    """Load once and validate: a frozen typed object per section (mentormatch/settings.py).
+    Raises ConfigError naming every unknown, missing or mistyped key."""
+    from .settings import validate
+
+    return validate(load_raw(environ, overrides))
+
+
+def load_raw(
+    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The merged settings before validation (defaults, deployment file, environment)."""
     environ = os.environ if environ is None else environ
     with (resource_dir("config") / "defaults.toml").open("rb") as fh:
         settings: dict[str, Any] = tomllib.load(fh)

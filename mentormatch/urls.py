@@ -10,6 +10,7 @@ application context (jobs, CLI), so services never need a made-up request.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -29,10 +30,9 @@ def external(endpoint: str, **values: Any) -> str:
     return adapter.build(endpoint, values, force_external=True)
 
 
-def trusted_hosts(appcfg: dict[str, Any]) -> list[str]:
+def trusted_hosts(base_url: str, extra: Sequence[str] | str) -> list[str]:
     """Host names the app answers to: base_url's host plus ``app.trusted_hosts``."""
-    host = urlsplit(str(appcfg["base_url"])).hostname or ""
-    extra = appcfg.get("trusted_hosts") or []
+    host = urlsplit(base_url).hostname or ""
     if isinstance(extra, str):
         extra = [h for h in extra.replace(",", " ").split() if h]
     names = [host] + [str(h).strip().lower() for h in extra]

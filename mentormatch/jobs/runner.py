@@ -25,6 +25,7 @@ from flask import Flask
 from ..extensions import db
 from ..models import utcnow
 from ..services.lease import Fence, LeaseGrant, LeaseLost, acquire, release
+from ..settings import settings
 from . import JOBS, Job
 from .leader import AdvisoryLeadership, Lock
 
@@ -36,7 +37,7 @@ def make_holder() -> str:
 
 
 def _ttl(app: Flask) -> timedelta:
-    return timedelta(seconds=int(app.config["MM"]["scheduler"]["lease_seconds"]))
+    return timedelta(seconds=settings(app).scheduler.lease_seconds)
 
 
 def _accepts(func: Callable[..., Any], name: str) -> bool:
@@ -99,7 +100,7 @@ def run_all_once(app: Flask, holder: str, *, now: datetime | None = None,
 def _interval(app: Flask, job: Job) -> float:
     if job.interval_key:
         section, key = job.interval_key
-        value = app.config["MM"].get(section, {}).get(key)
+        value = getattr(getattr(settings(app), section), key)
         if value:
             return float(value)
     return float(job.seconds)

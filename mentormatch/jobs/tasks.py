@@ -4,7 +4,6 @@ run does no harm; mail goes through the outbox with a dedupe key; each commits p
 from __future__ import annotations
 
 import logging
-import os
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,14 +30,11 @@ from ..services.dispatch import dispatch_outbox, make_transport
 from ..services.lease import Fence, LeaseLost
 from ..services.replies import apply_reply, record_failure
 from ..services.timefmt import format_local
+from ..settings import settings
 
 log = logging.getLogger(__name__)
 
 REMINDER_LEADS = (timedelta(hours=24), timedelta(hours=1))
-
-
-def _cfg(section: str) -> dict[str, Any]:
-    return current_app.config["MM"][section]
 
 
 def _queue(to: str, template: str, locale: str, key: str, **ctx: Any) -> bool:
@@ -72,12 +68,11 @@ def run_dispatch(now: datetime | None = None, *, worker: str = "scheduler",
 
 
 def inbox_settings() -> ImapSettings:
-    cfg = _cfg("inbox")
+    cfg = settings().inbox
     return ImapSettings(
-        host=cfg["imap_host"], port=int(cfg["imap_port"]), security=cfg["imap_security"],
-        username=cfg["imap_username"], folder=cfg.get("imap_folder", "INBOX"),
-        processed_folder=cfg.get("processed_folder") or None,
-        password=os.environ.get("MENTORMATCH_IMAP_PASSWORD", ""),
+        host=cfg.imap_host, port=cfg.imap_port, security=cfg.imap_security,
+        username=cfg.imap_username, folder=cfg.imap_folder,
+        processed_folder=cfg.processed_folder or None, password=cfg.imap_password,
     )
 
 
@@ -107,13 +102,13 @@ def poll_inbox(now: datetime | None = None, *, inbox: ImapInbox | None = None,
     reply twice nor skips one. A message whose processing raises is retried on the next polls
     (``inbox.max_attempts``, default 3) and then recorded as ``failed`` with its reason, so one
     bad mail cannot block the mailbox forever. Returns the number of messages handled."""
-    cfg = _cfg("inbox")
+    cfg = settings().inbox
     if inbox is None:
-        if not cfg.get("enabled"):
+        if not cfg.enabled:
             return 0
         inbox = ImapInbox(inbox_settings())
-    limit = limit or int(cfg.get("batch", 50))
-    max_attempts = int(cfg.get("max_attempts", 3))
+    limit = limit or cfg.batch
+    max_attempts = cfg.max_attempts
     done = 0
     with inbox:
         cursor = _cursor(inbox)
@@ -212,7 +207,7 @@ def nudge_log(now: datetime | None = None) -> int:
         if _queue(mentee.email, "nudge_log", locale, f"nudge:{s.id}:{s.sequence}",
                   person=mentee, pair=s.series.pair,
                   start_local=format_local(s.start_at, mentee.timezone, locale),
-                  base_url=_cfg("app")["base_url"].rstrip("/")):
+                  base_url=settings().app.base_url.rstrip("/")):
             sent += 1
         db.session.commit()
     return sent
@@ -230,7 +225,7 @@ def _unanswered(before: datetime, column: Any):
 
 def chase_invites(now: datetime | None = None) -> int:
     now = now or utcnow()
-    days = int(_cfg("scheduler")["chase_after_days"])
+    days = settings().scheduler.chase_after_days
     sent = 0
     for att in db.session.scalars(_unanswered(now - timedelta(days=days), Attendee.chased_at)):
         series = db.session.get(SessionSeries, att.series_id)
@@ -246,7 +241,7 @@ def chase_invites(now: datetime | None = None) -> int:
 
 def escalate(now: datetime | None = None) -> int:
     now = now or utcnow()
-    days = int(_cfg("scheduler")["escalate_after_days"])
+    days = settings().scheduler.escalate_after_days
     sent = 0
     for att in db.session.scalars(_unanswered(now - timedelta(days=days), Attendee.escalated_at)):
         series = db.session.get(SessionSeries, att.series_id)
@@ -264,7 +259,7 @@ def mark_missed(now: datetime | None = None) -> int:
     """Past sessions still 'scheduled' with no log after `missed_after_days` become missed -
     of every series, including ended, declined or withdrawn pairs (their past stays true)."""
     now = now or utcnow()
-    days = int(_cfg("scheduler")["missed_after_days"])
+    days = settings().scheduler.missed_after_days
     rows = db.session.scalars(
         select(Session).where(Session.status == "scheduled",
                               Session.end_at <= now - timedelta(days=days))
@@ -279,9 +274,9 @@ def mark_missed(now: datetime | None = None) -> int:
 def weekly_digest(now: datetime | None = None) -> int:
     """Once a week (configured weekday/hour, local to the default zone) to each coordinator."""
     now = now or utcnow()
-    cfg = _cfg("scheduler")
-    local = now.astimezone(ZoneInfo(_cfg("app").get("default_timezone", "Asia/Jakarta")))
-    if local.weekday() != int(cfg["digest_weekday"]) or local.hour < int(cfg["digest_hour_local"]):
+    cfg = settings().scheduler
+    local = now.astimezone(ZoneInfo(settings().app.default_timezone))
+    if local.weekday() != cfg.digest_weekday or local.hour < cfg.digest_hour_local:
         return 0
     week = local.strftime("%G-W%V")
     users = db.session.scalars(

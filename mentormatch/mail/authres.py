@@ -59,7 +59,9 @@ def _strip_comments(text: str) -> str:
 
 
 def _split(text: str, sep: str) -> list[str]:
-    parts, cur, quoted = [], [], False
+    parts: list[str] = []
+    cur: list[str] = []
+    quoted = False
     for ch in text:
         if ch == '"':
             quoted = not quoted

@@ -6,6 +6,7 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -14,15 +15,24 @@ from .. import urls
 from ..extensions import db
 from ..models import ROLES, Actor, Person, User, UserRole
 from . import audit, mailer
+from .errors import ServiceError
 from .people import escape_like
 
 MIN_PASSWORD = 10
 
 
-class AccountError(ValueError):
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+class AccountError(ServiceError):
+    messages = {
+        "email_taken": _l("An account with this e-mail already exists."),
+        "unknown_role": _l("Unknown role."),
+        "no_role": _l("Choose at least one role."),
+        "person_unknown": _l("No imported person has this NIP or e-mail."),
+        "person_has_account": _l("This person already has an account."),
+        "self_lockout": _l("You cannot remove your own administrator role or deactivate "
+                           "yourself."),
+        "already_active": _l("This account is already activated."),
+    }
+    fallback = _l("The change could not be saved.")
 
 
 def find_user(email: str) -> User | None:
@@ -125,7 +135,7 @@ def _count_failure(user: User, now: datetime) -> None:
         update(User).where(User.id == user.id, User.failed_logins >= max_failures)
         .values(failed_logins=0, locked_until=now + lock_for)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ).rowcount  # type: ignore[attr-defined]  # a CursorResult
     db.session.expire(user, ["failed_logins", "locked_until"])
     if locked:
         audit.record(None, "user.locked", user, minutes=int(lock_for.total_seconds() // 60))

@@ -24,6 +24,7 @@ from sqlalchemy import or_, select
 from ..extensions import db
 from ..models import Pair, Person, Programme, ProgrammeCoordinator, SessionLog, User, utcnow
 from ..models.pair import RAN_PAIR_STATES
+from ..settings import settings
 from . import jp
 from .logbook import local_today
 from .participant_errors import CertificateError
@@ -204,7 +205,7 @@ def table_rows(cert: Certificate) -> list[list[str]]:
 
 def font_files() -> tuple[Path, Path] | None:
     """(regular, bold) TTF files per `[certificate] font`, or None for the core font."""
-    setting = str(current_app.config["MM"].get("certificate", {}).get("font", "auto")).strip()
+    setting = settings().certificate.font.strip()
     if setting == "core":
         return None
     if setting and setting != "auto":

@@ -27,7 +27,6 @@ back to ``pending``. The ``Date`` header is set at send time; the Message-ID is 
 from __future__ import annotations
 
 import logging
-import os
 import time
 import uuid
 from collections.abc import Callable
@@ -37,7 +36,8 @@ from email.utils import getaddresses
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
 
 from ..extensions import db
@@ -50,7 +50,9 @@ from ..mail.transport import (
     restamp_date,
 )
 from ..models import Actor, OutboxMessage, utcnow
+from ..settings import settings
 from . import audit
+from .errors import ServiceError
 from .lease import Fence, LeaseLost
 
 log = logging.getLogger(__name__)
@@ -60,12 +62,15 @@ LIVE_CLAIM = ("claimed", "sending")
 RESENDABLE = ("uncertain", "failed")
 
 
-class OutboxError(ValueError):
-    """A refused admin action on the outbox; ``code`` maps to a translated message."""
+class OutboxError(ServiceError):
+    """A refused admin action on the outbox."""
 
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+    messages = {
+        "not_resendable": _l("Only messages whose delivery is uncertain or that failed can be "
+                             "sent again."),
+        "still_owned": _l("A dispatcher may still be sending this message; try again in a few "
+                          "minutes."),
+    }
 
 
 @dataclass
@@ -83,31 +88,22 @@ class DispatchResult:
 
 def make_transport(app: Flask) -> Any:
     """The configured transport: FolderTransport(instance/outbox) or SmtpTransport."""
-    mail = app.config["MM"]["mail"]
-    if mail.get("transport", "folder") == "folder":
+    mail = settings(app).mail
+    if mail.transport == "folder":
         return FolderTransport(Path(app.instance_path) / "outbox")
-    password = os.environ.get("MENTORMATCH_SMTP_PASSWORD") or None
-    settings = SmtpSettings(
-        host=mail["smtp_host"],
-        port=int(mail["smtp_port"]),
-        security=mail.get("smtp_security", "none"),
-        username=mail.get("smtp_username") or None,
-        password=password if mail.get("smtp_username") else None,
-        timeout=float(mail.get("smtp_timeout", 30)),
-    )
-    return SmtpTransport(settings)
-
-
-def _mail_config() -> dict[str, Any]:
-    try:
-        return current_app.config["MM"]["mail"]
-    except (RuntimeError, KeyError):  # pragma: no cover - outside an app
-        return {}
+    return SmtpTransport(SmtpSettings(
+        host=mail.smtp_host,
+        port=mail.smtp_port,
+        security=mail.smtp_security,
+        username=mail.smtp_username or None,
+        password=(mail.smtp_password or None) if mail.smtp_username else None,
+        timeout=mail.smtp_timeout,
+    ))
 
 
 def claim_timeout() -> timedelta:
     """How long a claim may go without progress before its owner counts as dead."""
-    return timedelta(seconds=float(_mail_config().get("claim_timeout_seconds", 300)))
+    return timedelta(seconds=settings().mail.claim_timeout_seconds)
 
 
 def backoff(attempts: int, base_seconds: float) -> timedelta:
@@ -132,7 +128,7 @@ def recover_stale(now: datetime, timeout: timedelta | None = None, *,
     were used up - a row that keeps killing its worker must not loop forever). 'sending' was
     handed to SMTP: 'uncertain', never resent automatically."""
     timeout = timeout or claim_timeout()
-    max_attempts = max_attempts or int(_mail_config().get("max_attempts", 8))
+    max_attempts = max_attempts or settings().mail.max_attempts
     m = OutboxMessage
     dead_claim = and_(m.status == "claimed", _orphaned(now, timeout, epoch, m.claimed_at))
     exhausted = db.session.execute(
@@ -140,14 +136,14 @@ def recover_stale(now: datetime, timeout: timedelta | None = None, *,
         .values(status="failed", claim_token=None,
                 last_error="failed: the worker stopped before sending, too many times")
         .execution_options(synchronize_session=False)
-    ).rowcount or 0
+    ).rowcount or 0  # type: ignore[attr-defined]  # a CursorResult
     back = db.session.execute(
         update(m).where(dead_claim)
         .values(status="pending", next_attempt_at=now, claim_token=None, claimed_by=None,
                 claim_epoch=None,
                 last_error="claim of a stopped worker released (never handed to SMTP)")
         .execution_options(synchronize_session=False)
-    ).rowcount or 0
+    ).rowcount or 0  # type: ignore[attr-defined]  # a CursorResult
     dead_send = and_(m.status == "sending",
                      _orphaned(now, timeout, epoch, func.coalesce(m.handed_at, m.claimed_at)))
     flagged_ids = list(db.session.scalars(select(m.id).where(dead_send)))
@@ -159,7 +155,7 @@ def recover_stale(now: datetime, timeout: timedelta | None = None, *,
                     last_error="delivery unknown: the worker stopped while handing the message "
                                "to the SMTP server; not resent automatically")
             .execution_options(synchronize_session=False)
-        ).rowcount or 0
+        ).rowcount or 0  # type: ignore[attr-defined]  # a CursorResult
     db.session.commit()
     for row_id in flagged_ids:
         log.error("outbox %s: delivery uncertain (worker stopped during SMTP DATA); "
@@ -372,14 +368,13 @@ def dispatch_outbox(
 ) -> DispatchResult:
     """Send due outbox rows, batch after batch, until none is due, the time budget is used
     or the lease is lost. Commits per step (this is a job-level function)."""
-    cfg = _mail_config()
+    cfg = settings().mail
     clock: Callable[[], datetime] = (lambda: now) if now is not None else utcnow
-    batch = batch or int(cfg.get("dispatch_batch", 200))
-    max_attempts = int(cfg.get("max_attempts", 8))
-    base = float(cfg.get("retry_base_seconds", 30))
-    budget = float(budget_seconds if budget_seconds is not None
-                   else cfg.get("dispatch_budget_seconds", 240))
-    envelope_from = cfg.get("from_address", "mentormatch@localhost")
+    batch = batch or cfg.dispatch_batch
+    max_attempts = cfg.max_attempts
+    base = cfg.retry_base_seconds
+    budget = budget_seconds if budget_seconds is not None else cfg.dispatch_budget_seconds
+    envelope_from = cfg.from_address
     result = DispatchResult()
     result.recovered, result.flagged = recover_stale(
         clock(), epoch=fence.epoch if fence is not None else None, max_attempts=max_attempts)

@@ -41,7 +41,7 @@ def add_goal(pair: Pair, person: Person, *, competency_id: int, description: str
 
 
 def set_goal_status(goal: Goal, person: Person, status: str, *, actor: Actor = None) -> Goal:
-    pair = db.session.get(Pair, goal.pair_id)
+    pair = db.session.get_one(Pair, goal.pair_id)
     _member(pair, person)
     if status not in GOAL_STATES:
         raise GoalError("bad_status")

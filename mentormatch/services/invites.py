@@ -60,6 +60,7 @@ from ..models import (
 )
 from . import audit, busy, mailer
 from .catalogue import by_code
+from .errors import ServiceError
 from .timefmt import format_local
 
 UTC = ZoneInfo("UTC")
@@ -79,21 +80,23 @@ INVITE_ERRORS: dict[str, Any] = {
 }
 
 
-class InviteError(ValueError):
+class InviteError(ServiceError):
     """A refused schedule change; ``code`` is a key of :data:`INVITE_ERRORS`."""
 
+    messages = INVITE_ERRORS
+
     def __init__(self, code: str, detail: str = "") -> None:
-        super().__init__(f"{code}: {detail}" if detail else code)
-        self.code = code
+        super().__init__(code)
+        self.args = (f"{code}: {detail}" if detail else code,)
         self.detail = detail
 
     @property
     def message(self) -> str:
-        return str(INVITE_ERRORS.get(self.code, self.code))
+        return self.user_message()
 
 
 def _mm() -> dict[str, Any]:
-    return current_app.config["MM"]
+    return dict(current_app.config["MM"])
 
 
 def base_url() -> str:

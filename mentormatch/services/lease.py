@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, select, update
+from sqlalchemy import ColumnElement, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -57,7 +57,7 @@ def acquire(holder: str, ttl: timedelta | float, *, name: str = DEFAULT_NAME,
         .where(lease.name == name, lease.holder == holder, lease.expires_at >= now)
         .values(expires_at=now + ttl, heartbeat_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ).rowcount  # type: ignore[attr-defined]  # a CursorResult
     if renewed != 1:
         taken = db.session.execute(
             update(SchedulerLease)
@@ -65,14 +65,14 @@ def acquire(holder: str, ttl: timedelta | float, *, name: str = DEFAULT_NAME,
             .values(holder=holder, expires_at=now + ttl, heartbeat_at=now,
                     epoch=lease.epoch + 1)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        ).rowcount  # type: ignore[attr-defined]  # a CursorResult
         if taken != 1:
             exists_now = db.session.scalar(select(lease.name).where(lease.name == name))
             if exists_now is not None:
                 db.session.commit()
                 return None
             try:
-                db.session.execute(SchedulerLease.__table__.insert().values(
+                db.session.execute(insert(SchedulerLease).values(
                     name=name, holder=holder, expires_at=now + ttl, heartbeat_at=now, epoch=1))
                 db.session.commit()
             except IntegrityError:
@@ -141,7 +141,7 @@ class Fence:
             .execution_options(synchronize_session=False)
         )
         db.session.commit()
-        if res.rowcount != 1:
+        if res.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult
             raise LeaseLost(f"lease {self.grant.name} epoch {self.epoch} was taken over")
         self.expires_at = now + self.grant.ttl
 

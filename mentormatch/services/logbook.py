@@ -15,10 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import func, select
 
 from ..calendar.holidays import holiday_name
@@ -37,6 +35,7 @@ from ..models import (
     User,
     utcnow,
 )
+from ..settings import settings
 from . import audit, invites, jp, participant_mail
 from .access import coordinates
 from .catalogue import by_code
@@ -71,20 +70,16 @@ class LogInput:
     token: str | None = None  # the form's idempotency token
 
 
-def _cfg(section: str) -> dict[str, Any]:
-    return dict(current_app.config["MM"].get(section, {}))
-
-
 def rule_for(pair: Pair) -> jp.JpRule:
     return jp.rule_for(pair.programme)
 
 
 def max_minutes_per_day() -> int:
-    return int(_cfg("logbook").get("max_minutes_per_day", 480))
+    return settings().logbook.max_minutes_per_day
 
 
 def grace_days() -> int:
-    return int(_cfg("logbook").get("grace_days_after_end", 30))
+    return settings().logbook.grace_days_after_end
 
 
 def local_today(person: Person, now: datetime | None = None) -> date:
@@ -181,7 +176,7 @@ def _validate(pair: Pair, author: Person, data: LogInput, *, now: datetime,
         if session.start_at > now:
             raise LogError("session_not_started")
         on = session.start_at.astimezone(ZoneInfo(author.timezone)).date()
-        tolerance = int(_cfg("logbook").get("session_date_tolerance_days", 1))
+        tolerance = settings().logbook.session_date_tolerance_days
         if abs((data.held_on - on).days) > tolerance:
             raise LogError("not_session_date", date=on.isoformat(), days=tolerance)
         taken = db.session.scalar(select(SessionLog).where(SessionLog.session_id == session.id))
@@ -292,7 +287,7 @@ def off_day(day: date) -> str | None:
 def off_day_rule(pair: Pair) -> str:
     """The programme's rule for logs dated on weekends and holidays (refuse | confirm | allow)."""
     rule = (pair.programme.off_day_logs if pair.programme is not None else None) \
-        or _cfg("logbook").get("off_day_logs", "confirm")
+        or settings().logbook.off_day_logs
     return rule if rule in ("refuse", "confirm", "allow") else "confirm"
 
 

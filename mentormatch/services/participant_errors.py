@@ -11,6 +11,8 @@ from typing import Any
 
 from flask_babel import gettext
 
+from .errors import ServiceError
+
 
 def N_(message: str) -> str:
     """Mark a msgid for extraction; translated when shown (`ParticipantError.message`)."""
@@ -99,25 +101,27 @@ MESSAGES: dict[str, str] = {
 GENERIC = N_("This action could not be completed.")
 
 
-class ParticipantError(ValueError):
+class ParticipantError(ServiceError):
     """A refusal with a code from `MESSAGES` and the values its message names. A value may be
     a callable: it is called when the message is shown, so times and sentences come out in the
     viewer's language even when the service ran outside a request."""
 
     def __init__(self, code: str, **params: Any) -> None:
         super().__init__(code)
-        self.code = code
         self.params = params
+
+    def user_message(self) -> str:
+        return self.message()
 
     def message(self) -> str:
         template = MESSAGES.get(self.code)
         if template is None:
-            return gettext(GENERIC)
+            return str(gettext(GENERIC))
         try:
             values = {k: v() if callable(v) else v for k, v in self.params.items()}
-            return gettext(template, **values) if values else gettext(template)
+            return str(gettext(template, **values) if values else gettext(template))
         except (KeyError, ValueError, TypeError):  # a message without its values: say something
-            return gettext(GENERIC)
+            return str(gettext(GENERIC))
 
 
 class LogError(ParticipantError):

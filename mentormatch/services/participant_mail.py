@@ -17,6 +17,7 @@ from sqlalchemy import select
 from .. import urls
 from ..extensions import db
 from ..models import OutboxMessage, Person, User
+from ..settings import settings
 from . import mailer
 from .timefmt import format_local, tz_abbrev
 
@@ -27,13 +28,13 @@ def _base_url() -> str:
 
 def locale_of(person: Person | None, user: User | None = None) -> str:
     """The account's chosen language, else the person's, else the configured default."""
-    locales = current_app.config["MM"]["app"]["locales"]
+    locales = settings().app.locales
     if user is None and person is not None:
         user = db.session.scalar(select(User).where(User.person_id == person.id))
     for value in (getattr(user, "locale", None), getattr(person, "locale", None)):
         if value in locales:
-            return value
-    return current_app.config["MM"]["app"]["default_locale"]
+            return str(value)
+    return settings().app.default_locale
 
 
 def _queue(email: str, template: str, locale: str, tz: str, key: str,

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy import update as sql_update
@@ -30,7 +29,9 @@ from ..models import (
 )
 from ..models.base import utcnow
 from ..models.person import PERSON_KINDS
+from ..settings import settings
 from . import audit, invites, mailer
+from .errors import ServiceError
 
 MODE_POLICIES = ("online", "in_person", "either")
 FIELDS = ("name", "unit_id", "start_date", "end_date", "session_minutes", "interval_weeks",
@@ -44,13 +45,12 @@ LIVE = Pair.LIVE_STATES
 OPEN_ROUND = tuple(s for s in RoundStatus if s != RoundStatus.APPROVED)
 
 
-class ProgrammeError(ValueError):
+class ProgrammeError(ServiceError):
     """A user-caused problem: ``code`` names it, ``message`` is lazily translated (rendered in
     the reader's language when the view flashes ``str(exc)``)."""
 
     def __init__(self, code: str, message: Any) -> None:
-        super().__init__(code)
-        self.code = code
+        super().__init__(code, message)
         self.message = message
 
     def __str__(self) -> str:
@@ -68,18 +68,16 @@ def _labels() -> dict[str, Any]:
 
 def defaults() -> dict[str, Any]:
     """Form defaults: [programme], the JP rule of [jp] and the override policy of [rounds]."""
-    mm = current_app.config["MM"]
-    out = dict(mm.get("programme", {}))
+    out = settings().programme.model_dump()
     out["jp_rule"] = default_jp_rule()
     out["override_policy"] = override_policy(None)
     return out
 
 
 def default_jp_rule() -> dict[str, Any]:
-    jp = current_app.config["MM"].get("jp", {})
-    return {"minutes_per_jp": int(jp.get("minutes_per_jp", 45)),
-            "rounding": str(jp.get("rounding", "floor")),
-            "max_minutes_per_session": int(jp.get("max_minutes_per_session", 0) or 0)}
+    jp = settings().jp
+    return {"minutes_per_jp": jp.minutes_per_jp, "rounding": jp.rounding,
+            "max_minutes_per_session": jp.max_minutes_per_session}
 
 
 def jp_rule_of(prog: Programme) -> dict[str, Any]:
@@ -89,10 +87,9 @@ def jp_rule_of(prog: Programme) -> dict[str, Any]:
 def override_policy(prog: Programme | None) -> dict[str, Any]:
     """{'overridable': [rule, ...], 'capacity_override': bool}: the programme's own policy,
     else config [rounds]."""
-    cfg = current_app.config["MM"].get("rounds", {})
-    base = {"overridable": [r for r in cfg.get("overridable_rules", ())
-                            if r in OVERRIDE_CANDIDATES],
-            "capacity_override": bool(cfg.get("capacity_override", False))}
+    cfg = settings().rounds
+    base = {"overridable": [r for r in cfg.overridable_rules if r in OVERRIDE_CANDIDATES],
+            "capacity_override": cfg.capacity_override}
     own = (prog.override_policy if prog is not None else None) or {}
     return {**base, **{k: v for k, v in own.items() if k in base}}
 
@@ -147,16 +144,7 @@ def _extras(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def create(actor: Actor, **values: Any) -> Programme:
-    d = current_app.config["MM"].get("programme", {})
-    values = {
-        "session_minutes": d.get("session_minutes", 60),
-        "interval_weeks": d.get("interval_weeks", 2),
-        "session_count": d.get("session_count", 6),
-        "default_capacity": d.get("default_capacity", 3),
-        "mode_policy": d.get("mode_policy", "either"),
-        "preferences_enabled": False,
-        **values,
-    }
+    values = {**settings().programme.model_dump(), **values}
     _check(values)
     extras = _extras(values)
     prog = Programme(**{k: values.get(k) for k in FIELDS},

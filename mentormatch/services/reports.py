@@ -30,7 +30,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import Float, Select, and_, case, cast, func, or_, select, true
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import aliased
@@ -54,6 +53,7 @@ from ..models import (
     Unit,
     utcnow,
 )
+from ..settings import settings
 from . import jp
 from .feedback import STAGES, questions
 
@@ -70,20 +70,14 @@ SUMMARY_KEYS = ("no_session_30", "no_session_45", "behind_jp", "unanswered", "ov
 
 # ---------------------------------------------------------------- settings and helpers
 
-def _mm() -> dict[str, Any]:
-    return current_app.config["MM"]
-
-
 def report_settings() -> dict[str, Any]:
     """`[reports]` with defaults: pace tolerance, alert page size, nudge batch bound."""
-    conf = {"pace_tolerance": 0.8, "page_size": 50, "nudge_limit": 1000, **_mm().get("reports", {})}
-    return {"pace_tolerance": float(conf["pace_tolerance"]), "page_size": int(conf["page_size"]),
-            "nudge_limit": int(conf["nudge_limit"])}
+    return settings().reports.model_dump()
 
 
 def chase_after_days() -> int:
     """An invitation counts as unanswered once the scheduler would chase it."""
-    return int(_mm().get("scheduler", {}).get("chase_after_days", 3))
+    return settings().scheduler.chase_after_days
 
 
 def jp_rule(programme: Programme) -> jp.JpRule:
@@ -106,7 +100,7 @@ def _dialect() -> str:
 
 
 def local_zone() -> ZoneInfo:
-    return ZoneInfo(_mm()["app"].get("default_timezone") or "Asia/Jakarta")
+    return ZoneInfo(settings().app.default_timezone)
 
 
 def month_expr(column: Any) -> Any:

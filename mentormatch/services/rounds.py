@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, insert, select, update
@@ -40,6 +39,7 @@ from ..models import (
 )
 from ..models.base import utcnow
 from ..models.matching import BUSY_ROUND_STATES
+from ..settings import settings
 from . import audit, busy, invites, mailer, programmes, solver_bridge
 from .programmes import Filters, ProgrammeError, apply_filters, has_live_pair
 from .timefmt import format_local
@@ -66,10 +66,6 @@ class NeedsOverride(RoundError):
             "Warning: this pair breaks %(rules)s. Give a reason to override.",
             rules=solver_bridge.rule_names(violations)))
         self.violations = violations
-
-
-def _cfg() -> dict[str, Any]:
-    return current_app.config["MM"].get("rounds", {})
 
 
 def create(prog: Programme, actor: Actor, *, name: str, filters: Any = None,
@@ -218,7 +214,7 @@ def recover_stalled(now: datetime | None = None, after_seconds: float | None = N
     failed and re-runnable; their earlier proposals were never touched. Commits."""
     now = now or utcnow()
     after = float(after_seconds if after_seconds is not None
-                  else _cfg().get("stalled_after_seconds", 120))
+                  else settings().rounds.stalled_after_seconds)
     cutoff = now - timedelta(seconds=after)
     last = func.coalesce(Round.heartbeat_at, Round.started_at, Round.queued_at)
     ids = list(db.session.scalars(select(Round.id).where(Round.status == "solving",
@@ -377,9 +373,7 @@ def solve_claimed(round_id: int, token: str) -> str:
     (progress written as it goes), validate, then proposals and the status change in ONE
     transaction. A crash leaves the old proposals and a failed, re-runnable round.
     Returns solved | failed | abandoned (the claim was taken away meanwhile)."""
-    cfg = _cfg()
-    writer = ProgressWriter(db.engine, round_id, token,
-                            float(cfg.get("progress_write_seconds", 1.0)))
+    writer = ProgressWriter(db.engine, round_id, token, settings().rounds.progress_write_seconds)
     t0 = time.monotonic()
     try:
         rnd = db.session.get(Round, round_id)
@@ -391,7 +385,7 @@ def solve_claimed(round_id: int, token: str) -> str:
         inst = built.instance
         writer.update(phase="solving", mentees=len(built.selected), mentors=len(inst.mentors),
                       elapsed=round(time.monotonic() - t0, 1))
-        with _Heartbeat(writer, float(cfg.get("heartbeat_seconds", 5))):
+        with _Heartbeat(writer, settings().rounds.heartbeat_seconds):
             if inst.mentees and inst.mentors:
                 sol = solver.solve(inst, built.config, progress=writer)
             else:
@@ -446,7 +440,7 @@ def progress_of(rnd: Round) -> dict[str, Any]:
     return {"status": rnd.status, "progress": p, "stats": stats, "error": rnd.error,
             "matched": matched,
             # nobody picked it up: is the scheduler (mentormatch scheduler) running?
-            "waiting_long": waited > float(_cfg().get("stalled_after_seconds", 120))}
+            "waiting_long": waited > settings().rounds.stalled_after_seconds}
 
 
 # --------------------------------------------------------------------------- adjusting

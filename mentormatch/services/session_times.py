@@ -4,7 +4,7 @@ with their other mentoring sessions. Raises `LogError` with the first problem fo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -94,7 +94,7 @@ def hours_text(day: date | None = None) -> str:
     def fmt(d: int) -> str:
         return ", ".join(f"{_hhmm(a)}–{_hhmm(b)}" for a, b in spans[d])
 
-    return _("Mon–Thu %(mon_thu)s; Fri %(fri)s (local time)", mon_thu=fmt(0), fri=fmt(4))
+    return str(_("Mon–Thu %(mon_thu)s; Fri %(fri)s (local time)", mon_thu=fmt(0), fri=fmt(4)))
 
 
 def within_working_hours(start: datetime, end: datetime, tz: str) -> bool:
@@ -127,7 +127,7 @@ def clash(person: Person, start: datetime, end: datetime,
     return db.session.scalar(stmt)
 
 
-def _shown(value: datetime, tz: str, fmt: str = "full"):
+def _shown(value: datetime, tz: str, fmt: str = "full") -> Callable[[], str]:
     """A time for an error message, formatted when the message is shown (viewer's language)."""
     return lambda: format_local(value, tz, str(get_locale() or "id"), fmt)
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -41,6 +40,7 @@ from ..models import (
     SessionSeries,
     UnmatchedMentee,
 )
+from ..settings import settings
 from . import busy, programmes, session_times, timefmt
 
 LIVE = Pair.LIVE_STATES
@@ -80,12 +80,12 @@ def rule_names(rules: list[str]) -> LazyString:
 
 
 def default_criteria() -> dict[str, Any]:
-    cfg = current_app.config["MM"]["solver"]
+    cfg = settings().solver
     return {
-        "min_grade_steps": int(cfg.get("min_grade_steps", 1)),
-        **{k: bool(cfg.get(k, True)) for k in RULE_KEYS},
-        "weights": {k: float(v) for k, v in cfg.get("weights", {}).items() if k in WEIGHT_KEYS},
-        "time_limit_seconds": float(cfg.get("time_limit_seconds", 30)),
+        "min_grade_steps": cfg.min_grade_steps,
+        **{k: bool(getattr(cfg, k)) for k in RULE_KEYS},
+        "weights": {k: float(v) for k, v in cfg.weights.model_dump().items() if k in WEIGHT_KEYS},
+        "time_limit_seconds": cfg.time_limit_seconds,
     }
 
 
@@ -99,7 +99,7 @@ def criteria_of(rnd: Round | None) -> dict[str, Any]:
 
 def config_for(prog: Programme, criteria: dict[str, Any]) -> solver.SolverConfig:
     c = criteria
-    seed = int(current_app.config["MM"]["solver"].get("seed", 0))
+    seed = settings().solver.seed
     return solver.SolverConfig(
         min_grade_gap=int(c["min_grade_steps"]),
         rules={
@@ -512,8 +512,7 @@ def suggestions(prog: Programme, mentee_id: int, limit: int | None = None
                 ) -> list[dict[str, Any]]:
     """The mentors a mentee may rank: eligible by the hard rules (as the open round, or the
     configured defaults, set them), with room left, best solver score first."""
-    limit = limit or int(current_app.config["MM"].get("rounds", {})
-                         .get("preference_suggestions", 6))
+    limit = limit or settings().rounds.preference_suggestions
     rnd = db.session.scalar(select(Round).where(
         Round.programme_id == prog.id, Round.status.in_(programmes.OPEN_ROUND))
         .order_by(Round.id.desc()).limit(1))

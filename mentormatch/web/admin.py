@@ -12,23 +12,11 @@ from ..models import ROLES, Programme, User
 from ..services import accounts
 from .access import found, requires
 from .labels import labels
+from .transaction import refuse
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 ROLE_LABELS = labels()["role"]
-ERRORS = {
-    "email_taken": _l("An account with this e-mail already exists."),
-    "unknown_role": _l("Unknown role."),
-    "no_role": _l("Choose at least one role."),
-    "person_unknown": _l("No imported person has this NIP or e-mail."),
-    "person_has_account": _l("This person already has an account."),
-    "self_lockout": _l("You cannot remove your own administrator role or deactivate yourself."),
-    "already_active": _l("This account is already activated."),
-}
-
-
-def _error(exc: accounts.AccountError) -> None:
-    flash(ERRORS.get(exc.code, _l("The change could not be saved.")), "error")
 
 
 @bp.get("/users")
@@ -66,12 +54,9 @@ def invite():
         user = accounts.invite_user(current_user, request.form.get("email", "")[:254], roles,
                                     request.form.get("person", "")[:254])
     except accounts.AccountError as exc:
-        db.session.rollback()
-        _error(exc)
-    else:
-        db.session.commit()
-        flash(_l("Account created for %(email)s; the activation link was e-mailed.",
-                 email=user.email), "success")
+        return refuse(exc, ".users")
+    flash(_l("Account created for %(email)s; the activation link was e-mailed.",
+             email=user.email), "success")
     return redirect(url_for(".users"))
 
 
@@ -90,10 +75,8 @@ def update(user_id: int):
             accounts.update_user(current_user, user, roles=roles,
                                  active=request.form.get("active") == "1")
     except accounts.AccountError as exc:
-        db.session.rollback()
-        _error(exc)
-    else:
-        db.session.commit()
-        flash(_l("Saved."), "success")
+        return refuse(exc, ".users", q=request.args.get("q", ""),
+                      state=request.args.get("state", ""))
+    flash(_l("Saved."), "success")
     return redirect(url_for(".users", q=request.args.get("q", ""),
                             state=request.args.get("state", "")))

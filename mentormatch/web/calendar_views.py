@@ -31,13 +31,11 @@ from ..extensions import csrf, db
 from ..models import (
     Attendee,
     InboundMessage,
-    OccurrenceResponse,
     Person,
-    Session,
     SessionSeries,
     utcnow,
 )
-from ..services import invites
+from ..services import invites, my_calendar
 from ..services.access import allowed
 from ..services.replies import apply_partstat, apply_reply, describe, outcome_label
 from .access import found, guard, public, requires
@@ -210,25 +208,6 @@ def feed(token: str):
     return resp
 
 
-def _my_calendar(person: Person) -> list[dict[str, Any]]:
-    """Each live series I attend, with my answer and its sessions still to come."""
-    now = utcnow()
-    rows = db.session.execute(
-        select(Attendee, SessionSeries).join(SessionSeries, Attendee.series_id == SessionSeries.id)
-        .where(Attendee.person_id == person.id, SessionSeries.status == "active")
-        .order_by(SessionSeries.first_start)
-    ).all()
-    out = []
-    for att, series in rows:
-        answers = {r.recurrence_id: r.partstat for r in db.session.scalars(
-            select(OccurrenceResponse).where(OccurrenceResponse.attendee_id == att.id))}
-        upcoming: list[Session] = [s for s in series.sessions
-                                   if s.status == "scheduled" and s.end_at > now]
-        out.append({"attendee": att, "series": series, "pair": series.pair,
-                    "sessions": [(s, answers.get(s.recurrence_id)) for s in upcoming]})
-    return out
-
-
 @bp.get("/calendar/feed")
 @requires()
 def feed_page():
@@ -241,7 +220,7 @@ def feed_page():
         db.session.commit()
     url = urls.external("calendar.feed", token=person.feed_token)
     return render_template("calendar/feed.html", url=url, person=person,
-                           items=_my_calendar(person))
+                           items=my_calendar.items(person))
 
 
 @bp.post("/calendar/feed/rotate")

@@ -13,7 +13,6 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -23,15 +22,10 @@ from ..models import OutboxMessage
 from ..services.dispatch import OutboxError, outbox_counts, resend
 from .access import found, requires
 from .labels import labels
+from .transaction import refuse
 
 bp = Blueprint("mailbox", __name__)
 
-OUTBOX_ERRORS = {
-    "not_resendable": _l("Only messages whose delivery is uncertain or that failed can be "
-                         "sent again."),
-    "still_owned": _l("A dispatcher may still be sending this message; try again in a few "
-                      "minutes."),
-}
 STATE_LABELS = labels()["outbox"]
 SHOWN = ("uncertain", "failed", "pending", "claimed", "sending", "sent")
 
@@ -100,9 +94,6 @@ def outbox_resend(row_id: int):
     try:
         resend(row, actor=current_user)
     except OutboxError as exc:
-        db.session.rollback()
-        flash(str(OUTBOX_ERRORS[exc.code]), "error")
-    else:
-        db.session.commit()
-        flash(_("The message will be sent again."), "success")
+        return refuse(exc, "mailbox.outbox", state=state)
+    flash(_("The message will be sent again."), "success")
     return redirect(url_for("mailbox.outbox", state=state))

@@ -25,6 +25,7 @@ from ..services.participant_errors import LogError, ParticipantError
 from ..services.replies import apply_partstat
 from .access import found, guard, requires
 from .labels import label
+from .transaction import refuse
 
 bp = Blueprint("participants", __name__)
 
@@ -42,12 +43,6 @@ def _me() -> Person:
     if person is None:
         abort(403)
     return person
-
-
-def _fail(exc: ParticipantError, endpoint: str, **values: Any):
-    db.session.rollback()
-    flash(exc.message(), "error")
-    return redirect(url_for(endpoint, **values))
 
 
 # -- homes -------------------------------------------------------------------------------------
@@ -212,8 +207,7 @@ def confirm_log(log_id: int):
         logbook.confirm_log(log, _me(), actor=current_user,
                             off_day_ok=request.form.get("off_day_ok") == "1")
     except ParticipantError as exc:
-        return _fail(exc, ".show_log", log_id=log_id)
-    db.session.commit()
+        return refuse(exc, ".show_log", log_id=log_id)
     flash(_("Log confirmed. The time is credited as JP."))
     return redirect(url_for(".show_log", log_id=log_id))
 
@@ -226,8 +220,7 @@ def dispute_log(log_id: int):
     try:
         logbook.dispute_log(log, _me(), request.form.get("comment", ""), actor=current_user)
     except ParticipantError as exc:
-        return _fail(exc, ".show_log", log_id=log_id)
-    db.session.commit()
+        return refuse(exc, ".show_log", log_id=log_id)
     flash(_("Log disputed. The mentee can correct it."))
     return redirect(url_for(".show_log", log_id=log_id))
 
@@ -249,8 +242,7 @@ def mark_session(session_id: int):
     try:
         logbook.mark_session(session, _me(), request.form.get("held") == "1", actor=current_user)
     except ParticipantError as exc:
-        return _fail(exc, ".mentor_home")
-    db.session.commit()
+        return refuse(exc, ".mentor_home")
     flash(_("Session marked."))
     return redirect(url_for(".mentor_home"))
 
@@ -276,8 +268,7 @@ def propose_time(session_id: int):
         new_start = _local_datetime(request.form.get("new_start"), me.timezone)
         logbook.propose_time(session, me, new_start, actor=current_user)
     except ParticipantError as exc:
-        return _fail(exc, ".mentor_home")
-    db.session.commit()
+        return refuse(exc, ".mentor_home")
     flash(_("New time proposed. The mentee will be asked to confirm."))
     return redirect(url_for(".mentor_home"))
 
@@ -291,8 +282,7 @@ def answer_proposal(session_id: int):
         logbook.answer_proposal(session, _me(), request.form.get("accept") == "1",
                                 actor=current_user)
     except ParticipantError as exc:
-        return _fail(exc, ".mentee_home")
-    db.session.commit()
+        return refuse(exc, ".mentee_home")
     flash(_("Thank you, your answer was recorded."))
     return redirect(url_for(".mentee_home"))
 
@@ -331,8 +321,7 @@ def add_goal(pair_id: int):
                        due_date=_date(request.form.get("due_date"), required=False),
                        actor=current_user)
     except ParticipantError as exc:
-        return _fail(exc, ".pair", pair_id=pair_id)
-    db.session.commit()
+        return refuse(exc, ".pair", pair_id=pair_id)
     flash(_("Goal added."))
     return redirect(url_for(".pair", pair_id=pair_id))
 
@@ -345,8 +334,7 @@ def goal_status(goal_id: int):
     try:
         goals.set_goal_status(goal, _me(), request.form.get("status", ""), actor=current_user)
     except ParticipantError as exc:
-        return _fail(exc, ".pair", pair_id=p.id)
-    db.session.commit()
+        return refuse(exc, ".pair", pair_id=p.id)
     return redirect(url_for(".pair", pair_id=p.id))
 
 
@@ -360,8 +348,7 @@ def record_level(pair_id: int):
             new_level=_int(request.form.get("new_level"), "bad_level"),
             note=request.form.get("note"), actor=current_user)
     except ParticipantError as exc:
-        return _fail(exc, ".pair", pair_id=pair_id)
-    db.session.commit()
+        return refuse(exc, ".pair", pair_id=pair_id)
     flash(_("Level change recorded."))
     return redirect(url_for(".pair", pair_id=pair_id))
 
@@ -373,8 +360,7 @@ def end_pair(pair_id: int):
     try:
         feedback.end_pair(p, _me(), request.form.get("reason", ""), actor=current_user)
     except ParticipantError as exc:
-        return _fail(exc, ".pair", pair_id=pair_id)
-    db.session.commit()
+        return refuse(exc, ".pair", pair_id=pair_id)
     flash(_("The pair was ended. The coordinator has been told."))
     return redirect(url_for(".pair", pair_id=pair_id))
 
@@ -413,8 +399,7 @@ def give_feedback(log_id: int):
         feedback.give_feedback(log, _me(), _int(request.form.get("rating"), "bad_rating"),
                                request.form.get("comment"), actor=current_user)
     except ParticipantError as exc:
-        return _fail(exc, ".show_log", log_id=log_id)
-    db.session.commit()
+        return refuse(exc, ".show_log", log_id=log_id)
     flash(_("Thank you for your feedback."))
     return redirect(url_for(".show_log", log_id=log_id))
 

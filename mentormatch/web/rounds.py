@@ -43,8 +43,10 @@ from ..services.programmes import Filters, ProgrammeError
 from ..services.rounds import RoundBusy
 from ..services.solver_bridge import RULE_KEYS, criteria_of
 from ..services.timefmt import format_local, tz_abbrev
+from ..settings import settings
 from .access import found, guard, requires
 from .labels import label, labels  # noqa: F401  (re-exported: the table lives in labels.py)
+from .transaction import refused
 
 bp = Blueprint("rounds", __name__, url_prefix="/programmes")
 REFERENCE_MONDAY = datetime(2026, 1, 5, tzinfo=UTC)
@@ -86,7 +88,7 @@ def _fmt_at(value: datetime | None) -> str:
     if value is None:
         return "-"
     tz = (current_user.person.timezone if current_user.is_authenticated and current_user.person
-          else current_app.config["MM"]["app"].get("default_timezone", "Asia/Jakarta"))
+          else settings().app.default_timezone)
     return format_local(value, tz, _locale())
 
 
@@ -297,7 +299,7 @@ def preferences(pid: int):
 def audit_log(pid: int):
     """Who ran, changed, approved what and when (newest first, paginated)."""
     prog = _programme(pid)
-    size = int(current_app.config["MM"].get("rounds", {}).get("audit_page_size", 50))
+    size = settings().rounds.audit_page_size
     page = max(1, request.args.get("page", 1, type=int) or 1)
     total = db.session.scalar(select(func.count(AuditLog.id)).where(
         AuditLog.programme_id == prog.id)) or 0
@@ -477,10 +479,8 @@ def _act(fn, ok: str):
     try:
         result = fn()
     except ProgrammeError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+        refused(exc)
         return None
-    db.session.commit()
     flash(ok, "ok")
     return result if result is not None else True
 

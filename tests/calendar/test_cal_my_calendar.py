@@ -1,0 +1,39 @@
+"""The "My calendar" page reads a fixed number of SQL statements, however many series the
+person attends (it used to read each series' answers and pair one by one)."""
+
+from sqlalchemy import event
+
+from mentormatch.extensions import db
+from tests import factories as f
+from tests.test_invites import make_series
+
+
+def _statements(client) -> int:
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert client.get("/calendar/feed").status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def test_calendar_page_has_no_n_plus_one(app, client):
+    first = make_series()
+    mentee = first.pair.mentee
+    mentee.feed_token = "t" * 40
+    f.login(client, f.user(("mentee",), person_row=mentee))
+    db.session.commit()
+    _statements(client)  # warm: one-time reads (catalogue...)
+    one = _statements(client)
+    for _ in range(3):  # the same person attends three more series
+        other = make_series()
+        other.attendees[1].person_id = mentee.id
+    db.session.commit()
+    html = client.get("/calendar/feed").get_data(as_text=True)
+    assert html.count('<article class="card" id="series-') == 4
+    assert _statements(client) == one
