@@ -231,6 +231,7 @@ class SsoSettings(_Section):
     scope: str
     leeway_seconds: int
     button_label: str
+    client_secret: Secret = ""  # environment only (MENTORMATCH_SSO_CLIENT_SECRET)
 
 
 class Settings(_Section):
