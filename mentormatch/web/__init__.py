@@ -30,6 +30,9 @@ def register_blueprints(app: Flask) -> None:
     from . import api_clients
 
     app.register_blueprint(api_clients.bp)
+    from .sso import init_sso
+
+    init_sso(app)
     from .api_v1 import init_api
 
     init_api(app)

@@ -1,0 +1,262 @@
+"""Single sign-on through any OpenID Connect provider (Authlib's Flask client).
+
+Discovery from the issuer URL, authorization code flow with PKCE (S256), `state` and `nonce`
+checked by Authlib, the ID token's signature, issuer, audience and expiry checked with a
+configurable clock-skew leeway. Logout also ends the provider session (RP-initiated logout)
+when the provider announces an end_session_endpoint. With `[sso] password_login = false` only
+administrators may still log in with a password (the break-glass login).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import requests
+from authlib.common.errors import AuthlibBaseError
+from authlib.integrations.flask_client import OAuth
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user
+from joserfc.errors import JoseError
+
+from ..extensions import db
+from ..models import ROLES
+from ..services import sso
+from ..services.accounts import find_user
+from .access import public, requires
+
+bp = Blueprint("sso", __name__)
+
+REASONS = {
+    "aud": _l("The sign-in token was issued for another application (audience)."),
+    "iss": _l("The sign-in token comes from another provider than the one configured (issuer)."),
+    "exp": _l("The sign-in token has expired. Check the clocks of the server and the provider."),
+    "signature": _l("The sign-in token's signature is not valid."),
+    "nonce": _l("The sign-in token does not belong to this sign-in (nonce)."),
+    "state": _l("This sign-in was not started here or was already used. Start again."),
+    "provider": _l("The provider refused the sign-in."),
+    "token": _l("The sign-in token could not be checked."),
+    "no_match": _l("No staff record or account matches your NIP or verified e-mail. Ask your "
+                   "coordinator to import you or to invite your e-mail address."),
+    "domain": _l("Your e-mail domain is not allowed to sign in here."),
+    "inactive": _l("Your account is deactivated."),
+    "no_subject": _l("The provider sent no subject identifier."),
+}
+
+
+def settings() -> dict[str, Any]:
+    return current_app.config["MM"].get("sso", {})
+
+
+def enabled(s: dict[str, Any] | None = None) -> bool:
+    s = settings() if s is None else s
+    return bool(s.get("issuer") and s.get("client_id"))
+
+
+def _issuer(s: dict[str, Any]) -> str:
+    return str(s["issuer"]).rstrip("/")
+
+
+def init_sso(app: Flask) -> None:
+    s = app.config["MM"].get("sso", {})
+    app.register_blueprint(bp)
+    if not enabled(s):
+        return
+    oauth = OAuth(app)
+    oauth.register(
+        "oidc", client_id=s["client_id"], client_secret=s.get("client_secret") or None,
+        server_metadata_url=_issuer(s) + "/.well-known/openid-configuration",
+        client_kwargs={"scope": s.get("scope", "openid email profile"),
+                       "code_challenge_method": "S256", "default_timeout": 10},
+    )
+    app.extensions["mm_sso"] = oauth.oidc
+
+
+def _client():
+    return current_app.extensions.get("mm_sso")
+
+
+def _external(endpoint: str) -> str:
+    base = current_app.config["MM"]["app"]["base_url"].rstrip("/")
+    return base + url_for(endpoint)
+
+
+def _unavailable():
+    return render_template("sso/unavailable.html", password_login=_password_login()), 503
+
+
+def _refused(code: str):
+    db.session.rollback()
+    reason = REASONS.get(code, REASONS["token"])
+    return render_template("sso/refused.html", reason=reason, code=code,
+                           password_login=_password_login()), 403
+
+
+def _password_login() -> bool:
+    return bool(settings().get("password_login", True))
+
+
+@bp.get("/login/sso")
+@public
+def login():
+    client = _client()
+    if client is None:
+        abort(404)
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    try:
+        # Fresh discovery on every sign-in: a provider that is down gets a clear page here
+        # instead of a browser error on its own host.
+        client.server_metadata.pop("_loaded_at", None)
+        metadata = client.load_server_metadata()
+    except (requests.RequestException, ValueError):
+        current_app.logger.warning("SSO provider unreachable: %s", settings().get("issuer"))
+        return _unavailable()
+    if str(metadata.get("issuer", "")).rstrip("/") != _issuer(settings()):
+        current_app.logger.warning("SSO discovery issuer %r does not match the configured %r",
+                                   metadata.get("issuer"), settings().get("issuer"))
+        return _unavailable()
+    return client.authorize_redirect(_external("sso.callback"))
+
+
+def _reason(exc: Exception) -> str:
+    name = type(exc).__name__
+    text = f"{getattr(exc, 'error', '')} {getattr(exc, 'description', '')} {exc}"
+    if "Expired" in name:
+        return "exp"
+    if "Signature" in name:
+        return "signature"
+    if "State" in name:
+        return "state"
+    for claim, code in (("aud", "aud"), ("azp", "aud"), ("iss", "iss"), ("nonce", "nonce"),
+                        ("exp", "exp")):
+        if re.search(rf"\b{claim}\b", text) or getattr(exc, "claim", None) == claim:
+            return code
+    if getattr(exc, "error", None):
+        return "provider"
+    return "token"
+
+
+@bp.get("/login/sso/callback")
+@public
+def callback():
+    client = _client()
+    if client is None:
+        abort(404)
+    s = settings()
+    issuer = _issuer(s)
+    try:
+        token = client.authorize_access_token(
+            claims_options={"iss": {"essential": True, "values": [issuer, issuer + "/"]}},
+            leeway=int(s.get("leeway_seconds", 60)))
+    except requests.RequestException:
+        return _unavailable()
+    except (AuthlibBaseError, JoseError, ValueError, KeyError) as exc:
+        code = _reason(exc)
+        current_app.logger.warning("SSO sign-in refused (%s): %s", code, exc)
+        return _refused(code)
+    claims = dict(token.get("userinfo") or {})
+    email_claim, nip_claim = s.get("email_claim", "email"), s.get("nip_claim", "nip")
+    if (email_claim not in claims or nip_claim not in claims) and \
+            client.server_metadata.get("userinfo_endpoint"):
+        try:
+            info = dict(client.userinfo(token=token))
+        except (requests.RequestException, AuthlibBaseError, ValueError):
+            info = {}
+        if info.get("sub") == claims.get("sub"):
+            for key, value in info.items():
+                claims.setdefault(key, value)
+    try:
+        user = sso.sign_in(claims, issuer, s)
+    except sso.SsoRefused as exc:
+        return _refused(exc.code)
+    db.session.commit()
+    session.clear()  # a fresh session for the signed-in user (no fixation)
+    login_user(user)
+    session["sso_id_token"] = token.get("id_token")
+    db.session.commit()
+    return redirect(url_for("home.index"))
+
+
+@bp.before_app_request
+def _before() -> Any:
+    endpoint = request.endpoint or ""
+    if endpoint == "auth.logout" and current_user.is_authenticated:
+        g.sso_id_token = session.pop("sso_id_token", None)
+    elif endpoint in ("auth.login", "auth.request_reset") and request.method == "POST" \
+            and enabled() and not _password_login():
+        # Break-glass: only administrators keep the local password login.
+        user = find_user(request.form.get("email", "")[:254])
+        if user is None or not user.has_role("admin"):
+            flash(_("Password login is switched off: sign in with SSO. Only administrators "
+                    "keep a local password login for emergencies."), "error")
+            return redirect(url_for("auth.login"))
+    return None
+
+
+@bp.after_app_request
+def _after(response):
+    hint = g.pop("sso_id_token", None)
+    client = _client()
+    if hint and client is not None and response.status_code in (301, 302, 303):
+        try:
+            logout = client.create_logout_url(
+                post_logout_redirect_uri=_external("auth.login"), id_token_hint=hint)
+        except (RuntimeError, requests.RequestException, ValueError):
+            return response  # the provider offers no RP-initiated logout (or is down)
+        response.headers["Location"] = logout["url"]
+    return response
+
+
+@bp.app_context_processor
+def _template_flags() -> dict[str, Any]:
+    s = settings()
+    return {"sso_enabled": enabled(s), "sso_button_label": s.get("button_label") or "SSO",
+            "password_login": bool(s.get("password_login", True)) or not enabled(s)}
+
+
+# -- admin: provider groups -> roles -----------------------------------------------------------
+
+ROLE_LABELS = {"admin": _l("Administrator"), "coordinator": _l("Coordinator"),
+               "mentor": _l("Mentor"), "mentee": _l("Mentee")}
+
+
+@bp.route("/admin/sso-groups", methods=["GET", "POST"])
+@requires("users.manage")
+def groups():
+    if request.method == "POST":
+        try:
+            sso.map_group(current_user, request.form.get("group", "")[:300],
+                          request.form.get("role", ""))
+        except sso.SsoRefused:
+            db.session.rollback()
+            flash(_("Give a group name and choose a role."), "error")
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+        return redirect(url_for(".groups"))
+    return render_template("sso/groups.html", mappings=sso.group_mappings(), roles=ROLES,
+                           role_labels=ROLE_LABELS, enabled=enabled())
+
+
+@bp.post("/admin/sso-groups/<int:mapping_id>/delete")
+@requires("users.manage")
+def unmap(mapping_id: int):
+    sso.unmap_group(current_user, mapping_id)
+    db.session.commit()
+    flash(_("Saved."), "success")
+    return redirect(url_for(".groups"))
