@@ -47,6 +47,9 @@ def make_settings(database_url: str, instance: str | None = None, **extra) -> di
             "login_rate_limit": "1000 per minute",
         },
         "mail": {"transport": "folder"},
+        # solves run inline in tests (spawning a solve process costs seconds); the worker
+        # process has its own test (tests/test_solve_pool.py)
+        "rounds": {"solve_processes": 0},
     }
     for section, values in extra.items():
         settings.setdefault(section, {}).update(values)
