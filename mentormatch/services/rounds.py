@@ -433,8 +433,13 @@ def progress_of(rnd: Round) -> dict[str, Any]:
     if rnd.status == "solving" and rnd.started_at:
         p["elapsed"] = round((datetime.now(UTC) - rnd.started_at).total_seconds(), 1)
     stats = dict(rnd.stats or {})
-    matched = (stats.get("matched", len(rnd.proposals)) if rnd.status in ("solved", "approved")
-               else p.get("matched", 0))
+    if rnd.status not in ("solved", "approved"):
+        matched = p.get("matched", 0)
+    elif "matched" in stats:
+        matched = stats["matched"]
+    else:  # counted, never loaded: a national round has thousands of proposals
+        matched = db.session.scalar(select(func.count(Proposal.id))
+                                    .where(Proposal.round_id == rnd.id)) or 0
     waited = (datetime.now(UTC) - rnd.queued_at).total_seconds() \
         if rnd.status == "queued" and rnd.queued_at else 0
     return {"status": rnd.status, "progress": p, "stats": stats, "error": rnd.error,
