@@ -129,6 +129,7 @@ class RoundSettings(_Section):
     heartbeat_seconds: float
     stalled_after_seconds: float
     progress_write_seconds: float
+    solve_processes: int
     preference_suggestions: int
     audit_page_size: int
 

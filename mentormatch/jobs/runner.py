@@ -182,4 +182,7 @@ def run_scheduler(app: Flask, *, in_process: bool = False, holder: str | None = 
                 db.session.remove()
                 if scheduler.mm_leadership is not None:
                     scheduler.mm_leadership.release()
+                from . import solve_pool
+
+                solve_pool.shutdown()
     return scheduler

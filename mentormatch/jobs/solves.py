@@ -18,9 +18,18 @@ from ..services.lease import LeaseLost
 
 
 def run_solves(now: datetime | None = None, *, worker: str | None = None,
-               fence: Any = None, limit: int | None = None) -> int:
+               fence: Any = None, limit: int | None = None, pool: bool | None = None) -> int:
     """Recover stalled solves, then solve queued rounds until none is left (or ``limit``, or
-    the scheduler lease is gone). Returns how many rounds this run solved or failed."""
+    the scheduler lease is gone). Returns how many rounds this run solved or failed.
+    Under the scheduler (``fence`` given) each solve runs in a worker process
+    (``[rounds] solve_processes``, see solve_pool.py); ``pool`` forces either way."""
+    from flask import current_app
+
+    from . import solve_pool
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if pool is None:
+        pool = fence is not None and solve_pool.processes(app) > 0
     rounds.recover_stalled(now)
     name = worker or f"{socket.gethostname()}:solves"
     done = 0
@@ -33,6 +42,9 @@ def run_solves(now: datetime | None = None, *, worker: str | None = None,
         claimed = rounds.claim_next(name)
         if claimed is None:
             break
-        rounds.solve_claimed(*claimed)
+        if pool:
+            solve_pool.solve(app, *claimed)
+        else:
+            rounds.solve_claimed(*claimed)
         done += 1
     return done

@@ -235,6 +235,25 @@ def recover_stalled(now: datetime | None = None, after_seconds: float | None = N
     return done
 
 
+def fail_dead_solve(round_id: int, token: str, now: datetime | None = None) -> bool:
+    """The process solving this claim died: fail the round at once, as a stalled one would be
+    (re-runnable, its earlier proposals untouched). Only while the claim is still ours.
+    Commits."""
+    now = now or utcnow()
+    res = db.session.execute(
+        update(Round).where(Round.id == round_id, Round.status == "solving",
+                            Round.worker == token)
+        .values(status="failed", error="worker_stopped", finished_at=now,
+                progress={"phase": "failed"}, updated_at=now)
+        .execution_options(synchronize_session=False))
+    if res.rowcount == 1:
+        prog_id = db.session.scalar(select(Round.programme_id).where(Round.id == round_id))
+        audit.record(None, "round.failed", None, programme_id=prog_id, round_id=round_id,
+                     error="worker_stopped")
+    db.session.commit()
+    return res.rowcount == 1
+
+
 def claim_next(worker: str) -> tuple[int, str] | None:
     """Take the oldest queued round: a conditional UPDATE, so two schedulers never run the
     same round. Commits. Returns (round id, claim token)."""
@@ -433,8 +452,13 @@ def progress_of(rnd: Round) -> dict[str, Any]:
     if rnd.status == "solving" and rnd.started_at:
         p["elapsed"] = round((datetime.now(UTC) - rnd.started_at).total_seconds(), 1)
     stats = dict(rnd.stats or {})
-    matched = (stats.get("matched", len(rnd.proposals)) if rnd.status in ("solved", "approved")
-               else p.get("matched", 0))
+    if rnd.status not in ("solved", "approved"):
+        matched = p.get("matched", 0)
+    elif "matched" in stats:
+        matched = stats["matched"]
+    else:  # counted, never loaded: a national round has thousands of proposals
+        matched = db.session.scalar(select(func.count(Proposal.id))
+                                    .where(Proposal.round_id == rnd.id)) or 0
     waited = (datetime.now(UTC) - rnd.queued_at).total_seconds() \
         if rnd.status == "queued" and rnd.queued_at else 0
     return {"status": rnd.status, "progress": p, "stats": stats, "error": rnd.error,

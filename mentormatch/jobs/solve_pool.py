@@ -1,0 +1,112 @@
+"""Long solves in their own process, so the scheduler's other jobs keep their pace.
+
+A national solve runs for minutes, most of it Python (building the instance, the flow, the
+checks) that would hold the interpreter lock of the scheduler process and starve mail
+dispatch, reminders and inbox polling. The ``run_solves`` job, when run by the scheduler,
+claims a round as before (the conditional UPDATE, the heartbeat, the claim token) and hands
+the solve to a small pool of worker processes (``[rounds] solve_processes``, 0 = solve in the
+scheduler's own thread); its thread waits for the result while the other jobs run freely.
+
+A worker process that dies (killed, out of memory, a crash in native code) breaks the pool:
+the round it held is failed at once as ``worker_stopped`` - exactly what the stalled-heartbeat
+recovery does later for a dead scheduler - and the next solve gets a fresh pool.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from flask import Flask
+
+log = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_executor: ProcessPoolExecutor | None = None
+_settings: dict[str, Any] | None = None  # what the pool's processes were started with
+_child_app: Flask | None = None
+
+
+def processes(app: Flask) -> int:
+    return int(app.config["MM"].get("rounds", {}).get("solve_processes", 1) or 0)
+
+
+def _init_child(settings: dict[str, Any]) -> None:
+    global _child_app
+    from .. import create_app
+
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _child_app = create_app(settings)
+
+
+def _solve_in_child(round_id: int, token: str) -> str:
+    from ..extensions import db
+    from ..services import rounds
+
+    assert _child_app is not None
+    with _child_app.app_context():
+        try:
+            return rounds.solve_claimed(round_id, token)
+        finally:
+            db.session.remove()
+
+
+def executor(app: Flask) -> ProcessPoolExecutor:
+    """The pool (started on first use; spawned, never forked from a threaded process)."""
+    global _executor, _settings
+    with _lock:
+        if _executor is not None and _settings != app.config["MM"]:
+            _executor.shutdown(wait=False, cancel_futures=True)  # another app (tests)
+            _executor = None
+        if _executor is None:
+            _settings = app.config["MM"]
+            _executor = ProcessPoolExecutor(
+                max_workers=max(1, processes(app)),
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_child, initargs=(app.config["MM"],))
+        return _executor
+
+
+def worker_pids() -> list[int]:
+    with _lock:
+        procs = getattr(_executor, "_processes", None) or {}
+        return [p.pid for p in procs.values() if p.pid is not None]
+
+
+def solve(app: Flask, round_id: int, token: str) -> str:
+    """Solve a claimed round in a worker process; returns solved | failed | abandoned."""
+    global _executor
+    pool = executor(app)
+    try:
+        return pool.submit(_solve_in_child, round_id, token).result()
+    except BrokenProcessPool:
+        log.error("the solve process of round %s died; the round is failed and re-runnable",
+                  round_id)
+        with _lock:
+            if _executor is pool:
+                _executor = None
+        pool.shutdown(wait=False, cancel_futures=True)
+        from ..services import rounds
+
+        rounds.fail_dead_solve(round_id, token)
+        return "failed"
+
+
+def shutdown() -> None:
+    """Stop the pool at scheduler shutdown; a solve cut short is recovered as stalled."""
+    global _executor
+    with _lock:
+        pool, _executor = _executor, None
+    if pool is None:
+        return
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        proc.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+__all__ = ["executor", "processes", "shutdown", "solve", "worker_pids"]
