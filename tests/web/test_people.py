@@ -36,7 +36,7 @@ def test_person_page_chart_and_local_grid(client, db):
     assert "Pengelolaan Anggaran" in html and "gap 2" in html
     assert "WITA" in html
     # Tuesday 09:00 and 09:30 free, in the person's own local time
-    row = html.split("<th>09:00</th>")[1].split("</tr>")[0]
+    row = html.split(">09:00</th>")[1].split("</tr>")[0]
     cells = row.count('class="free"')
     assert cells == 1 and row.index('class="free"') > row.index('class="busy"')
 
