@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import click
 
 from .models import API_SCOPES
+
+
+@contextmanager
+def _app_context() -> Iterator[None]:
+    from . import create_app
+    from .extensions import db
+
+    app = create_app()
+    with app.app_context():
+        try:
+            yield
+        finally:
+            db.session.remove()
+            db.engine.dispose()
 
 
 @click.group("api-client")
@@ -17,12 +34,10 @@ def api_client() -> None:
 @click.option("--scope", "scopes", multiple=True, required=True, type=click.Choice(API_SCOPES))
 def create(name: str, scopes: tuple[str, ...]) -> None:
     """Create a client; its token is printed once and cannot be shown again."""
-    from . import create_app
     from .extensions import db
     from .services import api_clients
 
-    app = create_app()
-    with app.app_context():
+    with _app_context():
         try:
             new = api_clients.create_client(None, name, list(scopes))
         except api_clients.ApiClientError as exc:
@@ -36,11 +51,9 @@ def create(name: str, scopes: tuple[str, ...]) -> None:
 @api_client.command("list")
 def list_() -> None:
     """List clients, their scopes and state."""
-    from . import create_app
     from .services import api_clients
 
-    app = create_app()
-    with app.app_context():
+    with _app_context():
         for c in api_clients.list_clients():
             state = "revoked" if c.revoked_at else "active"
             used = c.last_used_at.isoformat(timespec="seconds") if c.last_used_at else "-"
@@ -51,13 +64,11 @@ def list_() -> None:
 @click.argument("client_id", type=int)
 def revoke(client_id: int) -> None:
     """Revoke a client: its token stops working at once."""
-    from . import create_app
     from .extensions import db
     from .models import ApiClient
     from .services import api_clients
 
-    app = create_app()
-    with app.app_context():
+    with _app_context():
         client = db.session.get(ApiClient, client_id)
         if client is None:
             raise click.ClickException(f"no API client {client_id}")

@@ -184,7 +184,7 @@ def world(app):
     from mentormatch.services.demo import seed_demo
 
     with app.test_request_context(base_url="http://127.0.0.1"):
-        seed_demo(mentors=8, mentees=16)
+        seed_demo(mentors=4, mentees=8)
     db.session.commit()
 
 

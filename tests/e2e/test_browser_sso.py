@@ -143,7 +143,7 @@ def test_first_login_links_by_nip_roles_from_mapped_groups_and_logout(sso_world,
     # logout ends the provider session too (RP-initiated logout)
     page.click("#logout")
     page.wait_for_url(f"{issuer}/**")
-    page.click("button[type=submit], button:has-text('Yes')")
+    page.click("button:has-text('Yes, sign me out')")
     page.wait_for_url(f"{base}/login**")
     page.click("#sso-login")
     page.wait_for_selector("input[name=login]")  # the provider asks again: its session ended
