@@ -33,7 +33,7 @@ class Filters:
     programme_id: int | None = None
 
 
-def _page(stmt: Select, flt: Filters) -> tuple[list[Any], int]:
+def _page(stmt: Select[*tuple[Any, ...]], flt: Filters) -> tuple[list[Any], int]:
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     rows = db.session.execute(stmt.limit(flt.per_page).offset((flt.page - 1) * flt.per_page))
     return list(rows), int(total or 0)
@@ -43,7 +43,7 @@ def _envelope(items: list[dict[str, Any]], total: int, flt: Filters) -> dict[str
     return {"items": items, "page": flt.page, "per_page": flt.per_page, "total": total}
 
 
-def _unit_ids(name: str) -> Select:
+def _unit_ids(name: str) -> Select[*tuple[Any, ...]]:
     return select(Unit.id).where(func.lower(Unit.name) == name.strip().lower())
 
 

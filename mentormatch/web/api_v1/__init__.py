@@ -127,10 +127,10 @@ def init_api(app: Flask) -> None:
     app.add_url_rule(f"{PREFIX}/docs", "api_docs_page", _docs)
     for endpoint, view in list(app.view_functions.items()):
         if endpoint.startswith("api_v1."):
-            view._access = "api"  # bearer token with the endpoint's scope
+            view._access = "api"  # type: ignore[union-attr]  # bearer token with the endpoint's scope
         elif endpoint.startswith("api-docs."):
             app.view_functions[endpoint] = _public(view)  # the OpenAPI description
-    app.view_functions["api_docs_page"]._access = "public"
+    app.view_functions["api_docs_page"]._access = "public"  # type: ignore[union-attr]
 
 
 def _public(view):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
@@ -47,7 +49,7 @@ def _page_schema(name: str, item: type[ma.Schema]) -> type[ma.Schema]:
     })
 
 
-_text = {"allow_none": True, "validate": validate.Length(max=500)}
+_text: dict[str, Any] = {"allow_none": True, "validate": validate.Length(max=500)}
 
 
 class CompetencyIn(ma.Schema):
