@@ -309,13 +309,18 @@ def _dedup(e: Arr, m: Arr, s: Arr) -> Triple:
 
 
 def candidates(arr: Arrays, mat: np.ndarray, neg: int, rows: np.ndarray, k_mentee: int,
-               f_mentor: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               f_mentor: int, f_regret: int = 24) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Capacity-aware pruning: each (active) mentee keeps its top-K eligible mentors by score,
-    each mentor capacity*F eligible mentees spread over all mentees. Deterministic."""
+    each mentor capacity*F eligible mentees spread over all mentees, and capacity*f_regret
+    mentees for whom it is worth the most above their outside option (their K-th best score:
+    a cheap dual estimate; on the dense family at 5,000 the restricted optimum goes from 89 %
+    to 99.5 % of the exact one with 60 % more arcs). Deterministic."""
     es, ms = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
     active = np.zeros(arr.n_e, dtype=bool)
     active[rows] = True
     k = min(k_mentee, arr.n_m)
+    # each mentee's k-th best eligible score: what it can expect elsewhere (a dual estimate)
+    outside = np.zeros(arr.n_e, dtype=np.int64)
     if k and len(rows):
         for blk in _row_blocks(len(rows), arr.n_m):
             r = rows[blk]
@@ -326,6 +331,9 @@ def candidates(arr: Arrays, mat: np.ndarray, neg: int, rows: np.ndarray, k_mente
             ii, kk = np.nonzero(sel > neg)
             es.append(r[ii])
             ms.append(top[ii, kk])
+            ok = sel > neg
+            low = np.where(ok, sel.astype(np.int64), np.int64(1) << 40).min(axis=1)
+            outside[r] = np.where(ok.any(axis=1), low, 0)
     # mentor side: every mentor keeps capacity*F eligible mentees in a pseudo-random order that
     # differs per mentor (seeded, deterministic). Any score-based order
     # ranks the same few mentees first for every mentor; a spread-out choice instead gives the
@@ -349,6 +357,21 @@ def candidates(arr: Arrays, mat: np.ndarray, neg: int, rows: np.ndarray, k_mente
             continue
         top = np.argpartition(-key, lk - 1, axis=1)[:, :lk] if lk < len(act_rows) else \
             np.tile(np.arange(len(act_rows)), (len(cols), 1))
+        if f_regret:
+            # and the mentees for whom this mentor is worth the most above their outside option
+            gain = np.where(el, sub.astype(np.int64) - outside[act_rows][None, :],
+                            -(np.int64(1) << 40))
+            lr = int(min(len(act_rows), (arr.cap[cols] * f_regret).max()))
+            best = np.argpartition(-gain, lr - 1, axis=1)[:, :lr] if lr < len(act_rows) else \
+                np.tile(np.arange(len(act_rows)), (len(cols), 1))
+            gv = np.take_along_axis(gain, best, 1)
+            go = np.argsort(-gv, axis=1, kind="stable")
+            best, gv = np.take_along_axis(best, go, 1), np.take_along_axis(gv, go, 1)
+            keep_r = (gv > -(np.int64(1) << 40)) & \
+                (np.arange(best.shape[1])[None, :] < (arr.cap[cols] * f_regret)[:, None])
+            cc, kk = np.nonzero(keep_r)
+            es.append(act_rows[best[cc, kk]])
+            ms.append(cols[cc])
         kv = np.take_along_axis(key, top, 1)
         order = np.argsort(-kv, axis=1, kind="stable")
         top = np.take_along_axis(top, order, 1)
