@@ -50,15 +50,21 @@ arrays, so it adds no dependency of its own (it is declared in pyproject.toml al
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
+from numpy.typing import NDArray
+from ortools.graph.python import min_cost_flow  # type: ignore[import-untyped]
 
 from .eligibility import IN_PERSON, ONLINE, Prepared
 from .scoring import competency_points, points, preference_points
 from .slots import bits, local_day
+
+Arr = NDArray[Any]
+Triple = tuple[Arr, Arr, Arr]
 
 BLOCK_CELLS = 1_500_000
 INT64_SAFE = 2**62
@@ -159,12 +165,12 @@ class Arrays:
         days: dict[str, np.ndarray] = {}
         self.mkey = np.full((self.n_m, self.n_slots), -1, dtype=np.int64)
         self.mday = np.zeros((self.n_m, self.n_slots), dtype=np.int64)
-        for j, m in enumerate(prep.mentors):
-            if m.tz not in days:
-                days[m.tz] = np.array(
-                    [local_day(m.tz, int(b) * self.step, cfg.reference_week)
+        for j, mt in enumerate(prep.mentors):
+            if mt.tz not in days:
+                days[mt.tz] = np.array(
+                    [local_day(mt.tz, int(b) * self.step, cfg.reference_week)
                      for b in self.slot_bits], dtype=np.int64)
-            d = days[m.tz]
+            d = days[mt.tz]
             self.mday[j] = d
             have = _bits_of_words(self.m_words[j], self.n_slots)
             if self.g == 1:
@@ -191,7 +197,7 @@ class Arrays:
             + 1
         )
 
-    def block(self, rows: np.ndarray, cols: np.ndarray | None = None):
+    def block(self, rows: Arr, cols: Arr | None = None) -> tuple[Arr, Arr, Arr]:
         """(eligible ignoring time, eligible, score) for mentee rows x mentor cols."""
         cfg = self.prep.config
         cs = slice(None) if cols is None else cols
@@ -250,7 +256,7 @@ class Arrays:
         n_ok = np.zeros(self.n_e, dtype=np.int64)
         n_el = np.zeros(self.n_e, dtype=np.int64)
 
-        def one(rows):
+        def one(rows: Arr) -> None:
             ok, elig, score = self.block(rows)
             mat[rows] = np.where(elig, score, neg)
             n_ok[rows] = ok.sum(1)
@@ -288,13 +294,13 @@ def _bits_of_words(words: np.ndarray, n: int) -> np.ndarray:
     return np.nonzero(np.unpackbits(as_bytes, bitorder="little")[:n])[0]
 
 
-def _row_blocks(n_rows: int, n_cols: int):
+def _row_blocks(n_rows: int, n_cols: int) -> Iterator[Arr]:
     step = max(1, BLOCK_CELLS // max(1, n_cols))
     for s in range(0, n_rows, step):
         yield np.arange(s, min(n_rows, s + step))
 
 
-def _dedup(e, m, s):
+def _dedup(e: Arr, m: Arr, s: Arr) -> Triple:
     order = np.lexsort((m, e))
     e, m, s = e[order], m[order], s[order]
     keep = np.ones(len(e), dtype=bool)
@@ -303,13 +309,18 @@ def _dedup(e, m, s):
 
 
 def candidates(arr: Arrays, mat: np.ndarray, neg: int, rows: np.ndarray, k_mentee: int,
-               f_mentor: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               f_mentor: int, f_regret: int = 24) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Capacity-aware pruning: each (active) mentee keeps its top-K eligible mentors by score,
-    each mentor capacity*F eligible mentees spread over all mentees. Deterministic."""
+    each mentor capacity*F eligible mentees spread over all mentees, and capacity*f_regret
+    mentees for whom it is worth the most above their outside option (their K-th best score:
+    a cheap dual estimate; on the dense family at 5,000 the restricted optimum goes from 89 %
+    to 99.5 % of the exact one with 60 % more arcs). Deterministic."""
     es, ms = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
     active = np.zeros(arr.n_e, dtype=bool)
     active[rows] = True
     k = min(k_mentee, arr.n_m)
+    # each mentee's k-th best eligible score: what it can expect elsewhere (a dual estimate)
+    outside = np.zeros(arr.n_e, dtype=np.int64)
     if k and len(rows):
         for blk in _row_blocks(len(rows), arr.n_m):
             r = rows[blk]
@@ -320,6 +331,9 @@ def candidates(arr: Arrays, mat: np.ndarray, neg: int, rows: np.ndarray, k_mente
             ii, kk = np.nonzero(sel > neg)
             es.append(r[ii])
             ms.append(top[ii, kk])
+            ok = sel > neg
+            low = np.where(ok, sel.astype(np.int64), np.int64(1) << 40).min(axis=1)
+            outside[r] = np.where(ok.any(axis=1), low, 0)
     # mentor side: every mentor keeps capacity*F eligible mentees in a pseudo-random order that
     # differs per mentor (seeded, deterministic). Any score-based order
     # ranks the same few mentees first for every mentor; a spread-out choice instead gives the
@@ -343,6 +357,21 @@ def candidates(arr: Arrays, mat: np.ndarray, neg: int, rows: np.ndarray, k_mente
             continue
         top = np.argpartition(-key, lk - 1, axis=1)[:, :lk] if lk < len(act_rows) else \
             np.tile(np.arange(len(act_rows)), (len(cols), 1))
+        if f_regret:
+            # and the mentees for whom this mentor is worth the most above their outside option
+            gain = np.where(el, sub.astype(np.int64) - outside[act_rows][None, :],
+                            -(np.int64(1) << 40))
+            lr = int(min(len(act_rows), (arr.cap[cols] * f_regret).max()))
+            best = np.argpartition(-gain, lr - 1, axis=1)[:, :lr] if lr < len(act_rows) else \
+                np.tile(np.arange(len(act_rows)), (len(cols), 1))
+            gv = np.take_along_axis(gain, best, 1)
+            go = np.argsort(-gv, axis=1, kind="stable")
+            best, gv = np.take_along_axis(best, go, 1), np.take_along_axis(gv, go, 1)
+            keep_r = (gv > -(np.int64(1) << 40)) & \
+                (np.arange(best.shape[1])[None, :] < (arr.cap[cols] * f_regret)[:, None])
+            cc, kk = np.nonzero(keep_r)
+            es.append(act_rows[best[cc, kk]])
+            ms.append(cols[cc])
         kv = np.take_along_axis(key, top, 1)
         order = np.argsort(-kv, axis=1, kind="stable")
         top = np.take_along_axis(top, order, 1)
@@ -357,7 +386,7 @@ def candidates(arr: Arrays, mat: np.ndarray, neg: int, rows: np.ndarray, k_mente
     return e, m, mat[e, m].astype(np.int64)
 
 
-def naive_top(mat: np.ndarray, neg: int, k: int):
+def naive_top(mat: Arr, neg: int, k: int) -> Triple:
     """The naive baseline: each mentee keeps its own top-k mentors, nothing else."""
     n_e, n_m = mat.shape
     es, ms = [], []
@@ -393,8 +422,8 @@ class FlowResult:
     spread: int  # sum over mentors of load*(load-1)/2
     arcs: int
     nodes: int
-    levels: dict
-    net: dict  # arrays kept for residual analyses
+    levels: dict[str, Any]
+    net: dict[str, Any]  # arrays kept for residual analyses
 
 
 class Network:
@@ -431,7 +460,7 @@ class Network:
         self.node_of = np.full((n_m, arr.n_slots), -1, dtype=np.int64)
         self.node_of[jj, cc] = self.s0 + np.searchsorted(self.slot_code, codes)
 
-    def expand(self, pe: np.ndarray, pm: np.ndarray, free: np.ndarray | None = None):
+    def expand(self, pe: Arr, pm: Arr, free: Arr | None = None) -> tuple[Arr, Arr]:
         """Pair arrays -> (pair index, slot node) for every common slot group (``free``:
         pairs exempt from the common-slot rule, every slot of the mentor)."""
         arr = self.arr
@@ -457,10 +486,10 @@ class Network:
         key = np.unique(p * self.n_nodes + n)
         return key // self.n_nodes, key % self.n_nodes
 
-    def solve(self, pe, pm, ps, locked: Locked, active: np.ndarray,
+    def solve(self, pe: Arr, pm: Arr, ps: Arr, locked: Locked, active: Arr,
               hint: dict[int, tuple[int, int | None]] | None = None,
               ban: set[tuple[int, int]] | None = None, phases: str = "AB",
-              counts: tuple | None = None) -> FlowResult:
+              counts: tuple[int, int, frozenset[int]] | None = None) -> FlowResult:
         """Two-phase lexicographic flow over the pair arcs (pe, pm, ps); see the module doc."""
         arr = self.arr
         n_e, n_m = arr.n_e, arr.n_m
@@ -517,10 +546,10 @@ class Network:
         h = np.zeros(n_pair_arcs, dtype=np.int64)
         if hint_on:
             for idx in np.nonzero(np.isin(a_e, np.fromiter(hint, dtype=np.int64)))[0].tolist():
-                j, b = hint[int(a_e[idx])]
+                j, hb = hint[int(a_e[idx])]
                 if j == int(a_m[idx]):
                     h[idx] = 1
-                    if b is not None and self._node_has(int(an[idx]), j, b):
+                    if hb is not None and self._node_has(int(an[idx]), j, hb):
                         h[idx] = 2
         spread_max = int((cap * (cap - 1) // 2).sum())
         levels = {"spread": self.spread_on, "hint": hint_on}
@@ -588,6 +617,7 @@ class Network:
                               o_src + len(unlocked_act) + len(lock_idx)]
             lk_set = frozenset(lock_idx[lk_flow > 0].tolist())
         else:
+            assert counts is not None, "phase B alone needs the counts of phase A"
             n_sp, n_sn, lk_set = counts
             lk_flow = np.array([i in lk_set for i in lock_idx.tolist()], dtype=np.int64)
         ta = time.perf_counter() - ta
@@ -658,7 +688,7 @@ class Network:
             int(self.node_of[j, c]) == node
 
     # --- residual analyses -------------------------------------------------------------
-    def _residual(self, res: FlowResult, with_cost: bool):
+    def _residual(self, res: FlowResult, with_cost: bool) -> tuple[Arr, Arr, Arr | None]:
         n = res.net
         t, hd, cap, fl = n["tails"], n["heads"], n["caps"], n["flows"]
         fwd = fl < cap
@@ -736,7 +766,7 @@ class Network:
 
 
 def cut_violations(net: Network, res: FlowResult, mat: np.ndarray, neg: int,
-                   rows_active: np.ndarray, per_mentee: int):
+                   rows_active: np.ndarray, per_mentee: int) -> tuple[Triple, int]:
     """Pruned eligible arcs that leave the residual cut of unmatched (priority) mentees.
 
     None found = the matched and priority-matched counts are maximal for the full network."""
@@ -751,7 +781,9 @@ def cut_violations(net: Network, res: FlowResult, mat: np.ndarray, neg: int,
         return _empty3(), 0
     bad_z = _bad_words(net, ~z)
     bad_p = _bad_words(net, ~zp)
-    es, ms, ss = [], [], []
+    es: list[Arr] = []
+    ms: list[Arr] = []
+    ss: list[Arr] = []
     n_viol = 0
     for blk in _row_blocks(len(rows), arr.n_m):
         r = rows[blk]
@@ -782,7 +814,8 @@ def _bad_words(net: Network, bad_node: np.ndarray) -> np.ndarray:
         arr.n_m, arr.n_words).copy()
 
 
-def _take_top(sub, viol, r, k, es, ms, ss, neg):
+def _take_top(sub: Arr, viol: Arr, r: Arr, k: int, es: list[Arr], ms: list[Arr], ss: list[Arr],
+              neg: int) -> None:
     val = np.where(viol, sub.astype(np.int64), np.int64(neg) - 1)
     kk = min(k, sub.shape[1])
     top = np.argpartition(-val, kk - 1, axis=1)[:, :kk] if kk < sub.shape[1] else \
@@ -799,16 +832,18 @@ def _member(codes: np.ndarray, have: np.ndarray) -> np.ndarray:
     if len(have) == 0:
         return np.zeros(len(codes), dtype=bool)
     pos = np.minimum(np.searchsorted(have, codes), len(have) - 1)
-    return have[pos] == codes
+    out: Arr = have[pos] == codes
+    return out
 
 
-def _empty3():
+def _empty3() -> Triple:
     z = np.zeros(0, np.int64)
     return z, z, z
 
 
 def price(net: Network, res: FlowResult, d: np.ndarray, mat: np.ndarray, neg: int,
-          rows_active: np.ndarray, per_mentee: int, have: np.ndarray, workers: int = 1):
+          rows_active: np.ndarray, per_mentee: int, have: np.ndarray, workers: int = 1
+          ) -> tuple[Triple, int]:
     """Reduced-cost pricing of every eligible arc against the potentials ``d``.
 
     ``have``: sorted codes mentee * n_mentors + mentor of the pairs already in the network.
@@ -826,7 +861,7 @@ def price(net: Network, res: FlowResult, d: np.ndarray, mat: np.ndarray, neg: in
     thr_e = (d.astype(np.float64) / unit).astype(np.float32)
     thr_m = (dmax.astype(np.float64) / unit).astype(np.float32)
 
-    def one(blk):
+    def one(blk: Arr) -> tuple[int, Arr, Arr, Arr] | None:
         r = rows[blk]
         sub = mat[r]
         cand = (sub > neg) & (sub > (thr_e[r][:, None] - thr_m[None, :] - np.float32(1)))
@@ -877,7 +912,7 @@ def price(net: Network, res: FlowResult, d: np.ndarray, mat: np.ndarray, neg: in
 
 
 def exact_reference(prep: Prepared, arr: Arrays | None = None, locked: Locked | None = None,
-                    workers: int = 1) -> dict:
+                    workers: int = 1) -> dict[str, Any]:
     """The network above over EVERY eligible pair (no pruning).
 
     Exact for every rule and the whole lexicographic objective (matched, priority, score, spread)

@@ -44,7 +44,17 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from .eligibility import Prepared, pair_mode
-from .flow import Arrays, Locked, Network, candidates, cut_violations, price
+from .flow import (
+    Arr,
+    Arrays,
+    FlowResult,
+    Locked,
+    Network,
+    Triple,
+    candidates,
+    cut_violations,
+    price,
+)
 from .schema import Instance, Link, Pair, Slot, Solution, SolverConfig, Stats, Unmatched
 from .scoring import reason_codes, score_pair
 from .slots import bits, local_day, local_time, utc_label
@@ -63,12 +73,13 @@ def _day_of(tz: str, minute: int, reference_week: str) -> int:
 class Progress:
     """Calls the user's callback; a callback that raises is never called again."""
 
-    def __init__(self, fn: Callable[[dict], Any] | None, t0: float):
+    def __init__(self, fn: Callable[[dict[str, Any]], Any] | None, t0: float):
         self.fn = fn
         self.t0 = t0
         self.last = -1e9
 
-    def __call__(self, phase: str, matched=None, objective=None, bound=None,
+    def __call__(self, phase: str, matched: int | None = None, objective: int | None = None,
+                 bound: int | None = None,
                  throttle: bool = False) -> None:
         if self.fn is None:
             return
@@ -230,7 +241,7 @@ def check_locks(prep: Prepared, sched: Scheduler) -> tuple[Locked, list[dict[str
                 fixed_bit = p.slot // step
             if v:
                 code, params = "rule", {"rules": v}
-            elif fixed_bit is not None and (p.slot % step or
+            elif fixed_bit is not None and p.slot is not None and (p.slot % step or
                                             not (prep.common(i, j) >> fixed_bit) & 1):
                 code = "fixed_slot"
             elif cfg.rule("capacity") and \
@@ -258,7 +269,7 @@ def _lock_opts(prep: Prepared, i: int, j: int, locked: Locked) -> list[int]:
 
 
 def solve(instance: Instance, config: SolverConfig | None = None, hint: Any = None,
-          progress: Callable[[dict], Any] | None = None) -> Solution:
+          progress: Callable[[dict[str, Any]], Any] | None = None) -> Solution:
     """Match mentees to mentors with a weekly slot. Never raises on infeasible locks.
 
     ``hint``: a previous Solution or a list of pairs; ties are broken toward it.
@@ -273,7 +284,7 @@ def solve(instance: Instance, config: SolverConfig | None = None, hint: Any = No
     arr = Arrays(prep)
     n_e, n_m = arr.n_e, arr.n_m
     step = cfg.slot_step_minutes
-    phases: list[dict] = []
+    phases: list[dict[str, Any]] = []
     sched = Scheduler(prep)
 
     timing: dict[str, Any] = {}
@@ -422,7 +433,7 @@ def solve(instance: Instance, config: SolverConfig | None = None, hint: Any = No
     banned: set[tuple[int, int]] = set()
     assign = res.mentor.copy()
     repaired = 0
-    cp_info: dict = {}
+    cp_info: dict[str, Any] = {}
     if dropped:
         assign, slots, cp_info = _cpsat_repair(prep, arr, mat, neg, sched, assign, slots,
                                                dropped, locked, cfg, clock, report)
@@ -472,7 +483,7 @@ def solve(instance: Instance, config: SolverConfig | None = None, hint: Any = No
     return sol
 
 
-def _merge(a, b):
+def _merge(a: Triple, b: Triple) -> Triple:
     e = np.concatenate([a[0], np.asarray(b[0], dtype=np.int64)])
     m = np.concatenate([a[1], np.asarray(b[1], dtype=np.int64)])
     s = np.concatenate([a[2], np.asarray(b[2], dtype=np.int64)])
@@ -483,7 +494,7 @@ def _merge(a, b):
     return e[keep], m[keep], s[keep]
 
 
-def _simple_bound(arr, mat, neg, res, locked) -> int:
+def _simple_bound(arr: Arrays, mat: Arr, neg: int, res: FlowResult, locked: Locked) -> int:
     """Valid without potentials: each matched mentee at its best score (per class)."""
     best = np.where((mat > neg).any(1), mat.max(1).astype(np.int64), np.iinfo(np.int64).min)
     lk = np.zeros(arr.n_e, dtype=bool)
@@ -500,13 +511,14 @@ def _simple_bound(arr, mat, neg, res, locked) -> int:
     return total
 
 
-def _matched_bound(arr, n_el, locked) -> int:
+def _matched_bound(arr: Arrays, n_el: Arr, locked: Locked) -> int:
     lk = np.zeros(arr.n_e, dtype=bool)
     lk[list(locked.mentor)] = True
     return int(min(int(((n_el > 0) | lk).sum()), int(arr.cap.sum())))
 
 
-def _options(prep, arr, net, i, j, node, hint_map) -> list[int]:
+def _options(prep: Prepared, arr: Arrays, net: Network, i: int, j: int, node: int,
+             hint_map: dict[int, tuple[int, int | None]]) -> list[int]:
     """Common starts of (i, j): those of the flow's slot group first, the hinted one first."""
     common = bits(prep.common(i, j))
     first = [b for b in common if _node_of_bit(arr, net, j, b) == node]
@@ -520,14 +532,16 @@ def _options(prep, arr, net, i, j, node, hint_map) -> list[int]:
     return opts
 
 
-def _node_of_bit(arr, net, j, b) -> int:
+def _node_of_bit(arr: Arrays, net: Network, j: int, b: int) -> int:
     c = int(np.searchsorted(arr.slot_bits, b))
     if c >= arr.n_slots or int(arr.slot_bits[c]) != b:
         return -1
     return int(net.node_of[j, c])
 
 
-def _realise(prep, arr, net, sched, res, locked, hint_map):
+def _realise(prep: Prepared, arr: Arrays, net: Network, sched: Scheduler, res: FlowResult,
+             locked: Locked, hint_map: dict[int, tuple[int, int | None]]
+             ) -> tuple[dict[int, int], list[tuple[int, int]]]:
     """Concrete starts per mentor. Returns (slots, dropped pairs that could not be placed)."""
     by_m: dict[int, list[int]] = {}
     for i in np.nonzero(res.mentor >= 0)[0].tolist():
@@ -567,8 +581,10 @@ def _realise(prep, arr, net, sched, res, locked, hint_map):
     return slots, dropped
 
 
-def _cpsat_repair(prep, arr, mat, neg, sched, assign, slots, dropped, locked, cfg, clock,
-                  report):
+def _cpsat_repair(prep: Prepared, arr: Arrays, mat: Arr, neg: int, sched: Scheduler, assign: Arr,
+                  slots: dict[int, int], dropped: list[tuple[int, int]], locked: Locked,
+                  cfg: SolverConfig, clock: Clock, report: Progress
+                  ) -> tuple[Arr, dict[int, int], dict[str, Any]]:
     """CP-SAT over the mentors whose sessions overlapped: their mentees and the dropped ones,
     every eligible start; hinted with the current placement; lexicographic objective.
     Single worker and a deterministic-time limit: same input, same answer."""
@@ -586,7 +602,7 @@ def _cpsat_repair(prep, arr, mat, neg, sched, assign, slots, dropped, locked, cf
         mset.update(js[np.argsort(-row[js], kind="stable")[:NEIGHBOURS]].tolist())
     mentors = sorted(mset)
     mentees = sorted({i for i in range(arr.n_e) if assign[i] in mset} | near)
-    info = {"cpsat_mentors": len(mentors), "cpsat_mentees": len(mentees)}
+    info: dict[str, Any] = {"cpsat_mentors": len(mentors), "cpsat_mentees": len(mentees)}
     if clock.stop("slots", 0.05):
         return assign, slots, {**info, "cpsat": "no time left"}
     m = cp_model.CpModel()
@@ -596,7 +612,7 @@ def _cpsat_repair(prep, arr, mat, neg, sched, assign, slots, dropped, locked, cf
     score_unit = sum(prep.mentors[j].capacity ** 2 for j in mentors) + 1
     big = (len(mentees) + 1) * (2 * maxs + 1) * score_unit
     bigp = (len(mentees) + 1) * big
-    obj = []
+    obj: list[Any] = []
     for i in mentees:
         for j in mentors:
             if mat[i, j] <= neg and locked.mentor.get(i) != j:
@@ -609,10 +625,10 @@ def _cpsat_repair(prep, arr, mat, neg, sched, assign, slots, dropped, locked, cf
                 x[(i, j, b)] = v
                 w = int(mat[i, j]) * score_unit + big + (bigp if arr.prio[i] else 0)
                 obj.append(w * v)
-    by_e: dict[int, list] = {}
-    by_m: dict[int, list] = {}
-    by_mb: dict[tuple[int, int], list] = {}
-    by_md: dict[tuple[int, int], list] = {}
+    by_e: dict[int, list[Any]] = {}
+    by_m: dict[int, list[Any]] = {}
+    by_mb: dict[tuple[int, int], list[Any]] = {}
+    by_md: dict[tuple[int, int], list[Any]] = {}
     for (i, j, b), v in x.items():
         by_e.setdefault(i, []).append(v)
         by_m.setdefault(j, []).append(v)
@@ -629,8 +645,8 @@ def _cpsat_repair(prep, arr, mat, neg, sched, assign, slots, dropped, locked, cf
         load = sum(vs)
         m.add(load <= c)
         ys = [m.new_bool_var(f"y{j}_{k}") for k in range(min(c, len(vs)))]
-        for a, b in zip(ys, ys[1:], strict=False):
-            m.add(a >= b)
+        for y0, y1 in zip(ys, ys[1:], strict=False):
+            m.add(y0 >= y1)
         m.add(sum(ys) == load)
         obj.extend(-k * spread_unit * y for k, y in enumerate(ys))
         now = int((assign == j).sum())
@@ -639,8 +655,8 @@ def _cpsat_repair(prep, arr, mat, neg, sched, assign, slots, dropped, locked, cf
     if sched.exclusive:
         for j in mentors:
             starts = sorted({b for (jj, b) in by_mb if jj == j})
-            for a_i, a in enumerate(starts):
-                group = [b for b in starts[a_i:] if b == a or sched.conflict(a, b)]
+            for a_i, a0 in enumerate(starts):
+                group = [b for b in starts[a_i:] if b == a0 or sched.conflict(a0, b)]
                 m.add(sum(v for b in group for v in by_mb[(j, b)]) <= 1)
     for (j, _d), vs in by_md.items():
         m.add(sum(vs) <= sched.limit(j))
@@ -649,7 +665,7 @@ def _cpsat_repair(prep, arr, mat, neg, sched, assign, slots, dropped, locked, cf
         m.add_hint(v, 1 if assign[i] == j and slots.get(i) == b else 0)
 
     class _Cb(cp_model.CpSolverSolutionCallback):
-        def on_solution_callback(self):
+        def on_solution_callback(self) -> None:
             report("cpsat", None, None, None, throttle=True)
 
     solver = cp_model.CpSolver()
@@ -679,14 +695,15 @@ def _cpsat_repair(prep, arr, mat, neg, sched, assign, slots, dropped, locked, cf
     return new_assign, new_slots, info
 
 
-def _lex(arr, mat, assign) -> tuple[int, int, int, int]:
+def _lex(arr: Arrays, mat: Arr, assign: Arr) -> tuple[int, int, int, int]:
     idx = np.nonzero(assign >= 0)[0]
     load = np.bincount(assign[idx], minlength=arr.n_m)
     return (int(arr.prio[idx].sum()), len(idx), int(mat[idx, assign[idx]].astype(np.int64).sum()),
             -int((load * (load - 1) // 2).sum()))
 
 
-def _fill(prep, arr, mat, neg, sched, assign, slots, active) -> int:
+def _fill(prep: Prepared, arr: Arrays, mat: Arr, neg: int, sched: Scheduler, assign: Arr,
+          slots: dict[int, int], active: Arr) -> int:
     """Safety net: an unmatched mentee with an eligible mentor who has room and a free common
     start gets it (best score first). Returns how many were added."""
     load = np.bincount(assign[assign >= 0], minlength=arr.n_m)
@@ -711,7 +728,8 @@ def _fill(prep, arr, mat, neg, sched, assign, slots, active) -> int:
     return added
 
 
-def unmatched_reason(prep, arr, mat, neg, sched, i, load, taken, n_ok, n_el
+def unmatched_reason(prep: Prepared, arr: Arrays, mat: Arr, neg: int, sched: Scheduler, i: int,
+                     load: Arr, taken: dict[int, list[int]], n_ok: Arr, n_el: Arr
                      ) -> tuple[str, dict[str, int]]:
     """(reason, params) that is true of the solution (validate.py checks it)."""
     if n_ok[i] == 0:
@@ -733,8 +751,9 @@ def unmatched_reason(prep, arr, mat, neg, sched, i, load, taken, n_ok, n_el
     return "no_common_time", {"eligible": len(js), "with_room": len(room), "day_limit": by_day}
 
 
-def _build_solution(prep, arr, mat, neg, sched, assign, slots, locked, n_ok, n_el,
-                    infeasible) -> Solution:
+def _build_solution(prep: Prepared, arr: Arrays, mat: Arr, neg: int, sched: Scheduler,
+                    assign: Arr, slots: dict[int, int], locked: Locked, n_ok: Arr, n_el: Arr,
+                    infeasible: list[dict[str, Any]]) -> Solution:
     cfg = prep.config
     step = cfg.slot_step_minutes
     pairs: list[Pair] = []

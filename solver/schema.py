@@ -53,7 +53,7 @@ def _weekday(value: Any, where: str) -> int:
     raise ValueError(f"{where}: weekday must be 0-6 (Mon=0) or Mon..Sun, got {value!r}")
 
 
-def _req(d: dict, key: str, where: str) -> Any:
+def _req(d: dict[str, Any], key: str, where: str) -> Any:
     if not isinstance(d, dict):
         raise ValueError(f"{where}: expected an object, got {type(d).__name__}")
     if key not in d:
@@ -101,7 +101,7 @@ class Window:
     end: int
 
     @classmethod
-    def from_dict(cls, d: dict, where: str = "window") -> Window:
+    def from_dict(cls, d: dict[str, Any], where: str = "window") -> Window:
         wd = _weekday(_req(d, "weekday", where), f"{where}.weekday")
         start = _hhmm(_req(d, "start", where), f"{where}.start")
         end = _hhmm(_req(d, "end", where), f"{where}.end")
@@ -109,7 +109,7 @@ class Window:
             raise ValueError(f"{where}: end {fmt_hhmm(end)} must be after start {fmt_hhmm(start)}")
         return cls(wd, start, end)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"weekday": self.weekday, "start": fmt_hhmm(self.start), "end": fmt_hhmm(self.end)}
 
 
@@ -140,7 +140,7 @@ def _busy(value: Any, where: str) -> tuple[tuple[int, int], ...]:
     return tuple(sorted(out))
 
 
-def _person_common(d: dict, where: str) -> dict:
+def _person_common(d: dict[str, Any], where: str) -> dict[str, Any]:
     mode = d.get("mode", "either")
     if mode not in MODES:
         raise ValueError(f"{where}.mode: must be one of {MODES}, got {mode!r}")
@@ -168,14 +168,14 @@ class Mentor:
     city: str = ""
     tz: str = "Asia/Jakarta"
     mode: str = "either"
-    levels: dict[str, int] = field(default_factory=dict)
+    levels: dict[str, int] = field(default_factory=dict[str, Any])
     availability: tuple[Window, ...] = ()
     capacity: int = 1
     max_sessions_per_day: int | None = None
     busy: tuple[tuple[int, int], ...] = ()  # weekly UTC [start, end) minutes: taken elsewhere
 
     @classmethod
-    def from_dict(cls, d: dict, where: str = "mentor") -> Mentor:
+    def from_dict(cls, d: dict[str, Any], where: str = "mentor") -> Mentor:
         ungraded = isinstance(d, dict) and "grade" in d and d["grade"] is None
         base = _person_common({**d, "grade": 0} if ungraded else d, where)
         if ungraded:
@@ -186,7 +186,7 @@ class Mentor:
             mspd = _int(mspd, f"{where}.max_sessions_per_day", 1)
         return cls(**base, capacity=cap, max_sessions_per_day=mspd)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         d = _plain(self)
         d["availability"] = [w.to_dict() for w in self.availability]
         d["busy"] = [list(b) for b in self.busy]
@@ -201,9 +201,9 @@ class Mentee:
     city: str = ""
     tz: str = "Asia/Jakarta"
     mode: str = "either"
-    levels: dict[str, int] = field(default_factory=dict)
+    levels: dict[str, int] = field(default_factory=dict[str, Any])
     availability: tuple[Window, ...] = ()
-    required: dict[str, int] = field(default_factory=dict)
+    required: dict[str, int] = field(default_factory=dict[str, Any])
     supervisor_id: str | None = None
     preferences: tuple[str, ...] = ()
     priority: bool = False
@@ -217,7 +217,7 @@ class Mentee:
             object.__setattr__(self, "preferences", prefs)
 
     @classmethod
-    def from_dict(cls, d: dict, where: str = "mentee") -> Mentee:
+    def from_dict(cls, d: dict[str, Any], where: str = "mentee") -> Mentee:
         base = _person_common(d, where)
         prefs = d.get("preferences", [])
         if not isinstance(prefs, list) or not all(isinstance(p, str) for p in prefs):
@@ -236,7 +236,7 @@ class Mentee:
             priority=prio,
         )
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         d = _plain(self)
         d["availability"] = [w.to_dict() for w in self.availability]
         d["preferences"] = list(self.preferences)
@@ -266,7 +266,7 @@ class Link:
         object.__setattr__(self, "exempt", tuple(sorted(set(self.exempt))))
 
     @classmethod
-    def from_dict(cls, d: dict, where: str = "pair") -> Link:
+    def from_dict(cls, d: dict[str, Any], where: str = "pair") -> Link:
         slot = d.get("slot")
         if isinstance(slot, dict):
             slot = slot.get("minute_of_week")
@@ -282,7 +282,7 @@ class Link:
             tuple(exempt),
         )
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"mentee": self.mentee, "mentor": self.mentor}
         if self.slot is not None:
             d["slot"] = self.slot
@@ -340,7 +340,7 @@ class Instance:
         return out
 
     @classmethod
-    def from_dict(cls, d: dict) -> Instance:
+    def from_dict(cls, d: dict[str, Any]) -> Instance:
         if not isinstance(d, dict):
             raise ValueError("instance: expected a JSON object")
         mentors = _req(d, "mentors", "instance")
@@ -364,7 +364,7 @@ class Instance:
             holidays=tuple(hol),
         )
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "mentors": [m.to_dict() for m in self.mentors],
             "mentees": [m.to_dict() for m in self.mentees],
@@ -382,7 +382,7 @@ class Weights:
     """Soft terms. Points are multiplied by ``SCALE`` and rounded to integers."""
 
     gap: float = 10.0  # per level of gap closed (times the competency weight)
-    competency: dict[str, float] = field(default_factory=dict)  # default 1.0
+    competency: dict[str, float] = field(default_factory=dict[str, Any])  # default 1.0
     preference: float = 15.0  # first-ranked preference; linearly less for later ranks
     same_city: float = 5.0  # in-person pair in one city
     same_unit: float = 0.0
@@ -390,13 +390,13 @@ class Weights:
     grade_distance: float = -1.0  # per grade step beyond the minimum gap
 
     @classmethod
-    def from_dict(cls, d: dict | None) -> Weights:
+    def from_dict(cls, d: dict[str, Any] | None) -> Weights:
         d = d or {}
         known = {f.name for f in fields(cls)}
         unknown = set(d) - known
         if unknown:
             raise ValueError(f"weights: unknown field(s) {sorted(unknown)}")
-        out = {}
+        out: dict[str, Any] = {}
         for k, v in d.items():
             if k == "competency":
                 if not isinstance(v, dict):
@@ -408,7 +408,7 @@ class Weights:
                 out[k] = float(v)
         return cls(**out)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -499,7 +499,7 @@ class SolverConfig:
             raise ValueError(f"config.rules: expected true/false, got {bad}")
 
     @classmethod
-    def from_dict(cls, d: dict | None) -> SolverConfig:
+    def from_dict(cls, d: dict[str, Any] | None) -> SolverConfig:
         d = dict(d or {})
         known = {f.name for f in fields(cls)}
         unknown = set(d) - known
@@ -545,7 +545,7 @@ class SolverConfig:
                 raise ValueError(f"config.{k}: expected a number of seconds, got {d[k]!r}")
         return cls(**d)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["working_hours"] = {
             str(k): [[fmt_hhmm(a), fmt_hhmm(b)] for a, b in v]
@@ -561,7 +561,7 @@ class LocalTime:
     tz: str  # abbreviation, e.g. WIB
     zone: str  # IANA name
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -573,7 +573,7 @@ class Slot:
     mentor_local: LocalTime
     mentee_local: LocalTime
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "minute_of_week": self.minute_of_week,
             "weekday_utc": self.weekday_utc,
@@ -583,7 +583,7 @@ class Slot:
         }
 
     @classmethod
-    def from_dict(cls, d: dict) -> Slot:
+    def from_dict(cls, d: dict[str, Any]) -> Slot:
         return cls(
             d["minute_of_week"],
             d["weekday_utc"],
@@ -605,13 +605,13 @@ class Pair:
     locked: bool = False
     fixed: bool = False
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["slot"] = self.slot.to_dict()
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> Pair:
+    def from_dict(cls, d: dict[str, Any]) -> Pair:
         d = dict(d)
         d["slot"] = Slot.from_dict(d["slot"])
         return cls(**d)
@@ -626,9 +626,9 @@ class Unmatched:
 
     mentee: str
     reason: str
-    params: dict[str, int] = field(default_factory=dict)
+    params: dict[str, int] = field(default_factory=dict[str, Any])
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -646,12 +646,12 @@ class Stats:
     # budgets decided everything, and the same input and seed give the same solution)
     safety_stop: str | None = None
     wall_time: float = 0.0
-    model: dict[str, int] = field(default_factory=dict)
+    model: dict[str, int] = field(default_factory=dict[str, Any])
     phases: list[dict[str, Any]] = field(default_factory=list)
-    pruning: dict[str, Any] = field(default_factory=dict)
-    timing: dict[str, Any] = field(default_factory=dict)  # seconds per phase and round
+    pruning: dict[str, Any] = field(default_factory=dict[str, Any])
+    timing: dict[str, Any] = field(default_factory=dict[str, Any])  # seconds per phase and round
 
-    def to_dict(self, timing: bool = True) -> dict:
+    def to_dict(self, timing: bool = True) -> dict[str, Any]:
         d = asdict(self)
         if not timing:
             del d["wall_time"], d["timing"]
@@ -669,7 +669,7 @@ class Solution:
     def status(self) -> str:
         return self.stats.status
 
-    def to_dict(self, timing: bool = False) -> dict:
+    def to_dict(self, timing: bool = False) -> dict[str, Any]:
         """JSON-ready. Without ``timing`` (the default) it holds no wall-clock figure, so the
         same input and seed give byte-identical JSON."""
         return {
@@ -681,7 +681,7 @@ class Solution:
         }
 
     @classmethod
-    def from_dict(cls, d: dict) -> Solution:
+    def from_dict(cls, d: dict[str, Any]) -> Solution:
         if not isinstance(d, dict) or "pairs" not in d:
             raise ValueError("solution: expected an object with 'pairs'")
         return cls(
@@ -692,6 +692,6 @@ class Solution:
         )
 
 
-def _plain(obj: Any) -> dict:
+def _plain(obj: Any) -> dict[str, Any]:
     d = asdict(obj)
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items()}

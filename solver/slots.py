@@ -105,8 +105,11 @@ def _minus_busy(a: int, b: int, busy: tuple[tuple[int, int], ...]) -> list[tuple
 
 
 @lru_cache(maxsize=65536)
-def _slot_mask(tz, windows, length, step, reference_week, working_hours, holidays,
-               blocks=False, busy=()) -> int:
+def _slot_mask(tz: str, windows: tuple[Window, ...], length: int, step: int,
+               reference_week: str,
+               working_hours: tuple[tuple[int, tuple[tuple[int, int], ...]], ...],
+               holidays: tuple[str, ...], blocks: bool = False,
+               busy: tuple[tuple[int, int], ...] = ()) -> int:
     zone = ZoneInfo(tz)
     monday = monday_of(reference_week)
     hol = {dt.date.fromisoformat(h) for h in holidays}

@@ -8,10 +8,12 @@ returned solution: no eligible mentor / no common free time / every eligible men
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .eligibility import Prepared, allowed_modes
-from .schema import LOCK_CODES, UNMATCHED_REASONS, Instance, Solution, SolverConfig
+from .schema import LOCK_CODES, UNMATCHED_REASONS, Instance, Link, Pair, Solution, SolverConfig
 from .scoring import reason_codes, score_pair
 from .slots import bits, local_day, local_time, overlaps
 
@@ -113,14 +115,14 @@ def _check_links(prep: Prepared, solution: Solution, seen: dict[str, str]) -> li
     step = cfg.slot_step_minutes
     reported = {(x.get("kind"), x.get("mentee"), x.get("mentor")): x
                 for x in solution.infeasible_locks}
-    kept = [p for p in solution.pairs if p.locked or p.fixed]
-    kept_by_mentor: dict[str, list] = {}
-    for p in kept:
-        kept_by_mentor.setdefault(p.mentor, []).append(p)
-    slot_of = {(p.mentee, p.mentor): p.slot.minute_of_week for p in solution.pairs}
-    links = [("fixed", p) for p in inst.fixed]
+    kept = [q for q in solution.pairs if q.locked or q.fixed]
+    kept_by_mentor: dict[str, list[Pair]] = {}
+    for q in kept:
+        kept_by_mentor.setdefault(q.mentor, []).append(q)
+    slot_of = {(q.mentee, q.mentor): q.slot.minute_of_week for q in solution.pairs}
+    links = [("fixed", x) for x in inst.fixed]
     if cfg.rule("locks"):
-        links += [("lock", p) for p in inst.locks]
+        links += [("lock", x) for x in inst.locks]
     for kind, p in links:
         tag = f"{kind} {p.mentee}->{p.mentor}"
         claim = reported.get((kind, p.mentee, p.mentor))
@@ -137,7 +139,8 @@ def _check_links(prep: Prepared, solution: Solution, seen: dict[str, str]) -> li
     return out
 
 
-def _false_claim(prep, kind, p, claim, kept, kept_by_mentor, step) -> str | None:
+def _false_claim(prep: Prepared, kind: str, p: Link, claim: dict[str, Any], kept: list[Pair],
+                 kept_by_mentor: dict[str, list[Pair]], step: int) -> str | None:
     code = claim.get("code")
     i, j = prep.mentee_idx.get(p.mentee), prep.mentor_idx.get(p.mentor)
     if code not in LOCK_CODES:
@@ -272,7 +275,8 @@ def _check_unmatched(prep: Prepared, solution: Solution, seen: dict[str, str],
     return out
 
 
-def _free_start(prep, i, j, minutes, step, length) -> int | None:
+def _free_start(prep: Prepared, i: int, j: int, minutes: list[int], step: int, length: int
+                ) -> int | None:
     cfg = prep.config
     m = prep.mentors[j]
     limit = m.max_sessions_per_day if cfg.rule("sessions_per_day") else None
