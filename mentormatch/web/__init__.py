@@ -10,6 +10,7 @@ def register_blueprints(app: Flask) -> None:
         admin,
         auth,
         calendar_views,
+        certificate_verify,
         health,
         home,
         mailbox,
@@ -22,5 +23,5 @@ def register_blueprints(app: Flask) -> None:
     )
 
     for module in (auth, health, home, mailbox, people, staff_import, calendar_views, rounds,
-                   participants, reports, admin, working_hours):
+                   participants, reports, admin, working_hours, certificate_verify):
         app.register_blueprint(module.bp)
