@@ -60,7 +60,8 @@ def test_log_submitted_disputed_confirmed(app):
     logbook.confirm_log(log, pair.mentor)
     [done] = outbox("log_confirmed")
     assert done.recipient == pair.mentee.email
-    assert done.subject == "Session confirmed: 1 JP credited"
+    # per session minutes; JP only for totals (a 40-minute session is not "0 JP")
+    assert done.subject == "Session confirmed: 60 minutes credited"
     assert "of 20 JP" in body(done) and "60 minutes are credited" in body(done)
 
 

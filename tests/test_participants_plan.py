@@ -52,10 +52,12 @@ def test_goals_and_level_changes(app):
     goals.record_level_change(pair, pair.mentor, competency_id=kom, new_level=3, note="Maju")
     goals.record_level_change(pair, pair.mentee, competency_id=kom, new_level=4, note=None)
     rows = {r.competency.code: r for r in goals.progress(pair)}
+    # the mentee's own 4 is a self-assessment: the confirmed level stays the mentor's 3
     assert (rows["KOM"].before, rows["KOM"].now, rows["KOM"].required,
-            rows["KOM"].target) == (2, 4, 4, 4)
+            rows["KOM"].target) == (2, 3, 4, 4)
     changes = goals.level_changes(pair)
     assert [(c.old_level, c.new_level) for c in changes] == [(3, 4), (2, 3)]
+    assert [c.details["kind"] for c in changes] == ["self", "confirmed"]
     assert changes[0].competency.code == "KOM"
     goals.set_goal_status(g, pair.mentor, "achieved")
     assert g.status == "achieved"

@@ -22,9 +22,15 @@ HOLIDAY_CATEGORIES: tuple[str, ...] = ("public", "government")
 _MAX_FACTOR = 4
 
 
+#: holiday names as people here read them ("Cuti Bersama Hari Raya Natal", not "Christmas
+#: Joint Holiday")
+HOLIDAY_LANGUAGE = "id"
+
+
 @lru_cache(maxsize=32)
 def _calendar(country: str, years: tuple[int, ...]) -> _holidays.HolidayBase:
-    return _holidays.country_holidays(country, categories=HOLIDAY_CATEGORIES, years=years)
+    return _holidays.country_holidays(country, categories=HOLIDAY_CATEGORIES, years=years,
+                                      language=HOLIDAY_LANGUAGE)
 
 
 def holiday_name(day: date, country: str = "ID") -> str | None:

@@ -8,6 +8,8 @@ the programme have ended; before that only coordinators see it, marked as a prev
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -19,6 +21,7 @@ from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from fpdf import FPDF
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import or_, select
 
 from ..extensions import db
@@ -97,7 +100,8 @@ def coordinator_names(programme: Programme) -> list[str]:
     users = db.session.scalars(
         select(User).join(ProgrammeCoordinator, ProgrammeCoordinator.user_id == User.id)
         .where(ProgrammeCoordinator.programme_id == programme.id).order_by(User.id))
-    return [u.person.name if u.person else u.email for u in users]
+    # a name, never an e-mail address; an account without a person signs by its role
+    return [u.person.name if u.person else _("Programme coordinator") for u in users]
 
 
 def is_ready(person: Person, programme: Programme, pairs: list[Pair],
@@ -134,6 +138,39 @@ def build(person: Person, programme: Programme, *, now: datetime | None = None) 
 def ensure_ready(cert: Certificate, *, preview_allowed: bool) -> None:
     if not cert.ready and not preview_allowed:
         raise CertificateError("certificate_not_ready", date=cert.ready_on.isoformat())
+    if cert.tally.jp <= 0 and not preview_allowed:
+        raise CertificateError("no_credited_jp")
+
+
+# -- number and public verification ------------------------------------------------------------
+
+def _signer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="certificate-verify")
+
+
+def number(cert: Certificate) -> str:
+    """The certificate's number: one per person and programme, with a check part only this
+    installation can compute (MM-<programme>-<person>-<check>)."""
+    check = hmac.new(current_app.config["SECRET_KEY"].encode(),
+                     f"{cert.programme.id}:{cert.person.id}".encode(),
+                     hashlib.sha256).hexdigest()[:6].upper()
+    return f"MM-{cert.programme.id:04d}-{cert.person.id:06d}-{check}"
+
+
+def verify_url(cert: Certificate) -> str:
+    """The public page that confirms this certificate (printed on it)."""
+    token = _signer().dumps([cert.programme.id, cert.person.id])
+    base = current_app.config["MM"]["app"]["base_url"].rstrip("/")
+    return f"{base}/certificates/verify/{token}"
+
+
+def from_token(token: str) -> tuple[int, int] | None:
+    """(programme id, person id) of a verification link, or None when it was not ours."""
+    try:
+        prog_id, person_id = _signer().loads(token[:200])
+        return int(prog_id), int(person_id)
+    except (BadSignature, ValueError, TypeError):
+        return None
 
 
 # -- texts shared by the HTML page and the PDF -------------------------------------------------
@@ -184,6 +221,8 @@ def texts(cert: Certificate) -> dict[str, str]:
         "rule": _("JP credit rule: %(rule)s", rule=rule_text(cert.rule)),
         "counted": _("Only sessions confirmed by the mentor are counted."),
         "coordinator": _("Coordinator: %(names)s", names=", ".join(cert.coordinators) or "-"),
+        "number": _("Certificate no. %(number)s", number=number(cert)),
+        "verify": _("Check this certificate at %(url)s", url=verify_url(cert)),
         "issued": _("Issued on %(date)s by MentorMatch ASN.",
                     date=day(cert.issued_at.astimezone(ZoneInfo(p.timezone)).date())),
         "preview": _("Preview: this certificate becomes final on %(date)s or when the pairs "
@@ -301,4 +340,6 @@ def render_pdf(cert: Certificate) -> bytes:
     para(t["counted"], 10, align="L")
     para(t["coordinator"], 10, align="L", gap=6)
     para(t["issued"], 10, align="L")
+    para(t["number"], 10, "B", align="L")
+    para(t["verify"], 8, align="L")
     return bytes(pdf.output())

@@ -53,14 +53,30 @@ def set_goal_status(goal: Goal, person: Person, status: str, *, actor: Actor = N
 
 def record_level_change(pair: Pair, person: Person, *, competency_id: int, new_level: int,
                         note: str | None, actor: Actor = None) -> LevelChange:
-    """Mentee or mentor records the mentee's new level in a competency, with a note."""
-    _member(pair, person)
+    """Mentee or mentor records the mentee's new level in a competency, with a note.
+
+    Only the mentor's record is a *confirmed* level (what `current_level`, the solver and the
+    coordinator's reports read); a mentee's own record is a self-assessment, kept apart in the
+    level history (`details.kind = "self"`) and shown as such."""
+    role = _member(pair, person)
     if not isinstance(new_level, int) or not 1 <= new_level <= 5:
         raise GoalError("bad_level")
     if db.session.get(Competency, competency_id) is None:
         raise GoalError("bad_competency")
     mentee: Person = pair.mentee
     pc = next((c for c in mentee.competencies if c.competency_id == competency_id), None)
+    if role != "mentor":  # self-assessment: recorded, the confirmed level stays
+        old = pc.current_level if pc is not None else new_level
+        change = LevelChange(person_id=mentee.id, competency_id=competency_id, pair_id=pair.id,
+                             old_level=old, new_level=new_level,
+                             note=(note or "").strip()[:1000] or None,
+                             recorded_by_id=getattr(actor, "id", None),
+                             details={"by_role": role, "kind": "self"})
+        db.session.add(change)
+        db.session.flush()
+        audit.record(actor, "level.self_assessment", change, programme_id=pair.programme_id,
+                     old=old, new=new_level)
+        return change
     if pc is None:
         pc = PersonCompetency(competency_id=competency_id, current_level=new_level,
                               baseline_level=None)
@@ -75,7 +91,7 @@ def record_level_change(pair: Pair, person: Person, *, competency_id: int, new_l
                          old_level=old, new_level=new_level,
                          note=(note or "").strip()[:1000] or None,
                          recorded_by_id=getattr(actor, "id", None),
-                         details={"by_role": pair.member_role(person.id)})
+                         details={"by_role": role, "kind": "confirmed"})
     db.session.add(change)
     db.session.flush()
     audit.record(actor, "level.change", change, programme_id=pair.programme_id,

@@ -135,11 +135,12 @@ def _summary(pair: Pair) -> str:
 
 
 def _description(pair: Pair, codes: dict[str, Competency]) -> str:
+    """The calendar text, in Indonesian (one object for both attendees; each one's e-mail
+    around it is in their own language)."""
     focus = ", ".join(_focus_names(pair, "id", codes)) or "-"
-    focus_en = ", ".join(_focus_names(pair, "en", codes)) or "-"
     return (
         f"Sesi mentoring MentorMatch ASN ({pair.programme.name}).\n"
-        f"Fokus kompetensi: {focus}\nFocus competencies: {focus_en}"
+        f"Fokus kompetensi: {focus}"
     )
 
 

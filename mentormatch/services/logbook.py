@@ -318,9 +318,7 @@ def confirm_log(log: SessionLog, mentor: Person, *, actor: Actor = None,
                  credited_minutes=log.credited_minutes)
     year = jp.person_jp(pair.mentee_id, year=log.held_on.year)
     participant_mail.to_person(pair.mentee, "log_confirmed", key=f"log_confirmed:{log.id}",
-                               pair=pair, log=log, year_jp=year,
-                               earned=jp.fmt_jp(jp.minutes_to_jp(log.credited_minutes,
-                                                                 rule_for(pair))),
+                               pair=pair, log=log, year_jp=year,  # per session: minutes
                                link=f"{participant_mail._base_url()}/logs/{log.id}")
     return log
 

@@ -97,6 +97,8 @@ MESSAGES: dict[str, str] = {
         "The certificate is available from %(date)s (the end of the programme), or earlier "
         "once your pair has ended."),
     "no_certificate": N_("There is no mentoring to certify in this programme."),
+    "no_credited_jp": N_("No certificate yet: no confirmed mentoring time has been credited "
+                         "as JP in this programme."),
 }
 GENERIC = N_("This action could not be completed.")
 

@@ -341,7 +341,7 @@ def build(rnd: Round, mentee_ids: list[int], mentor_ids: list[int],
     kept: list[solver.Mentee] = []  # mentees of live and hand-set pairs (fixed, exempt)
     fixed: list[solver.Link] = []
     step, length = cfg.slot_step_minutes, cfg.session_minutes
-    taken = busy_of(prog, [*mentor_set, *selected])
+    taken = busy_of(prog, [*mentor_set, *selected, *manual])
     for pid in sorted(mentor_set):
         base = to_mentor(mentor_parts[pid], prog.default_capacity, prog.mode_policy)
         base = without_busy(base, taken.get(pid, []), cfg)

@@ -10,6 +10,7 @@ def register_blueprints(app: Flask) -> None:
         admin,
         auth,
         calendar_views,
+        certificate_verify,
         health,
         home,
         inbound,
@@ -24,7 +25,8 @@ def register_blueprints(app: Flask) -> None:
     )
 
     for module in (auth, health, home, mailbox, people, staff_import, calendar_views, rounds,
-                   participants, reports, admin, working_hours, inbound, pairs):
+                   participants, reports, admin, working_hours, inbound, pairs,
+                   certificate_verify):
         app.register_blueprint(module.bp)
 
     from . import api_clients

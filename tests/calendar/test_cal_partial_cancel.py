@@ -144,3 +144,17 @@ def test_series_ended_before_any_session_is_cancelled_whole(app):
     (part,) = [p for p in msg.walk() if p.get_content_type() == "text/calendar"]
     ics = part.get_payload(decode=True)
     assert b"STATUS:CANCELLED" in ics and b"RECURRENCE-ID" not in ics
+
+
+def test_calendar_text_and_holiday_names_are_indonesian(app):
+    from mentormatch.calendar.holidays import holiday_name
+    from tests.test_invites import make_series
+
+    assert holiday_name(datetime(2026, 12, 24).date()) == "Cuti Bersama Hari Raya Natal"
+    assert holiday_name(datetime(2026, 8, 17).date()) == "Hari Kemerdekaan Republik Indonesia"
+    make_series()
+    for row in db.session.scalars(select(OutboxMessage)).all():
+        msg = email.message_from_bytes(row.raw, policy=email.policy.default)
+        (part,) = [p for p in msg.walk() if p.get_content_type() == "text/calendar"]
+        ics = part.get_payload(decode=True).decode().replace("\r\n ", "")  # unfolded
+        assert "Fokus kompetensi: Komunikasi" in ics and "Focus competencies" not in ics
