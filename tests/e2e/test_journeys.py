@@ -243,6 +243,11 @@ def test_coordinator_first_day(module_app, journey, module_solver):
     j.click("#create-round")
     j.page.wait_for_selector("#counts")
     j.seen("round-draft")
+    j.click("summary:has-text('Kriteria')")  # a named preset instead of raw weights
+    j.click("#presets button[data-preset=competency]")
+    j.page.wait_for_selector("#counts")
+    j.click("summary:has-text('Kriteria')")
+    assert j.page.input_value("#criteria input[name=w_gap_coverage]") in ("20", "20.0")
     j.click("#solve")
     _wait_solved(j)
     j.seen("round-solved")
