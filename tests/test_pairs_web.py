@@ -107,3 +107,12 @@ def test_audit_names_the_pair_the_change_and_who_answered(client, db):
     row = other.split("lewat tautan", 1)[0].rsplit("<tr>", 1)[1]
     assert "Budi Mentor" in row  # the mentor answered, not "Sistem"
     assert "Budi Mentor – " in other or "Sari Mentee – Budi Mentor" in other
+
+
+def test_withdrawing_a_mentor_asks_first_with_the_pairs_it_ends(client, db):
+    prog, _live, mentor, _outsider = _world(client)
+    html = client.get(f"/programmes/{prog.id}").get_data(as_text=True)
+    item = html.split(f'data-mentor="{mentor.id}"', 1)[1].split("</li>", 1)[0]
+    assert "Undurkan Mentor Andi dari Mentoring Pasangan?" in item
+    assert "1 pasangan berakhir sekarang: Mentee Aktif." in item
+    assert "tidak dapat dibatalkan" in item
