@@ -351,6 +351,7 @@ def test_dev_mailbox_admin_only_and_gone_with_smtp(app, client):
     f.login(client, f.user(("admin",)))
     page = client.get("/dev/mailbox/")
     assert page.status_code == 200 and "Subjek 0" in page.get_data(as_text=True)
+    assert " WIB<" in page.get_data(as_text=True)  # when it was written, in local time
     app.config["MM"]["mail"]["transport"] = "smtp"
     try:
         assert client.get("/dev/mailbox/").status_code == 404

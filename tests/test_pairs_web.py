@@ -83,3 +83,36 @@ def test_participants_add_and_remove_one(client, db):
     html = client.get(f"/programmes/{prog.id}/participants").get_data(as_text=True)
     table = html.split('id="participants"', 1)[1]
     assert "Pegawai Baru" not in table and "Mentor Andi" in table
+
+
+def test_audit_names_the_pair_the_change_and_who_answered(client, db):
+    from mentormatch.services.replies import apply_partstat
+    from tests.test_invites import make_series
+
+    prog, live, _mentor, _outsider = _world(client)
+    token = csrf_from(client, f"/programmes/{prog.id}/pairs")
+    client.post(f"/programmes/{prog.id}/pairs/{live.id}/end",
+                data={"csrf_token": token, "reason": "Pindah tugas"})
+    series = make_series()  # another programme's pair; its mentor answers by link
+    db.session.add(ProgrammeCoordinator(programme_id=series.pair.programme_id,
+                                        user_id=db.session.scalar(select(
+                                            ProgrammeCoordinator.user_id)
+                                            .where(ProgrammeCoordinator.programme_id
+                                                   == prog.id))))
+    apply_partstat(series.attendees[0], "ACCEPTED", None, None, "link")
+    db.session.commit()
+    html = client.get(f"/programmes/{prog.id}/audit").get_data(as_text=True)
+    assert "Mentee Aktif – Mentor Andi" in html and "active → ended" in html
+    other = client.get(f"/programmes/{series.pair.programme_id}/audit").get_data(as_text=True)
+    row = other.split("lewat tautan", 1)[0].rsplit("<tr>", 1)[1]
+    assert "Budi Mentor" in row  # the mentor answered, not "Sistem"
+    assert "Budi Mentor – " in other or "Sari Mentee – Budi Mentor" in other
+
+
+def test_withdrawing_a_mentor_asks_first_with_the_pairs_it_ends(client, db):
+    prog, _live, mentor, _outsider = _world(client)
+    html = client.get(f"/programmes/{prog.id}").get_data(as_text=True)
+    item = html.split(f'data-mentor="{mentor.id}"', 1)[1].split("</li>", 1)[0]
+    assert "Undurkan Mentor Andi dari Mentoring Pasangan?" in item
+    assert "1 pasangan berakhir sekarang: Mentee Aktif." in item
+    assert "tidak dapat dibatalkan" in item

@@ -164,3 +164,18 @@ def test_template_downloads(web):
     assert [c.value for c in wb.active[1]][:3] == ["NIP", "Nama", "Email"]
     response = web.get("/people/import/template.csv")
     assert response.status_code == 200 and response.data.startswith(b"\xef\xbb\xbfNIP;Nama")
+
+
+def test_update_preview_shows_old_to_new_and_agrees_with_counts(web):
+    """Re-importing with one change: that row says what changes (old → new), the other row
+    says 'unchanged', like the counts above."""
+    csrf = coordinator(web)
+    token = re.search(r'name="token" value="([^"]+)"',
+                      upload(web, csrf, csv_bytes(GOOD)).text).group(1)
+    web.post("/people/import/confirm", data={"csrf_token": csrf, "token": token})
+    html = upload(web, csrf, csv_bytes(with_value("Jabatan", "Analis Kebijakan"))).text
+    assert 'id="count-updated">1<' in html and 'id="count-unchanged">1<' in html
+    sample = html.split('id="import-sample"', 1)[1].split("</table>", 1)[0]
+    assert sample.count('data-action="update"') == 1
+    assert sample.count('data-action="unchanged"') == 1
+    assert "position: Analis → Analis Kebijakan" in sample

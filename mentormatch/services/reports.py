@@ -372,11 +372,16 @@ def _invitations(pid: int, roll: _Rollup) -> dict[tuple[str, str], float]:
                     Attendee.answered_at >= Attendee.invited_at)
     minutes = case((answered, func.round(
         seconds_between(Attendee.answered_at, Attendee.invited_at) / 60.0)))
+    # an invitation of a cancelled series (pair declined or ended) waits for nobody: it is
+    # no longer "unanswered" (the alert list and the scheduler's chase skip it too)
+    state = case((and_(Attendee.partstat == "NEEDS-ACTION", Attendee.series_id.in_(
+        select(SessionSeries.id).where(SessionSeries.status != "active"))), "CLOSED"),
+        else_=Attendee.partstat)
     stmt = (
-        select(*dims, Attendee.partstat, minutes, func.count())
+        select(*dims, state, minutes, func.count())
         .join(person, person.id == Attendee.person_id)
         .where(Attendee.series_id.in_(_series_of(pid)))
-        .group_by(*dims, Attendee.partstat, minutes)
+        .group_by(*dims, state, minutes)
     )
     counter = {"ACCEPTED": "invites_accepted", "DECLINED": "invites_declined",
                "TENTATIVE": "invites_tentative", "NEEDS-ACTION": "invites_unanswered"}

@@ -1097,27 +1097,35 @@ def _match(r: _Row, existing: _Existing) -> int | None:
 
 
 def _changes(r: _Row, pid: int, snap: _Snapshot, supervisor_id: int | None) -> bool:
+    return bool(_diff(r, pid, snap, supervisor_id))
+
+
+def _diff(r: _Row, pid: int, snap: _Snapshot, supervisor_id: int | None) -> list[str]:
+    """What an update row changes, as 'field: old → new' (the preview shows it per row)."""
     cur = snap.person[pid]
+    out = []
     for name, value in r.values.items():
-        if name == "email":
-            if (cur["email"] or "").lower() != value:
-                return True
-        elif cur.get(name) != value:
-            return True
+        old = (cur["email"] or "").lower() if name == "email" else cur.get(name)
+        if old != value:
+            out.append(f"{name}: {old if old not in (None, '') else '-'} → {value}")
     if r.unit is not None and snap.unit_name.get(cur["unit_id"]) != r.unit:
-        return True
+        out.append(f"unit: {snap.unit_name.get(cur['unit_id']) or '-'} → {r.unit}")
     if r.location is not None and snap.location_name.get(cur["location_id"]) != r.location:
-        return True
+        out.append(f"location: {snap.location_name.get(cur['location_id']) or '-'} → "
+                   f"{r.location}")
     if r.supervisor is not None and cur["supervisor_id"] != supervisor_id:
-        return True
+        out.append(f"supervisor: → {r.supervisor}")
     have = snap.comps.get(pid, {})
     for code, (level, req) in r.comps.items():
         old = have.get(code)
         if old is None or old[1] != level or old[2] != req:
-            return True
+            before = f"{old[1]}/{old[2] or '-'}" if old else "-"
+            out.append(f"{code}: {before} → {level}/{req or '-'}")
     if r.windows is not None and sorted(snap.windows.get(pid, [])) != r.windows:
-        return True
-    return r.leaves is not None and sorted(snap.leaves.get(pid, {})) != r.leaves
+        out.append(f"availability: {len(snap.windows.get(pid, []))} → {len(r.windows)}")
+    if r.leaves is not None and sorted(snap.leaves.get(pid, {})) != r.leaves:
+        out.append(f"leave: {len(snap.leaves.get(pid, {}))} → {len(r.leaves)}")
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -1129,11 +1137,11 @@ def _check(data: bytes, filename: str, report: ImportReport,
     rows, existing, _cols = _validate(data, filename, report, progress)
     if report.issues or existing is None:
         return rows, existing, None, {}
-    report.sample = [_sample(r, existing) for r in rows[:SAMPLE_ROWS]]
     ids = [pid for pid in (_match(r, existing) for r in rows) if pid is not None]
     snap = _snapshot(ids)
     changed: dict[int, bool] = {}
-    for r in rows:
+    diffs: dict[int, list[str]] = {}
+    for i, r in enumerate(rows):
         pid = _match(r, existing)
         if pid is None:
             report.new += 1
@@ -1141,19 +1149,28 @@ def _check(data: bytes, filename: str, report: ImportReport,
         sup = existing.by_nip.get(r.supervisor) if r.supervisor else None
         if r.supervisor and sup is None:
             changed[r.row] = True  # supervisor is new in this file
+            if i < SAMPLE_ROWS:
+                diffs[r.row] = [f"supervisor: → {r.supervisor}"]
+        elif i < SAMPLE_ROWS:  # the sampled rows say what changes
+            diffs[r.row] = _diff(r, pid, snap, sup)
+            changed[r.row] = bool(diffs[r.row])
         else:
             changed[r.row] = _changes(r, pid, snap, sup)
         if changed[r.row]:
             report.updated += 1
         else:
             report.unchanged += 1
+    # the sample agrees with the counts: new / update (with its changes) / unchanged
+    report.sample = [_sample(r, existing, changed, diffs) for r in rows[:SAMPLE_ROWS]]
     return rows, existing, snap, changed
 
 
 SAMPLE_ROWS = 10
 
 
-def _sample(r: _Row, existing: _Existing) -> dict[str, Any]:
+def _sample(r: _Row, existing: _Existing, changed: dict[int, bool] | None = None,
+            diffs: dict[int, list[str]] | None = None) -> dict[str, Any]:
+    matched = _match(r, existing) is not None
     return {
         "row": r.row, "name": r.values.get("name", ""), "nip": r.key if r.kind != "external"
         else "", "kind": r.kind, "grade": r.values.get("grade_label") or "",
@@ -1161,7 +1178,9 @@ def _sample(r: _Row, existing: _Existing) -> dict[str, Any]:
         "zone": zones.LABELS.get(r.timezone or "", r.timezone or ""),
         "zone_source": r.zone_source or "",
         "competencies": len(r.comps), "windows": len(r.windows or ()),
-        "action": "update" if _match(r, existing) is not None else "new",
+        "action": ("update" if (changed or {}).get(r.row) else "unchanged") if matched
+        else "new",
+        "changes": (diffs or {}).get(r.row, []),
     }
 
 

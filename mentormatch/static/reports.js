@@ -22,6 +22,24 @@
     plugins: { legend: { position: "bottom", labels: { boxWidth: 12 } } }
   };
   function opts(extra) { return Object.assign({}, base, extra || {}); }
+  // Long unit and competency names: wrapped onto lines (at most three) instead of being cut
+  // off or drawn over each other.
+  function wrap(text, width) {
+    var words = String(text || "").split(/\s+/), lines = [], line = "";
+    words.forEach(function (w) {
+      if (line && (line + " " + w).length > width) { lines.push(line); line = w; }
+      else { line = line ? line + " " + w : w; }
+    });
+    if (line) { lines.push(line); }
+    if (lines.length > 3) { lines = lines.slice(0, 3); lines[2] = lines[2] + "…"; }
+    return lines;
+  }
+  // Room for every category label on its own band (horizontal bars): no cut or overlap.
+  function fit(id, rows, perRow) {
+    var canvas = document.getElementById(id);
+    var box = canvas && canvas.parentElement;
+    if (box) { box.style.height = Math.max(260, 90 + rows * perRow) + "px"; }
+  }
   function draw(id, config) {
     var canvas = document.getElementById(id);
     if (!canvas) { return null; }
@@ -65,10 +83,11 @@
                               hours: { position: "right", beginAtZero: true,
                                        grid: { drawOnChartArea: false } } } })
   });
+  fit("chart-units", data.units.length, 52);
   draw("chart-units", {
     type: "bar",
     data: {
-      labels: data.units.map(function (u) { return u.label; }),
+      labels: data.units.map(function (u) { return wrap(u.label, 18); }),
       datasets: [
         { label: L.matched_pct, data: data.units.map(function (u) { return u.matched_pct; }),
           backgroundColor: colors[3] },
@@ -76,12 +95,14 @@
           backgroundColor: colors[0] }
       ]
     },
-    options: opts({ indexAxis: "y", scales: { x: { min: 0, max: 100 } } })
+    options: opts({ indexAxis: "y", scales: { x: { min: 0, max: 100 },
+                                              y: { ticks: { autoSkip: false } } } })
   });
+  fit("chart-competencies", data.competencies.length, 40);
   draw("chart-competencies", {
     type: "bar",
     data: {
-      labels: data.competencies.map(function (c) { return c.label; }),
+      labels: data.competencies.map(function (c) { return wrap(c.label, 22); }),
       datasets: [
         { label: L.base, data: data.competencies.map(function (c) { return c.base; }),
           backgroundColor: colors[2] },
@@ -89,7 +110,8 @@
           backgroundColor: colors[0] }
       ]
     },
-    options: opts({ scales: { y: { min: 0, max: 5 } } })
+    options: opts({ indexAxis: "y", scales: { x: { min: 0, max: 5 },
+                                              y: { ticks: { autoSkip: false } } } })
   });
   // Charts sized for the screen are redrawn at print width (and back afterwards).
   function resizeAll() { window.mmCharts.forEach(function (c) { c.resize(); }); }

@@ -59,6 +59,23 @@ def _token_attendee(token: str) -> tuple[Any, Attendee]:
     return rsvp, att
 
 
+def _answer_summary(row: Any) -> dict[str, Any] | None:
+    """What an answer page shows: which series (pair, programme, sessions) and, per answered
+    event, the whole series or which session, the answer and whether it was recorded."""
+    if row is None or row.series_id is None:
+        return None
+    series = db.session.get(SessionSeries, row.series_id)
+    if series is None:
+        return None
+    lines = []
+    for ev in (row.details or {}).get("events", []):
+        rid = datetime.fromisoformat(ev["rid"]) if ev.get("rid") else None
+        lines.append({"rid": rid, "partstat": (ev.get("partstat") or "").upper(),
+                      "applied": ev.get("outcome") == "applied"})
+    return {"series": series, "pair": series.pair, "lines": lines,
+            "count": len(series.sessions)}
+
+
 @bp.get("/rsvp/<token>")
 @public
 def rsvp(token: str):
@@ -76,7 +93,9 @@ def rsvp_apply(token: str):
                          sequence=answer.sequence)
     db.session.commit()
     return render_template("calendar/rsvp_done.html", row=row, answer=answer, attendee=att,
-                           reason=describe(row)), (200 if row.outcome == "applied" else 409)
+                           reason=describe(row), summary=_answer_summary(row),
+                           tz=att.person.timezone if att.person else None), (
+        200 if row.outcome == "applied" else 409)
 
 
 def _safe_next(default: str) -> str:
@@ -153,9 +172,11 @@ def upload():
             row = _apply_upload(raw, "upload")
             if row is None:
                 abort(404)
+    me = current_user.person
     return render_template("calendar/upload.html", row=row,
                            outcome=outcome_label(row) if row else "",
-                           reason=describe(row) if row else "")
+                           reason=describe(row) if row else "", summary=_answer_summary(row),
+                           tz=me.timezone if me else None)
 
 
 def _api_auth(action: str | None):

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -51,7 +52,17 @@ def _only_with_folder_transport():
 @bp.get("/dev/mailbox/")
 @requires("mailbox.dev")
 def index():
-    return render_template("mailbox/index.html", mails=_transport().list(limit=200))
+    mails = _transport().list(limit=200)
+    return render_template("mailbox/index.html", mails=mails,
+                           sent={m.name: _stamp(m.name) for m in mails})
+
+
+def _stamp(name: str) -> datetime | None:
+    """When a stored mail was written (its file name starts with the UTC time)."""
+    try:
+        return datetime.strptime(name[:15], "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 @bp.get("/dev/mailbox/<name>")

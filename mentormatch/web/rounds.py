@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models import (
@@ -319,21 +320,83 @@ def audit_log(pid: int):
                   if isinstance((r.details or {}).get("round_id"), int)}
     round_names = dict(db.session.execute(select(Round.id, Round.name).where(
         Round.id.in_(round_ids or {0}))).all())
+    pair_names = _audit_pairs(rows)
+    answerers = dict(db.session.execute(select(Person.id, Person.name).where(Person.id.in_(
+        {(r.details or {}).get("attendee_person_id") for r in rows} - {None} or {0}))).all())
     entries = []
     for r in rows:
         d = r.details or {}
         rid = r.object_id if r.object_type == "round" else d.get("round_id")
         who = users.get(r.actor_id)
+        who_name = (who.person.name if who and who.person else who.email) if who else None
+        if who_name is None and d.get("attendee_person_id") in answerers:
+            # an answer from the person's own calendar or a link: them, not "System"
+            who_name = answerers[d["attendee_person_id"]]
+            if d.get("source") in SOURCE_LABELS:
+                who_name += f" ({SOURCE_LABELS[d['source']]})"
+        people_text = " – ".join(names[d[k]] for k in ("mentee_id", "mentor_id")
+                                 if isinstance(d.get(k), int) and d[k] in names)
         entries.append({
-            "at": r.at, "action": label("action", r.action),
-            "who": (who.person.name if who and who.person else who.email) if who else None,
+            "at": r.at, "action": label("action", r.action), "who": who_name,
             "round": round_names.get(rid), "round_id": rid,
-            "people": " – ".join(names[d[k]] for k in ("mentee_id", "mentor_id")
-                                 if isinstance(d.get(k), int) and d[k] in names),
+            "people": people_text or pair_names.get((r.object_type, r.object_id), ""),
             "count": d.get("count", d.get("pairs") if isinstance(d.get("pairs"), int) else None),
+            "change": _audit_change(d),
         })
     return render_template("rounds/audit.html", prog=prog, entries=entries, page=page,
                            pages=pages, total=total)
+
+
+SOURCE_LABELS = {"imap": _l("by e-mail"), "link": _l("by link"), "upload": _l("by upload"),
+                 "app": _l("in the app"), "web": _l("in the app"), "api": _l("by API")}
+
+
+def _audit_pairs(rows: list[AuditLog]) -> dict[tuple[str, int], str]:
+    """'Mentee – Mentor' for entries about a pair, or its series, session or attendee."""
+    from ..models import Attendee, SessionSeries
+    from ..models import Session as SessionRow
+
+    want: dict[str, set[int]] = {}
+    for r in rows:
+        if r.object_id and r.object_type in ("pair", "sessionseries", "session", "attendee"):
+            want.setdefault(r.object_type, set()).add(r.object_id)
+    series_of: dict[tuple[str, int], int] = {}
+    for kind, model, col in (("session", SessionRow, SessionRow.series_id),
+                             ("attendee", Attendee, Attendee.series_id)):
+        for oid, sid in db.session.execute(select(model.id, col).where(
+                model.id.in_(want.get(kind, set()) or {0}))):
+            series_of[(kind, oid)] = sid
+    for sid in want.get("sessionseries", set()):
+        series_of[("sessionseries", sid)] = sid
+    pair_of: dict[tuple[str, int], int | None] = {}
+    series_pair = dict(db.session.execute(select(SessionSeries.id, SessionSeries.pair_id).where(
+        SessionSeries.id.in_(set(series_of.values()) or {0}))).all())
+    for key, sid in series_of.items():
+        pair_of[key] = series_pair.get(sid)
+    for pid in want.get("pair", set()):
+        pair_of[("pair", pid)] = pid
+    mentee, mentor = aliased(Person), aliased(Person)
+    names = {pid: f"{a} – {b}" for pid, a, b in db.session.execute(
+        select(Pair.id, mentee.name, mentor.name).join(mentee, mentee.id == Pair.mentee_id)
+        .join(mentor, mentor.id == Pair.mentor_id)
+        .where(Pair.id.in_({p for p in pair_of.values() if p} or {0})))}
+    return {key: names[pid] for key, pid in pair_of.items() if pid in names}
+
+
+def _audit_change(d: dict) -> str:
+    """Old -> new values an entry carries (status, roles, answers, changed fields)."""
+    parts = []
+    status = d.get("status")
+    if isinstance(status, dict) and "old" in status:
+        parts.append(f"{status['old']} → {status['new']}")
+    if d.get("partstat"):
+        parts.append(f"→ {d['partstat']}")
+    for field, change in (d.get("changes") or {}).items():
+        if isinstance(change, dict) and "old" in change:
+            parts.append(f"{field}: {change['old']} → {change['new']}")
+    if d.get("reason"):
+        parts.append(str(d["reason"]))
+    return " · ".join(parts)
 
 
 # --------------------------------------------------------------------------- rounds

@@ -243,6 +243,11 @@ def test_coordinator_first_day(module_app, journey, module_solver):
     j.click("#create-round")
     j.page.wait_for_selector("#counts")
     j.seen("round-draft")
+    j.click("summary:has-text('Kriteria')")  # a named preset instead of raw weights
+    j.click("#presets button[data-preset=competency]")
+    j.page.wait_for_selector("#counts")
+    j.click("summary:has-text('Kriteria')")
+    assert j.page.input_value("#criteria input[name=w_gap_coverage]") in ("20", "20.0")
     j.click("#solve")
     _wait_solved(j)
     j.seen("round-solved")
@@ -408,7 +413,9 @@ def test_mentor_first_day(module_app, journey):
     j.open(link_in(first_mail, "/rsvp/"))
     j.seen("rsvp-confirm")
     j.click("#confirm")
-    j.page.wait_for_load_state()
+    j.page.wait_for_selector("#answer-summary")
+    assert names[0] in j.page.inner_text("#answer-summary")
+    assert "Semua sesi: Diterima" in j.page.inner_text("#answer-lines")
     j.seen("rsvp-done")
 
     # the second by uploading the REPLY file their calendar wrote
@@ -421,6 +428,8 @@ def test_mentor_first_day(module_app, journey):
              _reply_ics(app, series_ids[1], mentor_email, "ACCEPTED"), "text/calendar")
     j.click("#upload")
     j.page.wait_for_selector("#outcome")
+    assert names[1] in j.page.inner_text("#answer-summary")  # which series, what changed
+    assert "Diterima" in j.page.inner_text("#answer-lines")
     j.seen("reply-applied")
 
     # the third is declined in the app, after the dialog
