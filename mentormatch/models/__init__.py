@@ -11,6 +11,7 @@ from .pair import Goal, LevelChange, Pair
 from .person import AvailabilityWindow, LeaveDate, Person
 from .programme import MentorPreference, Participant, Programme, ProgrammeCoordinator
 from .report_indexes import ACTION_ITEM_REPORT, SESSION_REPORT  # noqa: F401
+from .review_indexes import PROPOSAL_REVIEW  # noqa: F401
 from .schedule import Attendee, OccurrenceResponse, Session, SessionSeries
 from .upload import StagedUpload
 
