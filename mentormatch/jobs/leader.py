@@ -42,6 +42,9 @@ class AdvisoryLeadership:
         self.key = key
         self._conn: Connection | None = None
         self._mutex = threading.Lock()
+        #: held by the caller around "poll, then take or renew the lease", so two jobs of this
+        #: process starting at once never see the lock FRESH and HELD against a half-taken lease
+        self.deciding = threading.Lock()
 
     @classmethod
     def for_engine(cls, engine: Engine) -> AdvisoryLeadership | None:

@@ -55,13 +55,14 @@ def lead(app: Flask, holder: str, leadership: AdvisoryLeadership | None, *,
     is given up (this process was frozen past its lease: it stands by)."""
     if leadership is None:
         return acquire(holder, _ttl(app), now=now)
-    state = leadership.poll()
-    grant = acquire(holder, _ttl(app), now=now, take_over=state is Lock.FRESH)
-    if state is Lock.FRESH and grant is not None:
-        log.info("scheduler %s leads (advisory lock won), epoch %d", holder, grant.epoch)
-    if grant is None and state is not Lock.NONE:
-        leadership.release()
-    return grant
+    with leadership.deciding:
+        state = leadership.poll()
+        grant = acquire(holder, _ttl(app), now=now, take_over=state is Lock.FRESH)
+        if state is Lock.FRESH and grant is not None:
+            log.info("scheduler %s leads (advisory lock won), epoch %d", holder, grant.epoch)
+        if grant is None and state is not Lock.NONE:
+            leadership.release()
+        return grant
 
 
 def run_job(app: Flask, job: Job, holder: str, *, now: datetime | None = None,

@@ -26,6 +26,7 @@ from .programme import (
     ProgrammeStatus,
 )
 from .report_indexes import ACTION_ITEM_REPORT, SESSION_REPORT  # noqa: F401
+from .review_indexes import PROPOSAL_REVIEW  # noqa: F401
 from .schedule import (
     Attendee,
     OccurrenceResponse,

@@ -72,7 +72,7 @@ def proposals(rnd: Round, *, q: str = "", sort: str = "score", page: int = 1,
     base = (select(Proposal).join(mentee, mentee.id == Proposal.mentee_id)
             .join(mentor, mentor.id == Proposal.mentor_id).where(*where))
     order = {"mentee": (mentee.name, Proposal.id), "mentor": (mentor.name, Proposal.id)}.get(
-        sort, (Proposal.score.desc(), Proposal.id))
+        sort, (Proposal.score.desc(), Proposal.id.desc()))  # ix_proposal_review, backwards
     count = (select(func.count(Proposal.id)).select_from(Proposal)
              .join(mentee, mentee.id == Proposal.mentee_id)
              .join(mentor, mentor.id == Proposal.mentor_id).where(*where)) if q.strip() \

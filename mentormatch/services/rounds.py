@@ -140,23 +140,29 @@ def set_criteria(rnd: Round, values: Any, actor: Actor) -> None:
     db.session.flush()
 
 
-def selection(rnd: Round) -> tuple[list[int], list[int]]:
-    """Person ids of the round's mentees (by its filters, without a live pair: the gaps) and of
-    the programme's active mentors."""
+def _selection_queries(rnd: Round) -> tuple[Any, Any]:
     f = Filters.from_dict(rnd.filters)
     base = select(Participant.person_id).join(Person, Participant.person_id == Person.id).where(
         Participant.programme_id == rnd.programme_id, Participant.active.is_(True),
         Person.active.is_(True))
     mentees = apply_filters(base.where(Participant.role == "mentee"), f, rnd.programme_id)
     mentees = mentees.where(~has_live_pair(rnd.programme_id))
-    mentors = base.where(Participant.role == "mentor")
+    return mentees, base.where(Participant.role == "mentor")
+
+
+def selection(rnd: Round) -> tuple[list[int], list[int]]:
+    """Person ids of the round's mentees (by its filters, without a live pair: the gaps) and of
+    the programme's active mentors."""
+    mentees, mentors = _selection_queries(rnd)
     return (sorted(db.session.scalars(mentees)), sorted(db.session.scalars(mentors)))
 
 
 def counts(rnd: Round) -> dict[str, int]:
     """Mentees selected, mentors, free places (capacity minus live pairs) and mentees kept
     with their live pair: four aggregate queries."""
-    mentees, mentors = selection(rnd)
+    mentees_q, mentors_q = _selection_queries(rnd)  # counted in the database, not loaded
+    n_mentees = db.session.scalar(select(func.count()).select_from(mentees_q.subquery())) or 0
+    n_mentors = db.session.scalar(select(func.count()).select_from(mentors_q.subquery())) or 0
     prog = rnd.programme
     capacity = db.session.scalar(
         select(func.coalesce(func.sum(func.coalesce(Participant.capacity,
@@ -171,7 +177,7 @@ def counts(rnd: Round) -> dict[str, int]:
             Participant.active.is_(True))))) or 0
     kept = db.session.scalar(select(func.count(Pair.id)).where(
         Pair.programme_id == rnd.programme_id, Pair.status.in_(LIVE))) or 0
-    return {"mentees": len(mentees), "mentors": len(mentors),
+    return {"mentees": int(n_mentees), "mentors": int(n_mentors),
             "capacity": max(0, int(capacity) - int(live)), "kept": int(kept)}
 
 
