@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
@@ -25,6 +26,10 @@ class AccountError(ValueError):
         self.code = code
 
 
+_ONE_ADDRESS = re.compile(r"[^@\s,;:<>()\[\]\\\"`\x00-\x1f\x7f]+"
+                          r"@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*")
+
+
 def find_user(email: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
 
@@ -38,6 +43,8 @@ def create_user(
     actor: User | None = None,
 ) -> User:
     email = email.strip().lower()
+    if not _ONE_ADDRESS.fullmatch(email) or len(email) > 254:
+        raise AccountError("email_invalid")  # one address: no lists, no CR/LF, no markup
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise AccountError("unknown_role")

@@ -167,6 +167,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "External mentors need an Organisation.",
     },
     "too_long": {"id": "Teks terlalu panjang: {value}", "en": "Text too long: {value}"},
+    "control_chars": {
+        "id": "Nama tidak boleh berisi baris baru atau karakter kendali: {value}",
+        "en": "A name cannot contain line breaks or control characters: {value}",
+    },
     "too_many_rows": {
         "id": "Berkas berisi lebih dari {value} baris data. Bagi berkas menjadi beberapa bagian "
         "lalu unggah satu per satu.",
@@ -382,6 +386,11 @@ _LIMITS = {"name": 200, "position": 200, "unit": 200, "location": 200, "organisa
            "expertise": 500, "job_level": 40}
 
 
+#: line breaks and other control characters: refused in names (they end up in e-mail headers,
+#: calendar invitations and exports)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+
+
 def _norm_header(text: Any) -> str:
     return re.sub(r"[\s_]+", " ", str(text or "")).strip().lower()
 
@@ -463,12 +472,43 @@ def _read_csv(data: bytes) -> Iterator[tuple[int, list[Any]]]:
     text = decode_csv(data)
     first = text.split("\n", 1)[0]
     delimiter = max((";", ",", "\t"), key=first.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # lines handed out one by one: an io.StringIO copy of a 20 MB file would cost 80 MB
+    reader = csv.reader(_lines(text), delimiter=delimiter)
     try:
         for number, record in enumerate(reader, start=1):
             yield number, list(record)
     except csv.Error as exc:
         raise _FileError(ImportIssue(None, None, "bad_file", str(exc))) from exc
+
+
+def _lines(text: str) -> Iterator[str]:
+    start, size = 0, len(text)
+    while start < size:
+        end = text.find("\n", start)
+        if end < 0:
+            yield text[start:]
+            return
+        yield text[start:end + 1]
+        start = end + 1
+
+
+def _too_many_rows(data: bytes, filename: str, width: int, lim: dict[str, int]) -> bool:
+    """A cheap first pass: more data rows than allowed? (Before any row is validated, so a
+    huge file is refused in seconds and without holding its rows.)"""
+    rows = empty_run = 0
+    budget = _Budget()
+    for scanned, (_number, record) in enumerate(_rows(data, filename), start=1):
+        budget.check(scanned)
+        if any(_text(v) for v in record[:width]):
+            rows += 1
+            empty_run = 0
+            if rows > lim["max_rows"] + 1:  # + the header row
+                return True
+        else:
+            empty_run += 1
+            if empty_run >= lim["max_empty_run"] and rows:
+                break
+    return False
 
 
 def _read_xlsx(data: bytes) -> Iterator[tuple[int, list[Any]]]:
@@ -756,6 +796,10 @@ def _validate(
         if any(i.code == "missing_column" for i in header_issues):
             return [], None, cols
         width = max([*cols.fields.values(), *cols.comps.keys(), 0]) + 1
+        if _too_many_rows(data, filename, width, lim):
+            issues.append(ImportIssue(None, None, "too_many_rows",
+                                      f"{lim['max_rows']:,}".replace(",", ".")))
+            return [], None, None
         existing = _load_existing()
         seen_nip: dict[str, int] = {}
         seen_email: dict[str, int] = {}
@@ -861,9 +905,12 @@ def _validate_row(
     values["kind"] = kind
 
     # Name, e-mail
-    name = _text(cell("name"))
+    raw_name = cell("name")
+    name = _text(raw_name)
     if not name:
         bad("name", "required")
+    elif isinstance(raw_name, str) and _CONTROL.search(raw_name):
+        bad("name", "control_chars", name)
     values["name"] = name
     email_raw = _text(cell("email"))
     email = ""

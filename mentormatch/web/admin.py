@@ -17,6 +17,7 @@ ROLE_LABELS = {"admin": _l("Administrator"), "coordinator": _l("Coordinator"),
                "mentor": _l("Mentor"), "mentee": _l("Mentee")}
 ERRORS = {
     "email_taken": _l("An account with this e-mail already exists."),
+    "email_invalid": _l("Enter one valid e-mail address (no list, no line breaks)."),
     "unknown_role": _l("Unknown role."),
     "no_role": _l("Choose at least one role."),
     "person_unknown": _l("No imported person has this NIP or e-mail."),
@@ -53,8 +54,9 @@ def invite():
         _error(exc)
     else:
         db.session.commit()
-        flash(_l("Account created for %(email)s; the activation link was e-mailed.",
-                 email=user.email), "success")
+        # a plain str: a lazy string has __html__ and would reach the page unescaped
+        flash(str(_l("Account created for %(email)s; the activation link was e-mailed.",
+                     email=user.email)), "success")
     return redirect(url_for(".users"))
 
 

@@ -1,0 +1,139 @@
+"""Smaller hardening, tried through HTTP and the CLI: odd URLs, caching of personal pages,
+/healthz details, feed TTL, single addresses in invites, control characters in names, long
+reply UIDs, unsafe production settings, the demo's request log."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import urllib.request
+from datetime import date
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from mentormatch.access_log import _werkzeug_handler
+from mentormatch.cli import main as cli
+from mentormatch.models import InboundMessage, User
+from mentormatch.services import programmes
+from mentormatch.services.replies import apply_reply
+from tests import factories as f
+from tests.helpers import csrf_from
+
+
+def test_huge_ids_and_odd_methods_are_404_405(client, db):
+    u = f.user(["coordinator"])
+    db.session.commit()
+    f.login(client, u)
+    for path in ("/pairs/99999999999999999999", "/programmes/99999999999999999999/edit",
+                 "/pairs/2147483648"):
+        assert client.get(path).status_code == 404, path
+    assert client.open("/", method="PROPFIND").status_code == 405
+    assert client.delete("/login").status_code == 405
+    assert client.put("/logout").status_code == 405
+
+
+def test_personal_pages_are_not_cached(client, db):
+    assert client.get("/reset/some-token").headers.get("Cache-Control") == "no-store"
+    u = f.user(["coordinator"])
+    db.session.commit()
+    f.login(client, u)
+    assert client.get("/").headers["Cache-Control"] == "no-store"
+    static = client.get("/static/app.css")
+    assert "no-store" not in static.headers.get("Cache-Control", "")
+    static.close()
+
+
+def test_healthz_details_only_for_loopback_or_admin(client, db):
+    outside = {"REMOTE_ADDR": "203.0.113.9"}
+    body = client.get("/healthz", environ_base=outside).get_json()
+    assert body == {"status": "ok"}
+    assert "scheduler" in client.get("/healthz").get_json()  # the machine itself
+    admin = f.user(["admin"])
+    db.session.commit()
+    f.login(client, admin)
+    assert "outbox" in client.get("/healthz", environ_base=outside).get_json()
+
+
+def test_feed_ttl_is_a_duration(client, db):
+    p = f.person(feed_token="t" * 40)
+    db.session.commit()
+    body = client.get(f"/feed/{p.feed_token}.ics").get_data(as_text=True)
+    assert "X-PUBLISHED-TTL:PT1H" in body
+
+
+@pytest.mark.parametrize("address", [
+    "a@example.go.id, b@evil.example", "a@example.go.id\r\nBcc: b@evil.example",
+    "<img src=x onerror=alert(1)>@example.go.id", "a@example.go.id;b@evil.example",
+])
+def test_invite_takes_one_address_and_escapes_the_message(client, db, address):
+    admin = f.user(["admin"])
+    db.session.commit()
+    f.login(client, admin)
+    token = csrf_from(client, "/admin/users")
+    resp = client.post("/admin/users", data={"csrf_token": token, "email": address,
+                                             "roles": ["mentee"]}, follow_redirects=True)
+    page = resp.get_data(as_text=True)
+    assert "<img src=x" not in page
+    assert "satu alamat e-mail" in page
+    db.session.expire_all()
+    assert db.session.scalar(select(User).where(User.email.contains("evil"))) is None
+    assert db.session.scalar(select(User).where(User.email.contains("img"))) is None
+
+
+def test_flash_with_markup_in_an_accepted_address_is_escaped(client, db):
+    admin = f.user(["admin"])
+    db.session.commit()
+    f.login(client, admin)
+    token = csrf_from(client, "/admin/users")
+    resp = client.post("/admin/users", data={"csrf_token": token, "roles": ["mentee"],
+                                             "email": "o'neil&x@example.go.id"},
+                       follow_redirects=True)
+    page = resp.get_data(as_text=True)
+    assert "o&#39;neil&amp;x@example.go.id" in page
+
+
+def test_names_refuse_line_breaks(app, db):
+    admin = f.user(["coordinator"])
+    with pytest.raises(programmes.ProgrammeError):
+        programmes.create(admin, name="Mentoring\r\nBcc: x@evil.example",
+                          start_date=date(2027, 1, 4), end_date=date(2027, 6, 30))
+
+
+def test_reply_with_a_huge_uid_is_refused_cleanly(app, db):
+    ics = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//y//EN\r\nMETHOD:REPLY\r\n"
+           "BEGIN:VEVENT\r\nUID:" + "u" * 400 + "\r\nDTSTAMP:20270101T000000Z\r\n"
+           "ATTENDEE;PARTSTAT=ACCEPTED:mailto:a@example.go.id\r\nEND:VEVENT\r\n"
+           "END:VCALENDAR\r\n").encode()
+    row = apply_reply(ics, source="upload")
+    db.session.commit()
+    assert row.outcome == "rejected" and row.reason_code == "unknown_uid"
+    assert len(db.session.scalars(select(InboundMessage)).one().uid) <= 255
+
+
+def test_serve_and_scheduler_refuse_unsafe_settings(monkeypatch):
+    monkeypatch.setenv("MENTORMATCH_APP__RATELIMIT_STORAGE_URI", "memory://")
+    result = CliRunner().invoke(cli, ["serve", "--workers", "3"])
+    assert result.exit_code != 0 and "ratelimit_storage_uri" in result.output
+    monkeypatch.setenv("MENTORMATCH_MAIL__TRANSPORT", "smtp")
+    result = CliRunner().invoke(cli, ["scheduler"])
+    assert result.exit_code != 0 and "mentormatch@localhost" in result.output
+
+
+def test_demo_request_log_redacts_tokens(app, caplog):
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_werkzeug_handler())
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with caplog.at_level(logging.INFO, logger="werkzeug"):
+            for path in ("/reset/SeCrEt-Reset.abc", "/feed/SeCrEtFeed.ics"):
+                with contextlib.suppress(OSError):  # a 404 is fine: only the log line matters
+                    urllib.request.urlopen(f"http://127.0.0.1:{server.server_port}{path}",
+                                           timeout=5).close()
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+    assert "/reset/[redacted]" in caplog.text and "SeCrEt" not in caplog.text
