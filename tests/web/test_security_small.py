@@ -137,3 +137,26 @@ def test_demo_request_log_redacts_tokens(app, caplog):
         server.shutdown()
         thread.join(timeout=10)
     assert "/reset/[redacted]" in caplog.text and "SeCrEt" not in caplog.text
+
+
+def test_api_reply_needs_csrf_token_and_refuses_foreign_origin(client, db):
+    from tests.test_invites import make_series
+    from tests.test_replies import reply_mail
+
+    series = make_series()
+    mentor_user = f.user(("mentor",), person_row=series.pair.mentor)
+    db.session.commit()
+    f.login(client, mentor_user)
+    raw = reply_mail(series, series.attendees[0].email, "ACCEPTED")
+    # what a page on another site can send with the user's cookie
+    forged = client.post("/api/itip/reply", data=raw, content_type="text/plain",
+                         headers={"Origin": "https://evil.example"})
+    assert forged.status_code == 403 and forged.json["error"] == "origin"
+    no_token = client.post("/api/itip/reply", data=raw, content_type="message/rfc822")
+    assert no_token.status_code == 403 and no_token.json["error"] == "csrf"
+    db.session.expire_all()
+    assert series.attendees[0].partstat == "NEEDS-ACTION"
+    token = csrf_from(client, "/calendar/reply")
+    ok = client.post("/api/itip/reply", data=raw, content_type="message/rfc822",
+                     headers={"X-CSRFToken": token, "Origin": "http://127.0.0.1"})
+    assert ok.status_code == 200 and ok.json["outcome"] == "applied"
