@@ -96,7 +96,7 @@ def _lock_policy() -> tuple[int, timedelta]:
     return int(app["login_max_failures"]), timedelta(minutes=int(app["login_lock_minutes"]))
 
 
-def authenticate(email: str, password: str) -> User | None:
+def authenticate(email: str, password: str, device_user_id: int | None = None) -> User | None:
     """The user when e-mail and password match an active account, else None.
 
     Consecutive failures on one account lock it for a while (the counter lives in the
@@ -108,9 +108,16 @@ def authenticate(email: str, password: str) -> User | None:
         check_password_hash(_DUMMY_HASH, password)
         return None
     now = datetime.now(UTC)
+    known_device = device_user_id is not None and device_user_id == user.id
     if user.locked_until is not None and user.locked_until > now:
-        check_password_hash(_DUMMY_HASH, password)
-        raise AccountLocked(user.locked_until)
+        if not known_device:
+            check_password_hash(_DUMMY_HASH, password)
+            raise AccountLocked(user.locked_until)
+        # A browser this account signed in from before: someone else's storm of wrong
+        # passwords (which locked the account) does not lock its owner out. Its own wrong
+        # passwords are limited per client address (login_rate_limit).
+        if not user.active or not check_password_hash(user.password_hash, password):
+            return None
     if not user.active or not check_password_hash(user.password_hash, password):
         _count_failure(user, now)
         return None

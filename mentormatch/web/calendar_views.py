@@ -4,6 +4,7 @@ services, commit once, render."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import UTC, datetime
 from functools import wraps
@@ -77,8 +78,18 @@ def rsvp(token: str):
 @public
 def rsvp_apply(token: str):
     answer, att = _token_attendee(token)
+    # single use: a link forwarded or found in a mailbox later cannot answer again
+    ref = "rsvp:" + hashlib.sha256(token.encode()).hexdigest()[:40]
+    used = db.session.scalar(select(InboundMessage).where(
+        InboundMessage.source == "link", InboundMessage.mailbox_ref == ref,
+        InboundMessage.outcome == "applied").limit(1))
+    if used is not None:
+        return render_template("calendar/rsvp_done.html", row=None, answer=answer,
+                               attendee=att,
+                               reason=_("This link was already used.")), 410
     row = apply_partstat(att, answer.partstat, answer.recurrence_id, None, "link",
                          sequence=answer.sequence)
+    row.mailbox_ref = ref
     db.session.commit()
     return render_template("calendar/rsvp_done.html", row=row, answer=answer, attendee=att,
                            reason=describe(row)), (200 if row.outcome == "applied" else 409)

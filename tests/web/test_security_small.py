@@ -160,3 +160,51 @@ def test_api_reply_needs_csrf_token_and_refuses_foreign_origin(client, db):
     ok = client.post("/api/itip/reply", data=raw, content_type="message/rfc822",
                      headers={"X-CSRFToken": token, "Origin": "http://127.0.0.1"})
     assert ok.status_code == 200 and ok.json["outcome"] == "applied"
+
+
+def test_reset_answers_as_slowly_for_unknown_addresses(client, db):
+    import time
+
+    u = f.user(["mentee"])
+    db.session.commit()
+    token = csrf_from(client, "/reset")
+    took = {}
+    for who in (u.email, "tidak.ada@example.go.id"):
+        started = time.monotonic()
+        assert client.post("/reset", data={"email": who, "csrf_token": token}).status_code == 302
+        took[who] = time.monotonic() - started
+    assert min(took.values()) >= 0.5, took  # both padded to the same floor
+
+
+def test_rsvp_link_is_single_use(client, db):
+    from tests.test_invites import make_series
+
+    series = make_series()
+    mentor = series.attendees[0]
+    from mentormatch.services import invites
+
+    link = invites.rsvp_links(series, mentor)["declined"]
+    path = link[len("http://127.0.0.1"):]
+    assert client.get(path).status_code == 200  # asks first
+    token = csrf_from(client, path)
+    assert client.post(path, data={"csrf_token": token}).status_code == 200
+    db.session.expire_all()
+    assert series.pair.status == "declined"
+    again = client.post(path, data={"csrf_token": token})
+    assert again.status_code == 410 and "sudah digunakan" in again.get_data(as_text=True)
+
+
+def test_lockout_storm_does_not_lock_out_a_known_browser(app, client, db):
+    from tests.helpers import form_login
+
+    u = f.user(["coordinator"], email="pemilik@example.go.id")
+    db.session.commit()
+    assert form_login(client, u.email).status_code == 302  # the owner's browser, before
+    client.post("/logout", data={"csrf_token": csrf_from(client, "/")})
+    attacker = app.test_client()
+    for _ in range(app.config["MM"]["app"]["login_max_failures"] + 2):
+        form_login(attacker, u.email, "salah-salah-salah")
+    db.session.expire_all()
+    assert db.session.get(User, u.id).locked_until is not None
+    assert form_login(attacker, u.email).status_code == 200  # still locked for others
+    assert form_login(client, u.email).status_code == 302   # the owner gets in
