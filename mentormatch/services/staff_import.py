@@ -11,6 +11,7 @@ import csv
 import io
 import os
 import re
+import threading
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -492,9 +493,58 @@ def _lines(text: str) -> Iterator[str]:
         start = end + 1
 
 
+_LOAD_LOCK = threading.Lock()
+
+
+def _load_xlsx(data: bytes, data_only: bool):
+    """openpyxl's read-only workbook without its size scan: a sheet with no <dimension>
+    element is otherwise parsed from end to end on opening (seconds per 100,000 rows); we
+    reset the dimensions anyway and stream the rows once."""
+    import openpyxl
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    with _LOAD_LOCK:
+        original = ReadOnlyWorksheet._get_size
+        ReadOnlyWorksheet._get_size = lambda self: None  # type: ignore[method-assign]
+        try:
+            return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=data_only)
+        finally:
+            ReadOnlyWorksheet._get_size = original  # type: ignore[method-assign]
+
+
+def _xlsx_value_rows(data: bytes, stop_after: int) -> int:
+    """Rows of the first sheet holding at least one value, counted in its raw XML (fast, no
+    cell objects); stops counting past ``stop_after``."""
+    wb = _load_xlsx(data, data_only=True)
+    try:
+        path = wb.worksheets[0]._worksheet_path
+    finally:
+        wb.close()
+    count, tail = 0, b""
+    budget = _Budget()
+    with zipfile.ZipFile(io.BytesIO(data)) as zf, zf.open(path) as fh:
+        chunks = 0
+        while chunk := fh.read(1 << 20):
+            chunks += 1
+            budget.check(chunks * 1000)
+            parts = (tail + chunk).split(b"</row>")
+            tail = parts.pop()
+            for part in parts:
+                if b"<v>" in part or b"<is>" in part or b":v>" in part or b":is>" in part:
+                    count += 1
+            if count > stop_after:
+                break
+    return count
+
+
 def _too_many_rows(data: bytes, filename: str, width: int, lim: dict[str, int]) -> bool:
     """A cheap first pass: more data rows than allowed? (Before any row is validated, so a
     huge file is refused in seconds and without holding its rows.)"""
+    if data[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm")):
+        try:
+            return _xlsx_value_rows(data, lim["max_rows"] + 1) > lim["max_rows"] + 1
+        except (zipfile.BadZipFile, KeyError, IndexError, OSError):
+            return False  # the real reader reports the broken file
     rows = empty_run = 0
     budget = _Budget()
     for scanned, (_number, record) in enumerate(_rows(data, filename), start=1):
@@ -512,12 +562,11 @@ def _too_many_rows(data: bytes, filename: str, width: int, lim: dict[str, int]) 
 
 
 def _read_xlsx(data: bytes) -> Iterator[tuple[int, list[Any]]]:
-    import openpyxl
     from openpyxl.utils import get_column_letter
 
     try:
         has_formula = _xlsx_has_formulas(data)
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        wb = _load_xlsx(data, data_only=True)
     except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException ...
         raise _FileError(ImportIssue(None, None, "bad_file", type(exc).__name__)) from exc
     formulas: set[tuple[int, int]] = set()
@@ -527,7 +576,7 @@ def _read_xlsx(data: bytes) -> Iterator[tuple[int, list[Any]]]:
         # be padded to 16,384 cells. Rows then hold only the cells really in the file.
         ws.reset_dimensions()
         if has_formula:
-            wbf = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+            wbf = _load_xlsx(data, data_only=False)
             try:
                 wsf = wbf.worksheets[0]
                 wsf.reset_dimensions()
