@@ -208,3 +208,20 @@ def test_lockout_storm_does_not_lock_out_a_known_browser(app, client, db):
     assert db.session.get(User, u.id).locked_until is not None
     assert form_login(attacker, u.email).status_code == 200  # still locked for others
     assert form_login(client, u.email).status_code == 302   # the owner gets in
+
+
+def test_mentor_and_mentee_do_not_see_each_others_nip(client, db):
+    from tests.test_invites import make_series
+
+    series = make_series()
+    pair = series.pair
+    mentee_user = f.user(("mentee",), person_row=pair.mentee)
+    coord = f.user(["coordinator"])
+    db.session.commit()
+    f.login(client, mentee_user)
+    page = client.get(f"/people/{pair.mentor_id}")
+    assert page.status_code == 200 and pair.mentor.name in page.get_data(as_text=True)
+    assert pair.mentor.nip not in page.get_data(as_text=True)
+    assert pair.mentee.nip in client.get(f"/people/{pair.mentee_id}").get_data(as_text=True)
+    f.login(client, coord)
+    assert pair.mentor.nip in client.get(f"/people/{pair.mentor_id}").get_data(as_text=True)
