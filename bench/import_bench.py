@@ -174,6 +174,7 @@ def _write_hostile(tmp: Path) -> list[tuple[str, str, str]]:
     put("csv, 20 MB of rows all wrong", as_csv([["123"] + r[1:] for r in make_rows(n)]),
         "staff.csv")
     put("xlsx, 140,000 rows", as_xlsx(make_rows(140_000)), "staff.xlsx")
+    put("csv, 50,000 valid rows (the limit)", as_csv(make_rows(50_000)), "staff.csv")
     wb = openpyxl.Workbook(write_only=True)
     ws = wb.create_sheet("Pegawai")
     ws.append(HEAD)
