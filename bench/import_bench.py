@@ -136,11 +136,13 @@ def run(url: str, label: str, data: bytes, filename: str) -> None:
           f"maxrss {rss_mb():6.0f} MB", flush=True)
 
 
-def _hostile_one(label: str, data: bytes, filename: str, url: str, out) -> None:
-    """In a child process: one preview, its time and the process's peak memory."""
+def _hostile_one(label: str, path: str, filename: str, url: str, out) -> None:
+    """In a fresh child process: read the file, one preview, its time and the process's peak
+    memory (ru_maxrss of this process only)."""
     from mentormatch.extensions import db
     from mentormatch.services import staff_import
 
+    data = Path(path).read_bytes()
     app = fresh_app(url)
     with app.app_context():
         base = rss_mb()
@@ -150,28 +152,29 @@ def _hostile_one(label: str, data: bytes, filename: str, url: str, out) -> None:
         db.session.rollback()
         first = report.messages("id")[:1]
         out.put(f"{label:<34} {len(data) / 1e6:5.1f} MB  preview {elapsed:6.2f} s  "
-                f"maxrss {rss_mb():5.0f} MB (app {base:4.0f} MB)  rows {report.rows:>6}  "
-                f"problems {report.issue_total:>6}  {first[0][:70] if first else 'ok'}")
+                f"maxrss {rss_mb():5.0f} MB (before {base:4.0f} MB)  rows {report.rows:>6}  "
+                f"problems {report.issue_total:>6}  {first[0][:60] if first else 'ok'}")
         db.engine.dispose()
 
 
-def hostile() -> None:
-    """Files that stalled or killed a worker before the import had bounds (issue: 318,000
-    error rows from 20 KB; 81 KB of empty rows -> 67 s, 1.3 GB). Each preview runs in its own
-    process so maxrss is that preview's peak; the bound is < 300 MB."""
-    import multiprocessing as mp
-
+def _write_hostile(tmp: Path) -> list[tuple[str, str, str]]:
     import openpyxl
 
     target = 20_000_000
-    cases: list[tuple[str, bytes, str]] = []
+    cases: list[tuple[str, str, str]] = []
+
+    def put(label: str, data: bytes, filename: str) -> None:
+        path = tmp / f"case{len(cases)}_{filename}"
+        path.write_bytes(data)
+        cases.append((label, str(path), filename))
+
     per_row = len(as_csv(make_rows(200))) / 200
     n = int(target / per_row)
-    cases.append(("csv, 20 MB of valid rows", as_csv(make_rows(n)), "staff.csv"))
-    bad = [["123"] + r[1:] for r in make_rows(n)]
-    cases.append(("csv, 20 MB of rows all wrong", as_csv(bad), "staff.csv"))
-    rows = make_rows(140_000)
-    cases.append(("xlsx, 140,000 rows", as_xlsx(rows), "staff.xlsx"))
+    put("csv, 20 MB of valid rows", as_csv(make_rows(n)), "staff.csv")
+    put("csv, 20 MB of rows all wrong", as_csv([["123"] + r[1:] for r in make_rows(n)]),
+        "staff.csv")
+    put("xlsx, 140,000 rows", as_xlsx(make_rows(140_000)), "staff.xlsx")
+    put("csv, 50,000 valid rows (the limit)", as_csv(make_rows(50_000)), "staff.csv")
     wb = openpyxl.Workbook(write_only=True)
     ws = wb.create_sheet("Pegawai")
     ws.append(HEAD)
@@ -182,13 +185,23 @@ def hostile() -> None:
     ws.append([None] * 16383 + [" "])
     buf = io.BytesIO()
     wb.save(buf)
-    cases.append(("xlsx, 10 rows + 1M empty to XFD", buf.getvalue(), "staff.xlsx"))
-    ctx = mp.get_context("fork")
+    put("xlsx, 10 rows + 1M empty to XFD", buf.getvalue(), "staff.xlsx")
+    return cases
+
+
+def hostile() -> None:
+    """Files that stalled or killed a worker before the import had bounds (issue: 318,000
+    error rows from 20 KB; 81 KB of empty rows -> 67 s, 1.3 GB). Each preview runs in its own
+    fresh process so maxrss is that preview's peak; the bound is < 300 MB."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
     with tempfile.TemporaryDirectory() as tmp:
+        cases = _write_hostile(Path(tmp))
         url = f"sqlite:///{tmp}/bench.db"
-        for label, data, filename in cases:
+        for label, path, filename in cases:
             q = ctx.Queue()
-            p = ctx.Process(target=_hostile_one, args=(label, data, filename, url, q))
+            p = ctx.Process(target=_hostile_one, args=(label, path, filename, url, q))
             p.start()
             print(q.get(timeout=600), flush=True)
             p.join(timeout=60)

@@ -32,3 +32,18 @@ class RedactingLogger(Logger):
         if isinstance(atoms.get("q"), str):
             atoms["q"] = _TOKEN_QUERY.sub(r"\1[redacted]", atoms["q"])
         return atoms
+
+
+def _werkzeug_handler():
+    from werkzeug.serving import WSGIRequestHandler
+
+    class RedactingRequestHandler(WSGIRequestHandler):
+        """The demo's (werkzeug) request log, with the same redaction as `serve`."""
+
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            self.requestline = redact(self.requestline) or ""
+            if hasattr(self, "path"):
+                self.path = redact(self.path) or ""
+            super().log_request(code, size)
+
+    return RedactingRequestHandler

@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask, g, render_template, request, session
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException, SecurityError
+from werkzeug.routing import IntegerConverter
 
 from .config import ConfigError, load_typed
 from .extensions import babel, csrf, db, limiter, login_manager
@@ -127,6 +128,9 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
             return None
         return user
 
+    # <int:...> beyond what a database integer holds is "not found", never a 500 (PostgreSQL
+    # refuses to compare an INTEGER column with 99999999999999999999).
+    app.url_map.converters["int"] = _DbIntConverter
     register_blueprints(app)
     from .web import transaction
 
@@ -135,6 +139,16 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     _register_errors(app)
     _register_security_headers(app)
     return app
+
+
+class _DbIntConverter(IntegerConverter):
+    def __init__(self, url_map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
+#: pages whose URL carries a secret (activation, reset, one-click answers, feeds)
+_TOKEN_PATHS = ("/activate/", "/reset/", "/rsvp/", "/feed/")
 
 
 def _engine_options(url: str) -> dict[str, Any]:
@@ -207,6 +221,11 @@ def _register_security_headers(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        # personal pages and secret-bearing links must not stay in a shared browser's or a
+        # proxy's cache (the back button after logout, a kiosk PC)
+        if not request.path.startswith("/static/") and (
+                request.path.startswith(_TOKEN_PATHS) or current_user.is_authenticated):
+            response.headers["Cache-Control"] = "no-store"
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "

@@ -148,7 +148,10 @@ def demo(host: str, port: int, instance: str | None) -> None:
     click.echo(f"Mail goes to {Path(app.instance_path) / 'outbox'} (see Mailbox in the menu).")
     from werkzeug.serving import run_simple
 
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+    from .access_log import _werkzeug_handler
+
+    run_simple(host, port, app, threaded=True, use_reloader=False,
+               request_handler=_werkzeug_handler())  # tokens redacted as in `serve`
 
 
 def _start_in_process_scheduler(app) -> None:
@@ -169,6 +172,7 @@ def serve(bind: str, workers: int | None, graceful_timeout: int) -> None:
     manager's SIGTERM reaches gunicorn directly: workers finish their requests (up to
     ``--graceful-timeout``), then everything exits and the port is free."""
     workers = workers or (2 * (os.cpu_count() or 1) + 1)
+    _refuse_unsafe(workers=workers)
     cmd = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", bind,
            "--graceful-timeout", str(graceful_timeout),
            "--access-logfile", "-", "--logger-class", "mentormatch.access_log.RedactingLogger",
@@ -184,7 +188,39 @@ def scheduler() -> None:
     """Run the job scheduler (one process per deployment holds the lead; others stand by)."""
     from .jobs.runner import run_scheduler
 
+    _refuse_unsafe(workers=1)
     run_scheduler(_app(), in_process=False)
+
+
+def unsafe_settings(settings: dict, workers: int) -> list[str]:
+    """Settings `serve` and `scheduler` refuse to run with (see README, Production)."""
+    problems = []
+    app, mail, inbox = settings["app"], settings["mail"], settings.get("inbox", {})
+    storage = str(app.get("ratelimit_storage_uri", "memory://"))
+    if workers > 1 and storage.startswith("memory://"):
+        problems.append(
+            f"app.ratelimit_storage_uri is {storage} but {workers} workers would each count "
+            "login attempts on their own; set a shared store (e.g. "
+            "MENTORMATCH_APP__RATELIMIT_STORAGE_URI=redis://host:6379/0) or --workers 1")
+    organizer = str(mail.get("from_address", "")).strip().lower()
+    if (mail.get("transport") == "smtp" or inbox.get("enabled")) and (
+            organizer.endswith("@localhost") or "@" not in organizer):
+        problems.append(
+            f"mail.from_address is {organizer or '(empty)'}: invitations and replies need a "
+            "real organizer address (MENTORMATCH_MAIL__FROM_ADDRESS=mentoring@your.go.id)")
+    return problems
+
+
+def _refuse_unsafe(workers: int) -> None:
+    from .config import load_settings
+
+    problems = unsafe_settings(load_settings(), workers)
+    if problems:
+        raise click.ClickException("refusing to start:\n  - " + "\n  - ".join(problems))
+    base = str(load_settings()["app"].get("base_url", ""))
+    if base.startswith(("http://127.0.0.1", "http://localhost")):
+        click.echo(f"warning: app.base_url is {base}; links in e-mails will not work for "
+                   "others (set MENTORMATCH_APP__BASE_URL)", err=True)
 
 
 from .cli_api import api_client as _api_client  # noqa: E402

@@ -30,6 +30,11 @@ def _csrf(html: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
+def _api_headers(web) -> dict[str, str]:
+    """The API takes the CSRF token of a page in X-CSRFToken (tests/web/test_security_small)."""
+    return {"X-CSRFToken": _csrf(web.get("/calendar/reply").get_data(as_text=True))}
+
+
 def _token(url: str) -> str:
     return url.rsplit("/rsvp/", 1)[1]
 
@@ -126,7 +131,8 @@ def test_participants_may_upload_only_for_themselves(web):
     html = resp.get_data(as_text=True)
     assert "Anda hanya dapat menjawab untuk diri sendiri." in html
     own = reply_mail(series, series.attendees[0].email, "ACCEPTED")
-    ok = web.post("/api/itip/reply", data=own, content_type="message/rfc822")
+    ok = web.post("/api/itip/reply", data=own, content_type="message/rfc822",
+                  headers=_api_headers(web))
     assert ok.status_code == 200 and ok.json["outcome"] == "applied"
     db.session.expire_all()
     assert series.attendees[1].partstat == "NEEDS-ACTION"
@@ -141,11 +147,13 @@ def test_api_reply(web):
     anon = web.post("/api/itip/reply", data=raw, content_type="message/rfc822")
     assert anon.status_code == 401 and anon.json["error"] == "unauthenticated"
     _coordinator(web, series)
-    ok = web.post("/api/itip/reply", data=raw, content_type="message/rfc822")
+    headers = _api_headers(web)
+    ok = web.post("/api/itip/reply", data=raw, content_type="message/rfc822", headers=headers)
     assert ok.status_code == 200 and ok.json["outcome"] == "applied"
-    dup = web.post("/api/itip/reply", data=raw, content_type="message/rfc822")
+    dup = web.post("/api/itip/reply", data=raw, content_type="message/rfc822", headers=headers)
     assert dup.json["outcome"] == "duplicate"
-    bad = web.post("/api/itip/reply", data=b"nonsense", content_type="text/calendar")
+    bad = web.post("/api/itip/reply", data=b"nonsense", content_type="text/calendar",
+                   headers=headers)
     assert bad.status_code == 422 and bad.json["error"] == "rejected"
     assert bad.json["reason_code"] == "malformed" and bad.json["message"]
     assert db.session.query(InboundMessage).count() == 3
@@ -156,7 +164,8 @@ def test_api_refuses_other_programmes_series(web):
     other = f.user(("coordinator",), email="lain@example.go.id")
     f.login(web, other)
     raw = reply_mail(series, series.attendees[0].email, "DECLINED")
-    resp = web.post("/api/itip/reply", data=raw, content_type="message/rfc822")
+    resp = web.post("/api/itip/reply", data=raw, content_type="message/rfc822",
+                    headers=_api_headers(web))
     assert resp.status_code == 404
     db.session.expire_all()
     assert series.pair.status == "invited"

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from mentormatch.extensions import db as _db
 from mentormatch.models import Person
-from tests.test_staff_import import GOOD, HEAD, csv_bytes
+from tests.test_staff_import import GOOD, HEAD, csv_bytes, xlsx_bytes
 from tests.test_staff_import_web import coordinator, upload
 
 
@@ -50,6 +50,9 @@ def test_row_limit_is_refused_with_a_clear_message(app, client):
     rows = [[f"1985031220100110{i:02d}"[-18:], f"Orang {i}", f"o{i}@example.go.id", "PNS",
              "III/c", "Analis", "Dinas", "Padang", "", "", "", "", ""] for i in range(150)]
     resp = upload(client, csrf, csv_bytes(rows))
+    assert resp.status_code == 422
+    assert "lebih dari 100 baris data" in resp.text
+    resp = upload(client, csrf, xlsx_bytes(rows), "pegawai.xlsx")
     assert resp.status_code == 422
     assert "lebih dari 100 baris data" in resp.text
     _db.session.rollback()

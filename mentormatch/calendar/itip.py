@@ -253,7 +253,7 @@ def build_feed(
     cal = _calendar(None)
     cal.add("x-wr-calname", name)
     cal.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
-    cal.add("x-published-ttl", refresh)
+    cal.add("x-published-ttl", icalendar.vDuration(refresh))  # "PT1H", not "1:00:00"
     spans: dict[str, list[datetime]] = {}
     events: list[icalendar.Event] = []
     for item in items:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
@@ -24,6 +25,7 @@ MIN_PASSWORD = 10
 class AccountError(ServiceError):
     messages = {
         "email_taken": _l("An account with this e-mail already exists."),
+        "email_invalid": _l("Enter one valid e-mail address (no list, no line breaks)."),
         "unknown_role": _l("Unknown role."),
         "no_role": _l("Choose at least one role."),
         "person_unknown": _l("No imported person has this NIP or e-mail."),
@@ -33,6 +35,10 @@ class AccountError(ServiceError):
         "already_active": _l("This account is already activated."),
     }
     fallback = _l("The change could not be saved.")
+
+
+_ONE_ADDRESS = re.compile(r"[^@\s,;:<>()\[\]\\\"`\x00-\x1f\x7f]+"
+                          r"@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*")
 
 
 def find_user(email: str) -> User | None:
@@ -48,6 +54,8 @@ def create_user(
     actor: Actor = None,
 ) -> User:
     email = email.strip().lower()
+    if not _ONE_ADDRESS.fullmatch(email) or len(email) > 254:
+        raise AccountError("email_invalid")  # one address: no lists, no CR/LF, no markup
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise AccountError("unknown_role")
@@ -99,7 +107,7 @@ def _lock_policy() -> tuple[int, timedelta]:
     return int(app["login_max_failures"]), timedelta(minutes=int(app["login_lock_minutes"]))
 
 
-def authenticate(email: str, password: str) -> User | None:
+def authenticate(email: str, password: str, device_user_id: int | None = None) -> User | None:
     """The user when e-mail and password match an active account, else None.
 
     Consecutive failures on one account lock it for a while (the counter lives in the
@@ -111,9 +119,16 @@ def authenticate(email: str, password: str) -> User | None:
         check_password_hash(_DUMMY_HASH, password)
         return None
     now = datetime.now(UTC)
+    known_device = device_user_id is not None and device_user_id == user.id
     if user.locked_until is not None and user.locked_until > now:
-        check_password_hash(_DUMMY_HASH, password)
-        raise AccountLocked(user.locked_until)
+        if not known_device:
+            check_password_hash(_DUMMY_HASH, password)
+            raise AccountLocked(user.locked_until)
+        # A browser this account signed in from before: someone else's storm of wrong
+        # passwords (which locked the account) does not lock its owner out. Its own wrong
+        # passwords are limited per client address (login_rate_limit).
+        if not user.active or not check_password_hash(user.password_hash, password):
+            return None
     if not user.active or not check_password_hash(user.password_hash, password):
         _count_failure(user, now)
         return None

@@ -3,6 +3,7 @@ mentee preferences, a mentor's withdrawal."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -125,6 +126,9 @@ def check_override_policy(policy: dict[str, Any]) -> dict[str, Any]:
 def _check(values: dict[str, Any]) -> None:
     if not (values.get("name") or "").strip():
         raise ProgrammeError("name_required", _l("A programme needs a name."))
+    if re.search(r"[\x00-\x1f\x7f\u2028\u2029]", str(values["name"])):
+        raise ProgrammeError("name_control", _l("A name cannot contain line breaks or control "
+                                                "characters."))
     if values["end_date"] < values["start_date"]:
         raise ProgrammeError("period", _l("The period ends before it starts."))
     if values.get("mode_policy") not in MODE_POLICIES:

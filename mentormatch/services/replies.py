@@ -122,7 +122,9 @@ def _record(source: str, digest: str, outcome: str, code: str | None = None,
             series: SessionSeries | None = None, mailbox_ref: str | None = None,
             details: dict[str, Any] | None = None) -> InboundMessage:
     row = InboundMessage(source=source, digest=digest, outcome=outcome, reason_code=code,
-                         reason=(reason or None) and reason[:500], sender=sender, uid=uid,
+                         reason=(reason or None) and reason[:500],
+                         sender=sender[:254] if sender else sender,
+                         uid=uid[:255] if uid else uid,
                          series_id=series.id if series is not None else None,
                          mailbox_ref=mailbox_ref, details=details or {})
     db.session.add(row)
@@ -210,7 +212,8 @@ def apply_reply(raw_bytes: bytes, *, source: str, actor: Actor = None,
     if parsed.method not in ("REPLY", "COUNTER"):
         return _record(source, digest, "rejected", "not_reply",
                        f"not a REPLY (METHOD {parsed.method})", **common)
-    series = db.session.scalar(select(SessionSeries).where(SessionSeries.uid == parsed.uid))
+    series = None if len(parsed.uid) > 255 else db.session.scalar(
+        select(SessionSeries).where(SessionSeries.uid == parsed.uid))  # ours are short
     if series is None:
         return _record(source, digest, "rejected", "unknown_uid", "unknown UID", **common)
     common["series"] = series

@@ -11,6 +11,7 @@ import csv
 import io
 import os
 import re
+import threading
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -193,6 +194,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "External mentors need an Organisation.",
     },
     "too_long": {"id": "Teks terlalu panjang: {value}", "en": "Text too long: {value}"},
+    "control_chars": {
+        "id": "Nama tidak boleh berisi baris baru atau karakter kendali: {value}",
+        "en": "A name cannot contain line breaks or control characters: {value}",
+    },
     "too_many_rows": {
         "id": "Berkas berisi lebih dari {value} baris data. Bagi berkas menjadi beberapa bagian "
         "lalu unggah satu per satu.",
@@ -409,6 +414,11 @@ _LIMITS = {"name": 200, "position": 200, "unit": 200, "location": 200, "organisa
            "expertise": 500, "job_level": 40}
 
 
+#: line breaks and other control characters: refused in names (they end up in e-mail headers,
+#: calendar invitations and exports)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+
+
 def _norm_header(text: Any) -> str:
     return re.sub(r"[\s_]+", " ", str(text or "")).strip().lower()
 
@@ -490,7 +500,8 @@ def _read_csv(data: bytes) -> Iterator[tuple[int, list[Any]]]:
     text = decode_csv(data)
     first = text.split("\n", 1)[0]
     delimiter = max((";", ",", "\t"), key=first.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # lines handed out one by one: an io.StringIO copy of a 20 MB file would cost 80 MB
+    reader = csv.reader(_lines(text), delimiter=delimiter)
     try:
         for number, record in enumerate(reader, start=1):
             yield number, list(record)
@@ -498,13 +509,91 @@ def _read_csv(data: bytes) -> Iterator[tuple[int, list[Any]]]:
         raise _FileError(ImportIssue(None, None, "bad_file", str(exc))) from exc
 
 
-def _read_xlsx(data: bytes) -> Iterator[tuple[int, list[Any]]]:
+def _lines(text: str) -> Iterator[str]:
+    start, size = 0, len(text)
+    while start < size:
+        end = text.find("\n", start)
+        if end < 0:
+            yield text[start:]
+            return
+        yield text[start:end + 1]
+        start = end + 1
+
+
+_LOAD_LOCK = threading.Lock()
+
+
+def _load_xlsx(data: bytes, data_only: bool):
+    """openpyxl's read-only workbook without its size scan: a sheet with no <dimension>
+    element is otherwise parsed from end to end on opening (seconds per 100,000 rows); we
+    reset the dimensions anyway and stream the rows once."""
     import openpyxl
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    with _LOAD_LOCK:
+        original = ReadOnlyWorksheet._get_size
+        ReadOnlyWorksheet._get_size = lambda self: None  # type: ignore[method-assign]
+        try:
+            return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=data_only)
+        finally:
+            ReadOnlyWorksheet._get_size = original  # type: ignore[method-assign]
+
+
+def _xlsx_value_rows(data: bytes, stop_after: int) -> int:
+    """Rows of the first sheet holding at least one value, counted in its raw XML (fast, no
+    cell objects); stops counting past ``stop_after``."""
+    wb = _load_xlsx(data, data_only=True)
+    try:
+        path = wb.worksheets[0]._worksheet_path
+    finally:
+        wb.close()
+    count, tail = 0, b""
+    budget = _Budget()
+    with zipfile.ZipFile(io.BytesIO(data)) as zf, zf.open(path) as fh:
+        chunks = 0
+        while chunk := fh.read(1 << 20):
+            chunks += 1
+            budget.check(chunks * 1000)
+            parts = (tail + chunk).split(b"</row>")
+            tail = parts.pop()
+            for part in parts:
+                if b"<v>" in part or b"<is>" in part or b":v>" in part or b":is>" in part:
+                    count += 1
+            if count > stop_after:
+                break
+    return count
+
+
+def _too_many_rows(data: bytes, filename: str, width: int, lim: dict[str, int]) -> bool:
+    """A cheap first pass: more data rows than allowed? (Before any row is validated, so a
+    huge file is refused in seconds and without holding its rows.)"""
+    if data[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm")):
+        try:
+            return _xlsx_value_rows(data, lim["max_rows"] + 1) > lim["max_rows"] + 1
+        except (zipfile.BadZipFile, KeyError, IndexError, OSError):
+            return False  # the real reader reports the broken file
+    rows = empty_run = 0
+    budget = _Budget()
+    for scanned, (_number, record) in enumerate(_rows(data, filename), start=1):
+        budget.check(scanned)
+        if any(_text(v) for v in record[:width]):
+            rows += 1
+            empty_run = 0
+            if rows > lim["max_rows"] + 1:  # + the header row
+                return True
+        else:
+            empty_run += 1
+            if empty_run >= lim["max_empty_run"] and rows:
+                break
+    return False
+
+
+def _read_xlsx(data: bytes) -> Iterator[tuple[int, list[Any]]]:
     from openpyxl.utils import get_column_letter
 
     try:
         has_formula = _xlsx_has_formulas(data)
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        wb = _load_xlsx(data, data_only=True)
     except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException ...
         raise _FileError(ImportIssue(None, None, "bad_file", type(exc).__name__)) from exc
     formulas: set[tuple[int, int]] = set()
@@ -514,7 +603,7 @@ def _read_xlsx(data: bytes) -> Iterator[tuple[int, list[Any]]]:
         # be padded to 16,384 cells. Rows then hold only the cells really in the file.
         ws.reset_dimensions()
         if has_formula:
-            wbf = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+            wbf = _load_xlsx(data, data_only=False)
             try:
                 wsf = wbf.worksheets[0]
                 wsf.reset_dimensions()
@@ -786,6 +875,10 @@ def _validate(
         if any(i.code == "missing_column" for i in header_issues):
             return [], None, cols
         width = max([*cols.fields.values(), *cols.comps.keys(), 0]) + 1
+        if _too_many_rows(data, filename, width, lim):
+            issues.append(ImportIssue(None, None, "too_many_rows",
+                                      f"{lim['max_rows']:,}".replace(",", ".")))
+            return [], None, None
         existing = _load_existing()
         existing.default_zone = report.default_zone
         seen_nip: dict[str, int] = {}
@@ -892,9 +985,12 @@ def _validate_row(
     values["kind"] = kind
 
     # Name, e-mail
-    name = _text(cell("name"))
+    raw_name = cell("name")
+    name = _text(raw_name)
     if not name:
         bad("name", "required")
+    elif isinstance(raw_name, str) and _CONTROL.search(raw_name):
+        bad("name", "control_chars", name)
     values["name"] = name
     email_raw = _text(cell("email"))
     email = ""

@@ -55,8 +55,9 @@ def invite():
                                     request.form.get("person", "")[:254])
     except accounts.AccountError as exc:
         return refuse(exc, ".users")
-    flash(_l("Account created for %(email)s; the activation link was e-mailed.",
-             email=user.email), "success")
+    # a plain str: a lazy string has __html__ and would reach the page unescaped
+    flash(str(_l("Account created for %(email)s; the activation link was e-mailed.",
+                 email=user.email)), "success")
     return redirect(url_for(".users"))
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from .. import urls
 from ..extensions import db, limiter
@@ -19,6 +22,33 @@ def _login_limit() -> str:
     return current_app.config["MM"]["app"]["login_rate_limit"]
 
 
+RESET_ANSWER_SECONDS = 0.5
+DEVICE_COOKIE = "mm_device"
+DEVICE_DAYS = 180
+
+
+def _device_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="known-device")
+
+
+def _known_device() -> int | None:
+    """The account this browser signed in to before (a signed cookie), if any."""
+    raw = request.cookies.get(DEVICE_COOKIE, "")
+    if not raw or len(raw) > 200:
+        return None
+    try:
+        data = _device_serializer().loads(raw, max_age=DEVICE_DAYS * 86400)
+    except BadSignature:
+        return None
+    return data.get("u") if isinstance(data, dict) and isinstance(data.get("u"), int) else None
+
+
+def _remember_device(resp, user_id: int) -> None:
+    resp.set_cookie(DEVICE_COOKIE, _device_serializer().dumps({"u": user_id}),
+                    max_age=DEVICE_DAYS * 86400, httponly=True, samesite="Lax",
+                    secure=bool(current_app.config["SESSION_COOKIE_SECURE"]))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
 @limiter.limit(_login_limit, methods=["POST"])
@@ -28,14 +58,17 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate(form.email.data, form.password.data)
+            user = accounts.authenticate(form.email.data, form.password.data,
+                                         device_user_id=_known_device())
         except accounts.AccountLocked:
             user = None  # same answer as a wrong password: a lock must not reveal an account
         db.session.commit()  # the failure counter, or the successful login
         if user is not None:
             login_user(user)
             db.session.commit()
-            return redirect(urls.safe_next(request.args.get("next"), url_for("home.index")))
+            resp = redirect(urls.safe_next(request.args.get("next"), url_for("home.index")))
+            _remember_device(resp, user.id)
+            return resp
         flash(_("E-mail or password is wrong, or the account is not active. After several "
                 "wrong passwords an account is locked for a few minutes; a password reset "
                 "unlocks it."), "error")
@@ -57,8 +90,12 @@ def logout():
 def request_reset():
     form = RequestResetForm()
     if form.validate_on_submit():
+        started = time.monotonic()
         accounts.request_reset(form.email.data)
         db.session.commit()
+        # the same answer time for known and unknown addresses (a real one renders and
+        # stores a mail): no probing for accounts by timing
+        time.sleep(max(0.0, RESET_ANSWER_SECONDS - (time.monotonic() - started)))
         flash(_("If the account exists, a reset link has been sent to that address."), "info")
         return redirect(url_for("auth.login"))
     return render_template("auth/request_reset.html", form=form)

@@ -4,10 +4,12 @@ services, commit once, render."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import UTC, datetime
 from functools import wraps
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -23,7 +25,9 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import validate_csrf
 from sqlalchemy import select
+from wtforms.validators import ValidationError
 
 from .. import urls
 from ..calendar import ItipError, RsvpTokenError, parse_itip, verify_rsvp
@@ -89,8 +93,18 @@ def rsvp(token: str):
 @public
 def rsvp_apply(token: str):
     answer, att = _token_attendee(token)
+    # single use: a link forwarded or found in a mailbox later cannot answer again
+    ref = "rsvp:" + hashlib.sha256(token.encode()).hexdigest()[:40]
+    used = db.session.scalar(select(InboundMessage).where(
+        InboundMessage.source == "link", InboundMessage.mailbox_ref == ref,
+        InboundMessage.outcome == "applied").limit(1))
+    if used is not None:
+        return render_template("calendar/rsvp_done.html", row=None, answer=answer,
+                               attendee=att,
+                               reason=_("This link was already used.")), 410
     row = apply_partstat(att, answer.partstat, answer.recurrence_id, None, "link",
                          sequence=answer.sequence)
+    row.mailbox_ref = ref
     db.session.commit()
     return render_template("calendar/rsvp_done.html", row=row, answer=answer, attendee=att,
                            reason=describe(row), summary=_answer_summary(row),
@@ -199,7 +213,18 @@ def _api_auth(action: str | None):
 @csrf.exempt
 @_api_auth(None)
 def api_reply():
-    """POST the raw REPLY (.ics or .eml) as the request body."""
+    """POST the raw REPLY (.ics or .eml) as the request body, with the CSRF token of a
+    MentorMatch page in ``X-CSRFToken`` (a cookie alone must not let another site answer for
+    the signed-in user); a foreign ``Origin`` is refused."""
+    origin = request.headers.get("Origin")
+    if origin is not None and urlsplit(origin).hostname not in (
+            current_app.config.get("TRUSTED_HOSTS") or ()):
+        return jsonify(error="origin", message=_("Requests from other sites are refused.")), 403
+    try:
+        validate_csrf(request.headers.get("X-CSRFToken", ""))
+    except ValidationError:
+        return jsonify(error="csrf", message=_("Send the CSRF token of a MentorMatch page in "
+                                               "the X-CSRFToken header.")), 403
     raw = request.get_data(cache=False)
     if not raw:
         return jsonify(error="empty", message=_("Send the .ics or .eml as the request body.")), 400

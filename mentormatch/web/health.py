@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import UTC, datetime
 
-from flask import Blueprint
+from flask import Blueprint, request
+from flask_login import current_user
 from sqlalchemy import select, text
 
 from ..extensions import db
@@ -14,9 +16,27 @@ from .access import public
 bp = Blueprint("health", __name__)
 
 
+def _may_see_details() -> bool:
+    """Scheduler and outbox state only for admins or a probe on this machine; a load
+    balancer elsewhere reads the status code (200/503)."""
+    try:
+        if ipaddress.ip_address(request.remote_addr or "").is_loopback:
+            return True
+    except ValueError:
+        pass
+    return bool(current_user.is_authenticated and current_user.has_role("admin"))
+
+
 @bp.get("/healthz")
 @public
 def healthz():
+    body, code = _health()
+    if not _may_see_details():
+        body = {"status": body["status"]}
+    return body, code
+
+
+def _health() -> tuple[dict, int]:
     body: dict = {"status": "ok"}
     try:
         db.session.execute(text("SELECT 1"))
@@ -38,4 +58,4 @@ def healthz():
         db.session.rollback()
         body.update(status="error", database="unreachable")
         return body, 503
-    return body
+    return body, 200

@@ -52,6 +52,7 @@ database_url = "{database_url}"
 base_url = "http://127.0.0.1"
 [mail]
 transport = "smtp"
+from_address = "mentoring@example.go.id"
 smtp_host = "{smtp.host}"
 smtp_port = {smtp.port}
 smtp_timeout = 10
