@@ -169,6 +169,53 @@ def test_exports_over_http_stream_and_read_back(world, client):  # noqa: F811
     assert client.get(base_of(prog) + "/export/pairs.pdf").status_code == 404
 
 
+def test_exports_for_people_speak_indonesian_and_local_time(world, client):  # noqa: F811
+    """What a coordinator downloads opens right in Indonesian Excel: ";" CSV with a BOM,
+    Indonesian headers and states, WIB dates, "2,22" decimals; XLSX holds real date cells.
+    The machine export for HR systems keeps English keys, ISO UTC and ","."""
+    from datetime import datetime
+
+    prog = world["prog"]
+    f.login(client, _coordinator(prog))
+    text = client.get(base_of(prog) + "/export/sessions.csv").get_data(as_text=True)
+    assert text.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text[1:]), delimiter=";"))
+    assert list(rows[0])[:7] == ["No. sesi", "No. pasangan", "NIP mentor", "NIP mentee",
+                                 "Mulai (WIB)", "Selesai (WIB)", "Status"]
+    assert rows[0]["Mulai (WIB)"] == "10/02/2026 10:00"  # 03:00 UTC
+    assert {"Terlaksana", "Dibatalkan", "Terlewat", "Direncanakan"} <= {
+        r["Status"] for r in rows}
+    logs = list(csv.DictReader(io.StringIO(client.get(base_of(prog) + "/export/logs.csv")
+                                           .get_data(as_text=True)[1:]), delimiter=";"))
+    assert (logs[0]["Tanggal pelaksanaan"], logs[0]["JP (belum dibulatkan)"],
+            logs[0]["Status"]) == ("10/02/2026", "2,22", "Dikonfirmasi")
+    assert logs[1]["Status"] == "Menunggu konfirmasi"
+    jp_rows = list(csv.DictReader(io.StringIO(client.get(base_of(prog) + "/export/jp.csv")
+                                              .get_data(as_text=True)[1:]), delimiter=";"))
+    assert sorted(r["JP"] for r in jp_rows) == ["0", "0", "1,5", "1,5", "2", "2"]
+    assert "2.0" not in "".join(r["JP"] for r in jp_rows)
+
+    wb = openpyxl.load_workbook(io.BytesIO(client.get(base_of(prog) + "/export/sessions.xlsx")
+                                           .data))
+    ws = wb["sessions"]
+    assert ws["E1"].value == "Mulai (WIB)"
+    assert ws["E2"].value == datetime(2026, 2, 10, 10, 0) and ws["E2"].is_date
+    assert "dd/mm/yyyy" in ws["E2"].number_format
+    ws = openpyxl.load_workbook(io.BytesIO(client.get(base_of(prog) + "/export/logs.xlsx")
+                                           .data))["logs"]
+    assert ws["F2"].is_date and ws["F2"].value.date().isoformat() == "2026-02-10"
+
+    machine = client.get(base_of(prog) + "/export/sessions.csv?format=machine")
+    assert machine.headers["Content-Disposition"].endswith('-sessions-machine.csv"')
+    table = list(csv.DictReader(io.StringIO(machine.get_data(as_text=True)[1:])))
+    assert list(table[0])[:7] == ["session_id", "pair_id", "mentor_nip", "mentee_nip",
+                                  "start_utc", "end_utc", "status"]
+    assert table[0]["start_utc"].startswith("2026-02-10T03:00")
+    assert "held" in {r["status"] for r in table}
+    html = client.get(base_of(prog) + "/").get_data(as_text=True)
+    assert "format=machine" in html
+
+
 def _every_report_url(programme) -> list[str]:
     base = base_of(programme)
     urls = [base + "/", base + "/print", base + "/competencies", base + "/evaluations"]
