@@ -61,7 +61,10 @@ def test_year_boundary():
 
 def test_format_and_progress():
     assert jp.fmt_jp(Decimal("2.0")) == "2"
-    assert jp.fmt_jp(Decimal("2.5")) == "2.5"
+    assert jp.fmt_jp(Decimal("2.5"), "en") == "2.5"
+    assert jp.fmt_jp(Decimal("2.5"), "id") == "2,5"
+    assert jp.fmt_jp(Decimal("767.0"), "id") == "767"
+    assert jp.fmt_jp(Decimal("20"), "id") == "20"
     assert jp.fmt_jp(Decimal("20")) == "20"
     assert jp.progress_percent(Decimal(5), 20) == 25
     assert jp.progress_percent(Decimal(30), 20) == 100
@@ -104,7 +107,7 @@ def test_person_jp_sums_per_programme_then_rounds(app):
     lines = {ln.programme_id: ln for ln in total.programmes}
     assert (lines[a.id].minutes, lines[a.id].jp, lines[a.id].sessions) == (90, 2, 3)
     assert (lines[b.id].minutes, lines[b.id].jp) == (50, Decimal("0.5"))
-    assert total.jp == Decimal("2.5") and total.minutes == 140 and total.jp_text == "2.5"
+    assert total.jp == Decimal("2.5") and total.minutes == 140 and total.jp_text == "2,5"
     assert total.target == 30  # the highest target of the person's programmes that year
     only_b = jp.person_jp(mentor.id, programme_id=b.id)  # all years: 50 min in 2026 -> 0.5,
     # 45 min in 2025 -> 0.5; the programme's JP is the sum of its years (not 95 min at once)

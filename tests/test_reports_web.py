@@ -66,22 +66,24 @@ def test_dashboard_page_shows_the_figures(world, client):  # noqa: F811
     text = _text(html)
     assert "Peserta" in text  # Indonesian by default
     assert re.search(r'id="kpi-participants">5<', html)
-    assert re.search(r'id="kpi-matched">50.0 %<', html)
+    assert re.search(r'id="kpi-matched">50 %<', html)
     assert re.search(r'id="kpi-sessions">3 / 6<', html)
-    assert re.search(r'id="kpi-jp">3.5<', html)
-    assert re.search(r'id="kpi-median">5.0 jam<', html)
+    assert re.search(r'id="kpi-jp">3,5<', html)
+    assert re.search(r'id="kpi-median">5 jam<', html)
     # a breakdown row carries every figure of the group, the median per group included
     assert _row(html, "by-unit", "Dinas B") == [
-        "Dinas B", "2", "2", "1", "50.0", "1", "0", "2", "10.0", "2", "1", "0", "1", "1", "1.5",
-        "4.0"]
-    assert _row(html, "by-band", "IV")[8] == "4.0"
+        "Dinas B", "2", "2", "1", "50", "1", "0", "2", "10", "2", "1", "0", "1", "1", "1,5",
+        "4"]
+    assert _row(html, "by-band", "IV")[8] == "4"  # 4, never 4.0
     for kind in exports.KINDS:
         assert f"/export/{kind}.csv" in html and f"/export/{kind}.xlsx" in html
     assert "Integritas" in html and '"INT"' not in html  # names, not raw codes, on the chart
 
     _english(client)
-    text = _text(client.get(base_of(prog) + "/").get_data(as_text=True))
+    html = client.get(base_of(prog) + "/").get_data(as_text=True)
+    text = _text(html)
     assert "Participants" in text and "Median time to answer" in text
+    assert re.search(r'id="kpi-jp">3.5<', html)  # English decimals
 
 
 def test_evaluation_page_shows_the_averages_per_question(world, client):  # noqa: F811
@@ -90,7 +92,7 @@ def test_evaluation_page_shows_the_averages_per_question(world, client):  # noqa
     html = client.get(base_of(prog) + "/evaluations").get_data(as_text=True)
     row = html.split('data-key="usefulness"', 1)[1].split("</tr>", 1)[0]
     cells = [c.strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row)]
-    assert cells == ["Secara keseluruhan, mentoring ini bermanfaat.", "4.5", "2.0", "3.0", "–"]
+    assert cells == ["Secara keseluruhan, mentoring ini bermanfaat.", "4,5", "2", "3", "–"]
     assert "SECRET-EVAL" not in html and 'data-key="comment"' not in html
     assert "Secara keseluruhan" in client.get(base_of(prog) + "/print").get_data(as_text=True)
 

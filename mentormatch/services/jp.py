@@ -24,6 +24,7 @@ from datetime import date
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any
 
+from babel.numbers import format_decimal
 from flask import current_app
 from sqlalchemy import extract, func, select
 
@@ -85,9 +86,19 @@ def in_year(held_on: date, year: int) -> bool:
     return held_on.year == year
 
 
-def fmt_jp(value: Decimal) -> str:
-    """'3', '2.5' — no trailing zeros."""
-    return format(value.normalize(), "f")
+def _locale() -> str:
+    try:
+        from flask_babel import get_locale
+
+        return str(get_locale() or "id")
+    except RuntimeError:  # no request (a job, a mail rendered outside force_locale)
+        return "id"
+
+
+def fmt_jp(value: Decimal, locale: str | None = None) -> str:
+    """JP for people in their language: '3', '2,5' (Indonesian), '2.5' (English); no
+    trailing zeros, never '3.0'."""
+    return format_decimal(Decimal(value).normalize(), locale=locale or _locale())
 
 
 def progress_percent(earned: Decimal, target: int | float) -> int:
