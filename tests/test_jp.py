@@ -61,7 +61,10 @@ def test_year_boundary():
 
 def test_format_and_progress():
     assert jp.fmt_jp(Decimal("2.0")) == "2"
-    assert jp.fmt_jp(Decimal("2.5")) == "2.5"
+    assert jp.fmt_jp(Decimal("2.5"), "en") == "2.5"
+    assert jp.fmt_jp(Decimal("2.5"), "id") == "2,5"
+    assert jp.fmt_jp(Decimal("767.0"), "id") == "767"
+    assert jp.fmt_jp(Decimal("20"), "id") == "20"
     assert jp.fmt_jp(Decimal("20")) == "20"
     assert jp.progress_percent(Decimal(5), 20) == 25
     assert jp.progress_percent(Decimal(30), 20) == 100
@@ -104,10 +107,11 @@ def test_person_jp_sums_per_programme_then_rounds(app):
     lines = {ln.programme_id: ln for ln in total.programmes}
     assert (lines[a.id].minutes, lines[a.id].jp, lines[a.id].sessions) == (90, 2, 3)
     assert (lines[b.id].minutes, lines[b.id].jp) == (50, Decimal("0.5"))
-    assert total.jp == Decimal("2.5") and total.minutes == 140 and total.jp_text == "2.5"
+    assert total.jp == Decimal("2.5") and total.minutes == 140 and total.jp_text == "2,5"
     assert total.target == 30  # the highest target of the person's programmes that year
-    only_b = jp.person_jp(mentor.id, programme_id=b.id)  # all years: 95 min -> 1.5 JP
-    assert (only_b.minutes, only_b.jp, only_b.target) == (95, Decimal("1.5"), 30)
+    only_b = jp.person_jp(mentor.id, programme_id=b.id)  # all years: 50 min in 2026 -> 0.5,
+    # 45 min in 2025 -> 0.5; the programme's JP is the sum of its years (not 95 min at once)
+    assert (only_b.minutes, only_b.jp, only_b.target) == (95, Decimal("1.0"), 30)
     mentee = pairs_a[0].mentee
     assert jp.person_jp(mentee.id, year=2026).jp == 0  # 30 min alone rounds down
     bulk = jp.people_jp(None, year=2026, programme_id=a.id)
@@ -123,3 +127,32 @@ def test_person_jp_without_logs_uses_programme_or_config_target(app):
     assert jp.person_jp(pair.mentee_id, year=year).target == 16
     assert jp.person_jp(pair.mentee_id, year=year).jp == 0
     assert jp.person_jp(10_000, year=year).target == 20  # nobody: the configured default
+
+
+def test_programme_jp_is_the_sum_of_its_yearly_jp_everywhere(app):
+    """One rule: round per person, programme and calendar year; the programme's JP is the sum.
+    A programme from December to January: 300 min in 2026 (6 JP), 40 min in 2027 (0 JP) is
+    6 JP on the certificate and in the JP export (not the 7 JP of 340 min rounded at once)."""
+    import csv
+    import io
+
+    from mentormatch.services import certificate, exports, reports
+    from tests.test_logbook import make_pair, programme
+
+    prog = programme(start=date(2026, 11, 2), end=date(2027, 2, 26), name="Lintas tahun")
+    pair = make_pair(prog=prog)
+    _confirmed(pair, 60, date(2026, 12, 7), n=5)  # 300 min: 6.67 -> 6 JP in 2026
+    _confirmed(pair, 40, date(2027, 1, 11))  # 40 min: 0 JP in 2027
+    mentee = pair.mentee
+    y26, y27 = jp.person_jp(mentee.id, year=2026), jp.person_jp(mentee.id, year=2027)
+    assert (y26.jp, y27.jp) == (6, 0)
+    whole = jp.person_jp(mentee.id, programme_id=prog.id)
+    assert whole.minutes == 340 and whole.jp == y26.jp + y27.jp == 6
+    cert = certificate.build(mentee, prog)
+    assert cert.jp_text == "6"
+    assert reports.dashboard(prog)["overall"]["jp_credited"] == 6  # the mentee's JP
+    for audience, delimiter, key in (("machine", ",", "jp"), ("people", ";", "JP")):
+        body, _mime = exports.export(prog, "jp", "csv", "id", audience=audience)
+        table = list(csv.DictReader(io.StringIO("".join(body)[1:]), delimiter=delimiter))
+        row = next(r for r in table if r["nip" if audience == "machine" else "NIP"] == mentee.nip)
+        assert row[key] == "6", audience

@@ -33,11 +33,12 @@ def as_dicts(table):
 
 
 def both(prog, kind, locale="id"):
-    """The same export as CSV and as XLSX, as lists of dicts."""
-    body, mime = exports.export(prog, kind, "csv", locale)
+    """The same machine export (the stable one for HR systems) as CSV and as XLSX, as lists
+    of dicts."""
+    body, mime = exports.export(prog, kind, "csv", locale, audience="machine")
     assert mime.startswith("text/csv")
     from_csv = as_dicts(read_csv(body))
-    data, mime = exports.export(prog, kind, "xlsx", locale)
+    data, mime = exports.export(prog, kind, "xlsx", locale, audience="machine")
     assert mime == exports.XLSX_MIME
     _, table = read_xlsx(data, kind)
     return from_csv, as_dicts(table)
@@ -70,9 +71,13 @@ def test_sessions_export(world):  # noqa: F811
 
 
 def test_logs_export_has_structured_fields_and_no_free_text(world):  # noqa: F811
-    body, _ = exports.export(world["prog"], "logs", "csv")
+    body, _ = exports.export(world["prog"], "logs", "csv", audience="machine")
     text = "".join(body)
     for secret in ("SECRET-NOTE", "SECRET-TOPIC", "SECRET-ACTION", "Rencana"):
+        assert secret not in text
+    body, _ = exports.export(world["prog"], "logs", "csv")  # for people: the same fields
+    text = "".join(body)
+    for secret in ("SECRET-NOTE", "SECRET-TOPIC", "SECRET-ACTION"):
         assert secret not in text
     rows_csv, rows_xlsx = both(world["prog"], "logs")
     assert list(rows_csv[0]) == [

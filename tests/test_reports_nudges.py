@@ -84,6 +84,7 @@ def test_behind_pace_mail_in_each_recipients_language_with_a_deep_link(world,  #
     subject, text, html = mails[world["e2"].email]  # e2 reads Indonesian (the default)
     assert subject == "Pengingat: JP mentoring Anda di Mentoring 2026"
     assert "Yth. Mentee Dua," in text and "0 JP" in text
+    assert "6,6 JP" in text and "6.6" not in text  # Indonesian decimals for Indonesian readers
     assert f"http://127.0.0.1/pairs/{world['pb'].id}/logs/new" in text
 
 

@@ -66,22 +66,24 @@ def test_dashboard_page_shows_the_figures(world, client):  # noqa: F811
     text = _text(html)
     assert "Peserta" in text  # Indonesian by default
     assert re.search(r'id="kpi-participants">5<', html)
-    assert re.search(r'id="kpi-matched">50.0 %<', html)
+    assert re.search(r'id="kpi-matched">50 %<', html)
     assert re.search(r'id="kpi-sessions">3 / 6<', html)
-    assert re.search(r'id="kpi-jp">3.5<', html)
-    assert re.search(r'id="kpi-median">5.0 jam<', html)
+    assert re.search(r'id="kpi-jp">3,5<', html)
+    assert re.search(r'id="kpi-median">5 jam<', html)
     # a breakdown row carries every figure of the group, the median per group included
     assert _row(html, "by-unit", "Dinas B") == [
-        "Dinas B", "2", "2", "1", "50.0", "1", "0", "2", "10.0", "2", "1", "0", "1", "1", "1.5",
-        "4.0"]
-    assert _row(html, "by-band", "IV")[8] == "4.0"
+        "Dinas B", "2", "2", "1", "50", "1", "0", "2", "10", "2", "1", "0", "1", "1", "1,5",
+        "4"]
+    assert _row(html, "by-band", "IV")[8] == "4"  # 4, never 4.0
     for kind in exports.KINDS:
         assert f"/export/{kind}.csv" in html and f"/export/{kind}.xlsx" in html
     assert "Integritas" in html and '"INT"' not in html  # names, not raw codes, on the chart
 
     _english(client)
-    text = _text(client.get(base_of(prog) + "/").get_data(as_text=True))
+    html = client.get(base_of(prog) + "/").get_data(as_text=True)
+    text = _text(html)
     assert "Participants" in text and "Median time to answer" in text
+    assert re.search(r'id="kpi-jp">3.5<', html)  # English decimals
 
 
 def test_evaluation_page_shows_the_averages_per_question(world, client):  # noqa: F811
@@ -90,7 +92,7 @@ def test_evaluation_page_shows_the_averages_per_question(world, client):  # noqa
     html = client.get(base_of(prog) + "/evaluations").get_data(as_text=True)
     row = html.split('data-key="usefulness"', 1)[1].split("</tr>", 1)[0]
     cells = [c.strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row)]
-    assert cells == ["Secara keseluruhan, mentoring ini bermanfaat.", "4.5", "2.0", "3.0", "–"]
+    assert cells == ["Secara keseluruhan, mentoring ini bermanfaat.", "4,5", "2", "3", "–"]
     assert "SECRET-EVAL" not in html and 'data-key="comment"' not in html
     assert "Secara keseluruhan" in client.get(base_of(prog) + "/print").get_data(as_text=True)
 
@@ -167,6 +169,53 @@ def test_exports_over_http_stream_and_read_back(world, client):  # noqa: F811
         wb.close()
     assert client.get(base_of(prog) + "/export/notes.csv").status_code == 404
     assert client.get(base_of(prog) + "/export/pairs.pdf").status_code == 404
+
+
+def test_exports_for_people_speak_indonesian_and_local_time(world, client):  # noqa: F811
+    """What a coordinator downloads opens right in Indonesian Excel: ";" CSV with a BOM,
+    Indonesian headers and states, WIB dates, "2,22" decimals; XLSX holds real date cells.
+    The machine export for HR systems keeps English keys, ISO UTC and ","."""
+    from datetime import datetime
+
+    prog = world["prog"]
+    f.login(client, _coordinator(prog))
+    text = client.get(base_of(prog) + "/export/sessions.csv").get_data(as_text=True)
+    assert text.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text[1:]), delimiter=";"))
+    assert list(rows[0])[:7] == ["No. sesi", "No. pasangan", "NIP mentor", "NIP mentee",
+                                 "Mulai (WIB)", "Selesai (WIB)", "Status"]
+    assert rows[0]["Mulai (WIB)"] == "10/02/2026 10:00"  # 03:00 UTC
+    assert {"Terlaksana", "Dibatalkan", "Terlewat", "Direncanakan"} <= {
+        r["Status"] for r in rows}
+    logs = list(csv.DictReader(io.StringIO(client.get(base_of(prog) + "/export/logs.csv")
+                                           .get_data(as_text=True)[1:]), delimiter=";"))
+    assert (logs[0]["Tanggal pelaksanaan"], logs[0]["JP (belum dibulatkan)"],
+            logs[0]["Status"]) == ("10/02/2026", "2,22", "Dikonfirmasi")
+    assert logs[1]["Status"] == "Menunggu konfirmasi"
+    jp_rows = list(csv.DictReader(io.StringIO(client.get(base_of(prog) + "/export/jp.csv")
+                                              .get_data(as_text=True)[1:]), delimiter=";"))
+    assert sorted(r["JP"] for r in jp_rows) == ["0", "0", "1,5", "1,5", "2", "2"]
+    assert "2.0" not in "".join(r["JP"] for r in jp_rows)
+
+    wb = openpyxl.load_workbook(io.BytesIO(client.get(base_of(prog) + "/export/sessions.xlsx")
+                                           .data))
+    ws = wb["sessions"]
+    assert ws["E1"].value == "Mulai (WIB)"
+    assert ws["E2"].value == datetime(2026, 2, 10, 10, 0) and ws["E2"].is_date
+    assert "dd/mm/yyyy" in ws["E2"].number_format
+    ws = openpyxl.load_workbook(io.BytesIO(client.get(base_of(prog) + "/export/logs.xlsx")
+                                           .data))["logs"]
+    assert ws["F2"].is_date and ws["F2"].value.date().isoformat() == "2026-02-10"
+
+    machine = client.get(base_of(prog) + "/export/sessions.csv?format=machine")
+    assert machine.headers["Content-Disposition"].endswith('-sessions-machine.csv"')
+    table = list(csv.DictReader(io.StringIO(machine.get_data(as_text=True)[1:])))
+    assert list(table[0])[:7] == ["session_id", "pair_id", "mentor_nip", "mentee_nip",
+                                  "start_utc", "end_utc", "status"]
+    assert table[0]["start_utc"].startswith("2026-02-10T03:00")
+    assert "held" in {r["status"] for r in table}
+    html = client.get(base_of(prog) + "/").get_data(as_text=True)
+    assert "format=machine" in html
 
 
 def _every_report_url(programme) -> list[str]:

@@ -5,7 +5,8 @@ WITA; a few remote staff in Jayapura on WIT), PNS and PPPK staff with plausible 
 positions, competency gaps and availability, external mentors from a university, an NGO and a
 company, and two programmes: one running since September (a solved and approved round, invites
 answered, sessions held, logged, confirmed and rated: the reports have something to show) and
-one that is just being prepared (participants chosen, a draft round ready to solve).
+one starting in January whose mentors overlap the first's (its first round solved and approved
+around the first programme's sessions, without a clash; a second round still a draft).
 
 Everything goes through the services a coordinator, mentor and mentee would use, so the demo
 exercises the real rules; only "when" is simulated (`now=` / `today=` arguments).
@@ -28,6 +29,7 @@ from ..models import (
     LeaveDate,
     Location,
     Pair,
+    Participant,
     Person,
     PersonCompetency,
     Programme,
@@ -112,6 +114,7 @@ TOPICS = [
 ]
 DEMO_PASSWORD = "demo-mentormatch"
 PROGRAMME_START = date(2026, 9, 7)
+PROGRAMME2_START = date(2027, 1, 11)
 SEEDED = "demo.seeded"
 
 
@@ -378,15 +381,31 @@ def seed_demo(
     say(f"  approved: {len(result.created)} pairs with session series and invites")
     _history(rng, prog, now, approved_on, say)
 
-    # Programme 2: being prepared, a draft round waiting for the coordinator.
+    # Programme 2: starts in January with mentors who also mentor in programme 1. Its first
+    # round is solved and approved through the same services: the solver sees programme 1's
+    # sessions as busy time and approval refuses any clash, so nobody is booked twice.
     prog2 = programmes.create(
-        coord, name="Coaching Pelayanan Publik 2027", start_date=date(2027, 1, 11),
+        coord, name="Coaching Pelayanan Publik 2027", start_date=PROGRAMME2_START,
         end_date=date(2027, 6, 30), session_minutes=45, interval_weeks=1, session_count=8,
         mode_policy="online", default_capacity=2, preferences_enabled=True)
     programmes.add_participants(prog2, "mentor", programmes.Filters(grade_min=12), coord)
     programmes.add_participants(prog2, "mentee", programmes.Filters(grade_max=10, gap_in="PP"),
                                 coord)
-    rounds.create(prog2, coord, name="Putaran 1", filters={"gap_in": "PP"})
+    rnd2 = rounds.create(prog2, coord, name="Putaran 1", filters={"gap_in": "PP"})
+    db.session.commit()
+    joined = set(db.session.scalars(select(Participant.role).where(
+        Participant.programme_id == prog2.id)))
+    if {"mentor", "mentee"} <= joined:  # a tiny demo (tests) may have nobody to match
+        say("solving the second programme's round (around the first programme's sessions) ...")
+        _solve_now(rnd2, coord)
+        rnd2 = db.session.get(Round, rnd2.id)
+        approved2 = datetime.combine(PROGRAMME2_START - timedelta(days=14),
+                                     datetime.min.time(), UTC) + timedelta(hours=2)
+        result2 = rounds.approve(rnd2, coord, today=approved2)
+        db.session.flush()
+        say(f"  approved: {len(result2.created)} pairs, none clashing with programme 1")
+        # ... and a follow-up round being prepared: a draft waiting for the coordinator.
+        rounds.create(prog2, coord, name="Putaran 2 (susulan)", kind="rematch")
 
     # Logins: a mentor with mentees, a mentee with a mentor (both with history).
     busy = db.session.scalars(select(Pair).where(Pair.programme_id == prog.id,

@@ -10,6 +10,13 @@ Spreadsheet formula injection: in CSV a text cell starting with = + - @ TAB or C
 apostrophe (the usual defence; CSV has no cell types). In XLSX such text is written as an
 explicit string cell with the quote-prefix style, so "=1+1" shows as text, with no visible
 apostrophe. NIPs are text (string cells) in XLSX: 18 digits would lose precision as numbers.
+
+Two audiences. The export for people (the default) speaks the viewer's language: translated
+headers and status values, times in the viewer's zone (real date/time cells in XLSX, with a
+number format; "dd/mm/yyyy hh:mm" text in CSV), numbers the Indonesian way in CSV text ("2,5"),
+and CSV with ";" as delimiter and a UTF-8 BOM, as Excel expects in Indonesia. The machine export
+(`audience="machine"`, `?format=machine`) is the stable contract for HR systems: English keys,
+status codes, ISO 8601 UTC, "," CSV, "." decimals - it does not change with the language.
 """
 
 from __future__ import annotations
@@ -17,10 +24,15 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterable, Iterator
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from babel.numbers import format_decimal
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import Select, case, func, or_, select
@@ -49,6 +61,7 @@ from .reports import jp_rule
 
 KINDS = ("pairs", "sessions", "logs", "jp", "feedback", "evaluations")
 FORMATS = ("csv", "xlsx")
+AUDIENCES = ("people", "machine")
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MIME = "text/csv; charset=utf-8"
@@ -79,7 +92,7 @@ def _stream(stmt: Select, convert: Callable[[Any], tuple[Any, ...]] | None = Non
             ) -> Callable[[], Iterator[tuple[Any, ...]]]:
     def generate() -> Iterator[tuple[Any, ...]]:
         for row in db.session.execute(stmt.execution_options(yield_per=2000)):
-            yield tuple(_iso(v) for v in (convert(row) if convert else row))
+            yield tuple(convert(row) if convert else row)
 
     return generate
 
@@ -261,12 +274,125 @@ def _evaluations(programme: Programme, locale: str) -> Table:
              "mentee_nip", "submitted_at_utc", *keys], _stream(stmt, convert))
 
 
+# ---------------------------------------------------------------- for people
+
+_ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
+# machine key -> (people header, kind of value)
+_COLUMNS: dict[str, tuple[Any, str]] = {
+    "pair_id": (_l("Pair no."), "id"), "session_id": (_l("Session no."), "id"),
+    "log_id": (_l("Log no."), "id"), "feedback_id": (_l("Feedback no."), "id"),
+    "evaluation_id": (_l("Evaluation no."), "id"),
+    "status": (_l("Status"), "status"),
+    "mentor_nip": (_l("Mentor NIP"), "text"), "mentor_name": (_l("Mentor name"), "text"),
+    "mentee_nip": (_l("Mentee NIP"), "text"), "mentee_name": (_l("Mentee name"), "text"),
+    "mentee_unit": (_l("Mentee unit"), "text"), "mentee_city": (_l("Mentee city"), "text"),
+    "created_at_utc": (_l("Created"), "time"), "ended_at_utc": (_l("Ended"), "time"),
+    "start_utc": (_l("Start"), "time"), "end_utc": (_l("End"), "time"),
+    "held_on": (_l("Date held"), "date"), "duration_minutes": (_l("Duration (minutes)"), "num"),
+    "credited_minutes": (_l("Credited minutes"), "num"),
+    "jp_unrounded": (_l("JP (unrounded)"), "num"),
+    "competencies_practised": (_l("Competencies practised"), "text"),
+    "action_items": (_l("Action items"), "num"),
+    "action_items_open": (_l("Open action items"), "num"),
+    "confirmed_by_nip": (_l("Confirmed by (NIP)"), "text"),
+    "confirmed_by_name": (_l("Confirmed by"), "text"),
+    "confirmed_at_utc": (_l("Confirmed at"), "time"),
+    "nip": (_l("NIP"), "text"), "name": (_l("Name"), "text"), "roles": (_l("Roles"), "roles"),
+    "unit": (_l("Unit"), "text"), "city": (_l("City"), "text"), "grade": (_l("Grade"), "text"),
+    "logs_confirmed": (_l("Confirmed logs"), "num"), "jp": (_l("JP"), "num"),
+    "target_jp": (_l("JP target"), "num"),
+    "author_role": (_l("Written by"), "roles"), "author_nip": (_l("Author NIP"), "text"),
+    "rating": (_l("Rating"), "num"),
+    "stage": (_l("Stage"), "stage"), "submitted_at_utc": (_l("Submitted"), "time"),
+}
+
+
+def _status_label(value: str) -> str:
+    """The one label table of the states an export shows (pairs, sessions, logs)."""
+    labels = {
+        "invited": _("Invited"), "active": _("Active"), "declined": _("Declined"),
+        "ended": _("Ended early"), "completed": _("Completed"),
+        "scheduled": _("Planned"), "held": _("Held"), "missed": _("Missed"),
+        "not_held": _("Not held"), "cancelled": _("Cancelled"),
+        "submitted": _("Awaiting confirmation"), "confirmed": _("Confirmed"),
+        "rejected": _("Rejected"),
+    }
+    return labels.get(value, value)
+
+
+def _role_label(value: str) -> str:
+    names = {"mentor": _("mentor"), "mentee": _("mentee")}
+    return ", ".join(names.get(v.strip(), v.strip()) for v in value.split(",") if v.strip())
+
+
+def _stage_label(value: str) -> str:
+    return {"mid": _("Mid-programme"), "end": _("End of programme")}.get(value, value)
+
+
+def _local(value: datetime, zone: ZoneInfo) -> datetime:
+    """A stored UTC instant as the wall-clock time in `zone` (naive: spreadsheets have no zones)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(zone).replace(tzinfo=None)
+
+
+class _People:
+    """Turns machine rows into rows for people: labels, local times, Indonesian numbers."""
+
+    def __init__(self, header: list[str], locale: str, zone: str, for_csv: bool) -> None:
+        # columns not in the table are the evaluations' rating questions: numbers
+        self.kinds = [_COLUMNS[key][1] if key in _COLUMNS else "num" for key in header]
+        self.locale, self.zone, self.for_csv = locale, ZoneInfo(zone), for_csv
+        zone_label = _ZONE_NAMES.get(zone, zone)
+        asked = {q["key"]: q.get(locale) or q["en"] for q in questions()}
+        self.header = []
+        for key in header:
+            if key not in _COLUMNS:
+                self.header.append(asked.get(key, key))
+            elif _COLUMNS[key][1] == "time":
+                self.header.append(f"{_COLUMNS[key][0]} ({zone_label})")
+            else:
+                self.header.append(str(_COLUMNS[key][0]))
+
+    def number(self, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+            return value
+        if isinstance(value, Decimal) and value == value.to_integral_value():
+            value = int(value)
+        if not self.for_csv:
+            return float(value) if isinstance(value, Decimal) else value
+        return format_decimal(value, locale=self.locale)
+
+    def row(self, values: tuple[Any, ...]) -> list[Any]:
+        out: list[Any] = []
+        for kind, value in zip(self.kinds, values, strict=True):
+            if value is None:
+                out.append(None)
+            elif kind == "time" and isinstance(value, datetime):
+                local = _local(value, self.zone)
+                out.append(local.strftime("%d/%m/%Y %H:%M") if self.for_csv else local)
+            elif kind == "date" and isinstance(value, date):
+                out.append(value.strftime("%d/%m/%Y") if self.for_csv else value)
+            elif kind == "status":
+                out.append(_status_label(str(value)))
+            elif kind == "roles":
+                out.append(_role_label(str(value)))
+            elif kind == "stage":
+                out.append(_stage_label(str(value)))
+            elif kind == "num":
+                out.append(self.number(value))
+            else:
+                out.append(value)
+        return out
+
+
 # ---------------------------------------------------------------- writers
 
-def csv_lines(header: list[str], data: Iterable[tuple[Any, ...]]) -> Iterator[str]:
+def csv_lines(header: list[str], data: Iterable[tuple[Any, ...]],
+              delimiter: str = ",") -> Iterator[str]:
     """CSV text in chunks (UTF-8 with BOM first so Excel opens it right)."""
     buf = io.StringIO()
-    writer = csv.writer(buf)
+    writer = csv.writer(buf, delimiter=delimiter)
     yield "\ufeff"
     writer.writerow(header)
     for i, row in enumerate(data, 1):
@@ -278,10 +404,16 @@ def csv_lines(header: list[str], data: Iterable[tuple[Any, ...]]) -> Iterator[st
     yield buf.getvalue()
 
 
-def xlsx_bytes(sheet: str, header: list[str], data: Iterable[tuple[Any, ...]]) -> bytes:
+_XLSX_FORMATS = {"time": "dd/mm/yyyy hh:mm", "date": "dd/mm/yyyy"}
+
+
+def xlsx_bytes(sheet: str, header: list[str], data: Iterable[tuple[Any, ...]],
+               kinds: list[str] | None = None) -> bytes:
+    """`kinds` (people exports) gives date and time columns their number format."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(sheet[:31])
     ws.append(header)
+    formats = [_XLSX_FORMATS.get(k) for k in kinds] if kinds else None
 
     def text_cell(value: str) -> WriteOnlyCell:
         cell = WriteOnlyCell(ws, value=value)
@@ -289,19 +421,49 @@ def xlsx_bytes(sheet: str, header: list[str], data: Iterable[tuple[Any, ...]]) -
         cell.quotePrefix = True  # and Excel keeps it text when edited; no apostrophe shown
         return cell
 
+    def dated(value: Any, number_format: str) -> WriteOnlyCell:
+        cell = WriteOnlyCell(ws, value=value)
+        cell.number_format = number_format
+        return cell
+
     for row in data:
-        ws.append([text_cell(v) if looks_like_formula(v) else v for v in row])
+        cells = []
+        for i, v in enumerate(row):
+            if looks_like_formula(v):
+                cells.append(text_cell(v))
+            elif formats and formats[i] and isinstance(v, date):
+                cells.append(dated(v, formats[i]))
+            else:
+                cells.append(v)
+        ws.append(cells)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
 
 
-def export(programme: Programme, kind: str, fmt: str, locale: str = "id"
+def export(programme: Programme, kind: str, fmt: str, locale: str = "id", *,
+           audience: str = "people", zone: str = "Asia/Jakarta"
            ) -> tuple[bytes | Iterator[str], str]:
-    """(body, mimetype). CSV is a chunk iterator (stream it); XLSX is bytes."""
+    """(body, mimetype). CSV is a chunk iterator (stream it); XLSX is bytes. `audience`
+    "people" (translated, local `zone`, ";" CSV) or "machine" (stable keys, ISO UTC)."""
     if fmt not in FORMATS:
         raise ValueError(fmt)
+    if audience not in AUDIENCES:
+        raise ValueError(audience)
     header, data = rows(programme, kind, locale)
+    if audience == "machine":
+        plain = (tuple(_iso(v) for v in row) for row in data)
+        if fmt == "csv":
+            return csv_lines(header, plain), CSV_MIME
+        return xlsx_bytes(kind, header, plain), XLSX_MIME
+    with force_locale(locale):
+        people = _People(header, locale, zone, for_csv=fmt == "csv")
+
+    def converted() -> Iterator[list[Any]]:
+        with force_locale(locale):
+            for row in data:
+                yield people.row(row)
+
     if fmt == "csv":
-        return csv_lines(header, data), CSV_MIME
-    return xlsx_bytes(kind, header, data), XLSX_MIME
+        return csv_lines(people.header, converted(), delimiter=";"), CSV_MIME
+    return xlsx_bytes(kind, people.header, converted(), people.kinds), XLSX_MIME

@@ -4,10 +4,13 @@ Minutes are what we store; JP are derived. A programme's `jp_rule` overrides the
 defaults (`[jp]`): `minutes_per_jp` (45), `rounding` (floor | nearest | half),
 `max_minutes_per_session` (a per-session cap; 0 or missing means no cap) and `yearly_target_jp`.
 
-Rounding applies to the *total* of a person's credited minutes per programme (within the period
-asked for), so short sessions add up rather than each losing its remainder: floor → whole JP
-rounded down; nearest → whole JP, halves round up; half → rounded down to the nearest half JP.
-A person's JP is the sum of their per-programme JP (each programme rounds by its own rule).
+The one rule: rounding applies to a person's credited minutes *per programme per calendar year*
+(the year a session was held, local date as logged), so short sessions add up rather than each
+losing its remainder: floor → whole JP rounded down; nearest → whole JP, halves round up;
+half → rounded down to the nearest half JP. A programme's JP (certificate, exports) is the sum
+of its yearly figures, so the years shown on a home page always add up to the certificate;
+a person's JP is the sum of their per-programme JP (each programme rounds by its own rule).
+A single session is never converted to JP: its mails and pages say minutes.
 
 The top half is pure; `rule_for`, `people_jp` and `person_jp` read the configuration and the
 database. Call those (never divide minutes yourself) so homes, certificates and reports agree.
@@ -21,8 +24,9 @@ from datetime import date
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any
 
+from babel.numbers import format_decimal
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import extract, func, select
 
 from ..extensions import db
 from ..models import Pair, Programme, SessionLog
@@ -82,9 +86,19 @@ def in_year(held_on: date, year: int) -> bool:
     return held_on.year == year
 
 
-def fmt_jp(value: Decimal) -> str:
-    """'3', '2.5' — no trailing zeros."""
-    return format(value.normalize(), "f")
+def _locale() -> str:
+    try:
+        from flask_babel import get_locale
+
+        return str(get_locale() or "id")
+    except RuntimeError:  # no request (a job, a mail rendered outside force_locale)
+        return "id"
+
+
+def fmt_jp(value: Decimal, locale: str | None = None) -> str:
+    """JP for people in their language: '3', '2,5' (Indonesian), '2.5' (English); no
+    trailing zeros, never '3.0'."""
+    return format_decimal(Decimal(value).normalize(), locale=locale or _locale())
 
 
 def progress_percent(earned: Decimal, target: int | float) -> int:
@@ -103,10 +117,14 @@ class ProgrammeJp:
     rule: JpRule
     minutes: int = 0
     sessions: int = 0
+    years: tuple[tuple[int, int], ...] = ()  # (calendar year, credited minutes) that make it up
 
     @property
     def jp(self) -> Decimal:
-        return minutes_to_jp(self.minutes, self.rule)
+        """Rounded per calendar year, then summed (the rule of this module)."""
+        if not self.years:
+            return minutes_to_jp(self.minutes, self.rule)
+        return sum((minutes_to_jp(m, self.rule) for _y, m in self.years), Decimal(0))
 
 
 @dataclass(frozen=True)
@@ -165,19 +183,24 @@ def people_jp(person_ids: Iterable[int] | None = None, *, year: int | None = Non
     """
     ids = None if person_ids is None else list(dict.fromkeys(person_ids))
     minutes: dict[tuple[int, int], list[int]] = {}
+    yearly: dict[tuple[int, int], dict[int, int]] = {}
+    held_year = extract("year", SessionLog.held_on)
     for side in (Pair.mentor_id, Pair.mentee_id):
-        stmt = (select(side, Pair.programme_id, func.coalesce(func.sum(SessionLog.credited_minutes),
-                                                              0), func.count(SessionLog.id))
+        stmt = (select(side, Pair.programme_id, held_year,
+                       func.coalesce(func.sum(SessionLog.credited_minutes), 0),
+                       func.count(SessionLog.id))
                 .join(Pair, Pair.id == SessionLog.pair_id)
                 .where(SessionLog.status == "confirmed")
-                .group_by(side, Pair.programme_id))
+                .group_by(side, Pair.programme_id, held_year))
         stmt = _filters(stmt, year=year, programme_id=programme_id)
         if ids is not None:
             stmt = stmt.where(side.in_(ids))
-        for person, prog, mins, count in db.session.execute(stmt):
+        for person, prog, in_year_, mins, count in db.session.execute(stmt):
             slot = minutes.setdefault((person, prog), [0, 0])
             slot[0] += int(mins or 0)
             slot[1] += int(count or 0)
+            years = yearly.setdefault((person, prog), {})
+            years[int(in_year_)] = years.get(int(in_year_), 0) + int(mins or 0)
 
     # Programmes each person takes part in (for the target), even without confirmed time yet.
     member: dict[int, set[int]] = {}
@@ -206,7 +229,8 @@ def people_jp(person_ids: Iterable[int] | None = None, *, year: int | None = Non
     out: dict[int, PersonJp] = {}
     for person in (ids if ids is not None else sorted(member)):
         progs = sorted(member.get(person, set()))
-        lines = tuple(ProgrammeJp(p, rules.get(p, default), *minutes.get((person, p), (0, 0)))
+        lines = tuple(ProgrammeJp(p, rules.get(p, default), *minutes.get((person, p), (0, 0)),
+                                  years=tuple(sorted(yearly.get((person, p), {}).items())))
                       for p in progs)
         if programme_id is not None:
             target = rules.get(programme_id, default).yearly_target_jp

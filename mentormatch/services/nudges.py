@@ -100,7 +100,8 @@ def _link(endpoint: str, **values: Any) -> str:
 
 
 def _context(programme: Programme, kind: str, mail: _Mail, person: Person,
-             attendees: dict[int, Attendee], series: dict[int, SessionSeries]) -> dict[str, Any]:
+             attendees: dict[int, Attendee], series: dict[int, SessionSeries],
+             locale: str = "id") -> dict[str, Any]:
     row = mail.context["row"]
     ctx: dict[str, Any] = {"person": person, "programme": programme}
     if kind == "no_session":
@@ -110,8 +111,8 @@ def _context(programme: Programme, kind: str, mail: _Mail, person: Person,
             "link": _link("participants.pair", pair_id=c["pair_id"]),
         } for c in mail.context["pairs"]]
     elif kind == "behind_jp":
-        ctx.update(jp=jp.fmt_jp(Decimal(str(row["jp"]))),
-                   expected=jp.fmt_jp(Decimal(str(row["expected_jp"]))),
+        ctx.update(jp=jp.fmt_jp(Decimal(str(row["jp"])), locale),  # the recipient's language
+                   expected=jp.fmt_jp(Decimal(str(row["expected_jp"])), locale),
                    target=row["target_jp"],
                    link=(_link("participants.new_log", pair_id=row["pair_id"])
                          if row.get("pair_id") else _link("participants.mentee_home")))
@@ -157,7 +158,7 @@ def nudge(programme: Programme, kind: str, *, actor: Actor, days: int = 30,
     for mail in batch:
         person = people[mail.person_id]
         locale = person.locale if person.locale in ("id", "en") else "id"
-        ctx = _context(programme, kind, mail, person, attendees, series)
+        ctx = _context(programme, kind, mail, person, attendees, series, locale)
         email = attendees[mail.attendee_id].email if mail.attendee_id else person.email
         if mailer.queue_email(email, mail.template, locale=locale, kind=KIND,
                               dedupe_key=mail.key, **ctx) is not None:

@@ -30,7 +30,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, Select, and_, case, cast, func, or_, select, true
+from sqlalchemy import Float, Select, and_, case, cast, extract, func, or_, select, true
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import aliased
 
@@ -295,19 +295,21 @@ def dashboard(programme: Programme) -> dict[str, Any]:
                  sessions_missed=missed, sessions_cancelled=cancelled,
                  sessions_upcoming=upcoming, sessions_awaiting=awaiting)
 
-    # 5. logs and JP: per mentee (index on session_log.pair_id), then the mentees of each group
-    #    grouped by their credited total, so the JP rule rounds each person's own total (as on
-    #    their home page) while no row per person leaves the database
+    # 5. logs and JP: per mentee and calendar year (index on session_log.pair_id), then the
+    #    mentees of each group grouped by their credited yearly total, so the JP rule rounds each
+    #    person's own yearly total and sums the years (as `jp.people_jp`: home page, certificate)
+    #    while no row per person leaves the database
     st = SessionLog.status
     confirmed = st == "confirmed"
+    held_year = extract("year", SessionLog.held_on)
     per_mentee = (
-        select(Pair.mentee_id.label("mentee_id"),
+        select(Pair.mentee_id.label("mentee_id"), held_year.label("year"),
                func.sum(case((confirmed, 1), else_=0)).label("conf"),
                func.sum(case((st == "submitted", 1), else_=0)).label("sub"),
                func.sum(case((st == "disputed", 1), else_=0)).label("disp"),
                func.sum(case((confirmed, SessionLog.credited_minutes), else_=0)).label("mins"))
         .select_from(SessionLog).join(Pair, Pair.id == SessionLog.pair_id)
-        .where(Pair.programme_id == pid).group_by(Pair.mentee_id).subquery()
+        .where(Pair.programme_id == pid).group_by(Pair.mentee_id, held_year).subquery()
     )
     stmt = (
         select(u, c, b, per_mentee.c.mins, func.count(), func.sum(per_mentee.c.conf),

@@ -14,6 +14,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -174,8 +175,12 @@ def export(programme_id: int, kind: str, fmt: str):
     programme = _programme(programme_id)
     if kind not in exports.KINDS or fmt not in exports.FORMATS:
         abort(404)
-    body, mimetype = exports.export(programme, kind, fmt, str(get_locale()))
-    name = f"programme-{programme.id}-{kind}.{fmt}"
+    machine = request.args.get("format") == "machine"  # the stable export for HR systems
+    zone = (current_user.person.timezone if current_user.person and current_user.person.timezone
+            else current_app.config["MM"]["app"].get("default_timezone") or "Asia/Jakarta")
+    body, mimetype = exports.export(programme, kind, fmt, str(get_locale()),
+                                    audience="machine" if machine else "people", zone=zone)
+    name = f"programme-{programme.id}-{kind}{'-machine' if machine else ''}.{fmt}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"',
                "Cache-Control": "no-store"}
     if fmt == "csv":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from babel.numbers import format_decimal
 from flask import Flask, g, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
@@ -46,6 +47,14 @@ def register_template_helpers(app: Flask) -> None:
         zone = tz or (current_user.person.timezone if current_user.is_authenticated
                       and current_user.person else "Asia/Jakarta")
         return format_local(value, zone, str(get_locale()), fmt)
+
+    @app.template_filter("number")
+    def _number(value: float | int | None) -> str:
+        """A number the way the viewer's language writes it: 92,5 and 767 (not 767.0) in
+        Indonesian, 92.5 in English."""
+        if value is None:
+            return "–"
+        return format_decimal(value, locale=str(get_locale() or "id"))
 
     app.add_template_filter(minutes_to_hhmm, "hhmm")
     app.add_template_filter(lambda tz: tz_abbrev(tz), "tzabbr")

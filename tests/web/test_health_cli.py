@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from mentormatch.models import Location, Person, User
 
@@ -45,6 +45,29 @@ def test_demo_seed(app, db):
     assert len(nips) > 150
     for nip in nips:  # the demo obeys the importer's NIP rules (NipError otherwise)
         parse_nip(nip)
+    # Two programmes share mentors, both approved, and nobody holds two overlapping sessions.
+    shared = db.session.execute(text(
+        "SELECT COUNT(DISTINCT a.mentor_id) FROM pair a JOIN pair b "
+        "ON a.mentor_id = b.mentor_id AND a.programme_id < b.programme_id")).scalar()
+    assert shared >= 5
+    per_programme = db.session.execute(text(
+        "SELECT p.programme_id, COUNT(*) FROM session s "
+        "JOIN session_series ss ON ss.id = s.series_id JOIN pair p ON p.id = ss.pair_id "
+        "WHERE s.status != 'cancelled' GROUP BY p.programme_id")).all()
+    assert len(per_programme) == 2 and all(n > 50 for _p, n in per_programme)
+    clashes = db.session.execute(text(
+        "WITH busy AS ("
+        " SELECT s.id, s.start_at, s.end_at, p.mentor_id AS person_id FROM session s"
+        " JOIN session_series ss ON ss.id = s.series_id JOIN pair p ON p.id = ss.pair_id"
+        " WHERE s.status != 'cancelled'"
+        " UNION ALL"
+        " SELECT s.id, s.start_at, s.end_at, p.mentee_id FROM session s"
+        " JOIN session_series ss ON ss.id = s.series_id JOIN pair p ON p.id = ss.pair_id"
+        " WHERE s.status != 'cancelled')"
+        " SELECT a.person_id, a.start_at, b.start_at FROM busy a JOIN busy b"
+        " ON a.person_id = b.person_id AND a.id < b.id"
+        " AND a.start_at < b.end_at AND b.start_at < a.end_at")).all()
+    assert clashes == []
     assert seed_demo() == logins  # a second run adds nothing
     assert db.session.scalar(select(func.count(User.id))) == 4
 
