@@ -34,8 +34,10 @@ def test_defaults_live_only_in_defaults_toml():
     and defaults.toml gives each one."""
     with (resource_dir("config") / "defaults.toml").open("rb") as fh:
         raw = tomllib.load(fh)
-    secrets = {("app", "secret_key"), ("mail", "smtp_password"), ("inbox", "imap_password")}
-    for name, field in Settings.model_fields.items():
+    secrets = {("app", "secret_key"), ("mail", "smtp_password"), ("inbox", "imap_password"),
+               ("sso", "client_secret")}
+    for attr, field in Settings.model_fields.items():
+        name = field.alias or attr  # [import] is the field import_
         section = field.annotation
         for key, sub in section.model_fields.items():
             if (name, key) in secrets:

@@ -93,7 +93,10 @@ def test_serve_stops_its_workers_on_sigterm(tmp_path):
     which stops its workers gracefully and frees the port."""
     port = _free_port()
     env = dict(os.environ, MENTORMATCH_DATABASE_URL=f"sqlite:///{tmp_path / 'mm.db'}",
-               MENTORMATCH_SECRET_KEY="k" * 32, MENTORMATCH_APP__SESSION_COOKIE_SECURE="false")
+               MENTORMATCH_SECRET_KEY="k" * 32, MENTORMATCH_APP__SESSION_COOKIE_SECURE="false",
+               # several workers need a shared login-throttling store (serve refuses memory://)
+               MENTORMATCH_APP__RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/15",
+               MENTORMATCH_APP__RATELIMIT_KEY_PREFIX=f"mm-test-{uuid.uuid4().hex}")
     subprocess.run([sys.executable, "-m", "mentormatch.cli", "init"], env=env, check=True,
                    capture_output=True, timeout=120)
     proc = subprocess.Popen(
