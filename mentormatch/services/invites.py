@@ -663,24 +663,6 @@ def move_series(series: SessionSeries, new_first_start: datetime, *, actor: Acto
     return series
 
 
-def cancel_session(session: Session, *, actor: Actor) -> Session:
-    series = session.series
-    spec = series_spec(series)
-    seq = _next_sequence(series)
-    moved = session.start_at != session.recurrence_id
-    ics = build_cancel(spec, session.recurrence_id, sequence=seq,
-                       current_start=session.start_at if moved else None,
-                       current_end=session.end_at if moved else None)
-    session.status, session.sequence = "cancelled", seq
-    session.sequence_changed_at = utcnow()
-    db.session.flush()
-    _send(series, ics, "CANCEL", "invite_cancel", to=list(series.attendees),
-          key=f"cancel:{series.uid}:{session.recurrence_id.isoformat()}:{seq}", links=False,
-          cancelled_session=session)
-    audit.record(actor, "session.cancel", session, programme_id=series.pair.programme_id)
-    return session
-
-
 def cancel_series(series: SessionSeries, *, actor: Actor, now: datetime | None = None,
                   notify: list[Attendee] | None = None) -> SessionSeries:
     """End the series: only the sessions still to come are cancelled. When nothing has taken

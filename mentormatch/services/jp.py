@@ -77,11 +77,6 @@ def minutes_to_jp(minutes: int, rule: JpRule) -> Decimal:
     return (raw * 2).to_integral_value(rounding=ROUND_FLOOR) / 2
 
 
-def in_year(held_on: date, year: int) -> bool:
-    """A session counts in the calendar year it was held (local date, as logged)."""
-    return held_on.year == year
-
-
 def fmt_jp(value: Decimal) -> str:
     """'3', '2.5' — no trailing zeros."""
     return format(value.normalize(), "f")
