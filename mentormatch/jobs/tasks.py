@@ -91,13 +91,13 @@ def poll_inbox(now: datetime | None = None, *, inbox: ImapInbox | None = None,
             ref = f"{inbox.settings.folder};UIDVALIDITY={mail.uidvalidity};UID={mail.uid}"
             try:
                 apply_reply(mail.raw_bytes, source="imap", mailbox_ref=ref)
-                cursor = db.session.get(InboxCursor, name)
+                cursor = db.session.get_one(InboxCursor, name)
                 cursor.last_uid, cursor.failing_uid, cursor.failing_attempts = mail.uid, None, 0
                 db.session.commit()
             except Exception as exc:  # noqa: BLE001 - recorded, retried a bounded number of times
                 db.session.rollback()
                 log.exception("inbox message %s could not be processed", ref)
-                cursor = db.session.get(InboxCursor, name)
+                cursor = db.session.get_one(InboxCursor, name)
                 attempts = cursor.failing_attempts + 1 if cursor.failing_uid == mail.uid else 1
                 if attempts < max_attempts:
                     cursor.failing_uid, cursor.failing_attempts = mail.uid, attempts
