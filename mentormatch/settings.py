@@ -169,7 +169,7 @@ class WorkingHoursSettings(_Section):
     # a break: [from, to], or [] for none
     friday_break: Annotated[tuple[Hhmm, ...], Lax]
     mon_thu_break: Annotated[tuple[Hhmm, ...], Lax]
-    overrides: Annotated[tuple[HoursOverride, ...], Lax] = ()
+    overrides: Annotated[tuple[HoursOverride, ...], Lax]
 
     @field_validator("friday_break", "mon_thu_break")
     @classmethod
