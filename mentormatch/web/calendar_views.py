@@ -64,7 +64,7 @@ def rsvp(token: str):
     """Show a confirm page only: mail scanners that follow links must not answer for people."""
     answer, att = _token_attendee(token)
     return render_template("calendar/rsvp_confirm.html", answer=answer, attendee=att,
-                           pair=db.session.get(SessionSeries, att.series_id).pair)
+                           pair=db.session.get_one(SessionSeries, att.series_id).pair)
 
 
 @bp.post("/rsvp/<token>")
