@@ -135,6 +135,10 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     from .web import transaction
 
     transaction.init_app(app)
+    from . import worker
+    from .jobs import solve_pool
+
+    solve_pool.register(app, solve_pool.SolveWorker(worker.init_process, worker.solve_round))
     register_template_helpers(app)
     _register_errors(app)
     _register_security_headers(app)

@@ -66,3 +66,17 @@ def login(client, u) -> None:
     with client.session_transaction() as sess:
         sess["_user_id"] = u.get_id()
         sess["_fresh"] = True
+
+
+def series(pair, first_start_utc, *, count: int | None = None, interval_weeks: int | None = None,
+           is_holiday=None):
+    """A pair's series as a round's approval creates it (invites.create_series_many), without
+    sending the invitations; ``interval_weeks`` sets the programme's rhythm first."""
+    from mentormatch.models import SessionSeries
+    from mentormatch.services import invites
+
+    if interval_weeks:
+        pair.programme.interval_weeks = interval_weeks
+    (sid,) = invites.create_series_many([invites.NewSeries(pair, first_start_utc, count=count)],
+                                        actor=None, invite=False, is_holiday=is_holiday)
+    return db.session.get(SessionSeries, sid)

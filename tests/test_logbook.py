@@ -20,7 +20,7 @@ from mentormatch.models import (
     SessionSeries,
     utcnow,
 )
-from mentormatch.services import logbook
+from mentormatch.services import jp, logbook
 from mentormatch.services.catalogue import by_code
 from mentormatch.services.logbook import ActionInput, LogError, LogInput
 from tests import factories as f
@@ -117,13 +117,13 @@ def test_submit_and_confirm_credits_jp(app):
     assert created and log.status == "submitted" and log.credited_minutes == 0
     assert [c.competency_id for c in log.competencies] == [kom]
     year = yesterday().year
-    assert logbook.jp_summary(pair.mentee_id, year).jp == 0
+    assert jp.person_jp(pair.mentee_id, year=year).jp == 0
     logbook.confirm_log(log, pair.mentor)
     assert log.status == "confirmed" and log.credited_minutes == 60
-    s = logbook.jp_summary(pair.mentee_id, year)
+    s = jp.person_jp(pair.mentee_id, year=year)
     assert (s.minutes, s.jp, s.target, s.sessions) == (60, Decimal(1), 20, 1)
-    assert logbook.jp_summary(pair.mentor_id, year).jp == 1  # the mentor earns too
-    assert logbook.jp_summary(pair.mentee_id, year - 1).jp == 0
+    assert jp.person_jp(pair.mentor_id, year=year).jp == 1  # the mentor earns too
+    assert jp.person_jp(pair.mentee_id, year=year - 1).jp == 0
     assert s.percent == 5
 
 
@@ -134,7 +134,7 @@ def test_minutes_add_up_across_sessions_before_rounding(app):
         log, _ = logbook.submit_log(pair, pair.mentee, data(held_on=date(2026, 6, day),
                                                             duration_minutes=30), now=now)
         logbook.confirm_log(log, pair.mentor)
-    assert logbook.jp_summary(pair.mentee_id, 2026).jp == 2  # 90 minutes, not 3 x 0
+    assert jp.person_jp(pair.mentee_id, year=2026).jp == 2  # 90 minutes, not 3 x 0
 
 
 def test_programme_rule_caps_and_rounds(app):
@@ -142,7 +142,7 @@ def test_programme_rule_caps_and_rounds(app):
     log, _ = logbook.submit_log(pair, pair.mentee, data(duration_minutes=300))
     logbook.confirm_log(log, pair.mentor)
     assert log.credited_minutes == 90
-    assert logbook.jp_summary(pair.mentee_id, yesterday().year).jp == 2
+    assert jp.person_jp(pair.mentee_id, year=yesterday().year).jp == 2
 
 
 def test_year_boundary(app):
@@ -152,15 +152,15 @@ def test_year_boundary(app):
         log, _ = logbook.submit_log(pair, pair.mentee, data(held_on=held, duration_minutes=45),
                                     now=now)
         logbook.confirm_log(log, pair.mentor)
-    assert logbook.jp_summary(pair.mentee_id, 2025).jp == 1
-    assert logbook.jp_summary(pair.mentee_id, 2026).jp == 1
+    assert jp.person_jp(pair.mentee_id, year=2025).jp == 1
+    assert jp.person_jp(pair.mentee_id, year=2026).jp == 1
 
 
 def test_programme_target_overrides_config(app):
     pair = make_pair(jp_rule={"yearly_target_jp": 12})
-    assert logbook.jp_summary(pair.mentee_id, utcnow().year).target == 12
+    assert jp.person_jp(pair.mentee_id, year=utcnow().year).target == 12
     other = f.person()
-    assert logbook.jp_summary(other.id, utcnow().year).target == 20  # config [jp]
+    assert jp.person_jp(other.id, year=utcnow().year).target == 20  # config [jp]
 
 
 @pytest.mark.parametrize(("kw", "code"), [
@@ -369,7 +369,7 @@ def test_not_held_refused_after_confirmed_or_pending_log(app):
     with app.test_request_context():
         assert "JP" in err.value.message()
     assert s.status == "held" and log.credited_minutes == 60
-    assert logbook.jp_summary(pair.mentee_id, s.start_at.year).minutes == 60
+    assert jp.person_jp(pair.mentee_id, year=s.start_at.year).minutes == 60
 
 
 def test_disputed_log_then_not_held_cannot_be_confirmed(app):

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from mentormatch.extensions import db
 from mentormatch.models import OutboxMessage, utcnow
-from mentormatch.services import invites, logbook
+from mentormatch.services import logbook
 from mentormatch.services.logbook import LogInput
 from tests import factories as f
 from tests.helpers import csrf_from
@@ -82,8 +82,7 @@ def test_http_double_submit_sends_one_request(app, client):
 
 def test_proposal_mail_in_mentees_zone_and_language(app):
     pair = make_pair(mentee_tz="Asia/Makassar")
-    series = invites.create_series_for_pair(pair, workday(7, 9), actor=None, count=2,
-                                            is_holiday=lambda d: False)
+    series = f.series(pair, workday(7, 9), count=2, is_holiday=lambda d: False)
     session = series.sessions[0]
     new = session.start_at + timedelta(hours=1)  # 10:00 WIB = 11:00 WITA
     logbook.propose_time(session, pair.mentor, new)

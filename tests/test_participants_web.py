@@ -282,13 +282,11 @@ def test_mark_and_propose_via_http(app, client):
 
 def test_invite_accept_and_proposal_accept_move_calendar(app, client):
     from mentormatch.models import Attendee, OutboxMessage
-    from mentormatch.services import invites
 
     pair = make_pair(status="invited")
     mentor, mentee = _users(pair)
     first = workday(7, 9)
-    series = invites.create_series_for_pair(pair, first, actor=None, is_holiday=lambda d: False,
-                                            count=2)
+    series = f.series(pair, first, is_holiday=lambda d: False, count=2)
     db.session.commit()
     att = next(a for a in series.attendees if a.role == "mentor")
     f.login(client, mentor)

@@ -180,7 +180,12 @@ def test_calendar_page_creates_feed_token_and_answers_one_session(web):
     page = web.get("/calendar/feed")
     html = page.get_data(as_text=True)
     db.session.expire_all()
-    assert mentee.feed_token and f"/feed/{mentee.feed_token}.ics" in html  # first visit
+    assert mentee.feed_token is None and 'id="create-feed"' in html  # a GET writes nothing
+    resp = web.post("/calendar/feed/rotate", data={"csrf_token": _csrf(html)})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/calendar/feed")
+    html = web.get("/calendar/feed").get_data(as_text=True)
+    db.session.expire_all()
+    assert mentee.feed_token and f"/feed/{mentee.feed_token}.ics" in html  # the button
     # this mentee reads English (make_pair): the page follows the person's language
     assert "I cannot attend" in html and f'id="series-{series.id}"' in html
     s1 = series.sessions[1]
@@ -212,6 +217,7 @@ def test_feed_token_rotation_revokes(web):
     me = f.user(("mentor",), person_row=series.pair.mentor)
     f.login(web, me)
     page = web.get("/calendar/feed")
+    web.post("/calendar/feed/rotate", data={"csrf_token": _csrf(page.get_data(as_text=True))})
     db.session.expire_all()
     old = series.pair.mentor.feed_token
     assert old

@@ -12,8 +12,8 @@ import time
 import pytest
 
 from mentormatch.extensions import db
-from mentormatch.jobs import solve_pool
-from mentormatch.jobs.runner import run_all_once
+from mentormatch.jobs import JOBS, solve_pool
+from mentormatch.jobs.runner import run_job
 from mentormatch.models import AuditLog, Round
 from mentormatch.services import rounds
 from tests.test_rounds import setup_programme
@@ -32,7 +32,8 @@ def test_scheduler_solves_in_a_worker_process_and_survives_its_death(app, backen
     rnd = rounds.create(prog, coord, name="R")
     rounds.queue(rnd, coord)
     db.session.commit()
-    assert run_all_once(app, "scheduler-test", only=("run_solves",)) == {"run_solves": 1}
+    job = next(j for j in JOBS if j.id == "run_solves")
+    assert run_job(app, job, "scheduler-test") == 1
     assert _status(rnd.id).status == "solved"
     (child,) = solve_pool.worker_pids()
     assert child != os.getpid()
@@ -55,7 +56,7 @@ def test_scheduler_solves_in_a_worker_process_and_survives_its_death(app, backen
 
     rounds.queue(failed, coord)
     db.session.commit()
-    assert run_all_once(app, "scheduler-test", only=("run_solves",)) == {"run_solves": 1}
+    assert run_job(app, job, "scheduler-test") == 1
     assert _status(rnd.id).status == "solved"
     assert solve_pool.worker_pids() and solve_pool.worker_pids()[0] != child
     solve_pool.shutdown()

@@ -18,8 +18,7 @@ from tests.test_invites import make_pair, no_holiday
 
 
 def _series(pair, first: datetime, count: int):
-    series = invites.create_series_for_pair(pair, first, actor=None, count=count,
-                                            is_holiday=no_holiday)
+    series = f.series(pair, first, count=count, is_holiday=no_holiday)
     db.session.flush()
     return series
 

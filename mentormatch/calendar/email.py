@@ -152,7 +152,8 @@ def compose_invite_bytes(
 def _composed(msg: EmailMessage) -> ComposedMail:
     # an internationalised address goes out with SMTPUTF8 anyway (the transport asks for
     # it): headers in UTF-8 (RFC 6532), no encoded-word inside an address
-    return ComposedMail(raw=msg.as_bytes(policy=msg.policy.clone(utf8=True)),
+    utf8 = msg.policy.clone(utf8=True)  # type: ignore[call-arg]  # EmailPolicy's own field
+    return ComposedMail(raw=msg.as_bytes(policy=utf8),
                         message_id=str(msg["Message-ID"]), to=str(msg["To"]),
                         subject=str(msg["Subject"]))
 

@@ -92,12 +92,6 @@ def run_job(app: Flask, job: Job, holder: str, *, now: datetime | None = None,
             db.session.remove()
 
 
-def run_all_once(app: Flask, holder: str, *, now: datetime | None = None,
-                 only: tuple[str, ...] | None = None) -> dict[str, Any]:
-    """Every job once, in list order (tests, `mentormatch scheduler --once`)."""
-    return {j.id: run_job(app, j, holder, now=now) for j in JOBS if not only or j.id in only}
-
-
 def _interval(app: Flask, job: Job) -> float:
     if job.interval_key:
         section, key = job.interval_key

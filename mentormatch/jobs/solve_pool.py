@@ -17,9 +17,10 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import threading
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import Flask
 
@@ -28,32 +29,32 @@ log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _executor: ProcessPoolExecutor | None = None
 _settings: dict[str, Any] | None = None  # what the pool's processes were started with
-_child_app: Flask | None = None
 
 
 def processes(app: Flask) -> int:
     return int(app.config["MM"].get("rounds", {}).get("solve_processes", 1) or 0)
 
 
-def _init_child(settings: dict[str, Any]) -> None:
-    global _child_app
-    from .. import create_app
+class SolveWorker(NamedTuple):
+    """The worker process's entry points, module-level functions the spawned process gets by
+    name: ``init`` builds the process's app from the settings, ``solve`` solves one claimed
+    round in it. They build the whole app, so they live above the layers
+    (``mentormatch/worker.py``) and the app registers them here."""
 
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    _child_app = create_app(settings)
+    init: Callable[[dict[str, Any]], None]
+    solve: Callable[[int, str], str]
 
 
-def _solve_in_child(round_id: int, token: str) -> str:
-    from ..extensions import db
-    from ..services import rounds
+_EXTENSION = "mentormatch.solve_worker"
 
-    assert _child_app is not None
-    with _child_app.app_context():
-        try:
-            return rounds.solve_claimed(round_id, token)
-        finally:
-            db.session.remove()
+
+def register(app: Flask, worker: SolveWorker) -> None:
+    app.extensions[_EXTENSION] = worker
+
+
+def _worker(app: Flask) -> SolveWorker:
+    worker: SolveWorker = app.extensions[_EXTENSION]
+    return worker
 
 
 def executor(app: Flask) -> ProcessPoolExecutor:
@@ -68,7 +69,7 @@ def executor(app: Flask) -> ProcessPoolExecutor:
             _executor = ProcessPoolExecutor(
                 max_workers=max(1, processes(app)),
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=_init_child, initargs=(app.config["MM"],))
+                initializer=_worker(app).init, initargs=(app.config["MM"],))
         return _executor
 
 
@@ -83,7 +84,7 @@ def solve(app: Flask, round_id: int, token: str) -> str:
     global _executor
     pool = executor(app)
     try:
-        return pool.submit(_solve_in_child, round_id, token).result()
+        return pool.submit(_worker(app).solve, round_id, token).result()
     except BrokenProcessPool:
         log.error("the solve process of round %s died; the round is failed and re-runnable",
                   round_id)
@@ -109,4 +110,4 @@ def shutdown() -> None:
     pool.shutdown(wait=False, cancel_futures=True)
 
 
-__all__ = ["executor", "processes", "shutdown", "solve", "worker_pids"]
+__all__ = ["SolveWorker", "executor", "register", "processes", "shutdown", "solve", "worker_pids"]

@@ -391,7 +391,8 @@ class ImapInbox:
         typ, data = conn.list('""', _quote(target))
         if typ != "OK" or not any(d for d in data if d):
             typ, data = conn.create(_quote(target))
-            if typ != "OK" and b"ALREADYEXISTS" not in b" ".join(d or b"" for d in data):
+            answer = [d for d in data if isinstance(d, bytes)]
+            if typ != "OK" and b"ALREADYEXISTS" not in b" ".join(answer):
                 raise imaplib.IMAP4.error(f"CREATE {target!r}: {_text(data)}")
         self._processed_ready = True
 

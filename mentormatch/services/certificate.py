@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -197,7 +198,7 @@ def rule_text(rule: jp.JpRule) -> str:
 
 
 def role_name(role: str) -> str:
-    return _("Mentor") if role == "mentor" else _("Mentee")
+    return str(_("Mentor") if role == "mentor" else _("Mentee"))
 
 
 def texts(cert: Certificate) -> dict[str, str]:
@@ -247,6 +248,7 @@ def font_files() -> tuple[Path, Path] | None:
     setting = settings().certificate.font.strip()
     if setting == "core":
         return None
+    regular: Path | None
     if setting and setting != "auto":
         regular = Path(setting)
         if not regular.is_file():
@@ -293,6 +295,7 @@ def render_pdf(cert: Certificate) -> bytes:
     pdf = FPDF(format="A4")
     pdf.set_margins(18, 18, 18)
     pdf.set_auto_page_break(True, margin=18)
+    clean: Callable[[str], str]
     if fonts:
         pdf.add_font("Cert", "", str(fonts[0]))
         pdf.add_font("Cert", "B", str(fonts[1]))

@@ -26,6 +26,7 @@ from ..models import (
     Attendee,
     AuditLog,
     AvailabilityWindow,
+    Competency,
     LeaveDate,
     Location,
     Pair,
@@ -159,7 +160,7 @@ def _make_people(rng: random.Random, mentors: int, mentees: int,
                  say: Callable[[str], None]) -> tuple[list[Person], list[Person]]:
     locations = [Location(name=n, city=c, timezone=tz) for n, c, tz in LOCATIONS]
     units = [Unit(name=u) for u in UNITS]
-    db.session.add_all(locations + units)
+    db.session.add_all([*locations, *units])
     db.session.flush()
     loc_by_name = {loc.name: loc for loc in locations}
     comps = by_code()
@@ -221,7 +222,8 @@ def _make_people(rng: random.Random, mentors: int, mentees: int,
     return mentor_rows, mentee_rows
 
 
-def _levels(rng: random.Random, person: Person, comps: dict, focus: tuple[str, ...],
+def _levels(rng: random.Random, person: Person, comps: dict[str, Competency],
+            focus: tuple[str, ...],
             mentor: bool) -> None:
     """Mentors: strong where their position leans; mentees: the position's required levels
     (data, not a rule) on a handful of competencies, with gaps of 0-3 steps."""
@@ -248,7 +250,7 @@ def _levels(rng: random.Random, person: Person, comps: dict, focus: tuple[str, .
             baseline_level=current))
 
 
-def _solve_now(rnd, coordinator: User) -> None:
+def _solve_now(rnd: Round, coordinator: User) -> None:
     """Queue and solve in this process (the demo's scheduler would do the same shortly)."""
     rounds.queue(rnd, coordinator)
     db.session.commit()
@@ -272,8 +274,8 @@ def _history(rng: random.Random, prog: Programme, now: datetime, invited: dateti
         series = db.session.scalar(select(SessionSeries).where(SessionSeries.pair_id == pair.id))
         if series is None:
             continue
-        mentor_att = db.session.scalar(select(Attendee).where(
-            Attendee.series_id == series.id, Attendee.role == "mentor"))
+        mentor_att = db.session.scalars(select(Attendee).where(
+            Attendee.series_id == series.id, Attendee.role == "mentor")).one()
         mentee_att = db.session.scalar(select(Attendee).where(
             Attendee.series_id == series.id, Attendee.role == "mentee"))
         for att in (mentor_att, mentee_att):
@@ -373,7 +375,7 @@ def seed_demo(
     db.session.commit()
     say("solving the first round ...")
     _solve_now(rnd, coord)
-    rnd = db.session.get(Round, rnd.id)
+    rnd = db.session.get_one(Round, rnd.id)
     approved_on = datetime.combine(PROGRAMME_START - timedelta(days=3), datetime.min.time(),
                                    UTC) + timedelta(hours=2)
     result = rounds.approve(rnd, coord, today=approved_on)

@@ -88,7 +88,7 @@ def csv_safe(value: Any) -> Any:
     return "'" + value if looks_like_formula(value) else value
 
 
-def _stream(stmt: Select, convert: Callable[[Any], tuple[Any, ...]] | None = None
+def _stream(stmt: Select[*tuple[Any, ...]], convert: Callable[[Any], tuple[Any, ...]] | None = None
             ) -> Callable[[], Iterator[tuple[Any, ...]]]:
     def generate() -> Iterator[tuple[Any, ...]]:
         for row in db.session.execute(stmt.execution_options(yield_per=2000)):

@@ -62,7 +62,7 @@ def question_text(q: dict[str, str], locale: str) -> str:
 def give_feedback(log: SessionLog, person: Person, rating: int, comment: str | None, *,
                   actor: Actor = None) -> tuple[Feedback, bool]:
     """One 1-5 rating (and comment) per side and log; a second send returns the first."""
-    pair = db.session.get(Pair, log.pair_id)
+    pair = db.session.get_one(Pair, log.pair_id)
     if pair.member_role(person.id) is None:
         raise FeedbackError("not_member")
     if not isinstance(rating, int) or not 1 <= rating <= 5:
@@ -98,13 +98,14 @@ class EvalWindow:
     def text(self) -> str:
         """When it opens, in the viewer's language."""
         if self.is_open:
-            return _("Open now.")
+            return str(_("Open now."))
         day = self.opens_on.isoformat() if self.opens_on else "-"
         if self.stage == "mid":
-            return _("Opens on %(date)s, or earlier after %(half)s of %(total)s sessions "
-                     "(%(done)s so far).", date=day, half=self.after_sessions,
-                     total=self.total_sessions, done=self.done_sessions)
-        return _("Opens on %(date)s (after the last session), or when the pair ends.", date=day)
+            return str(_("Opens on %(date)s, or earlier after %(half)s of %(total)s sessions "
+                         "(%(done)s so far).", date=day, half=self.after_sessions,
+                         total=self.total_sessions, done=self.done_sessions))
+        return str(_("Opens on %(date)s (after the last session), or when the pair ends.",
+                     date=day))
 
 
 def evaluation_windows(pair: Pair, viewer: Person, *,
@@ -156,7 +157,7 @@ def submit_evaluation(pair: Pair, person: Person, stage: str, answers: dict[str,
         raise FeedbackError("evaluation_not_open", when=window.text)
     clean: dict[str, Any] = {}
     for q in questions():
-        value = answers.get(q["key"])
+        value: Any = answers.get(q["key"])
         if q.get("kind", "rating") == "rating":
             try:
                 number = int(value)

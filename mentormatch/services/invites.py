@@ -163,55 +163,6 @@ def _plan(first_start_utc: datetime, interval: int, count: int, tzid: str,
     return plan
 
 
-def create_series_for_pair(
-    pair: Pair,
-    first_start_utc: datetime,
-    *,
-    actor: Actor,
-    count: int | None = None,
-    interval_weeks: int | None = None,
-    duration_minutes: int | None = None,
-    is_holiday: Any = None,
-) -> SessionSeries:
-    """A series in the mentor's zone, holidays skipped (EXDATE) and extended to ``count``."""
-    programme = pair.programme
-    count = count or programme.session_count
-    interval = interval_weeks or programme.interval_weeks
-    minutes = duration_minutes or programme.session_minutes
-    tzid = pair.mentor.timezone
-    plan = _plan(first_start_utc, interval, count, tzid, is_holiday)
-    series = SessionSeries(
-        pair_id=pair.id,
-        uid=f"{uuid.uuid4()}@{_mm()['mail']['message_id_domain']}",
-        sequence=0,
-        tzid=tzid,
-        first_start=plan.dtstart.astimezone(UTC),
-        duration_minutes=minutes,
-        interval_weeks=interval,
-        count=count,
-        meeting_url=programme.meeting_url,
-        status="active",
-        sequence_changed_at=utcnow(),
-    )
-    series.pair = pair
-    for start in plan.starts:
-        s = start.astimezone(UTC)
-        series.sessions.append(
-            Session(recurrence_id=s, start_at=s, end_at=s + timedelta(minutes=minutes))
-        )
-    for person, role in ((pair.mentor, "mentor"), (pair.mentee, "mentee")):
-        series.attendees.append(
-            Attendee(person_id=person.id, email=person.email.lower(), role=role,
-                     invited_at=utcnow())
-        )
-    db.session.add(series)
-    db.session.flush()
-    audit.record(actor, "series.create", series, programme_id=pair.programme_id,
-                 uid=series.uid, sessions=len(plan.starts),
-                 skipped=[d.isoformat() for d in plan.all_skipped])
-    return series
-
-
 @dataclass(frozen=True)
 class NewSeries:
     """One newly approved pair's series: its first session (UTC), how many, and where."""
@@ -229,9 +180,9 @@ SERIES_CHUNK = 500
 def create_series_many(items: Sequence[NewSeries], *, actor: Actor, invite: bool = True,
                        is_holiday: Any = None) -> list[int]:
     """The series of many pairs at once (a round's approval), each with its sessions, its two
-    attendees, its audit entry and - with ``invite`` - the REQUEST to each attendee: the same
-    rows and mail as :func:`create_series_for_pair` + :func:`send_invites` per pair, but
-    written with multi-row INSERTs, the catalogue read once and each zone's VTIMEZONE and each
+    attendees, its audit entry and - with ``invite`` - the REQUEST to each attendee (what
+    :func:`send_invites` sends for one series), written with multi-row INSERTs, the catalogue
+    read once and each zone's VTIMEZONE and each
     session time formatted once. The statement count depends on the number of chunks of
     :data:`SERIES_CHUNK` pairs, not on the number of pairs. Flushes; returns the series ids in
     the order of ``items``."""
@@ -661,24 +612,6 @@ def move_series(series: SessionSeries, new_first_start: datetime, *, actor: Acto
                  sequence=series.sequence, moved=len(movable), replanned=whole,
                  skipped=[d.isoformat() for d in plan.all_skipped])
     return series
-
-
-def cancel_session(session: Session, *, actor: Actor) -> Session:
-    series = session.series
-    spec = series_spec(series)
-    seq = _next_sequence(series)
-    moved = session.start_at != session.recurrence_id
-    ics = build_cancel(spec, session.recurrence_id, sequence=seq,
-                       current_start=session.start_at if moved else None,
-                       current_end=session.end_at if moved else None)
-    session.status, session.sequence = "cancelled", seq
-    session.sequence_changed_at = utcnow()
-    db.session.flush()
-    _send(series, ics, "CANCEL", "invite_cancel", to=list(series.attendees),
-          key=f"cancel:{series.uid}:{session.recurrence_id.isoformat()}:{seq}", links=False,
-          cancelled_session=session)
-    audit.record(actor, "session.cancel", session, programme_id=series.pair.programme_id)
-    return session
 
 
 def cancel_series(series: SessionSeries, *, actor: Actor, now: datetime | None = None,

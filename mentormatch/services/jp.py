@@ -22,11 +22,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, TypeVarTuple
 
 from babel.numbers import format_decimal
 from flask import current_app
-from sqlalchemy import extract, func, select
+from sqlalchemy import Select, extract, func, select
 
 from ..extensions import db
 from ..models import Pair, Programme, SessionLog
@@ -79,11 +79,6 @@ def minutes_to_jp(minutes: int, rule: JpRule) -> Decimal:
     if rule.rounding == "nearest":
         return raw.to_integral_value(rounding=ROUND_HALF_UP)
     return (raw * 2).to_integral_value(rounding=ROUND_FLOOR) / 2
-
-
-def in_year(held_on: date, year: int) -> bool:
-    """A session counts in the calendar year it was held (local date, as logged)."""
-    return held_on.year == year
 
 
 def _locale() -> str:
@@ -163,7 +158,11 @@ def rule_for(programme: Programme | None) -> JpRule:
     return rule_from(current_app.config["MM"].get("jp"), programme.jp_rule if programme else None)
 
 
-def _filters(stmt, *, year: int | None, programme_id: int | None):
+Row = TypeVarTuple("Row")
+
+
+def _filters(stmt: Select[*Row], *, year: int | None, programme_id: int | None
+             ) -> Select[*Row]:
     if year is not None:
         stmt = stmt.where(SessionLog.held_on >= date(year, 1, 1),
                           SessionLog.held_on <= date(year, 12, 31))
@@ -205,16 +204,17 @@ def people_jp(person_ids: Iterable[int] | None = None, *, year: int | None = Non
     # Programmes each person takes part in (for the target), even without confirmed time yet.
     member: dict[int, set[int]] = {}
     for side in (Pair.mentor_id, Pair.mentee_id):
-        stmt = (select(side, Pair.programme_id).join(Programme, Programme.id == Pair.programme_id)
-                .where(Pair.status != "declined").distinct())
+        programmes = (select(side, Pair.programme_id)
+                      .join(Programme, Programme.id == Pair.programme_id)
+                      .where(Pair.status != "declined").distinct())
         if year is not None:
-            stmt = stmt.where(Programme.start_date <= date(year, 12, 31),
-                              Programme.end_date >= date(year, 1, 1))
+            programmes = programmes.where(Programme.start_date <= date(year, 12, 31),
+                                          Programme.end_date >= date(year, 1, 1))
         if programme_id is not None:
-            stmt = stmt.where(Pair.programme_id == programme_id)
+            programmes = programmes.where(Pair.programme_id == programme_id)
         if ids is not None:
-            stmt = stmt.where(side.in_(ids))
-        for person, prog in db.session.execute(stmt):
+            programmes = programmes.where(side.in_(ids))
+        for person, prog in db.session.execute(programmes):
             member.setdefault(person, set()).add(prog)
     for person, prog in minutes:
         member.setdefault(person, set()).add(prog)

@@ -361,11 +361,6 @@ def logs_for_pair(pair: Pair) -> list[SessionLog]:
         .order_by(SessionLog.held_on.desc(), SessionLog.id.desc())))
 
 
-def jp_summary(person_id: int, year: int | None = None) -> jp.PersonJp:
-    """JP earned in a calendar year (both roles): `jp.person_jp`, the one tally."""
-    return jp.person_jp(person_id, year=year or utcnow().year)
-
-
 # -- sessions: mark held / not held, propose a new time ---------------------------------------
 
 def pair_of_session(session: Session) -> Pair:

@@ -3,6 +3,7 @@ still to come with their per-session answers. Three queries, whatever the number
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from sqlalchemy import select
@@ -47,3 +48,12 @@ def items(person: Person) -> list[dict[str, Any]]:
         out.append({"attendee": att, "series": series, "pair": series.pair,
                     "sessions": [(s, mine.get(s.recurrence_id)) for s in upcoming]})
     return out
+
+
+def renew_feed_address(person: Person) -> bool:
+    """Give the person a new secret calendar address (the first one, or a replacement: the
+    old address stops working at once). Returns whether they had one before."""
+    had = bool(person.feed_token)
+    person.feed_token = secrets.token_urlsafe(32)
+    db.session.flush()
+    return had

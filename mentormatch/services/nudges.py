@@ -120,6 +120,7 @@ def _context(programme: Programme, kind: str, mail: _Mail, person: Person,
         ctx.update(pairs=row["pairs"], capacity=row["capacity"],
                    link=_link("participants.mentor_home"))
     else:  # unanswered: the chase e-mail with fresh one-click answer links
+        assert mail.attendee_id is not None  # an "unanswered" row names its attendee
         att = attendees[mail.attendee_id]
         one = series[att.series_id]
         ctx.update(pair=one.pair, links=invites.rsvp_links(one, att),

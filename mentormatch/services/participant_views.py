@@ -4,7 +4,7 @@ the translated labels for statuses and focus competencies (never raw codes on a 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import cached_property
 
 from babel.dates import format_date
@@ -15,7 +15,10 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import (
     Attendee,
+    Competency,
+    Evaluation,
     Feedback,
+    LevelChange,
     Pair,
     Person,
     Session,
@@ -33,7 +36,7 @@ HOME_PAIR_STATES = RAN_PAIR_STATES
 # -- labels ----------------------------------------------------------------------------------
 
 def role_label(role: str | None) -> str:
-    return _("mentor") if role == "mentor" else _("mentee")
+    return str(_("mentor") if role == "mentor" else _("mentee"))
 
 
 def focus_names(pair: Pair) -> list[str]:
@@ -43,7 +46,7 @@ def focus_names(pair: Pair) -> list[str]:
     return [codes[c].name(locale) for c in (pair.focus or []) if c in codes]
 
 
-def format_day(value) -> str:
+def format_day(value: date | None) -> str:
     if value is None:
         return "-"
     locale = str(get_locale() or "id")
@@ -176,18 +179,20 @@ def log_page(log: SessionLog, viewer: Person | None) -> LogPage:
 @dataclass
 class PairPage:
     progress: list[goals.ProgressRow]
-    changes: list
+    changes: list[LevelChange]
     logs: list[SessionLog]
-    competencies: list
+    competencies: list[Competency]
     windows: dict[str, feedback.EvalWindow]
-    evaluations: dict
+    evaluations: dict[str, Evaluation]
 
 
 def pair_page(pair: Pair, viewer: Person | None, role: str | None, *,
               now: datetime | None = None) -> PairPage:
-    member = role is not None and viewer is not None
-    return PairPage(
+    page = PairPage(
         progress=goals.progress(pair), changes=goals.level_changes(pair),
         logs=logbook.logs_for_pair(pair), competencies=all_competencies(),
-        windows=feedback.evaluation_windows(pair, viewer, now=now) if member else {},
-        evaluations=feedback.evaluations_of(pair, viewer) if member else {})
+        windows={}, evaluations={})
+    if role is not None and viewer is not None:  # a member of the pair
+        page.windows = feedback.evaluation_windows(pair, viewer, now=now)
+        page.evaluations = feedback.evaluations_of(pair, viewer)
+    return page

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Select, exists, func, or_, select
 
@@ -40,7 +41,7 @@ def escape_like(text: str) -> str:
 
 
 def search(f: PeopleFilter) -> tuple[list[Person], int]:
-    query: Select = select(Person).where(Person.active.is_(True))
+    query: Select[Person] = select(Person).where(Person.active.is_(True))
     if f.q:
         like = "%" + escape_like(f.q.strip().lower()) + "%"
         query = query.where(
@@ -91,7 +92,7 @@ def search(f: PeopleFilter) -> tuple[list[Person], int]:
     return list(rows), total
 
 
-def filter_choices() -> dict:
+def filter_choices() -> dict[str, Any]:
     return {
         "units": list(db.session.scalars(select(Unit).order_by(Unit.name))),
         "cities": list(

@@ -97,7 +97,7 @@ def update_own(person: Person, actor: Any, *, availability: str, mode: str,
                 Participant.active.is_(True))):
             part.capacity = cap
     have = {pc.competency_id: pc for pc in person.competencies}
-    changed_levels = {}
+    changed_levels: dict[int, tuple[int | None, int]] = {}
     for cid, level in new_levels.items():
         target = new_targets.get(cid) if "mentee" in roles else None
         pc = have.get(cid)

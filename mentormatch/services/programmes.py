@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVarTuple, cast
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import CursorResult, Exists, Select, exists, func, select
 from sqlalchemy import update as sql_update
 
 from ..extensions import db
@@ -27,6 +27,7 @@ from ..models import (
     Round,
     RoundStatus,
     SessionSeries,
+    User,
 )
 from ..models.base import utcnow
 from ..models.person import PERSON_KINDS
@@ -108,7 +109,7 @@ def _int_in(values: dict[str, Any], key: str, lo: int, hi: int) -> int:
 
 def check_jp_rule(rule: dict[str, Any]) -> dict[str, Any]:
     """The JP credit rule as stored (minutes per JP, rounding, per-session cap; 0 = no cap)."""
-    out = {"minutes_per_jp": _int_in(rule, "minutes_per_jp", 1, 480),
+    out: dict[str, Any] = {"minutes_per_jp": _int_in(rule, "minutes_per_jp", 1, 480),
            "max_minutes_per_session": _int_in(rule, "max_minutes_per_session", 0, 1440)}
     rounding = str(rule.get("rounding", ""))
     if rounding not in ROUNDINGS:
@@ -147,7 +148,7 @@ def _extras(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def create(actor: Actor, **values: Any) -> Programme:
+def create(actor: User, **values: Any) -> Programme:
     values = {**settings().programme.model_dump(), **values}
     _check(values)
     extras = _extras(values)
@@ -184,9 +185,10 @@ def update(prog: Programme, actor: Actor, **values: Any) -> Programme:
 def mark_stale(programme_id: int) -> int:
     """Solved rounds of the programme no longer reflect their inputs: approving needs a
     re-solve. One UPDATE (no read-then-write race with a solve finishing)."""
-    return db.session.execute(
+    result = db.session.execute(
         sql_update(Round).where(Round.programme_id == programme_id, Round.status == "solved")
-        .values(status="stale").execution_options(synchronize_session="fetch")).rowcount
+        .values(status="stale").execution_options(synchronize_session="fetch"))
+    return cast("CursorResult[Any]", result).rowcount
 
 
 def for_user(user: Any, limit: int | None = None) -> list[Programme]:
@@ -226,7 +228,10 @@ class Filters:
                 "not_matched": self.not_matched, "kind": self.kind}
 
 
-def apply_filters(q: Select, f: Filters, programme_id: int) -> Select:
+Row = TypeVarTuple("Row")
+
+
+def apply_filters(q: Select[*Row], f: Filters, programme_id: int) -> Select[*Row]:
     if f.unit_id:
         q = q.where(Person.unit_id == f.unit_id)
     if f.city:
@@ -248,13 +253,13 @@ def apply_filters(q: Select, f: Filters, programme_id: int) -> Select:
     return q
 
 
-def has_live_pair(programme_id: int):
+def has_live_pair(programme_id: int) -> Exists:
     """SQL condition: the person (as mentee) has an invited or active pair in the programme."""
     return exists().where(Pair.mentee_id == Person.id, Pair.programme_id == programme_id,
                           Pair.status.in_(LIVE))
 
 
-def candidates(prog: Programme, role: str, f: Filters) -> Select:
+def candidates(prog: Programme, role: str, f: Filters) -> Select[Person]:
     """Active people matching the filters who do not yet take part in the programme: one
     person may mentor in one programme and be mentored in another, never both in one."""
     q = select(Person).where(Person.active.is_(True), ~exists().where(

@@ -5,7 +5,6 @@ services, commit once, render."""
 from __future__ import annotations
 
 import hashlib
-import secrets
 from datetime import UTC, datetime
 from functools import wraps
 from typing import Any
@@ -86,7 +85,7 @@ def rsvp(token: str):
     """Show a confirm page only: mail scanners that follow links must not answer for people."""
     answer, att = _token_attendee(token)
     return render_template("calendar/rsvp_confirm.html", answer=answer, attendee=att,
-                           pair=db.session.get(SessionSeries, att.series_id).pair)
+                           pair=db.session.get_one(SessionSeries, att.series_id).pair)
 
 
 @bp.post("/rsvp/<token>")
@@ -257,14 +256,11 @@ def feed(token: str):
 @bp.get("/calendar/feed")
 @requires()
 def feed_page():
-    """My calendar: the private subscription address (created on the first visit), my
+    """My calendar: the private subscription address (once created with the button), my
     invitations and each session still to come, answerable one by one."""
     person = found(current_user.person)
     guard("person.own", person)
-    if not person.feed_token:
-        person.feed_token = secrets.token_urlsafe(32)
-        db.session.commit()
-    url = urls.external("calendar.feed", token=person.feed_token)
+    url = urls.external("calendar.feed", token=person.feed_token) if person.feed_token else None
     return render_template("calendar/feed.html", url=url, person=person,
                            items=my_calendar.items(person))
 
@@ -272,10 +268,12 @@ def feed_page():
 @bp.post("/calendar/feed/rotate")
 @requires()
 def rotate_feed():
-    """A new secret URL; the old one stops working at once (revocation)."""
+    """Create my secret calendar address, or renew it: the old one stops working at once
+    (revocation)."""
     person = found(current_user.person)
     guard("person.own", person)
-    person.feed_token = secrets.token_urlsafe(32)
-    db.session.commit()
-    flash(_("Your calendar address was renewed; the old one no longer works."), "success")
+    if my_calendar.renew_feed_address(person):
+        flash(_("Your calendar address was renewed; the old one no longer works."), "success")
+    else:
+        flash(_("Your calendar address was created."), "success")
     return redirect(url_for("calendar.feed_page"))

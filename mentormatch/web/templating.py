@@ -38,7 +38,7 @@ def register_template_helpers(app: Flask) -> None:
     def page_url(n: int, param: str = "page") -> str:
         """The current page's URL with its filters kept and `page` (or `param`) set to n."""
         args = {**(request.view_args or {}), **request.args.to_dict(), param: n}
-        return url_for(request.endpoint, **args)
+        return url_for(str(request.endpoint), **args)
 
     @app.template_filter("localtime")
     def _localtime(value: datetime | None, tz: str | None = None, fmt: str = "full") -> str:

@@ -13,6 +13,7 @@ from cal_helpers import icalendar_view, icaljs, iso
 
 from mentormatch.extensions import db
 from mentormatch.services import invites
+from tests import factories as f
 from tests.test_invites import FIRST, make_pair, make_series, no_holiday, outbox
 
 
@@ -61,8 +62,7 @@ def test_mentor_studying_in_sydney_gets_the_right_hour_across_dst(app):
     pair = make_pair(mentor_tz="Asia/Jakarta", mentee_tz="Asia/Jakarta")
     pair.mentor.timezone_override = "Australia/Sydney"
     db.session.flush()
-    series = invites.create_series_for_pair(pair, FIRST, actor=None, interval_weeks=3,
-                                            is_holiday=no_holiday)
+    series = f.series(pair, FIRST, interval_weeks=3, is_holiday=no_holiday)
     invites.send_invites(series)
     db.session.commit()
     assert series.tzid == "Australia/Sydney"

@@ -35,8 +35,7 @@ def _first_start() -> datetime:
 def _series_with_history():
     pair = make_pair(mentor_tz="Asia/Jakarta", mentee_tz="Asia/Makassar")
     pair.status = "active"
-    series = invites.create_series_for_pair(pair, _first_start(), actor=None, count=6,
-                                            is_holiday=no_holiday)
+    series = f.series(pair, _first_start(), count=6, is_holiday=no_holiday)
     now = datetime.now(UTC)
     past = [s for s in series.sessions if s.start_at < now]
     assert len(past) == 3 and len(series.sessions) == 6
@@ -136,7 +135,7 @@ def test_ending_cancels_only_what_lies_ahead(how, client, app):
 def test_series_ended_before_any_session_is_cancelled_whole(app):
     pair = make_pair()
     start = datetime.now(UTC) + timedelta(days=8)
-    series = invites.create_series_for_pair(pair, start, actor=None, is_holiday=no_holiday)
+    series = f.series(pair, start, is_holiday=no_holiday)
     db.session.commit()
     invites.cancel_series(series, actor=None)
     db.session.commit()

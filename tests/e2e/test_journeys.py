@@ -350,8 +350,7 @@ def _seed_pairs(app, mentor_name: str, mentee_names: list[str], *, status: str =
                         focus=["KOM"])
             db.session.add(pair)
             db.session.flush()
-            series = invites.create_series_for_pair(pair, first, actor=None,
-                                                    is_holiday=lambda d: False)
+            series = f.series(pair, first, is_holiday=lambda d: False)
             invites.send_invites(series)
             series_ids.append(series.id)
         if mentor_account:
