@@ -62,7 +62,8 @@ from .scoring import reason_codes, score_pair
 from .slots import bits, local_day, local_time, utc_label
 
 BACKTRACK_LIMIT = 20_000
-TAIL_SHARE = 0.08  # share of the time limit kept for slot realisation and output
+TAIL_SHARE = 0.15  # share of the time limit kept for the greedy fallback, slots and output
+HARD_SHARE = 0.95  # the greedy fallback and the safety-net fill stop here; the output follows
 # expected seconds of the exact (unpruned) flow per eligible pair, in units of the measured
 # seconds per pair-table cell (about 80 measured on dense 5,000; kept pessimistic)
 EXACT_FLOW_CELLS_PER_PAIR = 120
@@ -290,7 +291,8 @@ def solve(instance: Instance, config: SolverConfig | None = None, hint: Any = No
     cfg = config or SolverConfig()
     report = Progress(progress, t0)
     # the last phases (slots, output) are not interruptible: keep a reserve for them
-    clock = Clock(t0, max(0.5, cfg.time_limit) * (1 - TAIL_SHARE), max(0.5, cfg.time_limit))
+    clock = Clock(t0, max(0.5, cfg.time_limit) * (1 - TAIL_SHARE),
+                  max(0.5, cfg.time_limit) * HARD_SHARE)
     prep = Prepared(instance, cfg)
     arr = Arrays(prep)
     n_e, n_m = arr.n_e, arr.n_m
