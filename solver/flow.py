@@ -75,7 +75,12 @@ FORK_ARCS = 150_000  # flows with more arcs run in a child process that the dead
 
 
 class FlowTimeout(Exception):
-    """The wall-clock deadline came before a min-cost flow finished (the safety stop)."""
+    """The wall-clock deadline came before a min-cost flow finished (the safety stop).
+    ``arcs``: what was computed until then, if anything (candidate pairs)."""
+
+    def __init__(self, arcs: Triple | None = None):
+        super().__init__("deadline")
+        self.arcs = arcs
 
 
 def run_flow(tails: Arr, heads: Arr, caps: Arr, costs: Arr, supplies: Arr, max_flow: bool,
@@ -419,7 +424,9 @@ def candidates(arr: Arrays, mat: np.ndarray, neg: int, rows: np.ndarray, k_mente
     lk_all = (arr.cap * f_mentor).astype(np.int64)
     for c0 in range(0, arr.n_m, 512):
         if deadline is not None and time.perf_counter() >= deadline:
-            raise FlowTimeout
+            e, m, _ = _dedup(np.concatenate(es), np.concatenate(ms),
+                             np.zeros(sum(len(x) for x in es), np.int64))
+            raise FlowTimeout((e, m, mat[e, m].astype(np.int64)))  # mentee side, some mentors
         cols = np.arange(c0, min(arr.n_m, c0 + 512))
         sub = np.ascontiguousarray(mat[:, cols][act_rows].T)
         el = sub > neg

@@ -356,14 +356,17 @@ def solve(instance: Instance, config: SolverConfig | None = None, hint: Any = No
         prune = True
         clock.fire("flow")
     no_time = clock.stop("flow")  # no time left for any flow: the greedy safety net below
+    ce = cm = cs = np.zeros(0, dtype=np.int64)
     if not no_time and prune:
         try:
             ce, cm, cs = candidates(arr, mat, neg, rows, k_mentee, cfg.top_k_mentor_factor,
                                     deadline=clock.deadline)
-        except FlowTimeout:
+        except FlowTimeout as cut:
             no_time = clock.stop("flow")
+            if cut.arcs is not None:  # for the greedy fallback
+                ce, cm, cs = cut.arcs
     if no_time:
-        ce = cm = cs = np.zeros(0, dtype=np.int64)
+        pass  # the candidates computed until the stop (if any) feed the greedy fallback
     elif prune:
         he = [i for i, (j, _b) in hint_map.items() if active[i] and mat[i, j] > neg]
         if he:
