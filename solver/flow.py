@@ -386,8 +386,8 @@ def _dedup(e: Arr, m: Arr, s: Arr) -> Triple:
 
 
 def candidates(arr: Arrays, mat: np.ndarray, neg: int, rows: np.ndarray, k_mentee: int,
-               f_mentor: int, f_regret: int = 24, deadline: float | None = None
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               f_mentor: int, f_regret: int = 24, deadline: float | None = None,
+               workers: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Capacity-aware pruning: each (active) mentee keeps its top-K eligible mentors by score,
     each mentor capacity*F eligible mentees spread over all mentees, and capacity*f_regret
     mentees for whom it is worth the most above their outside option (their K-th best score:
@@ -422,11 +422,11 @@ def candidates(arr: Arrays, mat: np.ndarray, neg: int, rows: np.ndarray, k_mente
     seed = np.uint64((arr.prep.config.seed * 2654435761 + 1) % (1 << 64))
     act_rows = np.nonzero(active)[0]
     lk_all = (arr.cap * f_mentor).astype(np.int64)
-    for c0 in range(0, arr.n_m, 512):
+    def side(c0: int) -> tuple[list[Arr], list[Arr]] | None:
         if deadline is not None and time.perf_counter() >= deadline:
-            e, m, _ = _dedup(np.concatenate(es), np.concatenate(ms),
-                             np.zeros(sum(len(x) for x in es), np.int64))
-            raise FlowTimeout((e, m, mat[e, m].astype(np.int64)))  # mentee side, some mentors
+            return None
+        es: list[Arr] = []
+        ms: list[Arr] = []
         cols = np.arange(c0, min(arr.n_m, c0 + 512))
         sub = np.ascontiguousarray(mat[:, cols][act_rows].T)
         el = sub > neg
@@ -438,7 +438,7 @@ def candidates(arr: Arrays, mat: np.ndarray, neg: int, rows: np.ndarray, k_mente
         key = np.where(el, noise, np.int32(-(1 << 30)))
         lk = int(min(len(act_rows), lk_all[cols].max()))
         if lk == 0:
-            continue
+            return es, ms
         top = np.argpartition(-key, lk - 1, axis=1)[:, :lk] if lk < len(act_rows) else \
             np.tile(np.arange(len(act_rows)), (len(cols), 1))
         if f_regret:
@@ -464,6 +464,22 @@ def candidates(arr: Arrays, mat: np.ndarray, neg: int, rows: np.ndarray, k_mente
         cc, kk = np.nonzero(keep)
         es.append(act_rows[top[cc, kk]])
         ms.append(cols[cc])
+        return es, ms
+
+    starts = list(range(0, arr.n_m, 512))
+    if workers > 1 and len(starts) > 1:  # numpy releases the GIL; combined in order
+        with ThreadPoolExecutor(max_workers=workers) as ex:
+            parts = list(ex.map(side, starts))
+    else:
+        parts = [side(c0) for c0 in starts]
+    for part in parts:
+        if part is not None:
+            es += part[0]
+            ms += part[1]
+    if any(part is None for part in parts):
+        e, m, _ = _dedup(np.concatenate(es), np.concatenate(ms),
+                         np.zeros(sum(len(x) for x in es), np.int64))
+        raise FlowTimeout((e, m, mat[e, m].astype(np.int64)))  # mentee side, some mentors
     e = np.concatenate(es)
     m = np.concatenate(ms)
     e, m, _ = _dedup(e, m, np.zeros(len(e), np.int64))

@@ -360,7 +360,7 @@ def solve(instance: Instance, config: SolverConfig | None = None, hint: Any = No
     if not no_time and prune:
         try:
             ce, cm, cs = candidates(arr, mat, neg, rows, k_mentee, cfg.top_k_mentor_factor,
-                                    deadline=clock.deadline)
+                                    deadline=clock.deadline, workers=max(1, cfg.num_workers))
         except FlowTimeout as cut:
             no_time = clock.stop("flow")
             if cut.arcs is not None:  # for the greedy fallback
