@@ -74,9 +74,9 @@ def run_fast(n, family, seed, time_limit):
 
     inst = _load(n, family, seed)
     cfg = _config(seed, time_limit)
-    t = time.perf_counter()
+    t, c = time.perf_counter(), _cpu()
     sol = solve(inst, cfg)
-    dt = time.perf_counter() - t
+    dt, cpu = time.perf_counter() - t, _cpu() - c
     mem = _peak_mb()
     digest = hashlib.sha256(json.dumps(sol.to_dict()).encode()).hexdigest()[:12]
     bad = validate(inst, sol, cfg) if n <= 20000 else []
@@ -86,7 +86,13 @@ def run_fast(n, family, seed, time_limit):
             "bound": st.bound, "gap": st.gap, "loss": st.pruning.get("score_loss_bound"),
             "kept": st.pruning.get("pairs_kept"), "eligible": st.model.get("eligible_pairs"),
             "rounds": st.pruning.get("rounds"), "stop": st.safety_stop, "digest": digest,
-            "limit": cfg.time_limit}
+            "limit": cfg.time_limit, "cpu": cpu}
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and its reaped children (large flows run in a child)."""
+    a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
 
 
 def run_exact(n, family, seed):
@@ -282,7 +288,9 @@ def main() -> None:
                  f"{f['status']}; proven gap={gap}; {len(runs)} runs "
                  f"{'identical' if same else 'DIFFER'} ({f['digest']}); times "
                  f"{'/'.join(format(r['time'], '.1f') for r in runs)} s "
-                 f"{'<=' if limit_ok else 'ABOVE'} 1.05 x {f['limit']:g} + 1; "
+                 f"{'<=' if limit_ok else 'ABOVE'} 1.05 x {f['limit']:g} + 1; cpu "
+                 f"{'/'.join(format(r['cpu'], '.1f') for r in runs)} s; "
+                 f"load {os.getloadavg()[0]:.1f}; "
                  f"safety stop={f['stop']}; pruning kept {f['kept']} of {f['eligible']} pairs, "
                  f"rounds={f['rounds']}; violations={f['violations']}")
             if args.baselines and n <= 5000:

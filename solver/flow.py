@@ -49,6 +49,9 @@ arrays, so it adds no dependency of its own (it is declared in pyproject.toml al
 
 from __future__ import annotations
 
+import os
+import select
+import signal
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -68,6 +71,71 @@ Triple = tuple[Arr, Arr, Arr]
 
 BLOCK_CELLS = 1_500_000
 INT64_SAFE = 2**62
+FORK_ARCS = 150_000  # flows with more arcs run in a child process that the deadline can stop
+
+
+class FlowTimeout(Exception):
+    """The wall-clock deadline came before a min-cost flow finished (the safety stop).
+    ``arcs``: what was computed until then, if anything (candidate pairs)."""
+
+    def __init__(self, arcs: Triple | None = None):
+        super().__init__("deadline")
+        self.arcs = arcs
+
+
+def run_flow(tails: Arr, heads: Arr, caps: Arr, costs: Arr, supplies: Arr, max_flow: bool,
+             deadline: float | None = None) -> tuple[Arr, int]:
+    """One OR-Tools min-cost flow: (flows, optimal cost). OR-Tools holds the GIL and cannot be
+    interrupted, so with a ``deadline`` (``time.perf_counter()`` value) a large flow runs in a
+    forked child, which is killed at the deadline (``FlowTimeout``). The child computes exactly
+    what the parent would: the result does not depend on where it ran."""
+    def compute() -> tuple[Arr, int]:
+        f = min_cost_flow.SimpleMinCostFlow()
+        f.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+        f.set_nodes_supplies(np.arange(len(supplies), dtype=np.int32), supplies)
+        st = f.solve_max_flow_with_min_cost() if max_flow else f.solve()
+        if st != f.OPTIMAL:
+            raise RuntimeError(f"min cost flow failed with status {st}")
+        flows = np.asarray(f.flows(np.arange(len(tails), dtype=np.int32)), dtype=np.int64)
+        return flows, int(f.optimal_cost())
+
+    if deadline is None or len(tails) < FORK_ARCS or not hasattr(os, "fork"):
+        return compute()
+    if time.perf_counter() >= deadline:
+        raise FlowTimeout
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: solve, write (cost, flows), leave without running any cleanup
+        code = 0
+        try:
+            os.close(r)
+            flows, cost = compute()
+            data = np.int64(cost).tobytes() + flows.tobytes()
+            view = memoryview(data)
+            while view:
+                view = view[os.write(w, view):]
+        except BaseException:  # noqa: BLE001 - the parent sees the missing bytes
+            code = 3
+        os._exit(code)
+    os.close(w)
+    chunks: list[bytes] = []
+    try:
+        while True:
+            left = deadline - time.perf_counter()
+            if left <= 0 or not select.select([r], [], [], left)[0]:
+                os.kill(pid, signal.SIGKILL)
+                raise FlowTimeout
+            chunk = os.read(r, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(r)
+        os.waitpid(pid, 0)
+    data = b"".join(chunks)
+    if len(data) != 8 * (len(tails) + 1):
+        raise RuntimeError("min cost flow failed in its worker process")
+    return np.frombuffer(data[8:], dtype=np.int64).copy(), int(np.frombuffer(data[:8], np.int64)[0])
 
 
 def group_size(session: int, step: int) -> int:
@@ -87,6 +155,7 @@ class Arrays:
         self.prep = prep
         E, M = prep.mentees, prep.mentors
         self.n_e, self.n_m = len(E), len(M)
+        self.rows_done = np.ones(self.n_e, dtype=bool)  # pair-table rows computed (matrix)
         self.eg = np.array([e.grade for e in E], dtype=np.int64)
         # ungraded mentors (external partners): outside the seniority rule and grade distance
         self.m_graded = np.array([m.grade is not None for m in M], dtype=bool)
@@ -246,17 +315,25 @@ class Arrays:
                     score[r, col_pos[j]] += p
         return ok, elig, score
 
-    def matrix(self, workers: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    def matrix(self, workers: int = 1, deadline: float | None = None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
         """The whole pair table once: score where eligible, ``NEG`` elsewhere (int16 when the
         scores fit: 20,000 x 6,667 pairs are 270 MB), plus per mentee the number of mentors
-        passing the pair rules ignoring time (n_ok) and with a common slot (n_el)."""
+        passing the pair rules ignoring time (n_ok) and with a common slot (n_el).
+
+        ``deadline`` (the safety stop): row blocks not started by then stay ``NEG`` (no
+        eligible mentor) and ``self.rows_done`` is False for them."""
         dtype = np.int16 if self.max_abs_score < 30_000 else np.int32
         neg = np.iinfo(dtype).min
-        mat = np.empty((self.n_e, self.n_m), dtype=dtype)
+        mat = np.full((self.n_e, self.n_m), neg, dtype=dtype)
         n_ok = np.zeros(self.n_e, dtype=np.int64)
         n_el = np.zeros(self.n_e, dtype=np.int64)
+        self.rows_done = np.zeros(self.n_e, dtype=bool)
 
         def one(rows: Arr) -> None:
+            if deadline is not None and time.perf_counter() >= deadline:
+                return
+            self.rows_done[rows] = True
             ok, elig, score = self.block(rows)
             mat[rows] = np.where(elig, score, neg)
             n_ok[rows] = ok.sum(1)
@@ -309,7 +386,8 @@ def _dedup(e: Arr, m: Arr, s: Arr) -> Triple:
 
 
 def candidates(arr: Arrays, mat: np.ndarray, neg: int, rows: np.ndarray, k_mentee: int,
-               f_mentor: int, f_regret: int = 24) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               f_mentor: int, f_regret: int = 24, deadline: float | None = None,
+               workers: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Capacity-aware pruning: each (active) mentee keeps its top-K eligible mentors by score,
     each mentor capacity*F eligible mentees spread over all mentees, and capacity*f_regret
     mentees for whom it is worth the most above their outside option (their K-th best score:
@@ -323,6 +401,8 @@ def candidates(arr: Arrays, mat: np.ndarray, neg: int, rows: np.ndarray, k_mente
     outside = np.zeros(arr.n_e, dtype=np.int64)
     if k and len(rows):
         for blk in _row_blocks(len(rows), arr.n_m):
+            if deadline is not None and time.perf_counter() >= deadline:
+                raise FlowTimeout
             r = rows[blk]
             sub = mat[r]
             top = np.argpartition(-sub.astype(np.int32), k - 1, axis=1)[:, :k] \
@@ -342,7 +422,11 @@ def candidates(arr: Arrays, mat: np.ndarray, neg: int, rows: np.ndarray, k_mente
     seed = np.uint64((arr.prep.config.seed * 2654435761 + 1) % (1 << 64))
     act_rows = np.nonzero(active)[0]
     lk_all = (arr.cap * f_mentor).astype(np.int64)
-    for c0 in range(0, arr.n_m, 512):
+    def side(c0: int) -> tuple[list[Arr], list[Arr]] | None:
+        if deadline is not None and time.perf_counter() >= deadline:
+            return None
+        es: list[Arr] = []
+        ms: list[Arr] = []
         cols = np.arange(c0, min(arr.n_m, c0 + 512))
         sub = np.ascontiguousarray(mat[:, cols][act_rows].T)
         el = sub > neg
@@ -354,7 +438,7 @@ def candidates(arr: Arrays, mat: np.ndarray, neg: int, rows: np.ndarray, k_mente
         key = np.where(el, noise, np.int32(-(1 << 30)))
         lk = int(min(len(act_rows), lk_all[cols].max()))
         if lk == 0:
-            continue
+            return es, ms
         top = np.argpartition(-key, lk - 1, axis=1)[:, :lk] if lk < len(act_rows) else \
             np.tile(np.arange(len(act_rows)), (len(cols), 1))
         if f_regret:
@@ -380,6 +464,22 @@ def candidates(arr: Arrays, mat: np.ndarray, neg: int, rows: np.ndarray, k_mente
         cc, kk = np.nonzero(keep)
         es.append(act_rows[top[cc, kk]])
         ms.append(cols[cc])
+        return es, ms
+
+    starts = list(range(0, arr.n_m, 512))
+    if workers > 1 and len(starts) > 1:  # numpy releases the GIL; combined in order
+        with ThreadPoolExecutor(max_workers=workers) as ex:
+            parts = list(ex.map(side, starts))
+    else:
+        parts = [side(c0) for c0 in starts]
+    for part in parts:
+        if part is not None:
+            es += part[0]
+            ms += part[1]
+    if any(part is None for part in parts):
+        e, m, _ = _dedup(np.concatenate(es), np.concatenate(ms),
+                         np.zeros(sum(len(x) for x in es), np.int64))
+        raise FlowTimeout((e, m, mat[e, m].astype(np.int64)))  # mentee side, some mentors
     e = np.concatenate(es)
     m = np.concatenate(ms)
     e, m, _ = _dedup(e, m, np.zeros(len(e), np.int64))
@@ -434,6 +534,7 @@ class Network:
         cfg = prep.config
         self.arr = arr
         self.spread_on = spread
+        self.deadline: float | None = None  # the safety stop for the flows (``run_flow``)
         n_e, n_m = arr.n_e, arr.n_m
         jj, cc = np.nonzero(arr.mkey >= 0)
         codes = jj * arr.n_keys + arr.mkey[jj, cc]
@@ -600,17 +701,10 @@ class Network:
         # phase A
         ta = time.perf_counter()
         if "A" in phases:
-            fa = min_cost_flow.SimpleMinCostFlow()
-            fa.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, cost_a)
             sup = np.zeros(self.n_nodes, dtype=np.int64)
             sup[self.S0] = total
             sup[self.T] = -total
-            fa.set_nodes_supplies(np.arange(self.n_nodes, dtype=np.int32), sup)
-            st = fa.solve_max_flow_with_min_cost()
-            if st != fa.OPTIMAL:
-                raise RuntimeError(f"max flow (phase A) failed with status {st}")
-            flows_a = fa.flows(np.arange(len(tails), dtype=np.int32))
-            del fa
+            flows_a, _ = run_flow(tails, heads, caps, cost_a, sup, True, self.deadline)
             n_sp = int(flows_a[o_src + len(unlocked_act) + len(lock_idx)])
             n_sn = int(flows_a[o_src + len(unlocked_act) + len(lock_idx) + 1])
             lk_flow = flows_a[o_src + len(unlocked_act):
@@ -641,21 +735,14 @@ class Network:
                      "raw": raw})
         # phase B
         tb = time.perf_counter()
-        fb = min_cost_flow.SimpleMinCostFlow()
-        fb.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, cost_b)
         sup = np.zeros(self.n_nodes, dtype=np.int64)
         sup[self.SP] = n_sp
         sup[self.SN] = n_sn
         sup[lock_idx[lk_flow > 0]] = 1
         n_flow = n_sp + n_sn + int((lk_flow > 0).sum())
         sup[self.T] = -n_flow
-        fb.set_nodes_supplies(np.arange(self.n_nodes, dtype=np.int32), sup)
-        st = fb.solve()
-        if st != fb.OPTIMAL:
-            raise RuntimeError(f"min cost flow (phase B) failed with status {st}")
-        flows_b = fb.flows(np.arange(len(tails), dtype=np.int32))
-        obj_b = -int(fb.optimal_cost())
-        del fb
+        flows_b, cost_opt = run_flow(tails, heads, caps, cost_b, sup, False, self.deadline)
+        obj_b = -cost_opt
         tb = time.perf_counter() - tb
         used = np.nonzero(flows_b[:n_pair_arcs] > 0)[0]
         mentor = np.full(n_e, -1, dtype=np.int64)
@@ -729,16 +816,12 @@ class Network:
         heads = np.concatenate([v, np.arange(n, dtype=np.int64)]).astype(np.int32)
         costs = np.concatenate([c, np.zeros(n, dtype=np.int64)]).astype(np.int64)
         caps = np.full(len(tails), n, dtype=np.int64)
-        f = min_cost_flow.SimpleMinCostFlow()
-        f.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
         sup = np.full(n + 1, -1, dtype=np.int64)
         sup[root] = n
-        f.set_nodes_supplies(np.arange(n + 1, dtype=np.int32), sup)
-        st = f.solve()
-        if st != f.OPTIMAL:
+        try:
+            flows, _ = run_flow(tails, heads, caps, costs, sup, False, self.deadline)
+        except RuntimeError:
             return np.zeros(n, dtype=np.int64), False
-        flows = f.flows(np.arange(len(tails), dtype=np.int32))
-        del f
         used = flows > 0
         ut, vt, ct = tails[used].astype(np.int64), heads[used].astype(np.int64), costs[used]
         order = np.argsort(ut, kind="stable")

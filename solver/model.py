@@ -48,9 +48,11 @@ from .flow import (
     Arr,
     Arrays,
     FlowResult,
+    FlowTimeout,
     Locked,
     Network,
     Triple,
+    _row_blocks,
     candidates,
     cut_violations,
     price,
@@ -60,7 +62,11 @@ from .scoring import reason_codes, score_pair
 from .slots import bits, local_day, local_time, utc_label
 
 BACKTRACK_LIMIT = 20_000
-TAIL_SHARE = 0.08  # share of the time limit kept for slot realisation and output
+TAIL_SHARE = 0.15  # share of the time limit kept for the greedy fallback, slots and output
+HARD_SHARE = 0.95  # the greedy fallback and the safety-net fill stop here; the output follows
+# expected seconds of the exact (unpruned) flow per eligible pair, in units of the measured
+# seconds per pair-table cell (about 80 measured on dense 5,000; kept pessimistic)
+EXACT_FLOW_CELLS_PER_PAIR = 120
 NEIGHBOURS = 4  # CP-SAT repair: other mentors per affected mentee
 PROGRESS_EVERY = 0.5
 
@@ -102,10 +108,16 @@ class Clock:
     solution on a quiet or a loaded machine; only when a step would end after the time limit
     does this stop it, and the solution then says so (``stats.safety_stop``)."""
 
-    def __init__(self, t0: float, limit: float):
+    def __init__(self, t0: float, limit: float, hard: float | None = None):
         self.t0 = t0
         self.deadline = t0 + limit
+        # the safety nets after the last phase stop here (the time limit itself)
+        self.hard = t0 + (limit if hard is None else hard)
         self.fired: str | None = None
+
+    def fire(self, phase: str) -> None:
+        if self.fired is None:
+            self.fired = phase
 
     def left(self) -> float:
         return self.deadline - time.perf_counter()
@@ -279,7 +291,8 @@ def solve(instance: Instance, config: SolverConfig | None = None, hint: Any = No
     cfg = config or SolverConfig()
     report = Progress(progress, t0)
     # the last phases (slots, output) are not interruptible: keep a reserve for them
-    clock = Clock(t0, max(0.5, cfg.time_limit) * (1 - TAIL_SHARE))
+    clock = Clock(t0, max(0.5, cfg.time_limit) * (1 - TAIL_SHARE),
+                  max(0.5, cfg.time_limit) * HARD_SHARE)
     prep = Prepared(instance, cfg)
     arr = Arrays(prep)
     n_e, n_m = arr.n_e, arr.n_m
@@ -320,7 +333,11 @@ def solve(instance: Instance, config: SolverConfig | None = None, hint: Any = No
 
     # 2. pair table
     t = time.perf_counter()
-    mat, n_ok, n_el, neg = arr.matrix(max(1, cfg.num_workers))
+    mat, n_ok, n_el, neg = arr.matrix(max(1, cfg.num_workers), clock.deadline)
+    table_complete = bool(arr.rows_done.all())
+    if not table_complete:
+        clock.fire("pairs")  # rows not reached keep no eligible mentor: valid, not optimal
+    pair_seconds = time.perf_counter() - t
     mark("pairs", t, eligible_pairs=int(n_el.sum()))
     report("pairs")
 
@@ -333,8 +350,24 @@ def solve(instance: Instance, config: SolverConfig | None = None, hint: Any = No
     k_mentee = cfg.top_k_mentee or 16
     # Small enough to take every eligible arc: exact in about the same time as pruning.
     prune = cfg.prune and int(n_el.sum()) > cfg.exact_up_to_pairs
-    if prune:
-        ce, cm, cs = candidates(arr, mat, neg, rows, k_mentee, cfg.top_k_mentor_factor)
+    if cfg.prune and not prune and n_e * n_m and pair_seconds / (n_e * n_m) * \
+            int(n_el.sum()) * EXACT_FLOW_CELLS_PER_PAIR > clock.left():
+        # the safety stop: the exact flow would not end in time on this machine now
+        prune = True
+        clock.fire("flow")
+    no_time = clock.stop("flow")  # no time left for any flow: the greedy safety net below
+    ce = cm = cs = np.zeros(0, dtype=np.int64)
+    if not no_time and prune:
+        try:
+            ce, cm, cs = candidates(arr, mat, neg, rows, k_mentee, cfg.top_k_mentor_factor,
+                                    deadline=clock.deadline, workers=max(1, cfg.num_workers))
+        except FlowTimeout as cut:
+            no_time = clock.stop("flow")
+            if cut.arcs is not None:  # for the greedy fallback
+                ce, cm, cs = cut.arcs
+    if no_time:
+        pass  # the candidates computed until the stop (if any) feed the greedy fallback
+    elif prune:
         he = [i for i, (j, _b) in hint_map.items() if active[i] and mat[i, j] > neg]
         if he:
             hm = [hint_map[i][0] for i in he]
@@ -346,8 +379,18 @@ def solve(instance: Instance, config: SolverConfig | None = None, hint: Any = No
         cs = mat[ce, cm].astype(np.int64)
     n_kept0 = len(ce)
     net = Network(arr, spread=cfg.spread_load)
+    net.deadline = clock.deadline
     # with pruning, first only phase A (counts) until the cut proves them, then phase B
-    res = net.solve(ce, cm, cs, locked, active, hint_map, phases="A" if prune else "AB")
+    first_flow = not no_time
+    try:
+        if first_flow:
+            res = net.solve(ce, cm, cs, locked, active, hint_map, phases="A" if prune else "AB")
+    except FlowTimeout:
+        clock.fire("flow")
+        first_flow = False
+    if not first_flow:  # the safety stop: locks, then greedy; the safety net fills the rest
+        res = _greedy(prep, arr, net, sched, ce, cm, cs, locked, clock)
+        prune = True
     mark("flow", t, arcs=res.arcs, pairs=int(len(ce)))
     report("flow", res.counts[2], res.score)
 
@@ -361,7 +404,7 @@ def solve(instance: Instance, config: SolverConfig | None = None, hint: Any = No
     round_log: list[dict[str, Any]] = []
     round_seconds: list[float] = []
     last = 0.0  # wall seconds of the last round: what the next one is expected to take
-    while prune:
+    while prune and first_flow:
         tr = time.perf_counter()
         if not counts_proven:
             if clock.stop("pricing"):
@@ -370,16 +413,27 @@ def solve(instance: Instance, config: SolverConfig | None = None, hint: Any = No
             round_log.append({"kind": "cut", "violations": int(nv), "added": int(len(ae))})
             if nv == 0:
                 counts_proven = True
-                res = net.solve(ce, cm, cs, locked, active, hint_map, phases="B",
-                                counts=res.net["raw"])
+                try:
+                    res = net.solve(ce, cm, cs, locked, active, hint_map, phases="B",
+                                    counts=res.net["raw"])
+                except FlowTimeout:  # the phase-A flow (counts, no score) stands
+                    clock.fire("pricing")
+                    break
                 continue
             if rounds >= cfg.pricing_rounds or clock.stop("pricing", 2 * last):
-                res = net.solve(ce, cm, cs, locked, active, hint_map)
+                try:
+                    res = net.solve(ce, cm, cs, locked, active, hint_map)
+                except FlowTimeout:
+                    clock.fire("pricing")
                 break
             rounds += 1
             added_cut += len(ae)
             ce, cm, cs = _merge((ce, cm, cs), (ae, am, as_))
-            res = net.solve(ce, cm, cs, locked, active, hint_map, phases="A")
+            try:
+                res = net.solve(ce, cm, cs, locked, active, hint_map, phases="A")
+            except FlowTimeout:  # the previous flow stands (on fewer arcs: still valid)
+                clock.fire("pricing")
+                break
             last = time.perf_counter() - tr
             round_seconds.append(round(last, 3))
             report("pricing", res.counts[2], res.score)
@@ -387,7 +441,11 @@ def solve(instance: Instance, config: SolverConfig | None = None, hint: Any = No
         if clock.stop("pricing", last):
             break  # the last bound stands
         tp = time.perf_counter()
-        d, converged = net.potentials(res)
+        try:
+            d, converged = net.potentials(res)
+        except FlowTimeout:
+            clock.fire("pricing")
+            break
         timing.setdefault("potentials", []).append(round(time.perf_counter() - tp, 3))
         if not converged:
             break
@@ -414,13 +472,21 @@ def solve(instance: Instance, config: SolverConfig | None = None, hint: Any = No
         added_price += len(pe_)
         ce, cm, cs = _merge((ce, cm, cs), (pe_, pm_, ps_))
         tp = time.perf_counter()
-        res = net.solve(ce, cm, cs, locked, active, hint_map, phases="B", counts=res.net["raw"])
+        try:
+            res = net.solve(ce, cm, cs, locked, active, hint_map, phases="B",
+                            counts=res.net["raw"])
+        except FlowTimeout:  # the previous flow and the bound of this round stand
+            clock.fire("pricing")
+            break
         timing.setdefault("flow_b", []).append(round(time.perf_counter() - tp, 3))
         last = time.perf_counter() - tr
         round_seconds.append(round(last, 3))
         report("pricing", res.counts[2], res.score, score_bound)
-    if score_bound is None:
+    if score_bound is None and first_flow:
         score_bound = _simple_bound(arr, mat, neg, res, locked)
+    if score_bound is None and table_complete:  # every mentee with room at its best score
+        score_bound = _simple_bound(arr, mat, neg, res, locked,
+                                    _matched_bound(arr, n_el, locked))
     mark("pricing", t, rounds=rounds, potentials_converged=converged, log=round_log)
     timing["rounds"] = round_seconds
     report("pricing", res.counts[2], res.score, score_bound)
@@ -438,22 +504,24 @@ def solve(instance: Instance, config: SolverConfig | None = None, hint: Any = No
         assign, slots, cp_info = _cpsat_repair(prep, arr, mat, neg, sched, assign, slots,
                                                dropped, locked, cfg, clock, report)
         repaired = len(dropped)
-    filled = _fill(prep, arr, mat, neg, sched, assign, slots, active)
+    filled = _fill(prep, arr, mat, neg, sched, assign, slots, active, clock)
     mark("slots", t, overlapping=first_dropped, banned=len(banned), dropped=len(dropped),
          filled=filled, **cp_info)
 
     sol = _build_solution(prep, arr, mat, neg, sched, assign, slots, locked, n_ok, n_el,
-                          infeasible)
+                          infeasible, clock.fired is not None)
     st = sol.stats
     flow_kept = not first_dropped and not filled
     proven = counts_proven and score_proven and flow_kept
     st.status = "OPTIMAL" if proven else "FEASIBLE"
-    st.bound = max(int(score_bound), st.objective)
+    st.bound = max(int(score_bound), st.objective) if score_bound is not None else None
     if proven:
         st.bound = st.objective
     st.gap = (round((st.bound - st.objective) / st.bound, 6)
               if st.bound is not None and st.bound > 0 else (0.0 if st.bound == 0 else None))
     st.matched_bound = relaxed_counts[2] if counts_proven else _matched_bound(arr, n_el, locked)
+    if not table_complete:
+        st.matched_bound = int(min(n_e, int(arr.cap.sum())))
     if clock.fired:
         st.safety_stop = clock.fired
     st.wall_time = round(time.perf_counter() - t0, 3)
@@ -494,14 +562,48 @@ def _merge(a: Triple, b: Triple) -> Triple:
     return e[keep], m[keep], s[keep]
 
 
-def _simple_bound(arr: Arrays, mat: Arr, neg: int, res: FlowResult, locked: Locked) -> int:
-    """Valid without potentials: each matched mentee at its best score (per class)."""
+def _greedy(prep: Prepared, arr: Arrays, net: Network, sched: Scheduler, ce: Arr, cm: Arr,
+            cs: Arr, locked: Locked, clock: Clock) -> FlowResult:
+    """The flow result when the safety stop cut the first flow: the accepted locks, then the
+    candidate pairs best score first where the mentor has room and a free common start."""
+    mentor = np.full(arr.n_e, -1, dtype=np.int64)
+    taken: dict[int, list[int]] = {}
+    for i, j in locked.mentor.items():
+        mentor[i] = j
+        taken.setdefault(j, []).append(-10**6)  # counts toward capacity only
+    load = np.bincount(mentor[mentor >= 0], minlength=arr.n_m)
+    order = np.lexsort((cm, ce, -cs))
+    placed: dict[int, list[int]] = {}
+    for k, (i, j) in enumerate(zip(ce[order].tolist(), cm[order].tolist(), strict=True)):
+        if k % 4096 == 0 and time.perf_counter() > clock.hard:
+            break
+        if mentor[i] >= 0 or load[j] >= arr.cap[j] or j in taken:
+            continue
+        b = sched.free(j, placed.get(j, []), bits(prep.common(i, j)))
+        if b is not None:
+            mentor[i] = j
+            load[j] += 1
+            placed.setdefault(j, []).append(b)
+    return FlowResult(mentor=mentor, node=np.full(arr.n_e, -1, dtype=np.int64),
+                      counts=(len(locked.mentor), 0, len(locked.mentor)), score=0,
+                      objective_b=0, spread=0, arcs=0, nodes=net.n_nodes,
+                      levels={"spread": False, "hint": False}, net={})
+
+
+def _simple_bound(arr: Arrays, mat: Arr, neg: int, res: FlowResult, locked: Locked,
+                  matched: int | None = None) -> int:
+    """Valid without potentials: each matched mentee at its best score (per class). With
+    ``matched`` (an upper bound on the matched count): the best ``matched`` mentees, any
+    class."""
     best = np.where((mat > neg).any(1), mat.max(1).astype(np.int64), np.iinfo(np.int64).min)
     lk = np.zeros(arr.n_e, dtype=bool)
     lk[list(locked.mentor)] = True
     total = 0
     for i, j in locked.mentor.items():
         total += int(mat[i, j]) if mat[i, j] > neg else 0
+    if matched is not None:
+        vals = np.sort(best[~lk])[::-1][:max(0, matched - len(locked.mentor))]
+        return total + int(vals[vals > np.iinfo(np.int64).min].clip(min=0).sum())
     _, n_p, n_all = res.counts
     n_p_unlocked = n_p
     n_n_unlocked = n_all - res.counts[0] - n_p_unlocked
@@ -703,7 +805,7 @@ def _lex(arr: Arrays, mat: Arr, assign: Arr) -> tuple[int, int, int, int]:
 
 
 def _fill(prep: Prepared, arr: Arrays, mat: Arr, neg: int, sched: Scheduler, assign: Arr,
-          slots: dict[int, int], active: Arr) -> int:
+          slots: dict[int, int], active: Arr, clock: Clock | None = None) -> int:
     """Safety net: an unmatched mentee with an eligible mentor who has room and a free common
     start gets it (best score first). Returns how many were added."""
     load = np.bincount(assign[assign >= 0], minlength=arr.n_m)
@@ -714,6 +816,9 @@ def _fill(prep: Prepared, arr: Arrays, mat: Arr, neg: int, sched: Scheduler, ass
     order = sorted(np.nonzero((assign < 0) & active)[0].tolist(),
                    key=lambda i: (not prep.mentees[i].priority, i))
     for i in order:
+        if clock is not None and time.perf_counter() > clock.hard:
+            clock.fire("slots")
+            break
         row = mat[i]
         js = np.nonzero((row > neg) & (load < arr.cap))[0]
         for j in js[np.argsort(-row[js].astype(np.int64), kind="stable")].tolist():
@@ -729,17 +834,29 @@ def _fill(prep: Prepared, arr: Arrays, mat: Arr, neg: int, sched: Scheduler, ass
 
 
 def unmatched_reason(prep: Prepared, arr: Arrays, mat: Arr, neg: int, sched: Scheduler, i: int,
-                     load: Arr, taken: dict[int, list[int]], n_ok: Arr, n_el: Arr
+                     load: Arr, taken: dict[int, list[int]], n_ok: Arr, n_el: Arr,
+                     stopped: bool = False, counts: tuple[Arr, Arr] | None = None
                      ) -> tuple[str, dict[str, int]]:
-    """(reason, params) that is true of the solution (validate.py checks it)."""
+    """(reason, params) that is true of the solution (validate.py checks it). ``stopped``:
+    the safety stop fired, so a mentee with an eligible mentor with room is ``time_limit``."""
+    if stopped and not arr.rows_done[i]:
+        return "time_limit", {}
     if n_ok[i] == 0:
         return "no_eligible_mentor", {}
     if n_el[i] == 0:
         return "no_common_time", {"eligible": 0}
+    if counts is not None:  # (eligible, with room) per mentee, computed in blocks
+        n_js, n_room = int(counts[0][i]), int(counts[1][i])
+        if n_room == 0:
+            return "capacity_taken", {"eligible": n_js, "with_room": 0}
+        if stopped:
+            return "time_limit", {"eligible": n_js, "with_room": n_room}
     js = np.nonzero(mat[i] > neg)[0]
     room = [j for j in js.tolist() if load[j] < arr.cap[j]]
     if not room:
         return "capacity_taken", {"eligible": len(js), "with_room": 0}
+    if stopped:
+        return "time_limit", {"eligible": len(js), "with_room": len(room)}
     by_day = 0
     for j in room:
         common = bits(prep.common(i, j))
@@ -753,7 +870,7 @@ def unmatched_reason(prep: Prepared, arr: Arrays, mat: Arr, neg: int, sched: Sch
 
 def _build_solution(prep: Prepared, arr: Arrays, mat: Arr, neg: int, sched: Scheduler,
                     assign: Arr, slots: dict[int, int], locked: Locked, n_ok: Arr, n_el: Arr,
-                    infeasible: list[dict[str, Any]]) -> Solution:
+                    infeasible: list[dict[str, Any]], stopped: bool = False) -> Solution:
     cfg = prep.config
     step = cfg.slot_step_minutes
     pairs: list[Pair] = []
@@ -764,10 +881,21 @@ def _build_solution(prep: Prepared, arr: Arrays, mat: Arr, neg: int, sched: Sche
     for i in np.nonzero(assign >= 0)[0].tolist():
         taken.setdefault(int(assign[i]), []).append(slots[i])
     kinds = {(p.mentee, p.mentor): "fixed" for p in prep.instance.fixed}
+    counts = None
+    if stopped and arr.n_m:  # many unmatched after a safety stop: count in blocks, fast
+        room = load < arr.cap
+        n_js = np.zeros(arr.n_e, dtype=np.int64)
+        n_room = np.zeros(arr.n_e, dtype=np.int64)
+        for blk in _row_blocks(arr.n_e, arr.n_m):
+            ok = mat[blk] > neg
+            n_js[blk] = ok.sum(1)
+            n_room[blk] = (ok & room[None, :]).sum(1)
+        counts = (n_js, n_room)
     for i, e in enumerate(prep.mentees):
         j = int(assign[i])
         if j < 0:
-            r, params = unmatched_reason(prep, arr, mat, neg, sched, i, load, taken, n_ok, n_el)
+            r, params = unmatched_reason(prep, arr, mat, neg, sched, i, load, taken, n_ok, n_el,
+                                         stopped, counts)
             unmatched.append(Unmatched(e.id, r, params))
             continue
         mt = prep.mentors[j]

@@ -12,7 +12,9 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 MODES = ("online", "in_person", "either")
-UNMATCHED_REASONS = ("no_eligible_mentor", "no_common_time", "capacity_taken")
+# time_limit: the wall-clock safety stop ended the search before this mentee was placed
+# (only with ``stats.safety_stop`` set)
+UNMATCHED_REASONS = ("no_eligible_mentor", "no_common_time", "capacity_taken", "time_limit")
 # why a lock or fixed pair could not be kept; entries of Solution.infeasible_locks carry
 # ``code`` and, for "rule", ``rules`` (the broken rules), for "duplicate", ``other`` (the
 # mentor the mentee is already kept with)

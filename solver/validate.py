@@ -230,6 +230,8 @@ def _check_unmatched(prep: Prepared, solution: Solution, seen: dict[str, str],
         if u.mentee in un:
             out.append(f"unmatched {u.mentee}: listed twice")
         un[u.mentee] = u.reason
+        if u.reason == "time_limit" and not solution.stats.safety_stop:
+            out.append(f"unmatched {u.mentee}: time_limit but the safety stop did not fire")
     for e in prep.mentees:
         if e.id not in seen and e.id not in un:
             out.append(f"mentee {e.id}: neither paired nor listed as unmatched")

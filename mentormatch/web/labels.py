@@ -58,7 +58,9 @@ def labels() -> dict[str, dict[str, Any]]:
                                      "again.")},
         "unmatched": {"no_eligible_mentor": _l("No eligible mentor"),
                       "capacity_taken": _l("Mentor capacity exhausted"),
-                      "no_common_time": _l("No common free time")},
+                      "no_common_time": _l("No common free time"),
+                      "time_limit": _l("The solver's time limit ended before this mentee "
+                                       "was placed")},
         "infeasible": {"not_selected": _l("one of them is not in this round"),
                        "mentee_taken": _l("the mentee is already fixed to another mentor"),
                        "capacity": _l("the mentor has no place left"),
