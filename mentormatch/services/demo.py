@@ -400,7 +400,7 @@ def seed_demo(
     if {"mentor", "mentee"} <= joined:  # a tiny demo (tests) may have nobody to match
         say("solving the second programme's round (around the first programme's sessions) ...")
         _solve_now(rnd2, coord)
-        rnd2 = db.session.get(Round, rnd2.id)
+        rnd2 = db.session.get_one(Round, rnd2.id)
         approved2 = datetime.combine(PROGRAMME2_START - timedelta(days=14),
                                      datetime.min.time(), UTC) + timedelta(hours=2)
         result2 = rounds.approve(rnd2, coord, today=approved2)

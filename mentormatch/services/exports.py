@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -317,7 +317,7 @@ def _status_label(value: str) -> str:
         "submitted": _("Awaiting confirmation"), "confirmed": _("Confirmed"),
         "rejected": _("Rejected"),
     }
-    return labels.get(value, value)
+    return str(labels.get(value, value))
 
 
 def _role_label(value: str) -> str:
@@ -326,7 +326,7 @@ def _role_label(value: str) -> str:
 
 
 def _stage_label(value: str) -> str:
-    return {"mid": _("Mid-programme"), "end": _("End of programme")}.get(value, value)
+    return str({"mid": _("Mid-programme"), "end": _("End of programme")}.get(value, value))
 
 
 def _local(value: datetime, zone: ZoneInfo) -> datetime:
@@ -388,7 +388,7 @@ class _People:
 
 # ---------------------------------------------------------------- writers
 
-def csv_lines(header: list[str], data: Iterable[tuple[Any, ...]],
+def csv_lines(header: list[str], data: Iterable[Sequence[Any]],
               delimiter: str = ",") -> Iterator[str]:
     """CSV text in chunks (UTF-8 with BOM first so Excel opens it right)."""
     buf = io.StringIO()
@@ -407,7 +407,7 @@ def csv_lines(header: list[str], data: Iterable[tuple[Any, ...]],
 _XLSX_FORMATS = {"time": "dd/mm/yyyy hh:mm", "date": "dd/mm/yyyy"}
 
 
-def xlsx_bytes(sheet: str, header: list[str], data: Iterable[tuple[Any, ...]],
+def xlsx_bytes(sheet: str, header: list[str], data: Iterable[Sequence[Any]],
                kinds: list[str] | None = None) -> bytes:
     """`kinds` (people exports) gives date and time columns their number format."""
     wb = Workbook(write_only=True)
@@ -431,8 +431,8 @@ def xlsx_bytes(sheet: str, header: list[str], data: Iterable[tuple[Any, ...]],
         for i, v in enumerate(row):
             if looks_like_formula(v):
                 cells.append(text_cell(v))
-            elif formats and formats[i] and isinstance(v, date):
-                cells.append(dated(v, formats[i]))
+            elif formats and (fmt_i := formats[i]) and isinstance(v, date):
+                cells.append(dated(v, fmt_i))
             else:
                 cells.append(v)
         ws.append(cells)

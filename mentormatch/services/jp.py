@@ -229,7 +229,9 @@ def people_jp(person_ids: Iterable[int] | None = None, *, year: int | None = Non
     out: dict[int, PersonJp] = {}
     for person in (ids if ids is not None else sorted(member)):
         progs = sorted(member.get(person, set()))
-        lines = tuple(ProgrammeJp(p, rules.get(p, default), *minutes.get((person, p), (0, 0)),
+        lines = tuple(ProgrammeJp(p, rules.get(p, default),
+                                  minutes.get((person, p), (0, 0))[0],
+                                  minutes.get((person, p), (0, 0))[1],
                                   years=tuple(sorted(yearly.get((person, p), {}).items())))
                       for p in progs)
         if programme_id is not None:
