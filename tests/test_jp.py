@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -148,6 +148,13 @@ def test_programme_jp_is_the_sum_of_its_yearly_jp_everywhere(app):
     cert = certificate.build(mentee, prog)
     assert cert.jp_text == "6"
     assert reports.dashboard(prog)["overall"]["jp_credited"] == 6  # the mentee's JP
+    from mentormatch.extensions import db
+    from mentormatch.models import Participant
+
+    db.session.add(Participant(programme_id=prog.id, person_id=mentee.id, role="mentee"))
+    db.session.flush()
+    behind = reports.alert_rows(prog, "behind_jp", now=datetime(2027, 1, 20, 3, tzinfo=UTC))
+    assert [r.cells["jp"] for r in behind if r.person_ids == (mentee.id,)] == [6]  # not 7
     for audience, delimiter, key in (("machine", ",", "jp"), ("people", ";", "JP")):
         body, _mime = exports.export(prog, "jp", "csv", "id", audience=audience)
         table = list(csv.DictReader(io.StringIO("".join(body)[1:]), delimiter=delimiter))

@@ -724,11 +724,22 @@ def _behind_jp_row(programme: Programme, now: datetime):
     expected = round(pace_target_jp(programme, now.astimezone(local_zone()).date()), 1)
     target = yearly_target_jp(programme)
 
+    yearly: dict[int, float] = {}
+
+    def jp_of(person_id: int, minutes: float) -> float:
+        """The programme's JP by the one rule (rounded per calendar year, then summed), read
+        once for the whole programme the first time a row needs it."""
+        if not yearly:
+            yearly.update({pid: float(pj.jp) for pid, pj in
+                           jp.people_jp(None, programme_id=programme.id).items()})
+            yearly.setdefault(-1, 0.0)  # marks the cache as filled
+        return yearly.get(person_id, credited_jp(minutes, rule))
+
     def convert(row: Any) -> AlertRow:
         person_id, name, nip, minutes, pair_id = row
         return AlertRow((person_id,), {
             "person": name, "nip": nip, "minutes": int(minutes or 0),
-            "jp": credited_jp(minutes or 0, rule),
+            "jp": jp_of(person_id, minutes or 0),
             "expected_jp": expected, "target_jp": target,
             "pair_id": pair_id})
 

@@ -54,7 +54,7 @@ def test_dashboard_charts_drawn_on_a_phone_and_in_print(live_app, page):
     page.goto(f"{base}/programmes/{pid}/reports/")
     assert page.viewport_size == {"width": 390, "height": 844}
     page.wait_for_function("window.mmCharts && window.mmCharts.length === 5")
-    assert page.locator("#kpi-matched").inner_text() == "50 %"  # Indonesian number format: 50 %, 92,5 %
+    assert page.locator("#kpi-matched").inner_text() == "50 %"  # Indonesian: 50 %, 92,5 %
     _assert_drawn(page)
     # readable on a phone: the page itself never scrolls sideways (wide tables scroll inside)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
