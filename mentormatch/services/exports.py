@@ -290,7 +290,8 @@ _COLUMNS: dict[str, tuple[Any, str]] = {
     "start_utc": (_l("Start"), "time"), "end_utc": (_l("End"), "time"),
     "held_on": (_l("Date held"), "date"), "duration_minutes": (_l("Duration (minutes)"), "num"),
     "credited_minutes": (_l("Credited minutes"), "num"),
-    "jp_unrounded": (_l("JP (unrounded)"), "num"),
+    # JP are stated for totals only (the one rounding rule): people see a log's minutes
+    "jp_unrounded": (_l("JP (unrounded)"), "machine"),
     "competencies_practised": (_l("Competencies practised"), "text"),
     "action_items": (_l("Action items"), "num"),
     "action_items_open": (_l("Open action items"), "num"),
@@ -340,8 +341,12 @@ class _People:
     """Turns machine rows into rows for people: labels, local times, Indonesian numbers."""
 
     def __init__(self, header: list[str], locale: str, zone: str, for_csv: bool) -> None:
-        # columns not in the table are the evaluations' rating questions: numbers
-        self.kinds = [_COLUMNS[key][1] if key in _COLUMNS else "num" for key in header]
+        # columns not in the table are the evaluations' rating questions: numbers;
+        # "machine" columns are for HR systems only
+        kinds = [_COLUMNS[key][1] if key in _COLUMNS else "num" for key in header]
+        self.keep = [i for i, kind in enumerate(kinds) if kind != "machine"]
+        header = [header[i] for i in self.keep]
+        self.kinds = [kinds[i] for i in self.keep]
         self.locale, self.zone, self.for_csv = locale, ZoneInfo(zone), for_csv
         zone_label = _ZONE_NAMES.get(zone, zone)
         asked = {q["key"]: q.get(locale) or q["en"] for q in questions()}
@@ -365,7 +370,7 @@ class _People:
 
     def row(self, values: tuple[Any, ...]) -> list[Any]:
         out: list[Any] = []
-        for kind, value in zip(self.kinds, values, strict=True):
+        for kind, value in zip(self.kinds, [values[i] for i in self.keep], strict=True):
             if value is None:
                 out.append(None)
             elif kind == "time" and isinstance(value, datetime):
