@@ -12,6 +12,7 @@ import pytest
 from flask import g, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 from mentormatch import create_app
 from mentormatch.extensions import db as _db
@@ -27,7 +28,8 @@ BACKENDS = [b for b in os.environ.get("MENTORMATCH_TEST_DBS", "sqlite,postgresql
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     name = f"mm_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    # no pool: each admin connection is closed at once (none stays open for the whole run)
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"

@@ -87,7 +87,7 @@ def test_pooled_connections_killed_between_requests(client, db, pg):
 def test_write_is_not_repeated_when_the_backend_dies(client, db, pg):
     from tests.helpers import csrf_from
 
-    u = _coordinator(client, db)
+    uid = _coordinator(client, db).id  # the failed request's rollback expires the object
     token = csrf_from(client, "/")
     killer = Killer(db.engine, pg, 'UPDATE user_account')
     try:
@@ -99,6 +99,6 @@ def test_write_is_not_repeated_when_the_backend_dies(client, db, pg):
     assert resp.status_code == 500
     assert "Traceback" not in resp.get_data(as_text=True)
     db.session.remove()
-    locale = db.session.scalar(text("SELECT locale FROM user_account WHERE id = :i"), {"i": u.id})
+    locale = db.session.scalar(text("SELECT locale FROM user_account WHERE id = :i"), {"i": uid})
     assert locale is None
     assert client.get("/people/").status_code == 200  # and the next request is fine
