@@ -27,6 +27,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -724,16 +725,15 @@ def _behind_jp_row(programme: Programme, now: datetime):
     expected = round(pace_target_jp(programme, now.astimezone(local_zone()).date()), 1)
     target = yearly_target_jp(programme)
 
-    yearly: dict[int, float] = {}
-
-    def jp_of(person_id: int, minutes: float) -> float:
+    @cache
+    def programme_jp() -> dict[int, float]:
         """The programme's JP by the one rule (rounded per calendar year, then summed), read
         once for the whole programme the first time a row needs it."""
-        if not yearly:
-            yearly.update({pid: float(pj.jp) for pid, pj in
-                           jp.people_jp(None, programme_id=programme.id).items()})
-            yearly.setdefault(-1, 0.0)  # marks the cache as filled
-        return yearly.get(person_id, credited_jp(minutes, rule))
+        return {pid: float(pj.jp)
+                for pid, pj in jp.people_jp(None, programme_id=programme.id).items()}
+
+    def jp_of(person_id: int, minutes: float) -> float:
+        return programme_jp().get(person_id, credited_jp(minutes, rule))
 
     def convert(row: Any) -> AlertRow:
         person_id, name, nip, minutes, pair_id = row
