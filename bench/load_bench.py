@@ -287,6 +287,9 @@ def load(url: str, ids: dict, users: int, seconds: float, workers: int) -> int:
                MENTORMATCH_APP__SESSION_COOKIE_SECURE="false",
                MENTORMATCH_APP__LOGIN_RATE_LIMIT="100000 per minute",
                MENTORMATCH_APP__BASE_URL=f"http://127.0.0.1:{port}",
+               # the production setting for several workers: login throttling shared in Redis
+               MENTORMATCH_APP__RATELIMIT_STORAGE_URI=os.environ.get(
+                   "MENTORMATCH_APP__RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/15"),
                PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     log = open(Path(tempfile.gettempdir()) / f"mm-load-serve-{port}.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(
