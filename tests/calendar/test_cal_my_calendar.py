@@ -5,7 +5,7 @@ from sqlalchemy import event
 
 from mentormatch.extensions import db
 from tests import factories as f
-from tests.test_invites import make_series
+from tests.sessions.test_invites import make_series
 
 
 def _statements(client) -> int:

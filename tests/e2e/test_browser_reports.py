@@ -9,7 +9,7 @@ import pytest
 from mentormatch.extensions import db
 from mentormatch.models import ProgrammeCoordinator
 from tests import factories as f
-from tests.test_reports import build_world
+from tests.reports.test_reports import build_world
 
 pytestmark = pytest.mark.browser
 

@@ -11,7 +11,7 @@ from mentormatch.models import PersonCompetency, ProgrammeCoordinator
 from mentormatch.services.catalogue import by_code
 from tests import factories as f
 from tests.helpers import csrf_from
-from tests.test_logbook import make_pair
+from tests.logbook.test_logbook import make_pair
 
 
 def _report(client, prog_id: int) -> str:

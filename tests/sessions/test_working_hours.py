@@ -15,8 +15,8 @@ from mentormatch.services import logbook, rounds, session_times, solver_bridge
 from mentormatch.services.participant_errors import LogError
 from tests import factories as f
 from tests.helpers import csrf_from
-from tests.test_participants_times import at, make_pair, make_session
-from tests.test_rounds import setup_programme, solve_now
+from tests.rounds.test_rounds import setup_programme, solve_now
+from tests.sessions.test_participants_times import at, make_pair, make_session
 
 
 def test_default_week_is_37_5_hours_with_both_breaks(app):

@@ -16,8 +16,8 @@ from mentormatch.services.programmes import Filters
 from mentormatch.services.replies import apply_reply
 from tests import factories as f
 from tests.helpers import csrf_from
-from tests.test_replies import _mail, counter_ics
-from tests.test_rounds import solve_now
+from tests.rounds.test_rounds import solve_now
+from tests.sessions.test_replies import _mail, counter_ics
 
 TUE_2H = ((1, 9 * 60, 11 * 60),)  # Tuesday 09:00-11:00 local: two one-hour slots
 TUE_1H = ((1, 9 * 60, 10 * 60),)  # Tuesday 09:00-10:00 only

@@ -87,7 +87,7 @@ def test_participants_add_and_remove_one(client, db):
 
 def test_audit_names_the_pair_the_change_and_who_answered(client, db):
     from mentormatch.services.replies import apply_partstat
-    from tests.test_invites import make_series
+    from tests.sessions.test_invites import make_series
 
     prog, live, _mentor, _outsider = _world(client)
     token = csrf_from(client, f"/programmes/{prog.id}/pairs")

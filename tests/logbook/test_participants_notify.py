@@ -15,7 +15,7 @@ from mentormatch.services import logbook
 from mentormatch.services.logbook import LogInput
 from tests import factories as f
 from tests.helpers import csrf_from
-from tests.test_logbook import make_pair, workday
+from tests.logbook.test_logbook import make_pair, workday
 
 
 def outbox(kind: str | None = None) -> list[OutboxMessage]:

@@ -14,7 +14,7 @@ from mentormatch.jobs.tasks import mark_missed
 from mentormatch.models import ProgrammeCoordinator, Session
 from mentormatch.services import invites, reports
 from tests import factories as f
-from tests.test_invites import make_pair, no_holiday
+from tests.sessions.test_invites import make_pair, no_holiday
 
 
 def _series(pair, first: datetime, count: int):

@@ -23,7 +23,7 @@ from mentormatch.models import (
 from mentormatch.services import invites
 from mentormatch.services.replies import apply_partstat, apply_reply
 from tests import factories as f
-from tests.test_invites import FIRST, make_series, no_holiday, outbox
+from tests.sessions.test_invites import FIRST, make_series, no_holiday, outbox
 
 BEFORE = FIRST - timedelta(days=7)
 #: the authserv-id of "our" mail exchanger in these tests (see verified_inbox)
@@ -33,7 +33,7 @@ MX = "mx.test.go.id"
 @pytest.fixture(autouse=True)
 def verified_inbox(app):
     """Mail in these tests passed our MX (dkim=pass, see _mail): declines apply directly.
-    Unverified declines are held for confirmation (tests/web/test_security_replies.py)."""
+    Unverified declines are held for confirmation (tests/sessions/test_security_replies.py)."""
     app.config["MM"]["inbox"]["authserv_id"] = MX
 
 

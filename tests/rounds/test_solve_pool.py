@@ -16,7 +16,7 @@ from mentormatch.jobs import JOBS, solve_pool
 from mentormatch.jobs.runner import run_job
 from mentormatch.models import AuditLog, Round
 from mentormatch.services import rounds
-from tests.test_rounds import setup_programme
+from tests.rounds.test_rounds import setup_programme
 
 
 def _status(rid: int) -> Round:

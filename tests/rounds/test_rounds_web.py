@@ -22,7 +22,7 @@ from mentormatch.services import programmes, rounds
 from mentormatch.services.programmes import Filters
 from tests import factories as f
 from tests.helpers import csrf_from
-from tests.test_rounds import run_until_idle, setup_programme, solve_now
+from tests.rounds.test_rounds import run_until_idle, setup_programme, solve_now
 
 TUE = ((1, 9 * 60, 12 * 60),)
 

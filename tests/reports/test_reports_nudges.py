@@ -15,7 +15,7 @@ from mentormatch.extensions import db
 from mentormatch.models import Attendee, AuditLog, OutboxMessage
 from mentormatch.services import nudges, reports
 from tests import factories as f
-from tests.test_reports import NOW, world  # noqa: F401  (fixture)
+from tests.reports.test_reports import NOW, world  # noqa: F401  (fixture)
 
 
 @pytest.fixture

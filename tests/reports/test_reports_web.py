@@ -17,7 +17,7 @@ from mentormatch.models import OutboxMessage, ProgrammeCoordinator
 from mentormatch.services import exports, reports
 from tests import factories as f
 from tests.helpers import csrf_from
-from tests.test_reports import NOW, world  # noqa: F401  (fixture)
+from tests.reports.test_reports import NOW, world  # noqa: F401  (fixture)
 
 
 @pytest.fixture(autouse=True)

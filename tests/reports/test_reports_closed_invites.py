@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from mentormatch.extensions import db
 from mentormatch.services import invites, reports
-from tests.test_invites import make_series
+from tests.sessions.test_invites import make_series
 
 
 def test_cancelled_series_is_not_unanswered(app):

@@ -25,7 +25,7 @@ from mentormatch.services.logbook import LogInput
 from mentormatch.services.participant_errors import FeedbackError, GoalError, LogError
 from tests import factories as f
 from tests.helpers import csrf_from
-from tests.test_logbook import make_pair, make_session
+from tests.logbook.test_logbook import make_pair, make_session
 
 
 def _log(pair, minutes=60, confirm=True, held_on=None):

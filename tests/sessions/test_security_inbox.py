@@ -15,9 +15,9 @@ from mentormatch.extensions import db
 from mentormatch.jobs import tasks
 from mentormatch.models import InboundMessage
 from tests import factories as f
-from tests.test_invites import make_series, outbox
-from tests.test_replies import _coordinator, counter_ics, reply_ics
-from tests.test_scheduler import _inbox
+from tests.sessions.test_invites import make_series, outbox
+from tests.sessions.test_replies import _coordinator, counter_ics, reply_ics
+from tests.sessions.test_scheduler import _inbox
 
 MX = "mx.bkpsdm.go.id"
 

@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 
 from mentormatch.services import exports
-from tests.test_reports import world  # noqa: F401  (fixture)
+from tests.reports.test_reports import world  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.usefixtures("app")
 

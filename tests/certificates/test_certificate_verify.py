@@ -10,8 +10,8 @@ from datetime import date, timedelta
 from mentormatch.extensions import db
 from mentormatch.models import ProgrammeCoordinator, utcnow
 from tests import factories as f
-from tests.test_logbook import make_pair, programme
-from tests.test_participants_certificate import confirmed, pdf_text
+from tests.certificates.test_participants_certificate import confirmed, pdf_text
+from tests.logbook.test_logbook import make_pair, programme
 
 
 def _ended_programme():

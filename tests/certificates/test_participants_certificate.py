@@ -15,7 +15,7 @@ from mentormatch.models import ProgrammeCoordinator, SessionLog, utcnow
 from mentormatch.services import certificate, jp
 from tests import factories as f
 from tests.helpers import csrf_from
-from tests.test_logbook import make_pair, person, programme
+from tests.logbook.test_logbook import make_pair, person, programme
 
 
 def confirmed(pair, minutes: int, held_on: date, n: int = 1) -> None:

@@ -15,8 +15,8 @@ from mentormatch.models import AuditLog, InboundMessage, OccurrenceResponse, Pro
 from mentormatch.services import invites
 from mentormatch.web import calendar_views
 from tests import factories as f
-from tests.test_invites import make_series, no_holiday
-from tests.test_replies import reply_mail
+from tests.sessions.test_invites import make_series, no_holiday
+from tests.sessions.test_replies import reply_mail
 
 
 @pytest.fixture

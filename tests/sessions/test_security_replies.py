@@ -13,9 +13,9 @@ from mentormatch.extensions import db
 from mentormatch.jobs import tasks
 from mentormatch.models import InboundMessage, OutboxMessage
 from tests.helpers import csrf_from
-from tests.test_invites import make_series, outbox
-from tests.test_replies import reply_mail
-from tests.test_scheduler import _inbox
+from tests.sessions.test_invites import make_series, outbox
+from tests.sessions.test_replies import reply_mail
+from tests.sessions.test_scheduler import _inbox
 
 
 def _body(row: OutboxMessage) -> str:

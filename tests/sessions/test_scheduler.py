@@ -21,8 +21,8 @@ from mentormatch.models import (
 )
 from mentormatch.services.lease import Fence, LeaseLost, acquire, acquire_or_renew, current_holder
 from tests import factories as f
-from tests.test_invites import FIRST, make_series, outbox
-from tests.test_replies import reply_mail
+from tests.sessions.test_invites import FIRST, make_series, outbox
+from tests.sessions.test_replies import reply_mail
 
 
 def test_job_ids_are_stable_and_unique():

@@ -14,7 +14,7 @@ from mentormatch.services import logbook
 from mentormatch.services.catalogue import by_code
 from tests import factories as f
 from tests.helpers import csrf_from
-from tests.test_logbook import make_pair, make_session, workday
+from tests.logbook.test_logbook import make_pair, make_session, workday
 
 _TOKEN = re.compile(r'name="submit_token" value="([^"]+)"')
 _ERROR = re.compile(r'id="form-error">([^<]*)<')

@@ -13,7 +13,7 @@ from mentormatch.extensions import db
 from mentormatch.models import LeaveDate
 from mentormatch.services import logbook, session_times
 from mentormatch.services.participant_errors import LogError
-from tests.test_logbook import make_pair, make_session
+from tests.logbook.test_logbook import make_pair, make_session
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)  # proposals are checked as of this instant
 WIB, WITA, WIT = ZoneInfo("Asia/Jakarta"), ZoneInfo("Asia/Makassar"), ZoneInfo("Asia/Jayapura")

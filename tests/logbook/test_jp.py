@@ -88,7 +88,7 @@ def _confirmed(pair, minutes, held_on, n=1):
 
 
 def test_person_jp_sums_per_programme_then_rounds(app):
-    from tests.test_logbook import make_pair, person, programme
+    from tests.logbook.test_logbook import make_pair, person, programme
 
     mentor = person(grade=13)
     a = programme(start=date(2026, 1, 1), end=date(2026, 12, 31), name="A")
@@ -117,7 +117,7 @@ def test_person_jp_sums_per_programme_then_rounds(app):
 
 
 def test_person_jp_without_logs_uses_programme_or_config_target(app):
-    from tests.test_logbook import make_pair, programme
+    from tests.logbook.test_logbook import make_pair, programme
 
     pair = make_pair(prog=programme(jp_rule={"yearly_target_jp": 16}))
     year = pair.programme.start_date.year
@@ -134,7 +134,7 @@ def test_programme_jp_is_the_sum_of_its_yearly_jp_everywhere(app):
     import io
 
     from mentormatch.services import certificate, exports, reports
-    from tests.test_logbook import make_pair, programme
+    from tests.logbook.test_logbook import make_pair, programme
 
     prog = programme(start=date(2026, 11, 2), end=date(2027, 2, 26), name="Lintas tahun")
     pair = make_pair(prog=prog)

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from mentormatch.extensions import db as _db
 from mentormatch.models import Person
 from tests import factories
-from tests.test_staff_import import GOOD, csv_bytes, with_value
+from tests.people.test_staff_import import GOOD, csv_bytes, with_value
 
 
 @pytest.fixture

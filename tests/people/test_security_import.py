@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from mentormatch.extensions import db as _db
 from mentormatch.models import Person
-from tests.test_staff_import import GOOD, HEAD, csv_bytes, xlsx_bytes
-from tests.test_staff_import_web import coordinator, upload
+from tests.people.test_staff_import import GOOD, HEAD, csv_bytes, xlsx_bytes
+from tests.people.test_staff_import_web import coordinator, upload
 
 
 def _xlsx_with_far_empty_rows(empty: int) -> bytes:

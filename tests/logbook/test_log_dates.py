@@ -14,8 +14,8 @@ from mentormatch.extensions import db
 from mentormatch.models import SessionLog, utcnow
 from tests import factories as f
 from tests.helpers import csrf_from
-from tests.test_logbook import make_pair, make_session
-from tests.test_participants_web import _ERROR, _post_log, _users
+from tests.logbook.test_logbook import make_pair, make_session
+from tests.logbook.test_participants_web import _ERROR, _post_log, _users
 
 WIB = ZoneInfo("Asia/Jakarta")
 
