@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from mentormatch.models import AuditLog, OutboxMessage, User, utcnow
 from tests import factories as f
-from tests.helpers import csrf_from
+from tests.helpers import csrf_from, csrf_in
 
 
 def _admin(client, db):
@@ -91,14 +91,13 @@ def test_navigation_per_role(client, db):
 def test_users_page_renders_role_boxes_and_saves_from_the_form(client, db):
     """The page's own `roles` must not be shadowed by the navigation's: the checkboxes render,
     and posting exactly what the rendered form holds invites and deactivates."""
-    import re
 
     _admin(client, db)
     html = client.get("/admin/users").get_data(as_text=True)
     invite_form = html.split('id="invite"', 1)[1].split("</form>", 1)[0]
     for role in ("admin", "coordinator", "mentor", "mentee"):
         assert f'name="roles" value="{role}"' in invite_form
-    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    token = csrf_in(html)
     r = client.post("/admin/users", data={"csrf_token": token, "email": "koor@example.go.id",
                                           "roles": ["coordinator"]}, follow_redirects=True)
     assert "Pilih setidaknya satu peran" not in r.get_data(as_text=True)

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from mentormatch.extensions import db as _db
 from mentormatch.models import Person
 from tests import factories
+from tests.helpers import csrf_in
 from tests.people.test_staff_import import GOOD, csv_bytes, with_value
 
 
@@ -32,7 +33,7 @@ def coordinator(web):
     factories.login(web, u)
     page = web.get("/people/import/")
     assert page.status_code == 200
-    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    return csrf_in(page.text)
 
 
 def upload(web, csrf, data: bytes, name: str = "staff.csv"):
@@ -107,7 +108,7 @@ def test_confirm_works_on_another_worker_and_only_for_the_uploader(web, app, dat
         with intruder_client.session_transaction() as sess:
             sess["_user_id"] = intruder_id
         page = intruder_client.get("/people/import/")
-        icsrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        icsrf = csrf_in(page.text)
         r = intruder_client.post("/people/import/confirm", data={"csrf_token": icsrf,
                                                                  "token": token})
         assert r.status_code == 302

@@ -9,12 +9,13 @@ from datetime import timedelta
 from email import policy
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from mentormatch.extensions import db
 from mentormatch.models import Attendee, AuditLog, OutboxMessage
 from mentormatch.services import nudges, reports
 from tests import factories as f
+from tests.helpers import recorded_statements
 from tests.reports.test_reports import NOW, world  # noqa: F401  (fixture)
 
 
@@ -141,16 +142,8 @@ def test_bulk_path_builds_the_list_once_and_is_bounded(world, coordinator, app):
     assert reports.alert_count(prog, "behind_jp", now=NOW) == 62
 
     app.config["MM"]["reports"]["nudge_limit"] = 50
-    statements: list[str] = []
-
-    def log(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", log)
-    try:
+    with recorded_statements() as statements:
         first = nudges.nudge(prog, "behind_jp", actor=coordinator, now=NOW)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", log)
     assert (first.queued, first.already, first.remaining) == (50, 0, 12)
     alert_queries = [s for s in statements if "session_log" in s]
     jp_reads = [s for s in alert_queries if "STRFTIME('%Y'" in s or "EXTRACT(year" in s]

@@ -8,12 +8,13 @@ import re
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 
 from mentormatch.extensions import db
 from mentormatch.models import Participant, Person, Proposal, Round, UnmatchedMentee
 from mentormatch.services import programmes, rounds
 from tests import factories as f
+from tests.helpers import recorded_statements
 
 
 def _round(n_mentees: int, n_unmatched: int = 0):
@@ -58,18 +59,10 @@ def _round(n_mentees: int, n_unmatched: int = 0):
 
 
 def _statements(client, path: str) -> tuple[int, str]:
-    count = [0]
-
-    def seen(*_a, **_k):
-        count[0] += 1
-
-    event.listen(db.engine, "before_cursor_execute", seen)
-    try:
+    with recorded_statements() as seen:
         resp = client.get(path)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", seen)
     assert resp.status_code == 200, resp.get_data(as_text=True)[-800:]
-    return count[0], resp.get_data(as_text=True)
+    return len(seen), resp.get_data(as_text=True)
 
 
 def _rows(html: str) -> list[str]:

@@ -10,7 +10,7 @@ import time
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from mentormatch.extensions import db
 from mentormatch.jobs import JOBS
@@ -29,6 +29,7 @@ from mentormatch.models.base import utcnow
 from mentormatch.services import programmes, rounds, solver_bridge
 from mentormatch.services.programmes import Filters
 from tests import factories as f
+from tests.helpers import count_statements
 
 TUE = ((1, 9 * 60, 12 * 60),)  # Tuesday 09:00-12:00 local: three one-hour slots
 
@@ -896,20 +897,6 @@ def test_preference_invitation_needs_an_open_round(app):
 # --------------------------------------------------------------------------- queries
 
 
-def _count_queries(fn) -> int:
-    n = [0]
-
-    def count(*_a, **_k):
-        n[0] += 1
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        fn()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    return n[0]
-
-
 def test_building_the_instance_does_not_query_per_person(app):
     coord, prog, _, _ = setup_programme(n_mentors=2, n_mentees=4)
     rnd = rounds.create(prog, coord, name="R")
@@ -920,7 +907,7 @@ def test_building_the_instance_does_not_query_per_person(app):
         r = db.session.get(Round, rnd.id)
         solver_bridge.build(r, *rounds.selection(r))
 
-    small = _count_queries(build)
+    small = count_statements(build)
     for i in range(30):
         f.person(f"More {i}", grade=8, levels={"KOM": 1}, required={"KOM": 3}, windows=TUE)
     for i in range(10):
@@ -928,7 +915,7 @@ def test_building_the_instance_does_not_query_per_person(app):
     programmes.add_participants(prog, "mentee", Filters(grade_max=8), coord)
     programmes.add_participants(prog, "mentor", Filters(grade_min=13), coord)
     db.session.commit()
-    assert _count_queries(build) == small
+    assert count_statements(build) == small
 
 
 def test_job_is_declared():

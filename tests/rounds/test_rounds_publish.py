@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from mentormatch.calendar import build_request, parse_itip, verify_rsvp
 from mentormatch.extensions import db
@@ -28,6 +28,7 @@ from mentormatch.models import (
 from mentormatch.services import invites, mailer, programmes, rounds
 from mentormatch.services.programmes import Filters
 from tests import factories as f
+from tests.helpers import count_statements
 
 TODAY = datetime(2027, 1, 5, 8, 0, tzinfo=UTC)  # first sessions: Tuesday 12 January 2027
 WORKDAY = tuple((wd, 7 * 60 + 30, 16 * 60) for wd in range(5))
@@ -72,20 +73,6 @@ def big_round(n: int, tag: str = "A", *, mode: str = "online") -> tuple[Round, o
     return rnd, coord
 
 
-def _statements(fn) -> int:
-    n = [0]
-
-    def count(*_a, **_k) -> None:
-        n[0] += 1
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        fn()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    return n[0]
-
-
 def _count(model, *where) -> int:
     return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
@@ -101,7 +88,7 @@ def test_statements_do_not_grow_with_the_number_of_pairs(app):
             assert len(rounds.approve(rnd, coord, today=TODAY).created) == len(rnd.proposals)
             db.session.flush()
 
-        counts[n] = _statements(click)
+        counts[n] = count_statements(click)
         db.session.commit()
     assert counts[60] - counts[30] <= 2, counts
     assert counts[60] <= 40, counts  # was ~19 per pair: 1,155 for 60

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from mentormatch.extensions import db
 from mentormatch.models import (
@@ -21,7 +21,7 @@ from mentormatch.models import (
 from mentormatch.services import programmes, rounds
 from mentormatch.services.programmes import Filters
 from tests import factories as f
-from tests.helpers import csrf_from
+from tests.helpers import csrf_from, recorded_statements
 from tests.rounds.test_rounds import run_until_idle, setup_programme, solve_now
 
 TUE = ((1, 9 * 60, 12 * 60),)
@@ -408,18 +408,10 @@ def test_withdraw_mentor_over_http(client, app):
 
 
 def _queries(client, path: str) -> int:
-    n = [0]
-
-    def count(*_a, **_k):
-        n[0] += 1
-
     db.session.expunge_all()  # the request loads everything itself, as in production
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with recorded_statements() as seen:
         assert client.get(path).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    return n[0]
+    return len(seen)
 
 
 def test_round_page_queries_do_not_grow_with_the_round(client, app):

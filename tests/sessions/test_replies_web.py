@@ -5,7 +5,6 @@ calendar page with its feed token (created on the first visit, revocable), acces
 from __future__ import annotations
 
 import io
-import re
 
 import pytest
 from sqlalchemy import select
@@ -15,6 +14,7 @@ from mentormatch.models import AuditLog, InboundMessage, OccurrenceResponse, Pro
 from mentormatch.services import invites
 from mentormatch.web import calendar_views
 from tests import factories as f
+from tests.helpers import csrf_in
 from tests.sessions.test_invites import make_series, no_holiday
 from tests.sessions.test_replies import reply_mail
 
@@ -26,13 +26,9 @@ def web(app, client):
     return client
 
 
-def _csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
 def _api_headers(web) -> dict[str, str]:
     """The API takes the CSRF token of a page in X-CSRFToken (tests/web/test_security_small)."""
-    return {"X-CSRFToken": _csrf(web.get("/calendar/reply").get_data(as_text=True))}
+    return {"X-CSRFToken": csrf_in(web.get("/calendar/reply").get_data(as_text=True))}
 
 
 def _token(url: str) -> str:
@@ -47,7 +43,7 @@ def test_one_click_link_needs_confirmation(web):
     assert page.status_code == 200
     assert mentor.partstat == "NEEDS-ACTION"  # a scanner's GET changes nothing
     resp = web.post(f"/rsvp/{_token(links['accepted'])}",
-                    data={"csrf_token": _csrf(page.get_data(as_text=True))})
+                    data={"csrf_token": csrf_in(page.get_data(as_text=True))})
     assert resp.status_code == 200
     db.session.expire_all()
     assert mentor.partstat == "ACCEPTED" and series.pair.status == "active"
@@ -68,7 +64,7 @@ def test_stale_link_after_change_is_rejected(web):
                         is_holiday=no_holiday)
     db.session.commit()
     page = web.get(f"/rsvp/{token}")
-    resp = web.post(f"/rsvp/{token}", data={"csrf_token": _csrf(page.get_data(as_text=True))})
+    resp = web.post(f"/rsvp/{token}", data={"csrf_token": csrf_in(page.get_data(as_text=True))})
     assert resp.status_code == 409
     assert "Balasan ini menjawab versi undangan yang lebih lama." in resp.get_data(as_text=True)
     db.session.expire_all()
@@ -81,13 +77,13 @@ def test_in_app_buttons_only_for_attendees(web):
     stranger = f.user(("mentee",), person_row=f.person("Orang Lain"))
     f.login(web, stranger)
     page = web.get("/calendar/feed")
-    token = _csrf(page.get_data(as_text=True))
+    token = csrf_in(page.get_data(as_text=True))
     resp = web.post(f"/calendar/series/{series.id}/answer",
                     data={"partstat": "DECLINED", "csrf_token": token})
     assert resp.status_code == 404
     me = f.user(("mentee",), person_row=mentee_person)
     f.login(web, me)
-    token = _csrf(web.get("/calendar/feed").get_data(as_text=True))
+    token = csrf_in(web.get("/calendar/feed").get_data(as_text=True))
     resp = web.post(f"/calendar/series/{series.id}/answer",
                     data={"partstat": "ACCEPTED", "csrf_token": token})
     assert resp.status_code == 302
@@ -109,7 +105,7 @@ def test_upload_form(web):
     page = web.get("/calendar/reply")
     raw = reply_mail(series, series.attendees[0].email, "ACCEPTED")
     resp = web.post("/calendar/reply", data={
-        "csrf_token": _csrf(page.get_data(as_text=True)),
+        "csrf_token": csrf_in(page.get_data(as_text=True)),
         "file": (io.BytesIO(raw), "reply.eml")}, content_type="multipart/form-data")
     assert resp.status_code == 200 and "Diterapkan" in resp.get_data(as_text=True)
     db.session.expire_all()
@@ -126,7 +122,7 @@ def test_participants_may_upload_only_for_themselves(web):
     page = web.get("/calendar/reply")
     for_mentee = reply_mail(series, series.attendees[1].email, "DECLINED")
     resp = web.post("/calendar/reply", data={
-        "csrf_token": _csrf(page.get_data(as_text=True)),
+        "csrf_token": csrf_in(page.get_data(as_text=True)),
         "file": (io.BytesIO(for_mentee), "reply.eml")}, content_type="multipart/form-data")
     html = resp.get_data(as_text=True)
     assert "Anda hanya dapat menjawab untuk diri sendiri." in html
@@ -181,7 +177,7 @@ def test_calendar_page_creates_feed_token_and_answers_one_session(web):
     html = page.get_data(as_text=True)
     db.session.expire_all()
     assert mentee.feed_token is None and 'id="create-feed"' in html  # a GET writes nothing
-    resp = web.post("/calendar/feed/rotate", data={"csrf_token": _csrf(html)})
+    resp = web.post("/calendar/feed/rotate", data={"csrf_token": csrf_in(html)})
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/calendar/feed")
     html = web.get("/calendar/feed").get_data(as_text=True)
     db.session.expire_all()
@@ -190,7 +186,7 @@ def test_calendar_page_creates_feed_token_and_answers_one_session(web):
     assert "I cannot attend" in html and f'id="series-{series.id}"' in html
     s1 = series.sessions[1]
     resp = web.post(f"/calendar/series/{series.id}/answer", data={
-        "csrf_token": _csrf(html), "partstat": "DECLINED",
+        "csrf_token": csrf_in(html), "partstat": "DECLINED",
         "recurrence_id": s1.recurrence_id.isoformat(), "next": "/calendar/feed"})
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/calendar/feed")
     db.session.expire_all()
@@ -208,7 +204,7 @@ def test_calendar_page_creates_feed_token_and_answers_one_session(web):
     assert mentee.feed_token == token
     # an open redirect through "next" is not possible
     resp = web.post(f"/calendar/series/{series.id}/answer", data={
-        "csrf_token": _csrf(again), "partstat": "ACCEPTED", "next": "//evil.example/"})
+        "csrf_token": csrf_in(again), "partstat": "ACCEPTED", "next": "//evil.example/"})
     assert resp.headers["Location"].endswith("/calendar/feed")
 
 
@@ -217,7 +213,7 @@ def test_feed_token_rotation_revokes(web):
     me = f.user(("mentor",), person_row=series.pair.mentor)
     f.login(web, me)
     page = web.get("/calendar/feed")
-    web.post("/calendar/feed/rotate", data={"csrf_token": _csrf(page.get_data(as_text=True))})
+    web.post("/calendar/feed/rotate", data={"csrf_token": csrf_in(page.get_data(as_text=True))})
     db.session.expire_all()
     old = series.pair.mentor.feed_token
     assert old
@@ -227,7 +223,7 @@ def test_feed_token_rotation_revokes(web):
     assert feed.headers["Content-Type"].startswith("text/calendar")
     f.login(web, me)
     page = web.get("/calendar/feed")
-    web.post("/calendar/feed/rotate", data={"csrf_token": _csrf(page.get_data(as_text=True))})
+    web.post("/calendar/feed/rotate", data={"csrf_token": csrf_in(page.get_data(as_text=True))})
     db.session.expire_all()
     assert series.pair.mentor.feed_token != old
     assert web.get(f"/feed/{old}.ics").status_code == 404
