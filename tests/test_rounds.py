@@ -10,6 +10,7 @@ import time
 from datetime import date, timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import event, func, select
 
 from mentormatch.extensions import db
@@ -28,6 +29,7 @@ from mentormatch.models import (
 from mentormatch.models.base import utcnow
 from mentormatch.services import programmes, rounds, solver_bridge
 from mentormatch.services.programmes import Filters
+from mentormatch.web.labels import pair_reason
 from tests import factories as f
 
 TUE = ((1, 9 * 60, 12 * 60),)  # Tuesday 09:00-12:00 local: three one-hour slots
@@ -70,6 +72,12 @@ def solve_now(rnd, coord):
     rnd = db.session.get(Round, rnd.id)
     assert rnd.status == "solved", (rnd.status, rnd.error)
     return rnd
+
+
+def _words(proposal, locale: str) -> str:
+    """A proposal's reason as the review page words it in ``locale`` (stored as codes)."""
+    with force_locale(locale):
+        return pair_reason(proposal.reasons)
 
 
 def live(prog=None):
@@ -170,7 +178,7 @@ def test_round_solves_with_reasons_stats_and_mode(app):
     rnd = solve_now(rnd, coord)
     assert len(rnd.proposals) == 3 and not rnd.unmatched
     p = rnd.proposals[0]
-    assert "Komunikasi" in p.reason_id and "Communication" in p.reason_en
+    assert "Komunikasi" in _words(p, "id") and "Communication" in _words(p, "en")
     assert p.weekday_utc == 1 and p.start_minute_utc in (120, 180, 240)  # Tue 09-12 WIB
     assert {x.mode for x in rnd.proposals} == {"in_person"}  # same city, mode "either"
     assert rnd.stats["status"] in ("OPTIMAL", "FEASIBLE") and rnd.stats["matched"] == 3
@@ -501,7 +509,8 @@ def test_set_by_hand_needs_override_reason(app):
     rnd = solve_now(rnd, coord)
     manual = [p for p in rnd.proposals if p.mentee_id == mentees[0].id]
     assert manual and manual[0].mentor_id == low.id and manual[0].manual
-    assert "Subject expert" in manual[0].reason_id and manual[0].mode
+    assert "Subject expert" in _words(manual[0], "id") and manual[0].mode
+    assert _words(manual[0], "en").startswith("set by hand (Subject expert); ")
     # a supervisor is not overridable under the default policy
     boss = mentors[0]
     mentees[1].supervisor_id = boss.id
@@ -852,7 +861,7 @@ def test_preferences_are_honoured(app):
     db.session.commit()
     rnd = solve_now(rnd, coord)
     assert rnd.proposals[0].mentor_id == wish
-    assert "pilihan ke-1" in rnd.proposals[0].reason_id
+    assert "pilihan ke-1" in _words(rnd.proposals[0], "id")
     with pytest.raises(programmes.ProgrammeError):
         programmes.set_preferences(prog, mentees[0].id, [mentees[0].id], coord)
 
