@@ -755,6 +755,31 @@ def test_kept_pairs_are_fixed_with_their_slot(app):
     assert first.mentee_id not in {p.mentee_id for p in r2.proposals}
 
 
+def test_a_kept_pair_between_the_mentors_session_blocks_does_not_fail_the_solve(app):
+    """A live pair's time stays its own when the mentor's free time has changed around it:
+    the mentor, once free Tuesday 09:30-10:30, is now free 09:00-12:00, whose session blocks
+    are 09:00, 10:00, 11:00. The rematch solves, keeps the pair's 09:30-10:30 free and its
+    place, and puts a new mentee at 10:30, right after it (09:00 and 10:00 would overlap)."""
+    from mentormatch.services import profile
+
+    coord, prog, mentors, mentees = setup_programme(n_mentors=0, n_mentees=1,
+                                                    default_capacity=2)
+    mentor = f.person("Mentor", grade=13, levels={"KOM": 4, "INT": 4},
+                      windows=((1, 9 * 60 + 30, 10 * 60 + 30),))
+    programmes.add_participants(prog, "mentor", Filters(grade_min=13), coord)
+    rnd = solve_now(rounds.create(prog, coord, name="R"), coord)
+    assert [(p.weekday_utc, p.start_minute_utc) for p in rnd.proposals] == [(1, 150)]
+    rounds.approve(rnd, coord)
+    db.session.commit()
+    profile.update_own(mentor, None, availability="Sel 09:00-12:00", mode="either",
+                       levels={}, targets={})
+    f.person("New", grade=8, levels={"KOM": 1}, required={"KOM": 3}, windows=TUE)
+    programmes.add_participants(prog, "mentee", Filters(grade_max=8), coord)
+    db.session.commit()
+    r2 = solve_now(rounds.create(prog, coord, name="R2", kind="rematch"), coord)
+    assert [(p.weekday_utc, p.start_minute_utc) for p in r2.proposals] == [(1, 210)]
+
+
 def test_series_stop_at_the_programme_end(app):
     coord, prog, _, _ = setup_programme(n_mentees=1)
     programmes.update(prog, coord, end_date=date(2026, 2, 10))

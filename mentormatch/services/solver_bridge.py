@@ -20,9 +20,8 @@ from sqlalchemy.orm.interfaces import LoaderOption
 
 import solver
 from solver.eligibility import Prepared, pair_mode
-from solver.model import Scheduler
 from solver.scoring import reason_codes, score_pair
-from solver.slots import WEEK, bits, local_time, slot_mask
+from solver.slots import WEEK, local_time
 
 from ..extensions import db
 from ..models import (
@@ -186,22 +185,10 @@ def live_pairs(programme_id: int, mentor_ids: list[int] | None = None
     return out
 
 
-class SlotFit:
-    """One mentor's slot grid and the solver's own placement search (``model.Scheduler``:
-    distinct, non-overlapping starts within the sessions-per-day limit)."""
-
-    def __init__(self, cfg: solver.SolverConfig, mentor: solver.Mentor):
-        self.cfg, self.mentor = cfg, mentor
-        self.sched = Scheduler(Prepared(solver.Instance(mentors=(mentor,), mentees=()), cfg))
-
-    def mask(self, person: solver.Mentor | solver.Mentee) -> int:
-        """The person's grid starts: inside their windows and working hours, off busy time."""
-        return slot_mask(person.tz, person.availability, self.cfg, busy=person.busy)
-
-    def fit(self, options: list[list[int]]) -> list[int] | None:
-        """One slot bit per item (same order), or None when they cannot all be placed."""
-        got = self.sched.fits(0, list(enumerate(options)))
-        return None if got is None else [got[k] for k in range(len(options))]
+def mentor_starts(mentor: solver.Mentor, cfg: solver.SolverConfig) -> int:
+    """The mentor's session starts as the solver offers them (grid bits: working hours,
+    back-to-back blocks of their free time, off busy time)."""
+    return Prepared(solver.Instance(mentors=(mentor,), mentees=()), cfg).mentor_mask[0]
 
 
 def _local_window(tz: str, minute: int, length: int, cfg: solver.SolverConfig
@@ -300,59 +287,54 @@ def build(rnd: Round, mentee_ids: list[int], mentor_ids: list[int],
     for pid in sorted(mentor_set):
         base = to_mentor(mentor_parts[pid], prog.default_capacity, prog.mode_policy,
                          taken.get(pid, ()))
-        held: list[tuple[int, int]] = []  # live sessions that only keep their time busy
         mine = by_mentor_live.get(pid, [])
         built.live_slots[pid] = [s for _p, s in mine if s is not None]
-        placed: list[tuple[Pair, int | None]] = []
-        blocked = 0
-        extra: list[solver.Window] = []
-        for pair, slot in mine:
+        # a live session's own time stays free for it, also where the mentor's windows changed
+        extra = []
+        for _p, slot in mine:
             win = _local_window(base.tz, slot, length, cfg) if slot is not None else None
-            if slot is not None and (slot % step or win is None):
-                held.extend(weekly(slot, length))
-                blocked += 1
-                continue
-            if win is not None:
+            if slot is not None and slot % step == 0 and win is not None:
                 extra.append(solver.Window(win[0], win[1], win[1] + length))
-            placed.append((pair, slot))
-        mentor = replace(base, availability=base.availability + tuple(extra),
-                         busy=tuple(sorted({*base.busy, *held})))
-        fitter = SlotFit(cfg, mentor)
-        m_mask = fitter.mask(mentor)
-        options: list[list[int]] = []
-        keep: list[tuple[Pair, int | None]] = []
-        for pair, slot in placed:
-            if slot is None:
-                opts = bits(m_mask)
-            elif (m_mask >> (slot // step)) & 1:
-                opts = [slot // step]
-            else:  # outside working hours now: keep the time free, count the place
-                mentor = replace(mentor, busy=tuple(sorted({*mentor.busy,
-                                                            *weekly(slot, length)})))
+        mentor = replace(base, availability=base.availability + tuple(extra))
+        # A live pair goes to the solver as a fixed pair only where the solver can keep it: on
+        # one of the mentor's session starts (the solver's own, `mentor_starts`), without a
+        # clash with the other kept ones (`solver.fit_check`). Otherwise its time becomes
+        # the mentor's busy time and it keeps only its place (bad data must not fail a solve).
+        blocked = 0
+        keep = list(mine)
+        while True:
+            starts = mentor_starts(mentor, cfg)
+            off = next((k for k, (_p, s) in enumerate(keep)
+                        if s is not None and (s % step or not (starts >> (s // step)) & 1)), None)
+            if off is None:
+                break
+            slot = keep.pop(off)[1] or 0  # `off` picks a pair with a slot
+            mentor = replace(mentor, busy=tuple(sorted({*mentor.busy, *weekly(slot, length)})))
+            blocked += 1
+        anyone = replace(mentor, capacity=len(mine) + len(by_mentor_manual.get(pid, [])) + 1)
+        placed: list[tuple[Pair, int | None]] = []
+        for pair, slot in keep:
+            if solver.fit_check(anyone, [], cfg, booked=[*(s for _p, s in placed), slot]).ok:
+                placed.append((pair, slot))
+            else:  # clashes with another kept pair (bad data): keep its place only
                 blocked += 1
-                continue
-            trial = fitter.fit([*options, opts])
-            if trial is None:  # clashes with another kept pair (bad data): keep its place only
-                blocked += 1
-                continue
-            options.append(opts)
-            keep.append((pair, slot))
-        m_mask = fitter.mask(mentor)
+        keep = placed
+        booked = [s for _p, s in keep]
         manual_keep: list[RoundConstraint] = []
+        manual_mentees: list[solver.Mentee] = []
         for c in sorted(by_mentor_manual.get(pid, []), key=lambda c: c.id or 0):
             e = to_mentee(mentee_parts[c.mentee_id], prog.mode_policy,
                           taken=taken.get(c.mentee_id, ()))
-            common = m_mask & fitter.mask(e)
-            trial = fitter.fit([*options, bits(common)]) if common else None
+            fits = solver.fit_check(anyone, [*manual_mentees, e], cfg, booked=booked).ok
             too_many = (len(keep) + blocked + len(manual_keep) + 1 > base.capacity
                         and not policy["capacity_override"])
-            if trial is None or too_many:
+            if not fits or too_many:
                 infeasible.append({"kind": "manual", "mentee_id": c.mentee_id,
                                    "mentor_id": c.mentor_id,
                                    "code": "capacity" if too_many else "no_slot"})
                 continue
-            options.append(bits(common))
             manual_keep.append(c)
+            manual_mentees.append(e)
             sid = str(c.mentee_id)
             built.manual[sid] = c.override_reason or ""
             kept.append(e)
