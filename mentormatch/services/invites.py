@@ -4,8 +4,9 @@ Services flush, never commit: every message is written to the outbox in the call
 transaction, so a rolled-back change sends nothing.
 
 Only sessions still to come can move: held, logged, cancelled or past sessions stay where they
-were. Every move of a session is checked against public holidays and cuti bersama again. Each change raises SEQUENCE and records when it did
-(``sequence_changed_at``), which orders replies that carry no SEQUENCE.
+were. Every move of a session is checked against public holidays and cuti bersama again. Each
+change raises SEQUENCE and records when it did (``sequence_changed_at``), which orders replies
+that carry no SEQUENCE.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import urls
 from ..calendar import (
@@ -582,11 +584,18 @@ def cancel_series(series: SessionSeries, *, actor: Actor, now: datetime | None =
 
 
 def feed_for(person: Person) -> bytes:
-    """The person's subscription feed: every series they are invited to."""
+    """The person's subscription feed: every series they are invited to. A fixed number of
+    queries however many series (calendar clients poll it): sessions, attendees and the pair
+    with its people and programme are loaded with the series."""
     rows = db.session.scalars(
         select(SessionSeries)
         .join(Attendee, Attendee.series_id == SessionSeries.id)
         .where(Attendee.person_id == person.id)
+        .options(selectinload(SessionSeries.sessions),
+                 selectinload(SessionSeries.attendees).joinedload(Attendee.person),
+                 joinedload(SessionSeries.pair).options(
+                     joinedload(Pair.mentor), joinedload(Pair.mentee),
+                     joinedload(Pair.programme)))
         .order_by(SessionSeries.id)
     ).unique()
     codes = by_code()  # once, not per series
