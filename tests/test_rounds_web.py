@@ -380,6 +380,8 @@ def test_mentee_ranks_suggested_mentors(client, app):
     page = client.get(f"{base}/my-preferences").get_data(as_text=True)
     assert "Mentor 0" in page and "Mentor 1" in page
     assert "Junior mentor" not in page  # not eligible: same grade
+    suggested = page.split('id="suggested"')[1].split("</ul>")[0]
+    assert "menutup gap Komunikasi" in suggested  # why each mentor, worded from the codes
     assert "Anda belum memilih" in page
     token = csrf_from(client, f"{base}/my-preferences")
     r = client.post(f"{base}/my-preferences", data={
