@@ -302,7 +302,7 @@ def build(rnd: Round, mentee_ids: list[int], mentor_ids: list[int],
         # the mentor's busy time and it keeps only its place (bad data must not fail a solve).
         blocked = 0
         keep = list(mine)
-        while True:
+        while keep:  # (a mentor without live pairs needs none of this)
             starts = mentor_starts(mentor, cfg)
             off = next((k for k, (_p, s) in enumerate(keep)
                         if s is not None and (s % step or not (starts >> (s // step)) & 1)), None)
