@@ -225,6 +225,45 @@ def busy_of(prog: Programme, person_ids: list[int]) -> dict[int, tuple[tuple[int
         for pid, items in taken.items()}
 
 
+def with_live_pairs(mentor: solver.Mentor, live: list[tuple[Pair, int | None]],
+                    cfg: solver.SolverConfig
+                    ) -> tuple[solver.Mentor, list[tuple[Pair, int | None]], int]:
+    """The mentor as the solver sees them next to their live pairs: (the mentor, the live
+    pairs it is given as fixed pairs, how many others only take a place).
+
+    A live session's own time stays free for it, also where the mentor's windows changed
+    since. A live pair is fixed only where the solver can keep it: on one of the mentor's
+    session starts (the solver's own, `mentor_starts`) and without a clash with the other kept
+    ones (`solver.fit_check`). Otherwise its time becomes the mentor's busy time and it keeps
+    only its place: bad or outdated data must not fail a solve."""
+    step, length = cfg.slot_step_minutes, cfg.session_minutes
+    extra = []
+    for _p, slot in live:
+        win = _local_window(mentor.tz, slot, length, cfg) if slot is not None else None
+        if slot is not None and slot % step == 0 and win is not None:
+            extra.append(solver.Window(win[0], win[1], win[1] + length))
+    mentor = replace(mentor, availability=mentor.availability + tuple(extra))
+    blocked = 0
+    keep = list(live)
+    while keep:  # (a mentor without live pairs needs none of this)
+        starts = mentor_starts(mentor, cfg)
+        off = next((k for k, (_p, s) in enumerate(keep)
+                    if s is not None and (s % step or not (starts >> (s // step)) & 1)), None)
+        if off is None:
+            break
+        slot = keep.pop(off)[1] or 0  # `off` picks a pair with a slot
+        mentor = replace(mentor, busy=tuple(sorted({*mentor.busy, *weekly(slot, length)})))
+        blocked += 1
+    anyone = replace(mentor, capacity=len(live) + 1)
+    placed: list[tuple[Pair, int | None]] = []
+    for pair, slot in keep:
+        if solver.fit_check(anyone, [], cfg, booked=[*(s for _p, s in placed), slot]).ok:
+            placed.append((pair, slot))
+        else:  # clashes with another kept pair (bad data): keep its place only
+            blocked += 1
+    return mentor, placed, blocked
+
+
 @dataclass
 class Built:
     instance: solver.Instance
@@ -282,43 +321,14 @@ def build(rnd: Round, mentee_ids: list[int], mentor_ids: list[int],
     mentors: list[solver.Mentor] = []
     kept: list[solver.Mentee] = []  # mentees of live and hand-set pairs (fixed, exempt)
     fixed: list[solver.Link] = []
-    step, length = cfg.slot_step_minutes, cfg.session_minutes
     taken = busy_of(prog, [*mentor_set, *selected, *manual])
     for pid in sorted(mentor_set):
         base = to_mentor(mentor_parts[pid], prog.default_capacity, prog.mode_policy,
                          taken.get(pid, ()))
         mine = by_mentor_live.get(pid, [])
         built.live_slots[pid] = [s for _p, s in mine if s is not None]
-        # a live session's own time stays free for it, also where the mentor's windows changed
-        extra = []
-        for _p, slot in mine:
-            win = _local_window(base.tz, slot, length, cfg) if slot is not None else None
-            if slot is not None and slot % step == 0 and win is not None:
-                extra.append(solver.Window(win[0], win[1], win[1] + length))
-        mentor = replace(base, availability=base.availability + tuple(extra))
-        # A live pair goes to the solver as a fixed pair only where the solver can keep it: on
-        # one of the mentor's session starts (the solver's own, `mentor_starts`), without a
-        # clash with the other kept ones (`solver.fit_check`). Otherwise its time becomes
-        # the mentor's busy time and it keeps only its place (bad data must not fail a solve).
-        blocked = 0
-        keep = list(mine)
-        while keep:  # (a mentor without live pairs needs none of this)
-            starts = mentor_starts(mentor, cfg)
-            off = next((k for k, (_p, s) in enumerate(keep)
-                        if s is not None and (s % step or not (starts >> (s // step)) & 1)), None)
-            if off is None:
-                break
-            slot = keep.pop(off)[1] or 0  # `off` picks a pair with a slot
-            mentor = replace(mentor, busy=tuple(sorted({*mentor.busy, *weekly(slot, length)})))
-            blocked += 1
+        mentor, keep, blocked = with_live_pairs(base, mine, cfg)
         anyone = replace(mentor, capacity=len(mine) + len(by_mentor_manual.get(pid, [])) + 1)
-        placed: list[tuple[Pair, int | None]] = []
-        for pair, slot in keep:
-            if solver.fit_check(anyone, [], cfg, booked=[*(s for _p, s in placed), slot]).ok:
-                placed.append((pair, slot))
-            else:  # clashes with another kept pair (bad data): keep its place only
-                blocked += 1
-        keep = placed
         booked = [s for _p, s in keep]
         manual_keep: list[RoundConstraint] = []
         manual_mentees: list[solver.Mentee] = []
@@ -434,7 +444,10 @@ def room_for(rnd: Round, mentee_id: int, mentor_id: int) -> str | None:
         return "capacity"
     mentees = [to_mentee(parts[(pid, "mentee")], prog.mode_policy, taken=elsewhere.get(pid, ()))
                for pid in [*others, mentee_id] if (pid, "mentee") in parts]
-    return solver.fit_check(mentor, mentees, cfg, booked=[s for _p, s in live]).code
+    # the live pairs as the solve will see them (build), so the answer is the solve's
+    mentor, keep, _only_place = with_live_pairs(mentor, live, cfg)
+    anyone = replace(mentor, capacity=len(live) + len(mentees))
+    return solver.fit_check(anyone, mentees, cfg, booked=[s for _p, s in keep]).code
 
 
 def overlap(a: int, b: int, cfg: solver.SolverConfig) -> bool:
