@@ -40,7 +40,7 @@ from ..models import (
     Unit,
     User,
 )
-from ..services import programmes, review, rounds, solver_bridge
+from ..services import programmes, reason_words, review, rounds, solver_bridge
 from ..services.people import filter_choices_grades
 from ..services.programmes import Filters, ProgrammeError
 from ..services.rounds import RoundBusy
@@ -48,7 +48,7 @@ from ..services.solver_bridge import RULE_KEYS, criteria_of
 from ..services.timefmt import format_local, tz_abbrev
 from ..settings import settings
 from .access import found, guard, requires
-from .labels import label, labels  # noqa: F401  (re-exported: the table lives in labels.py)
+from .labels import label, labels, pair_reason  # noqa: F401  (labels re-exported)
 from .transaction import refused
 
 bp = Blueprint("rounds", __name__, url_prefix="/programmes")
@@ -427,7 +427,6 @@ def _people(ids: set[int]) -> dict[int, Person]:
 
 def _rows(rnd: Round, page: list[Proposal], people: dict[int, Person]) -> list[dict]:
     """The page's proposals as the table shows them (already searched, sorted and cut)."""
-    loc = _locale()
     cons = {(c.mentee_id, c.mentor_id): c for c in rnd.constraints}
     rows = []
     for p in page:
@@ -437,7 +436,7 @@ def _rows(rnd: Round, page: list[Proposal], people: dict[int, Person]) -> list[d
             "p": p, "mentee": mentee, "mentor": mentor,
             "mentee_time": local_slot(mentee, p.weekday_utc, p.start_minute_utc),
             "mentor_time": local_slot(mentor, p.weekday_utc, p.start_minute_utc),
-            "reason": p.reason_en if loc == "en" else p.reason_id,
+            "reason": pair_reason(p.reasons),
             "locked": bool(c and c.kind == "lock"),
         })
     return rows
@@ -449,7 +448,7 @@ def _infeasible(rnd: Round, people: dict[int, Person]) -> list[str]:
     for x in (rnd.stats or {}).get("infeasible", []):
         mentee, mentor = people.get(x.get("mentee_id")), people.get(x.get("mentor_id"))
         if x.get("code") == "rules":
-            why = _("it breaks %(rules)s", rules=solver_bridge.rule_names(x.get("rules") or []))
+            why = _("it breaks %(rules)s", rules=reason_words.rule_names(x.get("rules") or []))
         else:
             why = label("infeasible", x.get("code"), labels()["infeasible"]["other"])
         out.append(_("%(mentee)s – %(mentor)s could not be kept: %(why)s.",
@@ -481,7 +480,7 @@ def round_page(pid: int, rid: int):
     sort = request.args.get("sort", "score")
     sort = sort if sort in review.SORTS else "score"
     # one page of each long list, searched, sorted and cut in the database
-    proposals = review.proposals(rnd, q=q, sort=sort, page=_arg_page("page"), locale=_locale())
+    proposals = review.proposals(rnd, q=q, sort=sort, page=_arg_page("page"))
     n_proposals = proposals.total if not q.strip() else review.proposal_count(rnd)
     missing, missing_by_reason = review.unmatched(rnd, page=_arg_page("upage"))
     published = (review.published(rnd, page=_arg_page("ppage"))
@@ -505,7 +504,7 @@ def round_page(pid: int, rid: int):
         rows=_rows(rnd, proposals.items, people), proposals=proposals,
         n_proposals=n_proposals, people=people, missing=missing,
         missing_by_reason=missing_by_reason,
-        unmatched=[(people[u.mentee_id], u.reason) for u in missing.items],
+        unmatched=[(people[u.mentee_id], u.reason, u.params) for u in missing.items],
         infeasible=_infeasible(rnd, people),
         published=published.items if published is not None else [], published_page=published,
         before=before, find=find, picking=_picking(sizes, find),
@@ -666,7 +665,7 @@ def pair(pid: int, rid: int, proposal_id: int):
     mentee, mentor = people[prop.mentee_id], people[prop.mentor_id]
     return render_template(
         "rounds/pair.html", prog=prog, rnd=rnd, prop=prop, mentee=mentee, mentor=mentor,
-        reason=prop.reason_en if _locale() == "en" else prop.reason_id,
+        reason=pair_reason(prop.reasons),
         mentee_time=local_slot(mentee, prop.weekday_utc, prop.start_minute_utc),
         mentor_time=local_slot(mentor, prop.weekday_utc, prop.start_minute_utc))
 

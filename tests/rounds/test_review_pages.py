@@ -45,7 +45,9 @@ def _round(n_mentees: int, n_unmatched: int = 0):
     db.session.execute(insert(Proposal), [{
         "round_id": rnd.id, "mentee_id": mentees[i], "mentor_id": mentors[i // 3],
         "weekday_utc": 1, "start_minute_utc": 120, "score": float(i), "mode": "online",
-        "breakdown": {}, "reason_id": f"alasan {i:04d}", "reason_en": f"reason {i:04d}",
+        "breakdown": {}, "reasons": [
+            {"code": "gap", "competency": "INT" if i == 7 else "KOM", "from": 1, "to": 3},
+            {"code": "common_time", "weekday": "Tue", "time": "09:00", "tz": "WIB"}],
         "manual": False} for i in range(n_mentees)])
     if n_unmatched:
         db.session.execute(insert(UnmatchedMentee), [
@@ -91,8 +93,11 @@ def test_round_review_pages_searches_and_sorts_in_the_database(client):
     # a search reaches rows that are not on the first page, and keeps its filter in paging
     found = client.get(url, query_string={"q": "pegawai 001"}).get_data(as_text=True)
     assert sorted(_rows(found)) == [f"Pegawai {i:04d}" for i in range(10, 20)]
-    assert _rows(client.get(url, query_string={"q": "alasan 0007"})
-                 .get_data(as_text=True)) == ["Pegawai 0007"]
+    # the reason, in words: a competency it names (stored as its code), in either language
+    for q in ("integritas", "Integrity"):
+        assert _rows(client.get(url, query_string={"q": q})
+                     .get_data(as_text=True)) == ["Pegawai 0007"]
+    assert "menutup gap Komunikasi 1→3; sama-sama luang Selasa 09:00 WIB" in html
     # many mentees: the hand-set form asks for a search first, then lists the matches only
     assert 'id="pick-hint"' in html and 'id="by-hand"' not in html
     picked = client.get(url, query_string={"find_mentee": "Pegawai 000",

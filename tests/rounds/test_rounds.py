@@ -10,6 +10,7 @@ import time
 from datetime import date, timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from mentormatch.extensions import db
@@ -28,6 +29,7 @@ from mentormatch.models import (
 from mentormatch.models.base import utcnow
 from mentormatch.services import programmes, rounds, solver_bridge
 from mentormatch.services.programmes import Filters
+from mentormatch.web.labels import pair_reason
 from tests import factories as f
 from tests.helpers import count_statements
 
@@ -71,6 +73,12 @@ def solve_now(rnd, coord):
     rnd = db.session.get(Round, rnd.id)
     assert rnd.status == "solved", (rnd.status, rnd.error)
     return rnd
+
+
+def _words(proposal, locale: str) -> str:
+    """A proposal's reason as the review page words it in ``locale`` (stored as codes)."""
+    with force_locale(locale):
+        return pair_reason(proposal.reasons)
 
 
 def live(prog=None):
@@ -171,7 +179,7 @@ def test_round_solves_with_reasons_stats_and_mode(app):
     rnd = solve_now(rnd, coord)
     assert len(rnd.proposals) == 3 and not rnd.unmatched
     p = rnd.proposals[0]
-    assert "Komunikasi" in p.reason_id and "Communication" in p.reason_en
+    assert "Komunikasi" in _words(p, "id") and "Communication" in _words(p, "en")
     assert p.weekday_utc == 1 and p.start_minute_utc in (120, 180, 240)  # Tue 09-12 WIB
     assert {x.mode for x in rnd.proposals} == {"in_person"}  # same city, mode "either"
     assert rnd.stats["status"] in ("OPTIMAL", "FEASIBLE") and rnd.stats["matched"] == 3
@@ -502,7 +510,8 @@ def test_set_by_hand_needs_override_reason(app):
     rnd = solve_now(rnd, coord)
     manual = [p for p in rnd.proposals if p.mentee_id == mentees[0].id]
     assert manual and manual[0].mentor_id == low.id and manual[0].manual
-    assert "Subject expert" in manual[0].reason_id and manual[0].mode
+    assert "Subject expert" in _words(manual[0], "id") and manual[0].mode
+    assert _words(manual[0], "en").startswith("set by hand (Subject expert); ")
     # a supervisor is not overridable under the default policy
     boss = mentors[0]
     mentees[1].supervisor_id = boss.id
@@ -747,6 +756,31 @@ def test_kept_pairs_are_fixed_with_their_slot(app):
     assert first.mentee_id not in {p.mentee_id for p in r2.proposals}
 
 
+def test_a_kept_pair_between_the_mentors_session_blocks_does_not_fail_the_solve(app):
+    """A live pair's time stays its own when the mentor's free time has changed around it:
+    the mentor, once free Tuesday 09:30-10:30, is now free 09:00-12:00, whose session blocks
+    are 09:00, 10:00, 11:00. The rematch solves, keeps the pair's 09:30-10:30 free and its
+    place, and puts a new mentee at 10:30, right after it (09:00 and 10:00 would overlap)."""
+    from mentormatch.services import profile
+
+    coord, prog, mentors, mentees = setup_programme(n_mentors=0, n_mentees=1,
+                                                    default_capacity=2)
+    mentor = f.person("Mentor", grade=13, levels={"KOM": 4, "INT": 4},
+                      windows=((1, 9 * 60 + 30, 10 * 60 + 30),))
+    programmes.add_participants(prog, "mentor", Filters(grade_min=13), coord)
+    rnd = solve_now(rounds.create(prog, coord, name="R"), coord)
+    assert [(p.weekday_utc, p.start_minute_utc) for p in rnd.proposals] == [(1, 150)]
+    rounds.approve(rnd, coord)
+    db.session.commit()
+    profile.update_own(mentor, None, availability="Sel 09:00-12:00", mode="either",
+                       levels={}, targets={})
+    f.person("New", grade=8, levels={"KOM": 1}, required={"KOM": 3}, windows=TUE)
+    programmes.add_participants(prog, "mentee", Filters(grade_max=8), coord)
+    db.session.commit()
+    r2 = solve_now(rounds.create(prog, coord, name="R2", kind="rematch"), coord)
+    assert [(p.weekday_utc, p.start_minute_utc) for p in r2.proposals] == [(1, 210)]
+
+
 def test_series_stop_at_the_programme_end(app):
     coord, prog, _, _ = setup_programme(n_mentees=1)
     programmes.update(prog, coord, end_date=date(2026, 2, 10))
@@ -853,7 +887,7 @@ def test_preferences_are_honoured(app):
     db.session.commit()
     rnd = solve_now(rnd, coord)
     assert rnd.proposals[0].mentor_id == wish
-    assert "pilihan ke-1" in rnd.proposals[0].reason_id
+    assert "pilihan ke-1" in _words(rnd.proposals[0], "id")
     with pytest.raises(programmes.ProgrammeError):
         programmes.set_preferences(prog, mentees[0].id, [mentees[0].id], coord)
 

@@ -64,8 +64,7 @@ def big_round(n: int, tag: str = "A", *, mode: str = "online") -> tuple[Round, o
         Proposal(round_id=rnd.id, mentee_id=m.id, mentor_id=mentors[i // 3].id, weekday_utc=1,
                  start_minute_utc=SLOTS_UTC[i % 3], score=10.0,
                  mode=("online", "in_person")[i % 2] if mode == "mixed" else mode, breakdown={},
-                 reason_id="menutup kesenjangan Komunikasi 1→3",
-                 reason_en="covers the Komunikasi gap 1→3")
+                 reasons=[{"code": "gap", "competency": "KOM", "from": 1, "to": 3}])
         for i, m in enumerate(mentees))
     db.session.flush()
     rnd.status = "solved"

@@ -290,10 +290,15 @@ def test_pages_translate_codes_and_switch_to_english(client, app):
                  "FEASIBLE", "no_eligible_mentor"):
         assert code not in visible.split(), code
     assert "Kapasitas mentor sudah penuh" in visible and "Pencocokan ulang" in visible
+    # stored as codes and figures, worded when shown: why this pair, why a mentee is left
+    assert "menutup gap Komunikasi" in html
+    assert "Kapasitas mentor sudah penuh (1 mentor memenuhi syarat, semuanya penuh)" in html
     token = csrf_from(client, base)
     _english(client, token)
     html = client.get(f"{base}/rounds/{rnd.id}").get_data(as_text=True)
     assert "Mentor capacity exhausted" in html and "Rematch" in html and "In person" in html
+    assert "closes the gap in Communication" in html
+    assert "Mentor capacity exhausted (1 eligible mentor(s), all full)" in html
     assert re.search(r"Tue \d\d:00 WIB", html)
     show = client.get(base).get_data(as_text=True)
     assert "Online or in person" in show and "Solved" in show
@@ -375,6 +380,8 @@ def test_mentee_ranks_suggested_mentors(client, app):
     page = client.get(f"{base}/my-preferences").get_data(as_text=True)
     assert "Mentor 0" in page and "Mentor 1" in page
     assert "Junior mentor" not in page  # not eligible: same grade
+    suggested = page.split('id="suggested"')[1].split("</ul>")[0]
+    assert "menutup gap Komunikasi" in suggested  # why each mentor, worded from the codes
     assert "Anda belum memilih" in page
     token = csrf_from(client, f"{base}/my-preferences")
     r = client.post(f"{base}/my-preferences", data={

@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased
 
 from mentormatch.extensions import db
 from mentormatch.models import Attendee, Pair, Round, Session, SessionSeries
-from mentormatch.services import invites, programmes, rounds
+from mentormatch.services import invites, programmes, rounds, solver_bridge
 from mentormatch.services.programmes import Filters
 from mentormatch.services.replies import apply_reply
 from tests import factories as f
@@ -98,6 +98,22 @@ def test_two_overlapping_programmes_sharing_mentors_never_clash(app):
     raw = _mail(counter_ics(a_series, mentor.email, ok, recurrence_id=a_session.recurrence_id),
                 mentor.email, "COUNTER")
     assert apply_reply(raw, source="imap").outcome == "counter"
+
+
+def test_busy_time_reaches_the_solver_as_its_busy_intervals(app):
+    """Sessions of another programme are each person's ``busy`` time in the solver's input
+    (the solver keeps new sessions off them); the weekly availability stays as entered."""
+    coord, (prog_a, prog_b), mentors, _a, b_mentees = two_programmes()
+    rounds.approve(solve_now(rounds.create(prog_a, coord, name="A"), coord), coord)
+    db.session.commit()
+    built = solver_bridge.build(rounds.create(prog_b, coord, name="B"),
+                                [m.id for m in b_mentees], [m.id for m in mentors])
+    tue_0900_wib = 1 * 1440 + 2 * 60  # UTC minute of the week
+    assert len(built.instance.mentors) == 2
+    for m in built.instance.mentors:
+        assert m.busy == ((tue_0900_wib, tue_0900_wib + 60),)
+        assert [(w.weekday, w.start, w.end) for w in m.availability] == [(1, 540, 660)]
+    assert [e.busy for e in built.instance.mentees] == [(), ()]
 
 
 def test_approval_refuses_and_lists_clashes_with_another_programme(client, app):

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from mentormatch.calendar import build_request, parse_itip
 from mentormatch.extensions import db
-from mentormatch.models import OccurrenceResponse, OutboxMessage, Pair, Programme, SessionLog
+from mentormatch.models import OutboxMessage, Pair, Programme, SessionLog
 from mentormatch.services import invites
 from mentormatch.services.invites import InviteError
 from tests import factories as f
@@ -106,23 +106,20 @@ def test_real_calendar_skips_cuti_bersama(app):
                                                            date(2027, 4, 6)]
 
 
-def test_reschedule_cancel_and_move_raise_sequence(app):
+def test_reschedule_and_cancel_raise_sequence(app):
     series = make_series()
     before = FIRST - timedelta(days=7)
     s1 = series.sessions[1]
     invites.reschedule_session(s1, s1.start_at + timedelta(days=1), actor=None, now=before)
     assert s1.sequence == 1 and series.sequence == 0 and s1.sequence_changed_at is not None
-    invites.move_series(series, FIRST + timedelta(hours=1), actor=None, now=before,
-                        is_holiday=no_holiday)
-    assert series.sequence == 2
     db.session.commit()
-    latest = [r for r in outbox("itip_request") if parse_itip(r.raw).sequence == 2]
-    assert len(latest) == 2
+    moved = [r for r in outbox("itip_request") if parse_itip(r.raw).sequence == 1]
+    assert len(moved) == 2  # mentor and mentee
     invites.cancel_series(series, actor=None, now=FIRST - timedelta(days=1))
     db.session.commit()
-    assert series.status == "cancelled" and series.sequence == 3
+    assert series.status == "cancelled" and series.sequence == 2  # above every one sent
     cancels = outbox("itip_cancel")
-    assert len(cancels) == 2 and parse_itip(cancels[0].raw).sequence == 3
+    assert len(cancels) == 2 and parse_itip(cancels[0].raw).sequence == 2
     assert all(s.status == "cancelled" for s in series.sessions)
 
 
@@ -175,60 +172,6 @@ def test_reschedule_rules(app):
         assert str(info.value.message) == (
             "Sesi ini sudah memiliki catatan; tidak dapat dipindahkan.")
     assert len(outbox("itip_request")) == 2  # only the first invitations
-
-
-def test_move_keeps_past_and_held_sessions_and_skips_holidays(app):
-    """The series moves from the second session on; session 1 (held) stays; the new dates
-    are checked against the real holiday calendar again."""
-    pair = make_pair()
-    series = f.series(pair, FIRST, count=4, is_holiday=no_holiday)
-    invites.send_invites(series)
-    s0 = series.sessions[0]
-    s0.status = "held"
-    s0_times = (s0.recurrence_id, s0.start_at, s0.end_at, s0.sequence)
-    db.session.commit()
-    now = s0.end_at + timedelta(days=1)  # Wednesday 3 March 2027
-    # the rest should start on Tuesday 9 March 2027 (cuti bersama): planned from there,
-    # that date skipped, so the three sessions left land on 23 March, 6 and 20 April
-    invites.move_series(series, datetime(2027, 3, 9, 3, 0, tzinfo=UTC), actor=None, now=now)
-    db.session.commit()
-    assert (s0.recurrence_id, s0.start_at, s0.end_at, s0.sequence) == s0_times
-    moved = series.sessions[1:]
-    assert [s.start_at for s in moved] == [datetime(2027, 3, 23, 3, 0, tzinfo=UTC),
-                                           datetime(2027, 4, 6, 3, 0, tzinfo=UTC),
-                                           datetime(2027, 4, 20, 3, 0, tzinfo=UTC)]
-    assert all(s.sequence == series.sequence == 1 for s in moved)
-    # same UID, RECURRENCE-IDs kept: the REQUEST carries the master plus one override each
-    req = [r for r in outbox("itip_request") if parse_itip(r.raw).sequence == 1]
-    assert len(req) == 2
-    parsed = parse_itip(req[0].raw)
-    assert parsed.uid == series.uid
-    assert {e.recurrence_id for e in parsed.events if e.recurrence_id} == {
-        s.recurrence_id for s in moved}
-    with pytest.raises(InviteError) as info:
-        later = moved[-1].end_at + timedelta(days=1)
-        invites.move_series(series, later + timedelta(days=1), actor=None, now=later)
-    assert info.value.code == "nothing_to_move"
-
-
-def test_move_before_anything_happened_replans_the_series(app):
-    series = make_series()
-    mentee = series.attendees[1]
-    db.session.add(OccurrenceResponse(attendee_id=mentee.id,
-                                      recurrence_id=series.sessions[1].recurrence_id,
-                                      partstat="DECLINED", answered_sequence=0,
-                                      answered_at=FIRST - timedelta(days=9)))
-    db.session.commit()
-    new_first = FIRST + timedelta(days=1, hours=1)  # Wednesday 10:00 WIB
-    invites.move_series(series, new_first, actor=None, now=FIRST - timedelta(days=10),
-                        is_holiday=no_holiday)
-    db.session.commit()
-    assert series.first_start == new_first
-    assert [s.recurrence_id for s in series.sessions] == [s.start_at for s in series.sessions]
-    assert series.sessions[0].start_at == new_first
-    assert db.session.scalars(select(OccurrenceResponse)).all() == []  # void after the move
-    spec = invites.series_spec(series)
-    assert spec.exdates == () and spec.count == 3
 
 
 def test_feed_contains_series(app):

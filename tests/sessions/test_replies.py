@@ -20,10 +20,10 @@ from mentormatch.models import (
     OccurrenceResponse,
     ProgrammeCoordinator,
 )
-from mentormatch.services import invites
+from mentormatch.services import invites, logbook
 from mentormatch.services.replies import apply_partstat, apply_reply
 from tests import factories as f
-from tests.sessions.test_invites import FIRST, make_series, no_holiday, outbox
+from tests.sessions.test_invites import FIRST, make_series, outbox
 
 BEFORE = FIRST - timedelta(days=7)
 #: the authserv-id of "our" mail exchanger in these tests (see verified_inbox)
@@ -67,6 +67,15 @@ def reply_mail(series, email: str, partstat: str, *, sender: str | None = None,
     ics = reply_ics(series, email, partstat, recurrence_id=recurrence_id, sequence=sequence,
                     dtstamp=dtstamp)
     return _mail(ics, sender or email, **kw)
+
+
+def moved_by_the_pair(session, hours: int = 1) -> None:
+    """A session moves the product's way: its mentor proposes a new time and the mentee
+    accepts (the services the pair's pages call); the session's SEQUENCE is raised."""
+    pair = session.series.pair
+    logbook.propose_time(session, pair.mentor, session.start_at + timedelta(hours=hours))
+    logbook.answer_proposal(session, pair.mentee, True)
+    db.session.flush()
 
 
 def without_sequence(ics: bytes) -> bytes:
@@ -177,9 +186,11 @@ def test_rejections_change_nothing(app):
 def test_stale_sequence_and_dtstamp(app):
     series = make_series()
     mentee = series.attendees[1]
-    old = reply_mail(series, mentee.email, "DECLINED", sequence=0)
-    invites.move_series(series, series.first_start + timedelta(hours=1), actor=None,
-                        is_holiday=no_holiday)
+    moving = series.sessions[1]
+    old = reply_mail(series, mentee.email, "DECLINED", recurrence_id=moving.recurrence_id,
+                     sequence=0)
+    moved_by_the_pair(moving)
+    assert moving.sequence == 1
     stale = apply_reply(old, source="imap")
     assert stale.reason.startswith("stale SEQUENCE") and stale.reason_code == "stale"
     future = apply_reply(reply_mail(series, mentee.email, "ACCEPTED", sequence=7),
@@ -220,12 +231,14 @@ def test_reply_without_sequence_is_ordered_by_dtstamp(app):
     row = apply_reply(_mail(without_sequence(first), mentee.email), source="imap")
     assert row.outcome == "applied", row.reason  # nothing changed yet: the only version
     made_before_change = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
-    invites.move_series(series, series.first_start + timedelta(hours=1), actor=None,
-                        is_holiday=no_holiday)
-    db.session.flush()
-    old = reply_ics(series, mentor.email, "ACCEPTED", dtstamp=made_before_change)
+    moving = series.sessions[1]
+    moved_by_the_pair(moving)
+    old = reply_ics(series, mentor.email, "DECLINED", recurrence_id=moving.recurrence_id,
+                    dtstamp=made_before_change)
     row = apply_reply(_mail(without_sequence(old), mentor.email), source="imap")
     assert row.outcome == "rejected" and row.reason_code == "stale"
+    assert db.session.scalars(select(OccurrenceResponse).where(
+        OccurrenceResponse.attendee_id == mentor.id)).all() == []
     assert mentor.partstat == "NEEDS-ACTION" and series.pair.status == "invited"
     new = reply_ics(series, mentor.email, "ACCEPTED",
                     dtstamp=datetime.now(UTC) + timedelta(seconds=2))

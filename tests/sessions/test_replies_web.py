@@ -15,8 +15,8 @@ from mentormatch.services import invites
 from mentormatch.web import calendar_views
 from tests import factories as f
 from tests.helpers import csrf_in
-from tests.sessions.test_invites import make_series, no_holiday
-from tests.sessions.test_replies import reply_mail
+from tests.sessions.test_invites import make_series
+from tests.sessions.test_replies import moved_by_the_pair, reply_mail
 
 
 @pytest.fixture
@@ -59,9 +59,9 @@ def test_tampered_or_foreign_link_is_refused(web):
 def test_stale_link_after_change_is_rejected(web):
     series = make_series()
     mentee = series.attendees[1]
-    token = _token(invites.rsvp_links(series, mentee)["declined"])
-    invites.move_series(series, series.first_start.replace(hour=3), actor=None,
-                        is_holiday=no_holiday)
+    moving = series.sessions[1]
+    token = _token(invites.rsvp_links(series, mentee, moving.recurrence_id)["declined"])
+    moved_by_the_pair(moving)
     db.session.commit()
     page = web.get(f"/rsvp/{token}")
     resp = web.post(f"/rsvp/{token}", data={"csrf_token": csrf_in(page.get_data(as_text=True))})
@@ -69,6 +69,7 @@ def test_stale_link_after_change_is_rejected(web):
     assert "Balasan ini menjawab versi undangan yang lebih lama." in resp.get_data(as_text=True)
     db.session.expire_all()
     assert mentee.partstat == "NEEDS-ACTION"
+    assert db.session.scalars(select(OccurrenceResponse)).all() == []  # nothing recorded
 
 
 def test_in_app_buttons_only_for_attendees(web):

@@ -184,7 +184,9 @@ def test_a_message_that_raises_is_recorded_failed_not_retried_forever(
     mentor, mentee = series.attendees
     imap_server.deliver(imap_account.user, reply_mail(series, mentor.email, "ACCEPTED"))
     imap_server.deliver(imap_account.user, reply_mail(series, mentee.email, "ACCEPTED"))
-    real = tasks.apply_reply
+    from mentormatch.services import inbox_cursor
+
+    real = inbox_cursor.apply_reply
     calls = []
 
     def flaky(raw, **kw):
@@ -193,10 +195,10 @@ def test_a_message_that_raises_is_recorded_failed_not_retried_forever(
             raise RuntimeError("bug while applying")
         return real(raw, **kw)
 
-    monkeypatch.setattr(tasks, "apply_reply", flaky)
+    monkeypatch.setattr(inbox_cursor, "apply_reply", flaky)
     for _ in range(3):  # inbox.max_attempts = 3: the bad mail blocks at most 3 polls
         tasks.poll_inbox(inbox=_inbox(imap_account))
-    monkeypatch.setattr(tasks, "apply_reply", real)
+    monkeypatch.setattr(inbox_cursor, "apply_reply", real)
     assert tasks.poll_inbox(inbox=_inbox(imap_account)) == 0  # nothing left
     rows = list(db.session.scalars(select(InboundMessage).order_by(InboundMessage.id)))
     assert [r.outcome for r in rows] == ["failed", "applied"]
