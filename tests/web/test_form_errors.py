@@ -1,0 +1,81 @@
+"""Forms through Flask-WTF, as a user meets them: a value the form refuses shows the same
+page again (422) with the message beside its field - in Indonesian by default, tied to the
+input with aria-describedby - and nothing is written."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from mentormatch.extensions import db
+from mentormatch.models import Programme, RoundConstraint
+from mentormatch.services import rounds
+from tests import factories as f
+from tests.helpers import csrf_from
+from tests.test_rounds import setup_programme
+from tests.test_rounds_web import FORM
+
+
+def _described(html: str, name: str) -> str:
+    """The message the input called ``name`` points to with aria-describedby."""
+    tags = [t for t in re.findall(rf'<(?:input|select|textarea)[^>]*name="{name}"[^>]*>', html)
+            if "aria-describedby" in t]
+    assert len(tags) == 1, f"not one described input {name}: {tags}"
+    ref = re.search(r'aria-describedby="([^"]+)"', tags[0])
+    assert ref and 'aria-invalid="true"' in tags[0], tags[0]
+    msg = re.search(rf'id="{ref.group(1)}"[^>]*>([^<]*)<', html)
+    assert msg, f"no element {ref.group(1)}"
+    return msg.group(1).strip()
+
+
+def _count(model) -> int:
+    db.session.rollback()
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_programme_form_refuses_a_non_number_beside_the_field(client, app):
+    coord = f.user(("coordinator",))
+    db.session.commit()
+    f.login(client, coord)
+    token = csrf_from(client, "/programmes/new")
+    r = client.post("/programmes/new", data={"csrf_token": token, **FORM,
+                                             "session_count": "enam"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422
+    assert _described(html, "session_count") == "Bukan bilangan bulat yang sah."
+    assert 'value="Mentoring Kominfo"' in html  # what was typed is kept
+    assert _count(Programme) == 0
+    # the service's own rule, also beside its field (the status stays as it was: 200)
+    r = client.post("/programmes/new", data={"csrf_token": token, **FORM,
+                                             "end_date": "2025-01-01"})
+    assert _described(r.get_data(as_text=True), "end_date") == \
+        "Periode berakhir sebelum dimulai."
+    assert _count(Programme) == 0
+
+
+def test_round_page_form_refused_writes_nothing(client, app):
+    coord, prog, mentors, mentees = setup_programme()
+    rnd = rounds.create(prog, coord, name="Putaran 1")
+    db.session.commit()
+    f.login(client, coord)
+    page = f"/programmes/{prog.id}/rounds/{rnd.id}"
+    token = csrf_from(client, page)
+    r = client.post(f"{page}/hand", data={"csrf_token": token, "mentee_id": mentees[0].id,
+                                          "mentor_id": mentors[0].id,
+                                          "override_reason": "x" * 501})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422 and 'id="by-hand"' in html
+    assert _described(html, "override_reason") == "Isian maksimal 500 karakter."
+    r = client.post(f"{page}/criteria", data={"csrf_token": token, "min_grade_steps": "dua"})
+    assert r.status_code == 422
+    assert _described(r.get_data(as_text=True), "min_grade_steps") == \
+        "Bukan bilangan bulat yang sah."
+    assert _count(RoundConstraint) == 0
+    db.session.refresh(rnd)
+    assert rnd.criteria.get("min_grade_steps") != "dua"
+    # English on request
+    client.post("/language", data={"csrf_token": token, "locale": "en", "next": "/"})
+    r = client.post(f"{page}/criteria", data={"csrf_token": token, "min_grade_steps": "two"})
+    assert _described(r.get_data(as_text=True), "min_grade_steps") == \
+        "Not a valid integer value."
