@@ -79,3 +79,34 @@ def test_round_page_form_refused_writes_nothing(client, app):
     r = client.post(f"{page}/criteria", data={"csrf_token": token, "min_grade_steps": "two"})
     assert _described(r.get_data(as_text=True), "min_grade_steps") == \
         "Not a valid integer value."
+
+
+def test_log_form_shows_each_refusal_beside_its_field(client, app):
+    from mentormatch.models import Goal, SessionLog
+    from tests.test_logbook import make_pair
+    from tests.test_participants_web import _post_log, _users
+
+    pair = make_pair()
+    _mentor, mentee = _users(pair)
+    db.session.commit()
+    f.login(client, mentee)
+    # the form's own check (not a date), then the logbook's rule (too long), each at its field
+    r = _post_log(client, pair, held_on="31-01-2026")
+    assert r.status_code == 400
+    assert _described(r.get_data(as_text=True), "held_on") == \
+        "Mohon masukkan tanggal yang valid."
+    r = _post_log(client, pair, duration_minutes="9999")
+    assert r.status_code == 400
+    assert "600 menit" in _described(r.get_data(as_text=True), "duration_minutes")
+    assert 'value="Menyusun laporan kinerja"' not in r.get_data(as_text=True)  # a textarea
+    assert "Menyusun laporan kinerja</textarea>" in r.get_data(as_text=True)  # kept as typed
+    assert _count(SessionLog) == 0
+    # a small form on the pair page: the page again, its section open, the message there
+    token = csrf_from(client, f"/pairs/{pair.id}")
+    r = client.post(f"/pairs/{pair.id}/goals", data={
+        "csrf_token": token, "competency_id": "1", "target_level": "empat",
+        "description": "Pidato"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422 and 'id="goal-form"' in html
+    assert _described(html, "target_level") == "Level berkisar dari 1 sampai 5."
+    assert _count(Goal) == 0

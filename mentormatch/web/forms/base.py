@@ -57,8 +57,9 @@ class Form(FlaskForm):
 
     def show_refusal(self, exc: ServiceError, fields: Mapping[str, str] | None = None) -> bool:
         """Put a service's refusal beside the field it names (``fields`` maps the service's
-        names to the form's); False when it names none of this form's fields."""
-        name = (fields or {}).get(exc.field or "", exc.field)
+        field names, or its codes, to the form's); False when none of this form's fields is
+        concerned."""
+        name = (fields or {}).get(exc.field or exc.code, exc.field)
         field = self._fields.get(name) if name else None
         if field is None:
             return False
@@ -67,17 +68,27 @@ class Form(FlaskForm):
         return True
 
 
-class IdListField(SelectMultipleField):
+class ListField(SelectMultipleField):
+    """A value repeated under one name (checkboxes, rows of inputs), kept as typed, in order:
+    the page's input names stay as they are (no ``name-0`` numbering)."""
+
+    def __init__(self, label: Any = None, validators: Any = None, *, message: Any = None,
+                 **kwargs: Any) -> None:
+        super().__init__(label, validators, coerce=str, validate_choice=False, **kwargs)
+        self.message = message
+
+    def pre_validate(self, form: Any) -> None:
+        pass
+
+
+class IdListField(ListField):
     """Several ids (checkboxes, an ordered ranking): each must be a whole number; the order
     and duplicates are kept for the service to judge."""
-
-    def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any) -> None:
-        super().__init__(label, validators, coerce=str, validate_choice=False, **kwargs)
 
     def pre_validate(self, form: Any) -> None:
         for value in self.data or []:
             if not (value.isdigit() and len(value) < 12):
-                raise ValidationError(_l("Choose from the list."))
+                raise ValidationError(self.message or _l("Choose from the list."))
 
     @property
     def ids(self) -> list[int]:
