@@ -110,3 +110,24 @@ def test_log_form_shows_each_refusal_beside_its_field(client, app):
     assert r.status_code == 422 and 'id="goal-form"' in html
     assert _described(html, "target_level") == "Level berkisar dari 1 sampai 5."
     assert _count(Goal) == 0
+
+
+def test_invite_refuses_a_malformed_address_beside_the_field(client, app):
+    from mentormatch.models import User
+
+    admin = f.user(("admin",))
+    db.session.commit()
+    f.login(client, admin)
+    token = csrf_from(client, "/admin/users")
+    users = _count(User)
+    r = client.post("/admin/users", data={"csrf_token": token, "email": "siti.example.go.id",
+                                          "roles": ["mentor"]})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422 and '<details class="card" id="invite" open>' in html
+    assert _described(html, "email") == "Alamat e-mail tidak sah."
+    assert 'value="siti.example.go.id"' in html
+    r = client.post("/admin/users", data={"csrf_token": token, "email": "siti@example.go.id",
+                                          "roles": ["root"]})
+    assert r.status_code == 422
+    assert "bukan pilihan yang sah" in r.get_data(as_text=True)
+    assert _count(User) == users
