@@ -196,3 +196,18 @@ for _rule in solver_bridge.RULE_KEYS:
     setattr(CriteriaForm, _rule, BooleanField())
 for _key in solver_bridge.WEIGHT_KEYS:
     setattr(CriteriaForm, f"w_{_key}", _weight())
+
+
+class EndPairForm(Form):
+    """A coordinator ends a pair (both people are told the reason)."""
+
+    form_id = "end-pair"
+    reason = StringField(validators=[Length(max=1000)])
+
+
+class AddOneForm(Form):
+    """One person, by NIP or e-mail, into the programme."""
+
+    form_id = "add-one"
+    person = StringField(validators=[Length(max=254)])
+    role = StringField(validators=[Length(max=20)])  # the service says "choose mentors or..."
