@@ -132,3 +132,20 @@ def test_invite_refuses_a_bad_value_beside_the_field(client, app):
     assert r.status_code == 422
     assert "bukan pilihan yang sah" in r.get_data(as_text=True)
     assert _count(User) == users
+
+
+def test_every_wtforms_message_we_show_has_its_indonesian(app):
+    from flask_babel import get_translations
+
+    from mentormatch.web.forms.base import WTFORMS_MESSAGES
+
+    with app.test_request_context():  # Indonesian by default
+        catalogue = get_translations()
+        untranslated = []
+        for message in WTFORMS_MESSAGES:
+            msgid, *plural = message._args  # the msgid(s) the lazy string was made with
+            shown = (catalogue.ungettext(msgid, plural[0], 1) if plural
+                     else catalogue.ugettext(msgid))
+            if shown == msgid:
+                untranslated.append(msgid)
+    assert untranslated == []

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
 from flask import Flask, g
-from flask_babel import get_translations
+from flask_babel import get_translations, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
@@ -28,6 +28,27 @@ from wtforms.validators import ValidationError
 from ...services.errors import ServiceError
 
 INVALID = 422
+
+#: WTForms' own messages we let users see, listed here so that `scripts/i18n.py` (which extracts
+#: from our code only) keeps their Indonesian in our catalogue; tests check each is translated
+WTFORMS_MESSAGES = (
+    _l("This field is required."), _l("Not a valid integer value."),
+    _l("Not a valid decimal value."), _l("Not a valid float value."),
+    _l("Not a valid choice."), _l("Invalid Choice: could not coerce."),
+    _l("Invalid choice(s): one or more data inputs could not be coerced."),
+    _l("Not a valid date value."), _l("Not a valid datetime value."),
+    _l("Not a valid time value."), _l("Number must be at least %(min)s."),
+    _l("Number must be at most %(max)s."), _l("Number must be between %(min)s and %(max)s."),
+    _l("Field must be between %(min)d and %(max)d characters long."),
+    _l("Field must be equal to %(other_name)s."), _l("Invalid email address."),
+    _l("Invalid input."),
+    lazy_ngettext("'%(value)s' is not a valid choice for this field.",
+                  "'%(value)s' are not valid choices for this field.", 1),
+    lazy_ngettext("Field must be at least %(min)d character long.",
+                  "Field must be at least %(min)d characters long.", 1),
+    lazy_ngettext("Field cannot be longer than %(max)d character.",
+                  "Field cannot be longer than %(max)d characters.", 1),
+)
 
 
 class _Catalogue:
