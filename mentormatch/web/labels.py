@@ -2,7 +2,7 @@
 modes, roles, audit actions...), translated once, in the reader's language when shown.
 
 State keys are the models' StrEnum members, so a label exists for each state the models know
-(tests/unit/test_labels.py checks it)."""
+(tests/unit/test_states_labels.py checks it)."""
 
 from __future__ import annotations
 

@@ -1,24 +1,16 @@
 """The "My calendar" page reads a fixed number of SQL statements, however many series the
 person attends (it used to read each series' answers and pair one by one)."""
 
-from sqlalchemy import event
 
 from mentormatch.extensions import db
 from tests import factories as f
-from tests.test_invites import make_series
+from tests.helpers import recorded_statements
+from tests.sessions.test_invites import make_series
 
 
 def _statements(client) -> int:
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with recorded_statements() as seen:
         assert client.get("/calendar/feed").status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
     return len(seen)
 
 

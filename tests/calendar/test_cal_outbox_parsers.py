@@ -14,7 +14,7 @@ from cal_helpers import icalendar_view, icaljs, iso
 from mentormatch.extensions import db
 from mentormatch.services import invites
 from tests import factories as f
-from tests.test_invites import FIRST, make_pair, make_series, no_holiday, outbox
+from tests.sessions.test_invites import FIRST, make_pair, make_series, no_holiday, outbox
 
 
 def _calendar_parts(row) -> tuple[bytes, bytes]:
