@@ -13,8 +13,8 @@ from mentormatch.models import Programme, RoundConstraint
 from mentormatch.services import rounds
 from tests import factories as f
 from tests.helpers import csrf_from
-from tests.test_rounds import setup_programme
-from tests.test_rounds_web import FORM
+from tests.rounds.test_rounds import setup_programme
+from tests.rounds.test_rounds_web import FORM
 
 
 def _described(html: str, name: str) -> str:
@@ -83,8 +83,8 @@ def test_round_page_form_refused_writes_nothing(client, app):
 
 def test_log_form_shows_each_refusal_beside_its_field(client, app):
     from mentormatch.models import Goal, SessionLog
-    from tests.test_logbook import make_pair
-    from tests.test_participants_web import _post_log, _users
+    from tests.logbook.test_logbook import make_pair
+    from tests.logbook.test_participants_web import _post_log, _users
 
     pair = make_pair()
     _mentor, mentee = _users(pair)
