@@ -67,6 +67,7 @@ def test_round_page_form_refused_writes_nothing(client, app):
     html = r.get_data(as_text=True)
     assert r.status_code == 422 and 'id="by-hand"' in html
     assert _described(html, "override_reason") == "Isian maksimal 500 karakter."
+    assert 'aria-invalid' not in client.get(page).get_data(as_text=True)  # that answer only
     r = client.post(f"{page}/criteria", data={"csrf_token": token, "min_grade_steps": "dua"})
     assert r.status_code == 422
     assert _described(r.get_data(as_text=True), "min_grade_steps") == \

@@ -8,7 +8,7 @@ message beside its field and tied to it with ``aria-describedby``.
 Pages with several small forms (a button row per pair, per session) name each form with
 ``form_id`` and, when it repeats, a ``key`` (the row's id): the page is rendered by its own
 view and the ``field_errors`` / ``field_attrs`` template helpers pick the failed form's
-messages out of ``g``.
+messages out of the request.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
-from flask import Flask, g
+from flask import Flask, request
 from flask_babel import get_translations, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -75,7 +75,6 @@ class Form(FlaskForm):
         def get_translations(self, form: Any) -> Any:
             return _CATALOGUE
 
-
     def show_refusal(self, exc: ServiceError, fields: Mapping[str, str] | None = None) -> bool:
         """Put a service's refusal beside the field it names (``fields`` maps the service's
         field names, or its codes, to the form's); False when none of this form's fields is
@@ -85,7 +84,7 @@ class Form(FlaskForm):
         if field is None:
             return False
         field.errors = [*field.errors, exc.user_message()]
-        g.invalid_form, g.invalid_key = self, None
+        _remember(self, None)
         return True
 
 
@@ -119,17 +118,29 @@ class IdListField(ListField):
 def invalid(form: Form, page: Callable[[], Any], *, key: Any = None,
             status: int = INVALID) -> tuple[Any, int]:
     """Show ``page`` again (rendered by its own view) with ``form``'s field errors."""
-    g.invalid_form = form
-    g.invalid_key = key
+    _remember(form, key)
     body = page()
     if isinstance(body, tuple):
         body = body[0]
     return body, status
 
 
+FAILED = "mentormatch.failed_form"
+
+
+def _remember(form: Form, key: Any) -> None:
+    # per request, not in g: tests keep one app context (and so one g) over many requests
+    request.environ[FAILED] = (form, key)
+
+
+def _failed(form_id: str, key: Any) -> Form | None:
+    form, its_key = request.environ.get(FAILED, (None, None))
+    return form if form is not None and form.form_id == form_id and its_key == key else None
+
+
 def _errors_of(form_id: str, field: str, key: Any) -> list[str]:
-    form = g.get("invalid_form")
-    if form is None or form.form_id != form_id or g.get("invalid_key") != key:
+    form = _failed(form_id, key)
+    if form is None:
         return []
     found: Field | None = form._fields.get(field)
     if found is None:
@@ -174,8 +185,8 @@ def field_attrs(form_id: str, field: str, key: Any = None) -> Markup:
 def form_errors(form_id: str, key: Any = None, exclude: Iterable[str] = ()) -> Markup:
     """The failed form's messages at once (but those shown beside a field: ``exclude``), for
     a form of hidden inputs and selects."""
-    form = g.get("invalid_form")
-    if form is None or form.form_id != form_id or g.get("invalid_key") != key:
+    form = _failed(form_id, key)
+    if form is None:
         return Markup("")
     text = " ".join(str(escape(next(iter(_flat(f.errors))))) for f in form
                     if f.name not in exclude and f.errors)
@@ -194,8 +205,7 @@ def form_attrs(form_id: str, key: Any = None) -> Markup:
 
 
 def has_errors(form_id: str, key: Any = None) -> bool:
-    form = g.get("invalid_form")
-    return bool(form is not None and form.form_id == form_id and g.get("invalid_key") == key)
+    return _failed(form_id, key) is not None
 
 
 def init_app(app: Flask) -> None:
