@@ -13,7 +13,7 @@ from ..models import ROLES, Programme, User
 from ..services import accounts
 from .access import found, requires
 from .forms import invalid
-from .forms.admin import InviteForm, InviteProgrammeForm, UserForm
+from .forms.admin import InviteForm, InviteProgrammeForm, UserForm, UsersSearchForm
 from .labels import labels
 from .transaction import refuse
 
@@ -25,11 +25,9 @@ ROLE_LABELS = labels()["role"]
 @bp.get("/users")
 @requires("users.manage")
 def users():
-    q = request.args.get("q", "")[:100]
-    page = request.args.get("page", "1")
-    page_no = int(page) if page.isdigit() else 1
-    state = request.args.get("state", "")
-    state = state if state in ("pending", "inactive") else ""
+    search = UsersSearchForm()
+    q, page_no, state = search.value("q") or "", search.value("page") or 1, \
+        search.value("state") or ""
     rows, total = accounts.list_users(q, page_no, state)
     programmes = db.session.scalars(select(Programme).where(Programme.status == "active")
                                     .order_by(Programme.name).limit(200)).all()

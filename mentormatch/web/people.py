@@ -11,30 +11,16 @@ from ..models import Person
 from ..services import people, profile
 from .access import found, guard, requires
 from .forms import invalid
-from .forms.people import profile_form
+from .forms.people import PeopleSearchForm, profile_form
 from .transaction import refused
 
 bp = Blueprint("people", __name__, url_prefix="/people")
 
 
-def _int(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
-
-
 @bp.get("/")
 @requires("people.list")
 def index():
-    f = people.PeopleFilter(
-        q=request.args.get("q", "")[:100],
-        unit_id=_int("unit"),
-        city=request.args.get("city", "")[:100],
-        grade_min=_int("grade_min"),
-        grade_max=_int("grade_max"),
-        role=request.args.get("role", ""),
-        gap_in=request.args.get("gap", "")[:20],
-        page=_int("page") or 1,
-    )
+    f = PeopleSearchForm().people_filter()
     rows, total = people.search(f)
     return render_template(
         "people/index.html", rows=rows, total=total, f=f, page_size=people.PAGE_SIZE,

@@ -12,10 +12,10 @@ from wtforms import (
     SelectMultipleField,
     StringField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from ...models import API_SCOPES, ROLES
-from .base import Form
+from .base import Form, SearchForm
 
 
 class InviteForm(Form):
@@ -70,3 +70,12 @@ class WorkingHoursForm(Form):
 for _name in ("from", "to", *(f"{day}_{part}" for day in ("mon_thu", "fri")
                               for part in ("start", "end", "break_start", "break_end"))):
     setattr(WorkingHoursForm, _name, StringField(validators=[Length(max=20)]))
+
+
+class UsersSearchForm(SearchForm):
+    """The account list's search."""
+
+    form_id = "users-search"
+    q = StringField(filters=[lambda v: (v or "")[:100]])
+    state = SelectField(choices=["", "pending", "inactive"], default="")
+    page = IntegerField(validators=[Optional(), NumberRange(min=1)])

@@ -212,3 +212,19 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(field_errors=field_errors, field_attrs=field_attrs,
                                  form_errors=form_errors, form_attrs=form_attrs,
                                  form_failed=has_errors)
+
+
+class SearchForm(Form):
+    """A GET form of filters (a list page): no CSRF token (it changes nothing, and its URL
+    may be bookmarked or shared); a value that cannot be read is ignored, as if not given."""
+
+    class Meta(Form.Meta):
+        csrf = False
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(formdata=request.args, **kwargs)
+        self.validate()
+
+    def value(self, name: str) -> Any:
+        field = self._fields[name]
+        return None if field.errors else field.data

@@ -1,13 +1,15 @@
-"""Forms of the people pages: a mentor or mentee keeps their own profile."""
+"""Forms of the people pages: the list's filters; a mentor or mentee keeps their own
+profile."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from wtforms import StringField
-from wtforms.validators import Length
+from wtforms import IntegerField, StringField
+from wtforms.validators import Length, NumberRange, Optional
 
-from .base import Form
+from ...services.people import PeopleFilter
+from .base import Form, SearchForm
 
 
 class _ProfileForm(Form):
@@ -34,3 +36,24 @@ def profile_form(competency_ids: list[int]) -> Any:
         for prefix in ("level", "target"):
             setattr(ProfileForm, f"{prefix}_{cid}", StringField(validators=[Length(max=2)]))
     return ProfileForm()
+
+
+class PeopleSearchForm(SearchForm):
+    """The people list's filters."""
+
+    form_id = "people-search"
+    q = StringField(filters=[lambda v: (v or "")[:100]])
+    unit = IntegerField(validators=[Optional()])
+    city = StringField(filters=[lambda v: (v or "")[:100]])
+    grade_min = IntegerField(validators=[Optional()])
+    grade_max = IntegerField(validators=[Optional()])
+    role = StringField(filters=[lambda v: (v or "")[:20]])
+    gap = StringField(filters=[lambda v: (v or "")[:20]])
+    page = IntegerField(validators=[Optional(), NumberRange(min=1)])
+
+    def people_filter(self) -> PeopleFilter:
+        return PeopleFilter(
+            q=self.value("q") or "", unit_id=self.value("unit"), city=self.value("city") or "",
+            grade_min=self.value("grade_min"), grade_max=self.value("grade_max"),
+            role=self.value("role") or "", gap_in=self.value("gap") or "",
+            page=self.value("page") or 1)
