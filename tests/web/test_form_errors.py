@@ -150,3 +150,24 @@ def test_every_wtforms_message_we_show_has_its_indonesian(app):
             if shown == msgid:
                 untranslated.append(msgid)
     assert untranslated == []
+
+
+def test_staff_import_refuses_another_file_type_beside_the_field(client, app):
+    import io
+
+    from mentormatch.models import Person, StagedUpload
+
+    coord = f.user(("coordinator",))
+    db.session.commit()
+    f.login(client, coord)
+    token = csrf_from(client, "/people/import/")
+    people = _count(Person)
+    r = client.post("/people/import/preview", content_type="multipart/form-data", data={
+        "csrf_token": token, "file": (io.BytesIO(b"NIP;Nama\n"), "pegawai.pdf")})
+    assert r.status_code == 400
+    assert _described(r.get_data(as_text=True), "file") == \
+        "Hanya berkas CSV dan XLSX yang dapat diimpor."
+    r = client.post("/people/import/preview", content_type="multipart/form-data",
+                    data={"csrf_token": token})
+    assert _described(r.get_data(as_text=True), "file") == "Pilih berkas CSV atau XLSX."
+    assert _count(StagedUpload) == 0 and _count(Person) == people
