@@ -577,7 +577,7 @@ def describe(reasons: list[dict[str, Any]], locale: str,
                 parts.append(_("closes no competency gap"))
             elif code == "common_time":
                 wd = solver.schema.WEEKDAYS.index(str(r.get("weekday")))
-                day = timefmt.WEEKDAYS["en" if locale == "en" else "id"][wd]
+                day = timefmt.weekday_name(wd)
                 parts.append(_("both free %(day)s %(time)s %(tz)s", day=day,
                                time=r.get("time"), tz=r.get("tz")))
             elif code == "preference":

@@ -7,8 +7,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
 from ...models import Actor
+from .messages import reader_locale
 from .preview import preview
+from .report import ImportReport
 from .writing import apply
 
 
@@ -28,10 +33,27 @@ def run_import_cli(path: str | os.PathLike[str], dry_run: bool = False,
         say(f"{path}: {exc}")
         return False
 
-    def progress(n: int) -> None:
-        say(f"... {n} rows" if locale == "en" else f"... {n} baris")
+    with force_locale(reader_locale(locale)):
+        report = _run(data, Path(path).name, dry_run, say, actor, locale)
+        s = report.summary()
+        say(_("%(file)s: %(rows)s rows (%(empty)s empty skipped): %(new)s new, %(updated)s "
+              "updated, %(unchanged)s unchanged, %(errors)s with errors", file=report.filename,
+              rows=s["rows"], empty=s["empty_rows"], new=s["new"], updated=s["updated"],
+              unchanged=s["unchanged"], errors=s["errors"]))
+        if not report.ok:
+            say(_("Nothing was written."))
+        elif dry_run:
+            say(_("Dry run: nothing written."))
+    return report.ok
 
-    filename = Path(path).name
+
+def _run(data: bytes, filename: str, dry_run: bool, say: Callable[[str], Any], actor: Actor,
+         locale: str) -> ImportReport:
+    """Check (and unless ``dry_run`` write) the file, saying progress and every problem."""
+
+    def progress(n: int) -> None:
+        say(_("... %(count)s rows", count=n))
+
     if dry_run:
         report = preview(data, filename, locale, progress)
     else:
@@ -40,15 +62,4 @@ def run_import_cli(path: str | os.PathLike[str], dry_run: bool = False,
         say(line)
     for line in report.messages():
         say(line)
-    s = report.summary()
-    if locale == "en":
-        say(f"{filename}: {s['rows']} rows ({s['empty_rows']} empty skipped): {s['new']} new, "
-            f"{s['updated']} updated, {s['unchanged']} unchanged, {s['errors']} with errors")
-    else:
-        say(f"{filename}: {s['rows']} baris ({s['empty_rows']} kosong dilewati): {s['new']} baru, "
-            f"{s['updated']} diperbarui, {s['unchanged']} tidak berubah, {s['errors']} bermasalah")
-    if not report.ok:
-        say("Tidak ada data yang disimpan." if locale != "en" else "Nothing was written.")
-    elif dry_run:
-        say("Uji coba: tidak ada yang disimpan." if locale != "en" else "Dry run: nothing written.")
-    return report.ok
+    return report

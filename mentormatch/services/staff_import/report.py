@@ -8,8 +8,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
 from .bounds import LIMIT_DEFAULTS, limits
-from .messages import message
+from .messages import message, reader_locale, render
 
 
 @dataclass(frozen=True)
@@ -63,12 +66,11 @@ class ImportReport:
 
     def warnings(self, locale: str | None = None) -> list[str]:
         out = []
-        if self.ignored_columns:
-            out.append(message("ignored_columns", ", ".join(self.ignored_columns),
-                               locale or self.locale))
-        if self.stopped_at_empty:
-            out.append(message("stopped_at_empty", str(self.stopped_at_empty),
-                               locale or self.locale))
+        with force_locale(reader_locale(locale or self.locale)):
+            if self.ignored_columns:
+                out.append(render("ignored_columns", ", ".join(self.ignored_columns)))
+            if self.stopped_at_empty:
+                out.append(render("stopped_at_empty", str(self.stopped_at_empty)))
         return out
 
     @property
@@ -85,13 +87,13 @@ class ImportReport:
 
     def errors_csv(self, locale: str | None = None) -> bytes:
         """Every kept problem as CSV (row; column; problem) for download."""
-        loc = locale or self.locale
         buf = io.StringIO()
         writer = csv.writer(buf, delimiter=";", lineterminator="\r\n")
-        writer.writerow(["Row", "Column", "Problem"] if loc == "en"
-                        else ["Baris", "Kolom", "Masalah"])
-        for i in self.issues:
-            writer.writerow(["" if i.row is None else i.row, i.column or "", i.message(loc)])
+        with force_locale(reader_locale(locale or self.locale)):
+            writer.writerow([_("Row"), _("Column"), _("Problem")])
+            for i in self.issues:
+                writer.writerow(["" if i.row is None else i.row, i.column or "",
+                                 render(i.code, i.value)])
         return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
     @property
@@ -100,15 +102,16 @@ class ImportReport:
         return len({(i.row if i.row is not None else -1) for i in self.issues})
 
     def messages(self, locale: str | None = None) -> list[str]:
-        loc = locale or self.locale
+        """Each problem on one line: where (row, column) and what."""
         out = []
-        for i in self.issues:
-            where = []
-            if i.row is not None:
-                where.append(("row " if loc == "en" else "baris ") + str(i.row))
-            if i.column:
-                where.append(("column " if loc == "en" else "kolom ") + i.column)
-            out.append((", ".join(where) + ": " if where else "") + i.message(loc))
+        with force_locale(reader_locale(locale or self.locale)):
+            for i in self.issues:
+                where = []
+                if i.row is not None:
+                    where.append(_("row %(number)s", number=i.row))
+                if i.column:
+                    where.append(_("column %(name)s", name=i.column))
+                out.append((", ".join(where) + ": " if where else "") + render(i.code, i.value))
         return out
 
     def summary(self) -> dict[str, int]:
