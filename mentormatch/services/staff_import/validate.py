@@ -3,7 +3,7 @@ already in the database."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from sqlalchemy import select
@@ -20,6 +20,7 @@ from .rules import Existing, Row, validate_row
 
 
 def load_existing() -> Existing:
+    """The people and locations already stored, keyed as the rows match them."""
     by_nip: dict[str, int] = {}
     by_email: dict[str, int] = {}
     email_of: dict[int, str] = {}
@@ -40,18 +41,15 @@ def load_existing() -> Existing:
 def validate_file(
     data: bytes, filename: str, report: ImportReport, progress: Callable[[int], None] | None = None
 ) -> tuple[list[Row], Existing | None, Columns | None]:
+    """(valid rows, the database's people, the column map); every problem goes to
+    ``report.issues``. Bounds first (columns, then rows in a cheap pass), so a huge file is
+    refused before a row is checked."""
     catalogue = by_code()
     rows_iter = read_rows(data, filename)
     issues = report.issues
     out: list[Row] = []
     try:
-        header: list[Any] | None = None
-        for number, record in rows_iter:
-            if any(cell_text(v) for v in record[:LIMIT_DEFAULTS["max_columns"] * 2]):
-                header = record
-                break
-            if number >= limits()["max_empty_run"]:
-                break  # no header near the top: an empty sheet
+        header = _header_row(rows_iter)
         if header is None:
             issues.append(ImportIssue(None, None, "empty_file", ""))
             return [], None, None
@@ -106,12 +104,27 @@ def validate_file(
     except FileError as exc:
         issues.append(exc.issue)
         return [], None, None
-    # Supervisors: in the file or in the database.
-    file_nips = set(seen_nip)  # rows with a bad value elsewhere still count here
-    for r in out:
-        if r.supervisor and r.supervisor not in file_nips and r.supervisor not in existing.by_nip:
-            issues.append(ImportIssue(r.row, cols.headers[cols.fields["supervisor"]],
-                                      "supervisor_unknown", r.supervisor))
+    _supervisors_known(out, set(seen_nip), existing, cols, issues)
     if not out and not issues and report.rows == 0:
         issues.append(ImportIssue(None, None, "empty_file", ""))
     return out, existing, cols
+
+
+def _header_row(rows_iter: Iterator[tuple[int, list[Any]]]) -> list[Any] | None:
+    """The first non-empty row, searched no further than the empty run allowed."""
+    for number, record in rows_iter:
+        if any(cell_text(v) for v in record[:LIMIT_DEFAULTS["max_columns"] * 2]):
+            return record
+        if number >= limits()["max_empty_run"]:
+            break  # no header near the top: an empty sheet
+    return None
+
+
+def _supervisors_known(rows: list[Row], file_nips: set[str], existing: Existing,
+                       cols: Columns, issues: list[ImportIssue]) -> None:
+    """Each supervisor NIP is in the file (rows with a bad value elsewhere still count) or in
+    the database."""
+    for r in rows:
+        if r.supervisor and r.supervisor not in file_nips and r.supervisor not in existing.by_nip:
+            issues.append(ImportIssue(r.row, cols.headers[cols.fields["supervisor"]],
+                                      "supervisor_unknown", r.supervisor))
