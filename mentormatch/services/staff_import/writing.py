@@ -41,10 +41,20 @@ def _table(model: type[Base]) -> Table:
 
 
 def write_rows(rows: list[Row], existing: Existing, snap: Snapshot,
-           changed: dict[int, bool]) -> None:
+               changed: dict[int, bool]) -> None:
+    """Every valid row, with bulk statements (a row that changes nothing is not written)."""
+    db.session.flush()
+    units, locs = _places(rows)
+    ids = _people(rows, existing, changed, units, locs)
+    _supervisors(rows, existing, changed, ids)
+    _details(rows, snap, changed, ids)
+    db.session.flush()
+    db.session.expire_all()
+
+
+def _places(rows: list[Row]) -> tuple[dict[str, int], dict[str, int]]:
+    """Units and locations on demand: (unit name -> id, lower location name -> id)."""
     session = db.session
-    session.flush()
-    # Units and locations on demand.
     units = {name: uid for uid, name in session.execute(select(Unit.id, Unit.name))}
     new_units = sorted({r.unit for r in rows if r.unit and r.unit not in units})
     if new_units:
@@ -60,25 +70,31 @@ def write_rows(rows: list[Row], existing: Existing, snap: Snapshot,
     if new_locs:
         session.execute(insert(_table(Location)), list(new_locs.values()))
         locs = {n.lower(): lid for lid, n in session.execute(select(Location.id, Location.name))}
+    return units, locs
 
-    def person_values(r: Row) -> dict[str, Any]:
-        values = {k: v for k, v in r.values.items() if k != "kind" or v is not None}
-        values["kind"] = r.kind
-        if r.kind == "external":
-            values["nip"] = None
-        else:
-            values["nip"] = r.key
-        if r.unit is not None:
-            values["unit_id"] = units[r.unit]
-        if r.location is not None:
-            values["location_id"] = locs[r.location.lower()]
-        return values
 
-    # New people: one bulk INSERT ... RETURNING.
+def _person_values(r: Row, units: dict[str, int], locs: dict[str, int]) -> dict[str, Any]:
+    values = {k: v for k, v in r.values.items() if k != "kind" or v is not None}
+    values["kind"] = r.kind
+    if r.kind == "external":
+        values["nip"] = None
+    else:
+        values["nip"] = r.key
+    if r.unit is not None:
+        values["unit_id"] = units[r.unit]
+    if r.location is not None:
+        values["location_id"] = locs[r.location.lower()]
+    return values
+
+
+def _people(rows: list[Row], existing: Existing, changed: dict[int, bool],
+            units: dict[str, int], locs: dict[str, int]) -> dict[int, int]:
+    """New people inserted, changed ones updated: file row -> person id."""
+    session = db.session
     new_rows = [r for r in rows if match_person(r, existing) is None]
     ids: dict[int, int] = {}  # file row -> person id
     if new_rows:
-        params = [person_values(r) for r in new_rows]
+        params = [_person_values(r, units, locs) for r in new_rows]
         keys = set().union(*(p.keys() for p in params))
         params = [{k: p.get(k) for k in keys} for p in params]
         for p in params:
@@ -104,24 +120,33 @@ def write_rows(rows: list[Row], existing: Existing, snap: Snapshot,
             continue
         ids[r.row] = known
         if changed.get(r.row):
-            updates.append({"id": known, **person_values(r)})
+            updates.append({"id": known, **_person_values(r, units, locs)})
     for group in group_by_keys(updates):
         session.execute(update(Person), group)
+    return ids
 
-    # Supervisors, now that everybody has an id.
+
+def _supervisors(rows: list[Row], existing: Existing, changed: dict[int, bool],
+                 ids: dict[int, int]) -> None:
+    """Supervisors, once everybody has an id (one Core executemany: the ORM bulk path runs
+    a statement per row)."""
     nip_to_id = dict(existing.by_nip)
     nip_to_id.update({r.key: ids[r.row] for r in rows if r.kind != "external"})
     sup_updates = [{"b_id": ids[r.row], "b_sup": nip_to_id[r.supervisor]}
                    for r in rows if r.supervisor and (r.row not in changed or changed[r.row])]
-    if sup_updates:  # one Core executemany (the ORM bulk path runs a statement per row)
+    if sup_updates:
         table = _table(Person)
-        session.execute(
+        db.session.execute(
             update(table).where(table.c.id == bindparam("b_id"))
             .values(supervisor_id=bindparam("b_sup")),
             sup_updates,
         )
 
-    # Competencies, availability, leave.
+
+def _details(rows: list[Row], snap: Snapshot, changed: dict[int, bool],
+             ids: dict[int, int]) -> None:
+    """Competency levels, availability windows and leave: only what differs is written."""
+    session = db.session
     codes = by_code()
     pc_insert: list[dict[str, Any]] = []
     pc_update: list[dict[str, Any]] = []
@@ -167,8 +192,6 @@ def write_rows(rows: list[Row], existing: Existing, snap: Snapshot,
         session.execute(insert(_table(AvailabilityWindow)), win_insert)
     if leave_insert:
         session.execute(insert(_table(LeaveDate)), leave_insert)
-    session.flush()
-    session.expire_all()
 
 
 def group_by_keys(rows: list[dict[str, Any]]) -> Iterable[list[dict[str, Any]]]:
