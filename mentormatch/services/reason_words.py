@@ -69,7 +69,7 @@ def pair_reason(reasons: list[dict[str, Any]] | None,
             parts.append(_("closes no competency gap"))
         elif code == "common_time":
             wd = WEEKDAYS.index(str(r.get("weekday")))
-            parts.append(_("both free %(day)s %(time)s %(tz)s", day=timefmt.WEEKDAYS[locale][wd],
+            parts.append(_("both free %(day)s %(time)s %(tz)s", day=timefmt.weekday_name(wd),
                            time=r.get("time"), tz=r.get("tz")))
         elif code == "preference":
             parts.append(_("mentee's choice #%(rank)s", rank=r.get("rank")))

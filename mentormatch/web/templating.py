@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from ..models import utcnow
 from ..services.access import allowed, programme_roles
-from ..services.timefmt import WEEKDAYS, format_local, minutes_to_hhmm, tz_abbrev
+from ..services.timefmt import format_local, minutes_to_hhmm, tz_abbrev, weekday_name
 from .labels import pair_reason, unmatched_reason
 
 
@@ -30,7 +30,7 @@ def register_template_helpers(app: Flask) -> None:
         return {
             "can": lambda action, obj=None: allowed(current_user, action, obj),
             "current_locale": str(get_locale()),
-            "weekday_names": WEEKDAYS,
+            "weekday_name": weekday_name,
             "my_roles": my_roles,
             "page_url": page_url,
             "now_utc": utcnow,
