@@ -41,7 +41,7 @@ from ..models import (
 from ..models.base import utcnow
 from ..models.matching import BUSY_ROUND_STATES
 from ..settings import settings
-from . import audit, busy, invites, mailer, programmes, solver_bridge
+from . import audit, busy, invites, mailer, programmes, reason_words, solver_bridge
 from .programmes import Filters, ProgrammeError, apply_filters, has_live_pair
 from .timefmt import format_local
 
@@ -65,7 +65,7 @@ class NeedsOverride(RoundError):
     def __init__(self, violations: list[str]) -> None:
         super().__init__("needs_override", _l(
             "Warning: this pair breaks %(rules)s. Give a reason to override.",
-            rules=solver_bridge.rule_names(violations)))
+            rules=reason_words.rule_names(violations)))
         self.violations = violations
 
 
@@ -589,7 +589,7 @@ def set_by_hand(rnd: Round, mentee_id: int, mentor_id: int, actor: Actor,
     if hard:
         raise RoundError("policy", _l(
             "The programme's policy does not allow overriding: %(rules)s.",
-            rules=solver_bridge.rule_names(hard)))
+            rules=reason_words.rule_names(hard)))
     if _check_room(rnd, mentee_id, mentor_id) == "capacity":
         if not policy["capacity_override"]:
             raise RoundError("capacity_full", _l("The mentor has no place left."))
@@ -767,8 +767,8 @@ def approve(rnd: Round, actor: Actor, *, invite: bool = True,
             continue
         rows.append({
             "programme_id": rnd.programme_id, "round_id": rnd.id, "mentor_id": prop.mentor_id,
-            "mentee_id": prop.mentee_id, "status": "invited", "reason_id": prop.reason_id,
-            "reason_en": prop.reason_en, "focus": focus.get(prop.mentee_id, []),
+            "mentee_id": prop.mentee_id, "status": "invited",
+            "focus": focus.get(prop.mentee_id, []),
             "mode": prop.mode, "weekly_slot_utc": prop.weekday_utc * 1440 + prop.start_minute_utc,
             "created_at": now, "updated_at": now})
     # one multi-row INSERT, then one SELECT for the rows (SQLite cannot return the ids of a

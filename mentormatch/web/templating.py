@@ -13,6 +13,7 @@ from flask_login import current_user
 from ..models import utcnow
 from ..services.access import allowed, programme_roles
 from ..services.timefmt import format_local, minutes_to_hhmm, tz_abbrev, weekday_name
+from .labels import pair_reason, unmatched_reason
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -59,3 +60,5 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(minutes_to_hhmm, "hhmm")
     app.add_template_filter(lambda tz: tz_abbrev(tz), "tzabbr")
     app.jinja_env.globals["ZoneInfo"] = ZoneInfo
+    app.jinja_env.globals["pair_reason"] = pair_reason
+    app.jinja_env.globals["unmatched_reason"] = unmatched_reason
