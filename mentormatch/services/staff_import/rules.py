@@ -70,7 +70,7 @@ class Existing:
     default_zone: str | None = None  # the coordinator's zone for rows nothing tells apart
 
 
-@dataclass
+@dataclass(slots=True)
 class RowCheck:
     """One data row under check: its cells by field, the person values read so far and the
     report's problem list (each problem names the column as written in the file)."""
