@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 from datetime import timedelta
@@ -14,7 +15,7 @@ from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.routing import IntegerConverter
 
 from .config import ConfigError, load_typed
-from .extensions import babel, csrf, db, limiter, login_manager
+from .extensions import babel, cache, csrf, db, limiter, login_manager
 from .resources import resource_dir
 from .settings import settings
 from .urls import trusted_hosts
@@ -105,6 +106,10 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
             _sqlite_pragmas(db.engine)
     csrf.init_app(app)
     limiter.init_app(app)
+    cache.init_app(app, config=_cache_config(appcfg, url))
+    from .services.reports import cache as report_cache
+
+    report_cache.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -160,6 +165,26 @@ def _engine_options(url: str) -> dict[str, Any]:
         # Several threads (the demo's scheduler) share the file; wait on locks instead of failing.
         return {"connect_args": {"timeout": 30}}
     return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5}
+
+
+def _cache_config(appcfg: Any, database_url: str) -> dict[str, Any]:
+    """Flask-Caching settings: Redis when configured (or when login throttling already uses
+    Redis, as `serve` with several workers must), else a store inside this process. Keys carry
+    the deployment's prefix and a digest of the database URL, so deployments or test databases
+    sharing one Redis never read each other's values."""
+    uri = appcfg.cache_storage_uri.strip()
+    if not uri:
+        limits = appcfg.ratelimit_storage_uri
+        uri = limits if limits.startswith(("redis://", "rediss://")) else "memory://"
+    digest = hashlib.sha256(database_url.encode()).hexdigest()[:12]
+    config: dict[str, Any] = {"CACHE_KEY_PREFIX": f"{appcfg.ratelimit_key_prefix}:{digest}:",
+                              "CACHE_DEFAULT_TIMEOUT": 60}
+    if uri.startswith(("redis://", "rediss://")):
+        return {**config, "CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": uri}
+    if uri == "memory://":
+        return {**config, "CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 1000}
+    raise ConfigError(f"app.cache_storage_uri {uri!r}: use redis://host:port/db, memory:// "
+                      "or leave it empty")
 
 
 def _sqlite_pragmas(engine) -> None:

@@ -66,10 +66,10 @@ def _question_texts() -> dict[str, str]:
 
 
 def _report_context(programme: Programme) -> dict:
-    data = reports.dashboard(programme)
-    progress = reports.competency_progress(programme)
+    figures = reports.figures(programme)  # kept briefly, shared by the workers (see there)
+    data, progress = figures["data"], figures["progress"]
     return {"programme": programme, "data": data, "progress": progress,
-            "alerts": reports.alerts_summary(programme),
+            "alerts": figures["alerts"],
             "charts": _chart_data(data, progress), "kinds": exports.KINDS}
 
 

@@ -38,6 +38,7 @@ from .alerts import (
     filter_options,
     pace_target_jp,
 )
+from .cache import figures
 from .common import (
     ALERT_KINDS,
     BANDS,
@@ -68,7 +69,7 @@ __all__ = [
     "NONE_LABEL", "PLANNED_STATES", "SUMMARY_KEYS", "TREND_KEYS", "AlertFilter", "AlertPage",
     "AlertRow", "_now", "alert_count", "alert_page", "alert_rows", "alerts_summary",
     "band_key", "band_label", "chase_after_days", "clock", "competency_progress",
-    "credited_jp", "dashboard", "evaluation_summary", "filter_options", "jp_rule",
+    "credited_jp", "dashboard", "evaluation_summary", "figures", "filter_options", "jp_rule",
     "local_zone", "month_expr", "pace_target_jp", "report_settings", "session_counts", "trend",
     "yearly_target_jp",
 ]
