@@ -4,6 +4,7 @@ approve), the audit log; the mentee's preference page."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -65,10 +66,15 @@ def _babel_locale() -> str:
 
 def local_slot(person: Person, weekday_utc: int, minute_utc: int) -> str:
     """A weekly UTC slot as the person reads it: 'Sel 09.00 WIB' (day names from Babel)."""
+    return _slot_text(person.timezone, weekday_utc, minute_utc, _babel_locale())
+
+
+@lru_cache(maxsize=4096)
+def _slot_text(tz: str, weekday_utc: int, minute_utc: int, locale: str) -> str:
+    """Pure, and asked twice per review row: formatted once per (zone, slot, language)."""
     at = REFERENCE_MONDAY + timedelta(days=weekday_utc, minutes=minute_utc)
-    loc = at.astimezone(ZoneInfo(person.timezone))
-    return f"{format_datetime(loc, 'EEE HH:mm', locale=_babel_locale())} " \
-           f"{tz_abbrev(person.timezone)}"
+    loc = at.astimezone(ZoneInfo(tz))
+    return f"{format_datetime(loc, 'EEE HH:mm', locale=locale)} {tz_abbrev(tz)}"
 
 
 @bp.context_processor

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.numbers import format_decimal
@@ -54,8 +56,42 @@ def register_template_helpers(app: Flask) -> None:
         Indonesian, 92.5 in English."""
         if value is None:
             return "–"
-        return format_decimal(value, locale=str(get_locale() or "id"))
+        return _decimal(value, str(get_locale() or "id"))
+
+    _install_request_gettext(app)
 
     app.add_template_filter(minutes_to_hhmm, "hhmm")
     app.add_template_filter(lambda tz: tz_abbrev(tz), "tzabbr")
     app.jinja_env.globals["ZoneInfo"] = ZoneInfo
+
+
+@lru_cache(maxsize=8192, typed=True)
+def _decimal(value: float | int, locale: str) -> str:
+    """Babel's formatting is slow next to rendering; a dashboard shows the same few hundred
+    numbers to every coordinator (``typed``: 1 and 1.0 stay apart)."""
+    return format_decimal(value, locale=locale)
+
+
+def _install_request_gettext(app: Flask) -> None:
+    """Templates call gettext a few hundred times a page and Flask-Babel looks up the
+    request's locale, domain and catalogue on every call; the same catalogue is now looked up
+    once per request and kept where Flask-Babel keeps per-request state (its ``refresh()``
+    and ``force_locale()`` clear or swap that slot, so a language switch still takes effect
+    at once)."""
+    from flask_babel import get_translations
+
+    def current() -> Any:
+        state = g.get("_flask_babel") if g else None
+        if state is None:
+            return get_translations()
+        found = getattr(state, "babel_translations", None)
+        if found is None:
+            found = state.babel_translations = get_translations()
+        return found
+
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: current().ugettext(s),
+        ngettext=lambda s, p, n: current().ungettext(s, p, n),
+        pgettext=lambda c, s: current().upgettext(c, s),
+        npgettext=lambda c, s, p, n: current().unpgettext(c, s, p, n),
+        newstyle=True)

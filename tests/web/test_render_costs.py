@@ -1,0 +1,34 @@
+"""Rendering a page costs what the page needs: the translation catalogue is looked up once per
+request (not once per string, a few hundred times a page), and a language switch still shows
+the very next page in the new language."""
+
+from __future__ import annotations
+
+import flask_babel
+
+from tests import factories as f
+from tests.helpers import csrf_from
+from tests.web.test_review_pages import _round
+
+
+def test_translations_looked_up_once_per_page_and_language_switch_applies(client, monkeypatch):
+    coord, prog, rnd = _round(60)
+    f.login(client, coord)
+    url = f"/programmes/{prog.id}/rounds/{rnd.id}"
+    client.get(url)
+    calls = [0]
+    lookup = flask_babel.Domain.get_translations
+
+    def counted(self):
+        calls[0] += 1
+        return lookup(self)
+
+    monkeypatch.setattr(flask_babel.Domain, "get_translations", counted)
+    html = client.get(url).get_data(as_text=True)
+    assert "Menampilkan 1–50 dari 60" in html  # Indonesian by default
+    assert html.count("<tr") > 50  # a page with many translated strings ...
+    assert calls[0] <= 20, calls[0]  # ... looked up once (the rest: strings in Python code)
+    token = csrf_from(client, "/")
+    client.post("/language", data={"csrf_token": token, "locale": "en", "next": "/"})
+    html = client.get(url).get_data(as_text=True)
+    assert "Showing 1–50 of 60" in html and "Menampilkan" not in html
