@@ -244,11 +244,12 @@ def show(pid: int):
     sizes = review.participant_counts(prog)
     find = _find()
     mq = request.args.get("mq", "")[:100]
+    mentor_page = review.participants(prog, "mentor", q=mq, page=_arg_page("mpage"))
     return render_template(
         "rounds/programme.html", prog=prog, f=f, role=role, preview=preview, sizes=sizes,
-        mentor_page=review.participants(prog, "mentor", q=mq, page=_arg_page("mpage")), mq=mq,
-        find=find, picking=_picking(sizes, find),
-        live_of=programmes.live_mentees_by_mentor(prog),
+        mentor_page=mentor_page, mq=mq, find=find, picking=_picking(sizes, find),
+        live_of=programmes.live_mentees_by_mentor(
+            prog, [m.person_id for m in mentor_page.items]),
         mentors=review.pick(prog, "mentor", sizes, find["mentor"]),
         mentees=review.pick(prog, "mentee", sizes, find["mentee"]),
         rounds=rounds.for_programme(prog), jp=programmes.jp_rule_of(prog), **_choices())

@@ -32,3 +32,17 @@ def test_translations_looked_up_once_per_page_and_language_switch_applies(client
     client.post("/language", data={"csrf_token": token, "locale": "en", "next": "/"})
     html = client.get(url).get_data(as_text=True)
     assert "Showing 1–50 of 60" in html and "Menampilkan" not in html
+
+
+def test_round_review_counts_in_one_statement(client):
+    """The selection's counts (mentees, mentors, free places, kept pairs) come from one
+    statement: 15 statements here (19 before), whatever the round's size."""
+    from tests.web.test_review_pages import _statements
+
+    coord, prog, rnd = _round(120, n_unmatched=10)
+    f.login(client, coord)
+    url = f"/programmes/{prog.id}/rounds/{rnd.id}"
+    client.get(url)
+    n, html = _statements(client, url)
+    assert 'id="n-proposals">120<' in html
+    assert n <= 15, n
