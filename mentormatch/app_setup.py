@@ -121,6 +121,8 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     @login_manager.user_loader
     def _load_user(user_id: str):
+        from sqlalchemy.orm import joinedload
+
         from .models import User
 
         # "<id>:<session generation>": a session from before a logout, password change,
@@ -128,7 +130,8 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
         ident, sep, generation = str(user_id).partition(":")
         if not sep or not ident.isdigit() or not generation.isdigit():
             return None
-        user = db.session.get(User, int(ident))
+        # one statement on every request: the person (joined by the model) and the roles
+        user = db.session.get(User, int(ident), options=[joinedload(User.role_rows)])
         if user is None or user.session_generation != int(generation) or not user.is_active:
             return None
         return user

@@ -46,3 +46,16 @@ def test_round_review_counts_in_one_statement(client):
     n, html = _statements(client, url)
     assert 'id="n-proposals">120<' in html
     assert n <= 15, n
+
+
+def test_signed_in_user_and_roles_loaded_in_one_statement(client):
+    """Every page loads the signed-in user: account, person and roles come in one statement
+    (the roles used to follow in a second one on every request)."""
+    from tests.web.test_review_pages import _statements
+
+    user = f.user(("coordinator",))
+    f.login(client, user)
+    client.get("/")
+    n, html = _statements(client, "/")
+    assert user.email in html or "Keluar" in html  # signed in
+    assert n == 1, n  # the user with person and roles (no programme yet: nothing else)
