@@ -11,11 +11,11 @@ SIGTERM at the end), logs in N users of mixed roles through the real login form 
 drive a bounded mix of pages with no think time until the time is up: home, people list (a
 filtered page too), programme page, round review (pages of it, a search), report dashboard,
 mentor and mentee homes. Prints requests/s, p50/p95/p99 per page, errors (any status but 200),
-the workers' resident memory, page sizes and the load average (the machine may be shared: read
-the figures beside it). ``--single`` measures each page for one user in-process instead
-(Flask test client: server time, this process's CPU time, SQL statements per request,
-body size). Exit status 1 when a
-request failed.
+the server's CPU time per request (workers and database backends: unlike the times, it does not
+grow with other work on a shared machine), the workers' resident memory, page sizes and the load
+average (the machine may be shared: read the figures beside it). ``--single`` measures each
+page for one user in-process instead (Flask test client: server time, this process's CPU
+time, SQL statements per request, body size). Exit status 1 when a request failed.
 """
 
 from __future__ import annotations
@@ -290,6 +290,32 @@ def _rss_mib(pid: int) -> float:
     return 0.0
 
 
+def _cpu_ms(pid: int) -> float:
+    """User + system CPU time a process has used (ms)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _db_backends(url: str) -> list[int]:
+    """Server processes serving the bench's PostgreSQL database (no one else uses it)."""
+    if not url.startswith("postgresql"):
+        return []
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return list(conn.scalars(text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()")))
+    finally:
+        engine.dispose()
+
+
 def _pct(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
@@ -337,6 +363,8 @@ def load(url: str, ids: dict, users: int, seconds: float, workers: int) -> int:
             with contextlib.suppress(OSError):
                 threads[0].opener.open(base + "/", timeout=60).read()
         load0 = os.getloadavg()
+        workers_cpu0 = {c: _cpu_ms(c) for c in _children(proc.pid)}
+        db_cpu0 = {b: _cpu_ms(b) for b in _db_backends(url)}
         started = time.monotonic()
         for t in threads:
             t.deadline = started + seconds
@@ -349,6 +377,10 @@ def load(url: str, ids: dict, users: int, seconds: float, workers: int) -> int:
                 break
         elapsed = time.monotonic() - started
         worker_rss = [_rss_mib(c) for c in _children(proc.pid)]
+        # CPU the server spent (the workers, and this database's backends): per request it
+        # does not depend on what else the shared machine runs, unlike the times above
+        workers_cpu = sum(_cpu_ms(c) - workers_cpu0.get(c, 0.0) for c in _children(proc.pid))
+        db_cpu = sum(_cpu_ms(b) - db_cpu0.get(b, 0.0) for b in _db_backends(url))
         load1 = os.getloadavg()
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -371,6 +403,8 @@ def load(url: str, ids: dict, users: int, seconds: float, workers: int) -> int:
     errors = sum(results["errors"].values())
     print(f"  errors: {errors} {dict(results['errors']) if errors else ''}"
           f"{' ' + str(results['exceptions'][:3]) if results['exceptions'] else ''}")
+    print(f"  server CPU per request: {workers_cpu / max(1, total):.1f} ms in the workers"
+          + (f", {db_cpu / max(1, total):.1f} ms in the database" if db_cpu else ""))
     print(f"  worker memory: {', '.join(f'{m:.0f}' for m in worker_rss)} MiB RSS "
           f"(peak sum {max(rss or [0]):.0f} MiB)")
     print(f"  load average before {load0[0]:.1f}, after {load1[0]:.1f} "
