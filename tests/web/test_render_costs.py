@@ -59,3 +59,28 @@ def test_signed_in_user_and_roles_loaded_in_one_statement(client):
     n, html = _statements(client, "/")
     assert user.email in html or "Keluar" in html  # signed in
     assert n == 1, n  # the user with person and roles (no programme yet: nothing else)
+
+
+def test_a_new_worker_loads_compiled_templates(tmp_path, database_url, monkeypatch):
+    """Templates compiled by one process are kept in the instance folder: the next process
+    (another gunicorn worker, a restart) loads them without compiling."""
+    import jinja2
+
+    from mentormatch import create_app
+    from tests.conftest import make_settings
+
+    settings = make_settings(database_url, app={"instance_path": str(tmp_path / "inst")})
+    first = create_app(settings)
+    first.jinja_env.get_template("rounds/round.html")
+    assert list((tmp_path / "inst" / "template-cache").iterdir())
+    compiled = []
+    real = jinja2.Environment.compile
+
+    def counting(self, *a, **k):
+        compiled.append(a[1] if len(a) > 1 else k.get("name"))
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    second = create_app(settings)
+    second.jinja_env.get_template("rounds/round.html")
+    assert "rounds/round.html" not in compiled, compiled
