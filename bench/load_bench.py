@@ -7,8 +7,10 @@ Builds (bulk inserts, not timed) the report bench's data set - 10,000 people, on
 4,000 mentees and 1,500 mentors, 4,000 pairs, 40,000 sessions with logs and feedback - plus a
 solved 1,000-proposal matching round, and accounts: coordinators, an admin, mentors and mentees
 with their own pairs. Then starts `mentormatch serve` itself (a child process, stopped with
-SIGTERM at the end), logs in N users of mixed roles through the real login form and lets each
-drive a bounded mix of pages with no think time until the time is up: home, people list (a
+SIGTERM at the end), logs in N users of mixed roles through the real login form, warms the
+workers on every page of the mix (not timed: the figures are those of long-running workers)
+and lets each user drive a bounded mix of pages with no think time until the time is up: home,
+people list (a
 filtered page too), programme page, round review (pages of it, a search), report dashboard,
 mentor and mentee homes. Prints requests/s, p50/p95/p99 per page, errors (any status but 200),
 the server's CPU time per request (workers and database backends: unlike the times, it does not
@@ -229,6 +231,7 @@ class User(threading.Thread):
         self.opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
         self.login_error: str | None = None
+        self.role = ""
 
     def login(self) -> None:
         with self.opener.open(self.base + "/login", timeout=60) as r:
@@ -357,11 +360,17 @@ def load(url: str, ids: dict, users: int, seconds: float, workers: int) -> int:
             emails = ids["logins"][role]
             threads.append(User(base, emails[i % len(emails)], pages_for(role, ids),
                                 0, i, results))
+            threads[-1].role = role
         for t in threads:
             t.login()
-        for _ in range(workers * 2):  # warm every worker a little (imports, first queries)
-            with contextlib.suppress(OSError):
-                threads[0].opener.open(base + "/", timeout=60).read()
+        # not timed: every page of the mix a few times per worker, so the timed part measures
+        # long-running workers (templates compiled, statements prepared), not their first minute
+        warmers = {t.role: t for t in threads}
+        for role, user in warmers.items():
+            for _ in range(workers * 2):
+                for _name, path, _w in pages_for(role, ids):
+                    with contextlib.suppress(OSError):
+                        user.opener.open(base + path, timeout=60).read()
         load0 = os.getloadavg()
         workers_cpu0 = {c: _cpu_ms(c) for c in _children(proc.pid)}
         db_cpu0 = {b: _cpu_ms(b) for b in _db_backends(url)}
