@@ -8,15 +8,14 @@ Builds (bulk inserts, not timed) the report bench's data set - 10,000 people, on
 solved 1,000-proposal matching round, and accounts: coordinators, an admin, mentors and mentees
 with their own pairs. Then starts `mentormatch serve` itself (a child process, stopped with
 SIGTERM at the end), logs in N users of mixed roles through the real login form, warms the
-workers on every page of the mix (not timed: the figures are those of long-running workers)
-and lets each user drive a bounded mix of pages with no think time until the time is up: home,
-people list (a
-filtered page too), programme page, round review (pages of it, a search), report dashboard,
-mentor and mentee homes. Prints requests/s, p50/p95/p99 per page, errors (any status but 200),
-the server's CPU time per request (workers and database backends: unlike the times, it does not
-grow with other work on a shared machine), the workers' resident memory, page sizes and the load
-average (the machine may be shared: read the figures beside it). ``--single`` measures each
-page for one user in-process instead (Flask test client: server time, this process's CPU
+workers on every page of the mix (not timed: the figures are those of long-running workers) and
+lets each user drive a bounded mix of pages with no think time until the time is up: home,
+people list (a filtered page too), programme page, round review (pages of it, a search), report
+dashboard, mentor and mentee homes. Prints requests/s, p50/p95/p99 per page, errors (any status
+but 200), the server's CPU time per request (workers and database backends: unlike the times, it
+does not grow with other work on a shared machine), the workers' resident memory, page sizes and
+the load average (the machine may be shared: read the figures beside it). ``--single`` measures
+each page for one user in-process instead (Flask test client: server time, this process's CPU
 time, SQL statements per request, body size). Exit status 1 when a request failed.
 """
 
