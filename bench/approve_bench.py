@@ -118,8 +118,9 @@ def seed(n_mentees: int, rng: random.Random, *, proposals: bool) -> tuple[int, i
             "round_id": rnd.id, "mentee_id": i + 1, "mentor_id": n_mentees + 1 + i // 3,
             "weekday_utc": 1, "start_minute_utc": SLOTS_UTC[i % 3], "score": 10.0,
             "mode": "in_person" if i % 4 == 0 else "online", "breakdown": {},
-            "reason_id": "menutup kesenjangan Komunikasi 1→3; sama-sama luang Selasa",
-            "reason_en": "covers the Komunikasi gap 1→3; both free on Tuesday",
+            "reasons": [{"code": "gap", "competency": "KOM", "from": 1, "to": 3},
+                        {"code": "common_time", "weekday": "Tue", "time": "09:00",
+                         "tz": "WIB"}],
             "manual": False} for i in range(n_mentees)])
         s.execute(Round.__table__.update().where(Round.__table__.c.id == rnd.id)
                   .values(status="solved"))

@@ -78,8 +78,9 @@ def build(url: str) -> dict:
             "weekday_utc": 1 + i % 4, "start_minute_utc": 120 + 60 * (i % 3),
             "score": 40.0 + (i * 7919) % 600 / 10, "mode": "in_person" if i % 4 == 0 else "online",
             "breakdown": {},
-            "reason_id": "menutup kesenjangan Komunikasi 1→3; sama-sama luang Selasa",
-            "reason_en": "covers the Komunikasi gap 1→3; both free on Tuesday",
+            "reasons": [{"code": "gap", "competency": "KOM", "from": 1, "to": 3},
+                        {"code": "common_time", "weekday": "Tue", "time": "09:00",
+                         "tz": "WIB"}],
             "manual": False} for i in range(ROUND_PROPOSALS)])
         s.execute(Round.__table__.update().where(Round.__table__.c.id == rnd.id)
                   .values(status="solved"))

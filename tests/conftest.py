@@ -51,10 +51,10 @@ def make_settings(database_url: str, instance: str | None = None, **extra) -> di
         },
         "mail": {"transport": "folder"},
         # logs dated "yesterday" must not depend on the weekday the suite runs on; the off-day
-        # rules are tested with the programme's own rule (tests/test_log_dates.py)
+        # rules are tested with the programme's own rule (tests/logbook/test_log_dates.py)
         "logbook": {"off_day_logs": "allow"},
         # solves run inline in tests (spawning a solve process costs seconds); the worker
-        # process has its own test (tests/test_solve_pool.py)
+        # process has its own test (tests/rounds/test_solve_pool.py)
         "rounds": {"solve_processes": 0},
     }
     for section, values in extra.items():

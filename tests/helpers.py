@@ -1,22 +1,65 @@
-"""HTTP test helpers: read the CSRF token from a page, log in through the real form."""
+"""Helpers shared by the tests, kept in one place so every test drives the app the same way:
+the CSRF token of a page and the real login form (HTTP client and browser), and the SQL
+statements a block of code runs (the guards against a query per row)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
+from sqlalchemy import event
+
+from mentormatch.extensions import db
 from tests.factories import PASSWORD
 
 _TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 
 
-def csrf_from(client, path: str) -> str:
-    html = client.get(path).get_data(as_text=True)
+def csrf_in(html: str) -> str:
+    """The CSRF token of the (first) form on a page already fetched."""
     match = _TOKEN.search(html)
-    assert match, f"no CSRF token on {path}"
+    assert match, "no CSRF token on the page"
     return match.group(1)
+
+
+def csrf_from(client, path: str) -> str:
+    return csrf_in(client.get(path).get_data(as_text=True))
 
 
 def form_login(client, email: str, password: str = PASSWORD):
     token = csrf_from(client, "/login")
     return client.post("/login", data={"email": email, "password": password,
                                        "csrf_token": token})
+
+
+def browser_login(page, base: str, email: str, password: str = PASSWORD) -> None:
+    """Log in through the login form in a real browser page and wait for the home page."""
+    page.goto(f"{base}/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("#login")
+    page.wait_for_url(f"{base}/")
+
+
+@contextmanager
+def recorded_statements() -> Iterator[list[str]]:
+    """The SQL statements the app's engine runs inside the block, in order (a test can count
+    them, or look for the ones that touch a table)."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, *_args) -> None:
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def count_statements(fn: Callable[[], object]) -> int:
+    """How many SQL statements `fn()` runs."""
+    with recorded_statements() as seen:
+        fn()
+    return len(seen)

@@ -121,6 +121,13 @@ def _check_recurrence_id(spec: SeriesSpec, recurrence_id: datetime) -> datetime:
     return rid
 
 
+def _moved_span(o: OccurrenceOverride) -> tuple[datetime, datetime]:
+    """A moved occurrence's start and end (the model refuses a moved one without them)."""
+    if o.start is None or o.end is None:
+        raise ValueError("a moved occurrence needs start and end")
+    return o.start, o.end
+
+
 def _occurrence_event(
     spec: SeriesSpec,
     recurrence_id: datetime,
@@ -176,8 +183,7 @@ def build_request(
             _occurrence_event(
                 spec,
                 _check_recurrence_id(spec, o.recurrence_id),
-                o.start,
-                o.end,  # type: ignore[arg-type]
+                *_moved_span(o),
                 sequence=max(o.sequence, spec.sequence),
                 status="CONFIRMED",
                 dtstamp=dtstamp,
@@ -273,13 +279,14 @@ def build_feed(
         for o in item.overrides:
             if o.cancelled:
                 continue
-            pts += [o.start, o.end]  # type: ignore[list-item]
+            start, end = _moved_span(o)
+            pts += [start, end]
             events.append(
                 _occurrence_event(
                     spec,
                     _check_recurrence_id(spec, o.recurrence_id),
-                    o.start,
-                    o.end,  # type: ignore[arg-type]
+                    start,
+                    end,
                     sequence=max(o.sequence, spec.sequence),
                     status="CANCELLED" if item.cancelled else "CONFIRMED",
                     dtstamp=dtstamp,

@@ -1,7 +1,8 @@
 """The job bodies. Each polls database state ("due and not yet done"), so a repeated or missed
 run does no harm; mail goes through the outbox with a dedupe key; each commits per unit. The
-follow-up rules (reminders, chasing, escalation, missed sessions, digests) are services
-(services/reminders.py): the jobs here only run them and commit."""
+rules are services - follow-ups (reminders, chasing, escalation, missed sessions, digests) in
+services/reminders.py, the reply mailbox's cursor in services/inbox_cursor.py: the jobs here
+only run them and commit."""
 
 from __future__ import annotations
 
@@ -14,11 +15,11 @@ from flask import current_app
 
 from ..extensions import db
 from ..mail.inbox import ImapInbox, ImapSettings, InboxError
-from ..models import InboxCursor, utcnow
+from ..models import utcnow
+from ..services import inbox_cursor
 from ..services import reminders as follow_up
 from ..services.dispatch import dispatch_outbox, make_transport
 from ..services.lease import Fence, LeaseLost
-from ..services.replies import apply_reply, record_failure
 from ..settings import settings
 
 log = logging.getLogger(__name__)
@@ -48,65 +49,36 @@ def inbox_settings() -> ImapSettings:
     )
 
 
-def _cursor(inbox: ImapInbox) -> InboxCursor:
-    """This folder's cursor; a new UIDVALIDITY (folder recreated) starts it from zero - the
-    replies read again are recognised by their bytes and recorded as duplicates."""
-    validity = inbox.current_uidvalidity()
-    cursor = db.session.get(InboxCursor, inbox.cursor_name)
-    if cursor is None:
-        cursor = InboxCursor(name=inbox.cursor_name, uidvalidity=validity, last_uid=0,
-                             failing_attempts=0)
-        db.session.add(cursor)
-    elif cursor.uidvalidity != validity:
-        log.warning("inbox %s: UIDVALIDITY changed (%s -> %s); reading the folder again",
-                    inbox.cursor_name, cursor.uidvalidity, validity)
-        cursor.uidvalidity, cursor.last_uid = validity, 0
-        cursor.failing_uid, cursor.failing_attempts = None, 0
-    db.session.commit()
-    return cursor
-
-
 def poll_inbox(now: datetime | None = None, *, inbox: ImapInbox | None = None,
                limit: int | None = None, fence: Fence | None = None) -> int:
-    """Apply the REPLY mails that arrived since the cursor (UIDVALIDITY + last UID).
-
-    Each message's effect and the cursor move commit together, so a crash never applies a
-    reply twice nor skips one. A message whose processing raises is retried on the next polls
-    (``inbox.max_attempts``, default 3) and then recorded as ``failed`` with its reason, so one
-    bad mail cannot block the mailbox forever. Returns the number of messages handled."""
+    """Apply the REPLY mails that arrived since the cursor, committing after each one (the
+    rules for the cursor and for a message that keeps failing: services/inbox_cursor.py).
+    Returns the number of messages handled."""
     cfg = settings().inbox
     if inbox is None:
         if not cfg.enabled:
             return 0
         inbox = ImapInbox(inbox_settings())
     limit = limit or cfg.batch
-    max_attempts = cfg.max_attempts
     done = 0
     with inbox:
-        cursor = _cursor(inbox)
-        name = cursor.name
-        for mail in inbox.fetch_after(cursor.last_uid, limit=limit):
+        cursor = inbox_cursor.open_cursor(inbox)
+        name, last_uid = cursor.name, cursor.last_uid
+        db.session.commit()
+        for mail in inbox.fetch_after(last_uid, limit=limit):
             if fence is not None:
                 fence.check()
             ref = f"{inbox.settings.folder};UIDVALIDITY={mail.uidvalidity};UID={mail.uid}"
             try:
-                apply_reply(mail.raw_bytes, source="imap", mailbox_ref=ref)
-                cursor = db.session.get_one(InboxCursor, name)
-                cursor.last_uid, cursor.failing_uid, cursor.failing_attempts = mail.uid, None, 0
+                inbox_cursor.apply_message(name, mail, ref)
                 db.session.commit()
             except Exception as exc:  # noqa: BLE001 - recorded, retried a bounded number of times
                 db.session.rollback()
                 log.exception("inbox message %s could not be processed", ref)
-                cursor = db.session.get_one(InboxCursor, name)
-                attempts = cursor.failing_attempts + 1 if cursor.failing_uid == mail.uid else 1
-                if attempts < max_attempts:
-                    cursor.failing_uid, cursor.failing_attempts = mail.uid, attempts
-                    db.session.commit()
-                    break  # keep the order: try this one again on the next poll
-                record_failure(mail.raw_bytes, source="imap", mailbox_ref=ref,
-                               reason=f"{type(exc).__name__}: {exc}", attempts=attempts)
-                cursor.last_uid, cursor.failing_uid, cursor.failing_attempts = mail.uid, None, 0
+                again = inbox_cursor.message_failed(name, mail, ref, exc, cfg.max_attempts)
                 db.session.commit()
+                if again:
+                    break  # keep the order: try this one again on the next poll
             done += 1
             try:
                 inbox.move_processed(mail)

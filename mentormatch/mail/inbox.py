@@ -18,13 +18,14 @@ import email.policy
 import imaplib
 import logging
 import re
-import socket
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from email.message import EmailMessage
 from email.parser import BytesParser
 from typing import Any, Literal
+
+from .neterrors import describe_network_error
 
 log = logging.getLogger(__name__)
 
@@ -403,12 +404,9 @@ def _shutdown(conn: imaplib.IMAP4) -> None:
 
 
 def _describe(e: BaseException) -> str:
-    if isinstance(e, ConnectionRefusedError):
-        return "connection refused (is the server running?)"
-    if isinstance(e, socket.timeout | TimeoutError):
-        return "timed out"
-    if isinstance(e, socket.gaierror):
-        return f"host name lookup failed: {e.strerror or e}"
+    known = describe_network_error(e)
+    if known is not None:
+        return known
     return _text(e.args) if e.args else type(e).__name__
 
 

@@ -22,7 +22,6 @@ import logging
 import os
 import re
 import smtplib
-import socket
 import ssl
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
@@ -33,6 +32,8 @@ from email.message import EmailMessage
 from io import BytesIO
 from pathlib import Path
 from typing import Any, Literal, Protocol
+
+from .neterrors import describe_network_error
 
 log = logging.getLogger(__name__)
 
@@ -590,14 +591,10 @@ class SmtpTransport:
 
 
 def _describe(e: BaseException) -> str:
-    if isinstance(e, ConnectionRefusedError):
-        return "connection refused (is the server running?)"
-    if isinstance(e, socket.timeout | TimeoutError):
-        return "timed out"
-    if isinstance(e, socket.gaierror):
-        return f"host name lookup failed: {e.strerror or e}"
-    text = str(e) or type(e).__name__
-    return text
+    known = describe_network_error(e)
+    if known is not None:
+        return known
+    return str(e) or type(e).__name__
 
 
 # --------------------------------------------------------------------------- folder

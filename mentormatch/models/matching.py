@@ -94,8 +94,10 @@ class Proposal(Base):
     score: Mapped[float]
     mode: Mapped[str] = mapped_column(String(10), default="online")  # online | in_person
     breakdown: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    reason_id: Mapped[str] = mapped_column(String(1000))
-    reason_en: Mapped[str] = mapped_column(String(1000))
+    # why this pair, as the solver's codes with parameters (scoring.reason_codes; a hand-set
+    # pair starts with {"code": "manual", "note": <the coordinator's reason>}): pages word them
+    # in the reader's language when shown (services/reason_words.py), nothing is stored as prose
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     manual: Mapped[bool] = mapped_column(default=False)
 
 
@@ -108,3 +110,5 @@ class UnmatchedMentee(Base):
     )
     mentee_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     reason: Mapped[str] = mapped_column(String(30))  # no_eligible_mentor | capacity_taken | ...
+    # the solver's figures for the reason (solver.Unmatched.params: eligible, with_room, ...)
+    params: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)

@@ -63,8 +63,6 @@ class Pair(Timestamped, Base):
     mentee_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     status: Mapped[str] = mapped_column(String(10), default=PairStatus.INVITED)
     focus: Mapped[list[str]] = mapped_column(JSON, default=list)  # competency codes
-    reason_id: Mapped[str | None] = mapped_column(String(1000))
-    reason_en: Mapped[str | None] = mapped_column(String(1000))
     mode: Mapped[str | None] = mapped_column(String(10))  # online | in_person (solver's choice)
     weekly_slot_utc: Mapped[int | None]  # UTC minute of the week (Mon 00:00 = 0) of the session
     ended_at: Mapped[datetime | None]

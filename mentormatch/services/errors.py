@@ -25,10 +25,12 @@ class ServiceError(ValueError):
     #: shown for a code without a message
     fallback: ClassVar[Any] = GENERIC_MESSAGE
 
-    def __init__(self, code: str, message: Any = None) -> None:
+    def __init__(self, code: str, message: Any = None, *, field: str | None = None) -> None:
         super().__init__(code)
         self.code = code
         self._message = message
+        #: the input the refusal is about, when there is one: a form shows the message there
+        self.field = field
 
     def user_message(self) -> str:
         if self._message is not None:

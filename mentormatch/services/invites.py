@@ -4,9 +4,9 @@ Services flush, never commit: every message is written to the outbox in the call
 transaction, so a rolled-back change sends nothing.
 
 Only sessions still to come can move: held, logged, cancelled or past sessions stay where they
-were. Every move (one session, or the rest of the series) is checked against public holidays
-and cuti bersama again. Each change raises SEQUENCE and records when it did
-(``sequence_changed_at``), which orders replies that carry no SEQUENCE.
+were. Every move of a session is checked against public holidays and cuti bersama again. Each
+change raises SEQUENCE and records when it did (``sequence_changed_at``), which orders replies
+that carry no SEQUENCE.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import urls
 from ..calendar import (
@@ -75,7 +76,6 @@ INVITE_ERRORS: dict[str, Any] = {
     "new_time_past": _l("The new time is in the past."),
     "holiday": _l("The new date is a public holiday or cuti bersama."),
     "series_cancelled": _l("The mentoring series has been cancelled."),
-    "nothing_to_move": _l("No session of this series is still to come."),
     "busy": _l("The mentor or the mentee already has another session at that time."),
 }
 
@@ -548,72 +548,6 @@ def reschedule_session(session: Session, new_start: datetime, *, actor: Actor,
     return session
 
 
-def move_series(series: SessionSeries, new_first_start: datetime, *, actor: Actor,
-                now: datetime | None = None, is_holiday: Any = None) -> SessionSeries:
-    """Move the sessions still to come so the first of them starts at ``new_first_start`` and
-    the rest follow every ``interval_weeks`` (same local time), skipping holidays again so the
-    pair still gets as many sessions. Held, logged, cancelled and past sessions stay put.
-
-    When nothing has happened yet the whole series is re-planned (new DTSTART, new EXDATEs);
-    otherwise each moved session becomes an override (RECURRENCE-ID kept) of the same UID.
-    SEQUENCE is raised and everyone is asked to answer again."""
-    now = now or utcnow()
-    if series.status != "active":
-        raise InviteError("series_cancelled")
-    if new_first_start.tzinfo is None or new_first_start.utcoffset() is None:
-        raise InviteError("bad_time")
-    if new_first_start <= now:
-        raise InviteError("new_time_past")
-    logged = _logged([s.id for s in series.sessions])
-    movable = [s for s in series.sessions
-               if s.status == "scheduled" and s.start_at > now and s.id not in logged]
-    if not movable:
-        raise InviteError("nothing_to_move")
-
-    def skip(day: Any) -> bool:
-        if is_holiday is not None:
-            return bool(is_holiday(day))
-        return holiday_name(day) is not None
-
-    plan = plan_occurrences(new_first_start, series.interval_weeks, len(movable), series.tzid,
-                            is_holiday=skip)
-    planned = [(a.person_id, start.astimezone(UTC), start.astimezone(UTC) + (s.end_at - s.start_at))
-               for s, start in zip(movable, plan.starts, strict=True) for a in series.attendees]
-    hits = busy.clashes(planned, busy.busy_intervals(
-        {a.person_id for a in series.attendees}, start=min(p[1] for p in planned),
-        end=max(p[2] for p in planned), exclude_series_id=series.id))
-    if hits:
-        raise InviteError("busy", f"{hits[0].busy.programme} {hits[0].start.isoformat()}")
-    seq = _next_sequence(series)
-    stamp = utcnow()
-    old_rids = [s.recurrence_id for s in movable]
-    whole = len(movable) == len(series.sessions)
-    if whole:
-        # recurrence ids change: park them on unique placeholders first (unique constraint)
-        for s in movable:
-            s.recurrence_id = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(minutes=s.id)
-        db.session.flush()
-        series.first_start = plan.dtstart.astimezone(UTC)
-    for s, start in zip(movable, plan.starts, strict=True):
-        length = s.end_at - s.start_at
-        start = start.astimezone(UTC)
-        if whole:
-            s.recurrence_id = start
-        s.start_at, s.end_at = start, start + length
-        s.sequence, s.sequence_changed_at, s.proposed_start = seq, stamp, None
-    series.sequence, series.sequence_changed_at = seq, stamp
-    for a in series.attendees:
-        a.partstat, a.answered_sequence, a.answered_at = "NEEDS-ACTION", None, None
-        a.invited_at, a.chased_at, a.escalated_at = utcnow(), None, None
-    _forget_answers(series, old_rids)
-    db.session.flush()
-    send_invites(series)
-    audit.record(actor, "series.move", series, programme_id=series.pair.programme_id,
-                 sequence=series.sequence, moved=len(movable), replanned=whole,
-                 skipped=[d.isoformat() for d in plan.all_skipped])
-    return series
-
-
 def cancel_series(series: SessionSeries, *, actor: Actor, now: datetime | None = None,
                   notify: list[Attendee] | None = None) -> SessionSeries:
     """End the series: only the sessions still to come are cancelled. When nothing has taken
@@ -650,11 +584,18 @@ def cancel_series(series: SessionSeries, *, actor: Actor, now: datetime | None =
 
 
 def feed_for(person: Person) -> bytes:
-    """The person's subscription feed: every series they are invited to."""
+    """The person's subscription feed: every series they are invited to. A fixed number of
+    queries however many series (calendar clients poll it): sessions, attendees and the pair
+    with its people and programme are loaded with the series."""
     rows = db.session.scalars(
         select(SessionSeries)
         .join(Attendee, Attendee.series_id == SessionSeries.id)
         .where(Attendee.person_id == person.id)
+        .options(selectinload(SessionSeries.sessions),
+                 selectinload(SessionSeries.attendees).joinedload(Attendee.person),
+                 joinedload(SessionSeries.pair).options(
+                     joinedload(Pair.mentor), joinedload(Pair.mentee),
+                     joinedload(Pair.programme)))
         .order_by(SessionSeries.id)
     ).unique()
     codes = by_code()  # once, not per series

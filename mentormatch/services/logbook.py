@@ -258,7 +258,7 @@ def update_log(log: SessionLog, author: Person, data: LogInput, *, actor: Actor 
                now: datetime | None = None) -> SessionLog:
     """Edit until confirmed; editing a disputed log sends it back to the mentor."""
     now = now or utcnow()
-    pair = db.session.get(Pair, log.pair_id)
+    pair = db.session.get_one(Pair, log.pair_id)
     if log.author_id != author.id:
         raise LogError("not_author")
     if log.status == "confirmed":
@@ -295,7 +295,7 @@ def confirm_log(log: SessionLog, mentor: Person, *, actor: Actor = None,
                 off_day_ok: bool = False) -> SessionLog:
     """Confirm: the minutes (capped by the programme's rule) are credited; the mentee is told.
     A log dated on a weekend or holiday needs ``off_day_ok`` where the programme says so."""
-    pair = db.session.get(Pair, log.pair_id)
+    pair = db.session.get_one(Pair, log.pair_id)
     if pair.member_role(mentor.id) != "mentor":
         raise LogError("not_mentor")
     if log.status == "confirmed":
@@ -326,7 +326,7 @@ def confirm_log(log: SessionLog, mentor: Person, *, actor: Actor = None,
 def dispute_log(log: SessionLog, mentor: Person, comment: str, *,
                 actor: Actor = None) -> SessionLog:
     """Dispute with a comment; the mentee is told and may correct the log."""
-    pair = db.session.get(Pair, log.pair_id)
+    pair = db.session.get_one(Pair, log.pair_id)
     if pair.member_role(mentor.id) != "mentor":
         raise LogError("not_mentor")
     if log.status == "confirmed":
@@ -349,7 +349,7 @@ def dispute_log(log: SessionLog, mentor: Person, comment: str, *,
 
 def notes_visible(user: User, log: SessionLog) -> bool:
     """Pair members see the notes; coordinators only where the mentee allowed it on the log."""
-    pair = db.session.get(Pair, log.pair_id)
+    pair = db.session.get_one(Pair, log.pair_id)
     if pair.member_role(user.person_id) is not None:
         return True
     return log.notes_visible_to_coordinator and coordinates(user, pair.programme_id)

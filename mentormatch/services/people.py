@@ -92,13 +92,23 @@ def search(f: PeopleFilter) -> tuple[list[Person], int]:
     return list(rows), total
 
 
-def filter_choices() -> dict[str, Any]:
+def names_of(person_ids: set[int] | list[int]) -> dict[int, str]:
+    """Names by person id, in one query."""
+    return {pid: name for pid, name in db.session.execute(
+        select(Person.id, Person.name).where(Person.id.in_(set(person_ids) or {0})))}
+
+
+def filter_choices(*, active_only: bool = False) -> dict[str, Any]:
+    """What the people filters offer (also the programme and round forms'): units, places,
+    competencies (``active_only``: those a new round or programme may still use), grades."""
+    competencies = select(Competency).order_by(Competency.code)
+    if active_only:
+        competencies = competencies.where(Competency.active.is_(True))
     return {
         "units": list(db.session.scalars(select(Unit).order_by(Unit.name))),
-        "cities": list(
-            db.session.scalars(select(Location.city).distinct().order_by(Location.city))
-        ),
-        "competencies": list(db.session.scalars(select(Competency).order_by(Competency.id))),
+        "cities": list(db.session.scalars(select(Location.city).distinct().where(
+            Location.city.is_not(None)).order_by(Location.city))),
+        "competencies": list(db.session.scalars(competencies)),
         "grade_choices": filter_choices_grades(),
     }
 

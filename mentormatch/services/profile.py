@@ -15,16 +15,17 @@ from ..models import AvailabilityWindow, Participant, Person, PersonCompetency
 from ..models.person import MODES
 from . import audit
 from .catalogue import all_competencies
+from .errors import ServiceError
 from .programmes import mark_stale
 from .staff_import import parse_windows
 
 DAY_ABBR = ("Sen", "Sel", "Rab", "Kam", "Jum", "Sab", "Min")
 
 
-class ProfileError(ValueError):
-    def __init__(self, code: str, message: Any) -> None:
-        super().__init__(code)
-        self.code, self.message = code, message
+class ProfileError(ServiceError):
+    def __init__(self, code: str, message: Any, *, field: str | None = None) -> None:
+        super().__init__(code, message, field=field)
+        self.message = message
 
     def __str__(self) -> str:
         return str(self.message)
@@ -62,6 +63,17 @@ def _level(raw: str | None) -> int | None:
     return int(raw)
 
 
+def _levels(raw: dict[int, str], field: str) -> dict[int, int | None]:
+    out = {}
+    for cid, value in raw.items():
+        try:
+            out[cid] = _level(value)
+        except ProfileError as exc:
+            exc.field = f"{field}_{cid}"
+            raise
+    return out
+
+
 def update_own(person: Person, actor: Any, *, availability: str, mode: str,
                capacity: str = "", levels: dict[int, str], targets: dict[int, str]) -> int:
     """Save the person's own profile; returns how many solved rounds became stale. Nothing is
@@ -71,17 +83,19 @@ def update_own(person: Person, actor: Any, *, availability: str, mode: str,
     except ValueError as exc:
         raise ProfileError("windows", _l(
             "Write availability like 'Sen 09:00-12:00; Kam 13:00-15:00' (could not read "
-            "'%(part)s').", part=exc.args[-1] if exc.args else availability)) from exc
+            "'%(part)s').", part=exc.args[-1] if exc.args else availability),
+            field="availability") from exc
     if mode not in MODES:
-        raise ProfileError("mode", _l("Choose online, in person or either."))
+        raise ProfileError("mode", _l("Choose online, in person or either."), field="mode")
     roles = roles_of(person)
     cap = None
     if "mentor" in roles and capacity.strip():
         if not capacity.strip().isdigit() or not 1 <= int(capacity) <= 20:
-            raise ProfileError("capacity", _l("Mentees at a time: a number from 1 to 20."))
+            raise ProfileError("capacity", _l("Mentees at a time: a number from 1 to 20."),
+                               field="capacity")
         cap = int(capacity)
-    new_levels = {cid: _level(v) for cid, v in levels.items()}
-    new_targets = {cid: _level(v) for cid, v in targets.items()} if "mentee" in roles else {}
+    new_levels = _levels(levels, "level")
+    new_targets = _levels(targets, "target") if "mentee" in roles else {}
     before = {"availability": windows_text(person), "mode": person.mode,
               "capacity": capacity_of(person)}
 

@@ -52,8 +52,8 @@ class ProgrammeError(ServiceError):
     """A user-caused problem: ``code`` names it, ``message`` is lazily translated (rendered in
     the reader's language when the view flashes ``str(exc)``)."""
 
-    def __init__(self, code: str, message: Any) -> None:
-        super().__init__(code, message)
+    def __init__(self, code: str, message: Any, *, field: str | None = None) -> None:
+        super().__init__(code, message, field=field)
         self.message = message
 
     def __str__(self) -> str:
@@ -104,7 +104,8 @@ def _int_in(values: dict[str, Any], key: str, lo: int, hi: int) -> int:
         value = lo - 1
     if not lo <= value <= hi:
         raise ProgrammeError("out_of_range", _l(
-            "%(field)s must be between %(lo)d and %(hi)d.", field=_labels()[key], lo=lo, hi=hi))
+            "%(field)s must be between %(lo)d and %(hi)d.", field=_labels()[key], lo=lo, hi=hi),
+            field=key)
     return value
 
 
@@ -114,7 +115,7 @@ def check_jp_rule(rule: dict[str, Any]) -> dict[str, Any]:
            "max_minutes_per_session": _int_in(rule, "max_minutes_per_session", 0, 1440)}
     rounding = str(rule.get("rounding", ""))
     if rounding not in ROUNDINGS:
-        raise ProgrammeError("rounding", _l("Choose how JP are rounded."))
+        raise ProgrammeError("rounding", _l("Choose how JP are rounded."), field="rounding")
     out["rounding"] = rounding
     return out
 
@@ -127,14 +128,15 @@ def check_override_policy(policy: dict[str, Any]) -> dict[str, Any]:
 
 def _check(values: dict[str, Any]) -> None:
     if not (values.get("name") or "").strip():
-        raise ProgrammeError("name_required", _l("A programme needs a name."))
+        raise ProgrammeError("name_required", _l("A programme needs a name."), field="name")
     if re.search(r"[\x00-\x1f\x7f\u2028\u2029]", str(values["name"])):
         raise ProgrammeError("name_control", _l("A name cannot contain line breaks or control "
-                                                "characters."))
+                                                "characters."), field="name")
     if values["end_date"] < values["start_date"]:
-        raise ProgrammeError("period", _l("The period ends before it starts."))
+        raise ProgrammeError("period", _l("The period ends before it starts."), field="end_date")
     if values.get("mode_policy") not in MODE_POLICIES:
-        raise ProgrammeError("mode_policy", _l("Choose how sessions take place."))
+        raise ProgrammeError("mode_policy", _l("Choose how sessions take place."),
+                             field="mode_policy")
     for key, lo, hi in (("session_minutes", 15, 480), ("interval_weeks", 1, 8),
                         ("session_count", 1, 52), ("default_capacity", 1, 20)):
         values[key] = _int_in(values, key, lo, hi)
@@ -328,6 +330,13 @@ def set_preferences(prog: Programme, mentee_id: int, mentor_ids: list[int], acto
     audit.record(actor, "programme.preferences", prog, programme_id=prog.id,
                  mentee_id=mentee_id, mentors=mentor_ids)
     db.session.flush()
+
+
+def is_active_mentee(prog: Programme, person_id: int | None) -> bool:
+    """Whether the person takes part in the programme as a mentee now."""
+    return person_id is not None and bool(db.session.scalar(select(exists().where(
+        Participant.programme_id == prog.id, Participant.role == "mentee",
+        Participant.person_id == person_id, Participant.active.is_(True)))))
 
 
 def open_round_exists(prog: Programme) -> bool:

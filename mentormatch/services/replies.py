@@ -144,7 +144,8 @@ def record_failure(raw_bytes: bytes, *, source: str, reason: str,
 
 
 def _inbox_cfg() -> dict[str, Any]:
-    return current_app.config["MM"].get("inbox", {})
+    cfg: dict[str, Any] = current_app.config["MM"].get("inbox", {})
+    return cfg
 
 
 def _sender_problem(parsed: ParsedItip, email: str, source: str) -> tuple[str, str] | None:
@@ -241,7 +242,7 @@ def _sender_verified(parsed: ParsedItip, email: str) -> bool:
 def _hold_declines(att: Attendee, held: list[ParsedEvent], digest: str) -> None:
     """An unverified e-mail that declines: nothing changes until the attendee confirms through
     signed links mailed to their own address (a forged From: never reaches that inbox)."""
-    series: SessionSeries = db.session.get(SessionSeries, att.series_id)
+    series = db.session.get_one(SessionSeries, att.series_id)
     person = att.person
     locale = (person.locale if person is not None else None) or "id"
     links = []
@@ -321,7 +322,7 @@ def _reply(parsed: ParsedItip, att: Attendee, who: _Who, digest: str,
             errors.append(exc)
             results.append({"rid": _iso(ev.recurrence_id), "partstat": ev.partstat,
                             "outcome": exc.code, "reason": exc.reason})
-    details = {"events": results}
+    details: dict[str, Any] = {"events": results}
     if who.on_behalf:
         details["on_behalf_of"] = att.person_id
     if held:
@@ -358,13 +359,13 @@ def apply_partstat(attendee: Attendee, partstat: str, recurrence_id: datetime | 
     """The in-app button / one-click link path: same checks and effects as a mailed REPLY.
     ``sequence`` (a link's) is checked like a REPLY's; None means "the current version"."""
     now = utcnow()
-    series: SessionSeries = db.session.get(SessionSeries, attendee.series_id)
+    series = db.session.get_one(SessionSeries, attendee.series_id)
     seq = _version(series, _session_for(series, recurrence_id))[0] if sequence is None \
         else sequence
     digest = hashlib.sha256(
         f"{source}:{attendee.id}:{partstat}:{recurrence_id}:{seq}:{now.isoformat()}".encode()
     ).hexdigest()
-    common = {"sender": attendee.email, "uid": series.uid, "series": series}
+    common: dict[str, Any] = {"sender": attendee.email, "uid": series.uid, "series": series}
     on_behalf = actor is not None and getattr(actor, "person_id", None) != attendee.person_id
     who = _Who(actor, source, on_behalf=on_behalf)
     try:
@@ -412,7 +413,7 @@ def _effective_sequence(series: SessionSeries, session: Session | None, seq: int
 
 def _apply(att: Attendee, partstat: str, rid: datetime | None, seq: int | None,
            dtstamp: datetime | None, who: _Who) -> None:
-    series: SessionSeries = db.session.get(SessionSeries, att.series_id)
+    series = db.session.get_one(SessionSeries, att.series_id)
     if partstat not in ANSWERS:
         raise ReplyRejected("bad_partstat", f"PARTSTAT {partstat or '?'} is not an answer")
     if series.status == "cancelled":
@@ -555,7 +556,7 @@ def _counter(parsed: ParsedItip, att: Attendee, series: SessionSeries, who: _Who
                        **common)
     pair = series.pair
     as_proposal = att.role == "mentor" and session is not None
-    if as_proposal:
+    if as_proposal and session is not None:
         session.proposed_start = ev.dtstart  # the mentee answers it on their home page
     details["proposal"] = as_proposal
     db.session.flush()

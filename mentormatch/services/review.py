@@ -11,11 +11,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, Text, cast, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager
 
 from ..extensions import db
-from ..models import Pair, Participant, Person, Programme, Proposal, Round, UnmatchedMentee
+from ..models import (
+    Competency,
+    Pair,
+    Participant,
+    Person,
+    Programme,
+    Proposal,
+    Round,
+    UnmatchedMentee,
+)
 from .people import escape_like
 
 PAGE_SIZE = 50
@@ -57,18 +66,25 @@ def _like(q: str) -> str:
     return "%" + escape_like(q.strip().lower()[:100]) + "%"
 
 
-def proposals(rnd: Round, *, q: str = "", sort: str = "score", page: int = 1,
-              locale: str = "id") -> Page[Proposal]:
-    """A page of the round's proposals; ``q`` searches both names and the reason (in the
-    reader's language), case-insensitively."""
+def proposals(rnd: Round, *, q: str = "", sort: str = "score", page: int = 1) -> Page[Proposal]:
+    """A page of the round's proposals; ``q`` searches both names and the reason,
+    case-insensitively: a competency named in it (in either language) or the coordinator's
+    note on a hand-set pair. Reasons are stored as codes, so a competency's name is first
+    turned into its code (one query)."""
     mentee, mentor = aliased(Person), aliased(Person)
-    reason = Proposal.reason_en if locale == "en" else Proposal.reason_id
     where = [Proposal.round_id == rnd.id]
     if q.strip():
         like = _like(q)
+        codes = db.session.scalars(select(Competency.code).where(or_(
+            func.lower(Competency.name_id).like(like, escape="\\"),
+            func.lower(Competency.name_en).like(like, escape="\\"),
+            func.lower(Competency.code).like(like, escape="\\")))).all()
+        reasons = cast(Proposal.reasons, Text)
         where.append(or_(func.lower(mentee.name).like(like, escape="\\"),
                          func.lower(mentor.name).like(like, escape="\\"),
-                         func.lower(reason).like(like, escape="\\")))
+                         Proposal.manual & func.lower(reasons).like(like, escape="\\"),
+                         *(reasons.like(f'%"competency": "{escape_like(c)}"%', escape="\\")
+                           for c in codes)))
     base = (select(Proposal).join(mentee, mentee.id == Proposal.mentee_id)
             .join(mentor, mentor.id == Proposal.mentor_id).where(*where))
     order = {"mentee": (mentee.name, Proposal.id), "mentor": (mentor.name, Proposal.id)}.get(

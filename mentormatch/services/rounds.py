@@ -14,14 +14,15 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import CursorResult, Result, Table, case, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import joinedload
+from sqlalchemy.sql.elements import ColumnElement
 
 import solver
 
@@ -40,7 +41,7 @@ from ..models import (
 from ..models.base import utcnow
 from ..models.matching import BUSY_ROUND_STATES
 from ..settings import settings
-from . import audit, busy, invites, mailer, programmes, solver_bridge
+from . import audit, busy, invites, mailer, programmes, reason_words, solver_bridge
 from .programmes import Filters, ProgrammeError, apply_filters, has_live_pair
 from .timefmt import format_local
 
@@ -64,12 +65,17 @@ class NeedsOverride(RoundError):
     def __init__(self, violations: list[str]) -> None:
         super().__init__("needs_override", _l(
             "Warning: this pair breaks %(rules)s. Give a reason to override.",
-            rules=solver_bridge.rule_names(violations)))
+            rules=reason_words.rule_names(violations)))
         self.violations = violations
 
 
+def _rowcount(result: Result[Any]) -> int:
+    """Rows an UPDATE matched (a DML statement's result is a CursorResult)."""
+    return cast("CursorResult[Any]", result).rowcount
+
+
 def create(prog: Programme, actor: Actor, *, name: str, filters: Any = None,
-           criteria: dict | None = None, kind: str = "initial") -> Round:
+           criteria: dict[str, Any] | None = None, kind: str = "initial") -> Round:
     if not name.strip():
         raise RoundError("name_required", _l("A round needs a name."))
     if kind not in KINDS:
@@ -107,7 +113,7 @@ def _touch(rnd: Round, *, stale: bool) -> None:
     res = db.session.execute(
         update(Round).where(Round.id == rnd.id, Round.status.in_(EDITABLE)).values(**values)
         .execution_options(synchronize_session=False))
-    if res.rowcount != 1:
+    if _rowcount(res) != 1:
         raise _refused(rnd)
     db.session.expire(rnd, ["status", "updated_at"])
 
@@ -208,7 +214,7 @@ def queue(rnd: Round, actor: Actor) -> Round:
         .values(status="queued", queued_at=now, started_at=None, finished_at=None, error=None,
                 heartbeat_at=None, worker=None, progress={"phase": "queued"}, updated_at=now)
         .execution_options(synchronize_session=False))
-    if res.rowcount != 1:
+    if _rowcount(res) != 1:
         raise _refused(rnd)
     db.session.expire(rnd)
     audit.record(actor, "round.solve", rnd, programme_id=rnd.programme_id)
@@ -234,7 +240,7 @@ def recover_stalled(now: datetime | None = None, after_seconds: float | None = N
             .values(status="failed", error="worker_stopped", finished_at=now,
                     progress={"phase": "failed"}, updated_at=now)
             .execution_options(synchronize_session=False))
-        if res.rowcount == 1:
+        if _rowcount(res) == 1:
             prog_id = db.session.scalar(select(Round.programme_id).where(Round.id == rid))
             audit.record(None, "round.failed", None, programme_id=prog_id, round_id=rid,
                          error="worker_stopped")
@@ -254,12 +260,12 @@ def fail_dead_solve(round_id: int, token: str, now: datetime | None = None) -> b
         .values(status="failed", error="worker_stopped", finished_at=now,
                 progress={"phase": "failed"}, updated_at=now)
         .execution_options(synchronize_session=False))
-    if res.rowcount == 1:
+    if _rowcount(res) == 1:
         prog_id = db.session.scalar(select(Round.programme_id).where(Round.id == round_id))
         audit.record(None, "round.failed", None, programme_id=prog_id, round_id=round_id,
                      error="worker_stopped")
     db.session.commit()
-    return res.rowcount == 1
+    return _rowcount(res) == 1
 
 
 def claim_next(worker: str) -> tuple[int, str] | None:
@@ -277,7 +283,7 @@ def claim_next(worker: str) -> tuple[int, str] | None:
                     progress={"phase": "building"}, updated_at=now)
             .execution_options(synchronize_session=False))
         db.session.commit()
-        if res.rowcount == 1:
+        if _rowcount(res) == 1:
             return rid, token
     return None
 
@@ -328,7 +334,7 @@ class ProgressWriter:
             self.state.update({k: _plain(v) for k, v in values.items()})
         self.flush()
 
-    def _where(self, table):
+    def _where(self, table: Table) -> tuple[ColumnElement[bool], ...]:
         return (table.c.id == self.round_id, table.c.status == "solving",
                 table.c.worker == self.token)
 
@@ -337,7 +343,7 @@ class ProgressWriter:
             snapshot = dict(self.state)
             snapshot.setdefault("elapsed", round(time.monotonic() - self.t0, 1))
             self.last = time.monotonic()
-        t = Round.__table__
+        t = cast(Table, Round.__table__)
         with self.write_lock, self.engine.begin() as conn:
             n = conn.execute(update(t).where(*self._where(t))
                              .values(progress=snapshot, heartbeat_at=utcnow())).rowcount
@@ -345,7 +351,7 @@ class ProgressWriter:
         return n == 1
 
     def beat(self) -> None:
-        t = Round.__table__
+        t = cast(Table, Round.__table__)
         try:
             with self.write_lock, self.engine.begin() as conn:
                 conn.execute(update(t).where(*self._where(t)).values(heartbeat_at=utcnow()))
@@ -392,7 +398,7 @@ def _finish(round_id: int, token: str, **values: Any) -> bool:
                             Round.worker == token)
         .values(finished_at=utcnow(), updated_at=utcnow(), **values)
         .execution_options(synchronize_session=False))
-    return res.rowcount == 1
+    return _rowcount(res) == 1
 
 
 def solve_claimed(round_id: int, token: str) -> str:
@@ -403,7 +409,7 @@ def solve_claimed(round_id: int, token: str) -> str:
     writer = ProgressWriter(db.engine, round_id, token, settings().rounds.progress_write_seconds)
     t0 = time.monotonic()
     try:
-        rnd = db.session.get(Round, round_id)
+        rnd = db.session.get_one(Round, round_id)
         mentees, mentors = selection(rnd)
         hint = [solver.Link(str(p.mentee_id), str(p.mentor_id),
                             p.weekday_utc * 1440 + p.start_minute_utc) for p in rnd.proposals]
@@ -427,7 +433,7 @@ def solve_claimed(round_id: int, token: str) -> str:
             db.session.rollback()
             return "abandoned"
         db.session.expire_all()
-        rnd = db.session.get(Round, round_id)
+        rnd = db.session.get_one(Round, round_id)
         infeasible = solver_bridge.write_solution(rnd, built, sol)
         matched = len(rnd.proposals)
         rnd.stats = {k: stats.get(k) for k in ("status", "objective", "bound", "gap",
@@ -585,7 +591,7 @@ def set_by_hand(rnd: Round, mentee_id: int, mentor_id: int, actor: Actor,
     if hard:
         raise RoundError("policy", _l(
             "The programme's policy does not allow overriding: %(rules)s.",
-            rules=solver_bridge.rule_names(hard)))
+            rules=reason_words.rule_names(hard)))
     if _check_room(rnd, mentee_id, mentor_id) == "capacity":
         if not policy["capacity_override"]:
             raise RoundError("capacity_full", _l("The mentor has no place left."))
@@ -724,11 +730,11 @@ def approve(rnd: Round, actor: Actor, *, invite: bool = True,
         raise RoundError("not_solved", _l("Only a solved round can be approved."))
     _check_still_valid(rnd)
     _check_busy(rnd, today)
-    switched = db.session.execute(
+    switched = _rowcount(db.session.execute(
         update(Round).where(Round.id == rnd.id, Round.status == "solved")
         .values(status="approved", approved_by_id=getattr(actor, "id", None),
                 approved_at=utcnow(), updated_at=utcnow())
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)))
     db.session.expire(rnd)
     if not switched:
         if rnd.status == "approved":
@@ -763,8 +769,8 @@ def approve(rnd: Round, actor: Actor, *, invite: bool = True,
             continue
         rows.append({
             "programme_id": rnd.programme_id, "round_id": rnd.id, "mentor_id": prop.mentor_id,
-            "mentee_id": prop.mentee_id, "status": "invited", "reason_id": prop.reason_id,
-            "reason_en": prop.reason_en, "focus": focus.get(prop.mentee_id, []),
+            "mentee_id": prop.mentee_id, "status": "invited",
+            "focus": focus.get(prop.mentee_id, []),
             "mode": prop.mode, "weekly_slot_utc": prop.weekday_utc * 1440 + prop.start_minute_utc,
             "created_at": now, "updated_at": now})
     # one multi-row INSERT, then one SELECT for the rows (SQLite cannot return the ids of a

@@ -3,7 +3,8 @@
 Pairs that already exist (live pairs of the programme) and hand-set pairs that break a rule by
 the coordinator's decision are given to the solver as *fixed* pairs exempt from every pair rule
 (`solver.Link.exempt`): they take their mentor's capacity and weekly slot, so nothing new is
-put on top of them. The solver's reasons are codes; `describe` words them for the reader.
+put on top of them. Sessions of other programmes are each person's `busy` time. The solver's
+reasons are stored as its codes and parameters; pages word them (`services/reason_words.py`).
 """
 
 from __future__ import annotations
@@ -13,22 +14,17 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from flask_babel import force_locale
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_babel.speaklater import LazyString
 from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.interfaces import LoaderOption
 
 import solver
 from solver.eligibility import Prepared, pair_mode
-from solver.model import Scheduler
 from solver.scoring import reason_codes, score_pair
-from solver.slots import bits, local_time, slot_mask
+from solver.slots import WEEK, local_time
 
 from ..extensions import db
 from ..models import (
-    Competency,
     MentorPreference,
     Pair,
     Participant,
@@ -41,7 +37,7 @@ from ..models import (
     UnmatchedMentee,
 )
 from ..settings import settings
-from . import busy, programmes, session_times, timefmt
+from . import busy, programmes, session_times
 
 LIVE = Pair.LIVE_STATES
 WEIGHT_KEYS = {  # config / criteria name -> solver.Weights field
@@ -53,30 +49,6 @@ WEIGHT_KEYS = {  # config / criteria name -> solver.Weights field
     "preference": "preference",
 }
 RULE_KEYS = ("no_direct_supervisor", "no_repeat_pairs", "in_person_same_city")
-WEEK = 7 * 1440
-
-
-def rule_labels() -> dict[str, Any]:
-    """Hard rules (solver names) as coordinators read them."""
-    return {
-        "grade": _l("Minimum grade difference"),
-        "supervisor": _l("No direct supervisor"),
-        "no_repeat": _l("No repeat of an earlier pair"),
-        "same_city_in_person": _l("In person only within one city"),
-        "mode": _l("Session mode (online / in person)"),
-        "forbids": _l("Forbidden pair"),
-        "common_slot": _l("Common free time"),
-        "sessions_per_day": _l("Sessions per day"),
-    }
-
-
-def rule_names(rules: list[str]) -> LazyString:
-    """The rules' names, joined, in the reader's language (evaluated when shown)."""
-    def join() -> str:
-        labels = rule_labels()
-        return ", ".join(str(labels.get(r, _l("another rule"))) for r in rules)
-
-    return LazyString(join)
 
 
 def default_criteria() -> dict[str, Any]:
@@ -100,6 +72,7 @@ def criteria_of(rnd: Round | None) -> dict[str, Any]:
 def config_for(prog: Programme, criteria: dict[str, Any]) -> solver.SolverConfig:
     c = criteria
     seed = settings().solver.seed
+    weights: dict[str, Any] = {WEIGHT_KEYS[k]: float(v) for k, v in c["weights"].items()}
     return solver.SolverConfig(
         min_grade_gap=int(c["min_grade_steps"]),
         rules={
@@ -109,7 +82,7 @@ def config_for(prog: Programme, criteria: dict[str, Any]) -> solver.SolverConfig
             "same_city_in_person": bool(c["in_person_same_city"]),
         },
         session_minutes=prog.session_minutes,
-        weights=solver.Weights(**{WEIGHT_KEYS[k]: float(v) for k, v in c["weights"].items()}),
+        weights=solver.Weights(**weights),
         time_limit=float(c["time_limit_seconds"]),
         seed=seed,
         working_hours=session_times.solver_hours(),  # the app's one definition of the hours
@@ -127,7 +100,7 @@ def _mode(person: Person, policy: str) -> str:
     return policy if policy in ("online", "in_person") else (person.mode or "either")
 
 
-def _common(p: Person, policy: str) -> dict[str, Any]:
+def _common(p: Person, policy: str, taken: tuple[tuple[int, int], ...]) -> dict[str, Any]:
     return {
         "id": str(p.id),
         "grade": p.grade_rank or 0,
@@ -139,21 +112,25 @@ def _common(p: Person, policy: str) -> dict[str, Any]:
         "availability": tuple(
             solver.Window(w.weekday, w.start_minute, w.end_minute) for w in p.availability
         ),
+        "busy": taken,
     }
 
 
-def to_mentor(part: Participant, default_capacity: int, policy: str) -> solver.Mentor:
-    common = _common(part.person, policy)
+def to_mentor(part: Participant, default_capacity: int, policy: str,
+              taken: tuple[tuple[int, int], ...] = ()) -> solver.Mentor:
+    """``taken``: the person's weekly busy time (``busy_of``)."""
+    common = _common(part.person, policy, taken)
     if part.person.kind == "external":
         common["grade"] = None  # partners hold no golongan: the seniority rule does not apply
     return solver.Mentor(**common, capacity=part.capacity or default_capacity,
                          max_sessions_per_day=part.max_sessions_per_day)
 
 
-def to_mentee(part: Participant, policy: str, prefs: tuple[str, ...] = ()) -> solver.Mentee:
+def to_mentee(part: Participant, policy: str, prefs: tuple[str, ...] = (),
+              taken: tuple[tuple[int, int], ...] = ()) -> solver.Mentee:
     p = part.person
     return solver.Mentee(
-        **_common(p, policy),
+        **_common(p, policy, taken),
         required={pc.competency.code: pc.required_level for pc in p.competencies
                   if pc.required_level},
         supervisor_id=str(p.supervisor_id) if p.supervisor_id else None,
@@ -162,7 +139,7 @@ def to_mentee(part: Participant, policy: str, prefs: tuple[str, ...] = ()) -> so
     )
 
 
-def _person_options():
+def _person_options() -> tuple[LoaderOption, ...]:
     return (joinedload(Participant.person).selectinload(Person.competencies),
             joinedload(Participant.person).selectinload(Person.availability))
 
@@ -208,21 +185,10 @@ def live_pairs(programme_id: int, mentor_ids: list[int] | None = None
     return out
 
 
-class SlotFit:
-    """One mentor's slot grid and the solver's own placement search (``model.Scheduler``:
-    distinct, non-overlapping starts within the sessions-per-day limit)."""
-
-    def __init__(self, cfg: solver.SolverConfig, mentor: solver.Mentor):
-        self.cfg, self.mentor = cfg, mentor
-        self.sched = Scheduler(Prepared(solver.Instance(mentors=(mentor,), mentees=()), cfg))
-
-    def mask(self, tz: str, windows: tuple[solver.Window, ...]) -> int:
-        return slot_mask(tz, windows, self.cfg)
-
-    def fit(self, options: list[list[int]]) -> list[int] | None:
-        """One slot bit per item (same order), or None when they cannot all be placed."""
-        got = self.sched.fits(0, list(enumerate(options)))
-        return None if got is None else [got[k] for k in range(len(options))]
+def mentor_starts(mentor: solver.Mentor, cfg: solver.SolverConfig) -> int:
+    """The mentor's session starts as the solver offers them (grid bits: working hours,
+    back-to-back blocks of their free time, off busy time)."""
+    return Prepared(solver.Instance(mentors=(mentor,), mentees=()), cfg).mentor_mask[0]
 
 
 def _local_window(tz: str, minute: int, length: int, cfg: solver.SolverConfig
@@ -235,52 +201,67 @@ def _local_window(tz: str, minute: int, length: int, cfg: solver.SolverConfig
     return solver.schema.WEEKDAYS.index(lt.weekday), start
 
 
-def _carve(windows: tuple[solver.Window, ...], tz: str, minute: int, length: int,
-           cfg: solver.SolverConfig) -> tuple[solver.Window, ...]:
-    """Availability without the time of an existing session (so nothing new overlaps it)."""
-    lt = local_time(tz, minute, cfg.reference_week)
-    wd = solver.schema.WEEKDAYS.index(lt.weekday)
-    a = int(lt.time[:2]) * 60 + int(lt.time[3:])
-    cuts = [(wd, a, min(1440, a + length))]
-    if a + length > 1440:
-        cuts.append(((wd + 1) % 7, 0, a + length - 1440))
-    out = list(windows)
-    for day, s, e in cuts:
-        nxt = []
-        for w in out:
-            if w.weekday != day or w.end <= s or w.start >= e:
-                nxt.append(w)
-                continue
-            if w.start < s:
-                nxt.append(solver.Window(day, w.start, s))
-            if w.end > e:
-                nxt.append(solver.Window(day, e, w.end))
-        out = nxt
-    return tuple(out)
-
-
 # --------------------------------------------------------------------------- busy time
-# One calendar per person: sessions of other programmes are busy time. Until the solver takes
-# busy intervals itself, the weekly slots they fall on are removed from the availability.
+# One calendar per person: sessions of other programmes are busy time, given to the solver as
+# each person's weekly ``busy`` intervals (it keeps every new session off them).
 
 
-def busy_of(prog: Programme, person_ids: list[int]) -> dict[int, list[busy.Busy]]:
-    """Each person's sessions of other programmes during this programme's period."""
+def weekly(minute: int, length: int) -> list[tuple[int, int]]:
+    """A weekly UTC time [minute, minute + length) as busy intervals of the solver (split where
+    it runs past the end of the week)."""
+    a = minute % WEEK
+    b = a + min(length, WEEK)
+    return [(a, b)] if b <= WEEK else [(a, WEEK), (0, b - WEEK)]
+
+
+def busy_of(prog: Programme, person_ids: list[int]) -> dict[int, tuple[tuple[int, int], ...]]:
+    """Each person's sessions of other programmes during this programme's period, as the
+    weekly UTC times on which they fall (so no occurrence of a new series collides)."""
     start = datetime.combine(prog.start_date, time.min, UTC)
     end = datetime.combine(prog.end_date, time.max, UTC) + timedelta(days=1)
-    return busy.busy_intervals(person_ids, start=start, end=end, exclude_programme_id=prog.id)
+    taken = busy.busy_intervals(person_ids, start=start, end=end, exclude_programme_id=prog.id)
+    return {pid: tuple(sorted({iv for b in items for iv in weekly(
+        minute_of_week(b.start), int((b.end - b.start).total_seconds() // 60))}))
+        for pid, items in taken.items()}
 
 
-def without_busy(person: Any, taken: list[busy.Busy], cfg: solver.SolverConfig) -> Any:
-    """A solver Mentor/Mentee whose weekly availability no longer holds the weekly times on
-    which one of its busy intervals falls (so no occurrence of a new series collides)."""
-    if not taken:
-        return person
-    windows = person.availability
-    for minute, length in sorted({(minute_of_week(b.start),
-                                   int((b.end - b.start).total_seconds() // 60)) for b in taken}):
-        windows = _carve(windows, person.tz, minute, length, cfg)
-    return replace(person, availability=windows)
+def with_live_pairs(mentor: solver.Mentor, live: list[tuple[Pair, int | None]],
+                    cfg: solver.SolverConfig
+                    ) -> tuple[solver.Mentor, list[tuple[Pair, int | None]], int]:
+    """The mentor as the solver sees them next to their live pairs: (the mentor, the live
+    pairs it is given as fixed pairs, how many others only take a place).
+
+    A live session's own time stays free for it, also where the mentor's windows changed
+    since. A live pair is fixed only where the solver can keep it: on one of the mentor's
+    session starts (the solver's own, `mentor_starts`) and without a clash with the other kept
+    ones (`solver.fit_check`). Otherwise its time becomes the mentor's busy time and it keeps
+    only its place: bad or outdated data must not fail a solve."""
+    step, length = cfg.slot_step_minutes, cfg.session_minutes
+    extra = []
+    for _p, slot in live:
+        win = _local_window(mentor.tz, slot, length, cfg) if slot is not None else None
+        if slot is not None and slot % step == 0 and win is not None:
+            extra.append(solver.Window(win[0], win[1], win[1] + length))
+    mentor = replace(mentor, availability=mentor.availability + tuple(extra))
+    blocked = 0
+    keep = list(live)
+    while keep:  # (a mentor without live pairs needs none of this)
+        starts = mentor_starts(mentor, cfg)
+        off = next((k for k, (_p, s) in enumerate(keep)
+                    if s is not None and (s % step or not (starts >> (s // step)) & 1)), None)
+        if off is None:
+            break
+        slot = keep.pop(off)[1] or 0  # `off` picks a pair with a slot
+        mentor = replace(mentor, busy=tuple(sorted({*mentor.busy, *weekly(slot, length)})))
+        blocked += 1
+    anyone = replace(mentor, capacity=len(live) + 1)
+    placed: list[tuple[Pair, int | None]] = []
+    for pair, slot in keep:
+        if solver.fit_check(anyone, [], cfg, booked=[*(s for _p, s in placed), slot]).ok:
+            placed.append((pair, slot))
+        else:  # clashes with another kept pair (bad data): keep its place only
+            blocked += 1
+    return mentor, placed, blocked
 
 
 @dataclass
@@ -340,63 +321,30 @@ def build(rnd: Round, mentee_ids: list[int], mentor_ids: list[int],
     mentors: list[solver.Mentor] = []
     kept: list[solver.Mentee] = []  # mentees of live and hand-set pairs (fixed, exempt)
     fixed: list[solver.Link] = []
-    step, length = cfg.slot_step_minutes, cfg.session_minutes
     taken = busy_of(prog, [*mentor_set, *selected, *manual])
     for pid in sorted(mentor_set):
-        base = to_mentor(mentor_parts[pid], prog.default_capacity, prog.mode_policy)
-        base = without_busy(base, taken.get(pid, []), cfg)
-        windows = base.availability
+        base = to_mentor(mentor_parts[pid], prog.default_capacity, prog.mode_policy,
+                         taken.get(pid, ()))
         mine = by_mentor_live.get(pid, [])
         built.live_slots[pid] = [s for _p, s in mine if s is not None]
-        placed: list[tuple[Pair, int | None]] = []
-        blocked = 0
-        extra: list[solver.Window] = []
-        for pair, slot in mine:
-            win = _local_window(base.tz, slot, length, cfg) if slot is not None else None
-            if slot is not None and (slot % step or win is None):
-                windows = _carve(windows, base.tz, slot, length, cfg)
-                blocked += 1
-                continue
-            if win is not None:
-                extra.append(solver.Window(win[0], win[1], win[1] + length))
-            placed.append((pair, slot))
-        mentor = replace(base, availability=tuple(windows) + tuple(extra))
-        fitter = SlotFit(cfg, mentor)
-        m_mask = fitter.mask(mentor.tz, mentor.availability)
-        options: list[list[int]] = []
-        keep: list[tuple[Pair, int | None]] = []
-        for pair, slot in placed:
-            if slot is None:
-                opts = bits(m_mask)
-            elif (m_mask >> (slot // step)) & 1:
-                opts = [slot // step]
-            else:  # outside working hours now: keep the time free, count the place
-                mentor = replace(mentor, availability=_carve(
-                    mentor.availability, mentor.tz, slot, length, cfg))
-                blocked += 1
-                continue
-            trial = fitter.fit([*options, opts])
-            if trial is None:  # clashes with another kept pair (bad data): keep its place only
-                blocked += 1
-                continue
-            options.append(opts)
-            keep.append((pair, slot))
-        m_mask = fitter.mask(mentor.tz, mentor.availability)
+        mentor, keep, blocked = with_live_pairs(base, mine, cfg)
+        anyone = replace(mentor, capacity=len(mine) + len(by_mentor_manual.get(pid, [])) + 1)
+        booked = [s for _p, s in keep]
         manual_keep: list[RoundConstraint] = []
+        manual_mentees: list[solver.Mentee] = []
         for c in sorted(by_mentor_manual.get(pid, []), key=lambda c: c.id or 0):
-            e = without_busy(to_mentee(mentee_parts[c.mentee_id], prog.mode_policy),
-                             taken.get(c.mentee_id, []), cfg)
-            common = m_mask & fitter.mask(e.tz, e.availability)
-            trial = fitter.fit([*options, bits(common)]) if common else None
+            e = to_mentee(mentee_parts[c.mentee_id], prog.mode_policy,
+                          taken=taken.get(c.mentee_id, ()))
+            fits = solver.fit_check(anyone, [*manual_mentees, e], cfg, booked=booked).ok
             too_many = (len(keep) + blocked + len(manual_keep) + 1 > base.capacity
                         and not policy["capacity_override"])
-            if trial is None or too_many:
+            if not fits or too_many:
                 infeasible.append({"kind": "manual", "mentee_id": c.mentee_id,
                                    "mentor_id": c.mentor_id,
                                    "code": "capacity" if too_many else "no_slot"})
                 continue
-            options.append(bits(common))
             manual_keep.append(c)
+            manual_mentees.append(e)
             sid = str(c.mentee_id)
             built.manual[sid] = c.override_reason or ""
             kept.append(e)
@@ -404,9 +352,11 @@ def build(rnd: Round, mentee_ids: list[int], mentor_ids: list[int],
         for pair, slot in keep:
             sid = str(pair.mentee_id)
             built.live[sid] = pair.mentor_id
-            # only its time matters: exempt from every pair rule, in its slot (or any start
-            # of the mentor's when the pair has none yet)
-            kept.append(solver.Mentee(id=sid, grade=0))
+            # exempt from every pair rule, in its slot (or any start of the mentor's when the
+            # pair has none yet); a mentee who has left the programme is known by id only
+            part = mentee_parts.get(pair.mentee_id)
+            kept.append(to_mentee(part, prog.mode_policy) if part is not None
+                        else solver.Mentee(id=sid, grade=0))
             fixed.append(solver.Link(sid, str(pid), slot, exempt=solver.schema.EXEMPTABLE))
         n_fixed = len(keep) + len(manual_keep)
         capacity = max(base.capacity - blocked, n_fixed)
@@ -416,8 +366,8 @@ def build(rnd: Round, mentee_ids: list[int], mentor_ids: list[int],
     kept_mentors = {int(m.id) for m in mentors}
     fixed_mentees = {int(s.id) for s in kept}
     mentees = [
-        without_busy(to_mentee(mentee_parts[pid], prog.mode_policy, tuple(prefs.get(pid, ())[:3])),
-                     taken.get(pid, []), cfg)
+        to_mentee(mentee_parts[pid], prog.mode_policy, tuple(prefs.get(pid, ())[:3]),
+                  taken.get(pid, ()))
         for pid in selected if pid not in fixed_mentees
     ]
     built.selected = {int(m.id) for m in mentees}
@@ -464,10 +414,9 @@ def check_pair(rnd: Round, mentee: Participant, mentor: Participant) -> tuple[li
     cfg = solver_config(rnd)
     taken = busy_of(prog, [mentee.person_id, mentor.person_id])
     inst = solver.Instance(
-        mentors=(without_busy(to_mentor(mentor, prog.default_capacity, prog.mode_policy),
-                              taken.get(mentor.person_id, []), cfg),),
-        mentees=(without_busy(to_mentee(mentee, prog.mode_policy),
-                              taken.get(mentee.person_id, []), cfg),),
+        mentors=(to_mentor(mentor, prog.default_capacity, prog.mode_policy,
+                           taken.get(mentor.person_id, ())),),
+        mentees=(to_mentee(mentee, prog.mode_policy, taken=taken.get(mentee.person_id, ())),),
         previous_pairs=((solver.Link(str(mentee.person_id), str(mentor.person_id)),)
                         if _history(prog.id, mentee.person_id, mentor.person_id) else ()),
     )
@@ -490,14 +439,15 @@ def room_for(rnd: Round, mentee_id: int, mentor_id: int) -> str | None:
     if mp is None:
         return "no_slot"
     elsewhere = busy_of(prog, [mentor_id, mentee_id, *others])
-    mentor = without_busy(to_mentor(mp, prog.default_capacity, prog.mode_policy),
-                          elsewhere.get(mentor_id, []), cfg)
+    mentor = to_mentor(mp, prog.default_capacity, prog.mode_policy, elsewhere.get(mentor_id, ()))
     if len(live) + len(others) + 1 > mentor.capacity:
         return "capacity"
-    mentees = [without_busy(to_mentee(parts[(pid, "mentee")], prog.mode_policy),
-                           elsewhere.get(pid, []), cfg)
+    mentees = [to_mentee(parts[(pid, "mentee")], prog.mode_policy, taken=elsewhere.get(pid, ()))
                for pid in [*others, mentee_id] if (pid, "mentee") in parts]
-    return solver.fit_check(mentor, mentees, cfg, booked=[s for _p, s in live]).code
+    # the live pairs as the solve will see them (build), so the answer is the solve's
+    mentor, keep, _only_place = with_live_pairs(mentor, live, cfg)
+    anyone = replace(mentor, capacity=len(live) + len(mentees))
+    return solver.fit_check(anyone, mentees, cfg, booked=[s for _p, s in keep]).code
 
 
 def overlap(a: int, b: int, cfg: solver.SolverConfig) -> bool:
@@ -532,8 +482,7 @@ def suggestions(prog: Programme, mentee_id: int, limit: int | None = None
         or_(Pair.programme_id != prog.id, Pair.status.not_in(LIVE)))).all()
     prep = Prepared(solver.Instance(mentors=tuple(mentors), mentees=(e,), previous_pairs=tuple(
         solver.Link(str(mentee_id), str(m)) for m in history)), cfg)
-    codes = _codes()
-    out = []
+    out: list[dict[str, Any]] = []
     for part in mentor_parts:
         j = prep.mentor_idx[str(part.person_id)]
         m = prep.mentors[j]
@@ -541,52 +490,13 @@ def suggestions(prog: Programme, mentee_id: int, limit: int | None = None
             continue
         mode = pair_mode(e, m, cfg) or "online"
         score, breakdown = score_pair(e, m, cfg, mode)
-        why = reason_codes(e, m, breakdown, None, mode)
         out.append({"participant": part, "person": part.person, "score": score, "mode": mode,
-                    "reason_id": describe(why, "id", codes),
-                    "reason_en": describe(why, "en", codes)})
+                    "reasons": reason_codes(e, m, breakdown, None, mode)})
     out.sort(key=lambda x: (-x["score"], x["person"].name))
     return out[:limit]
 
 
 # --------------------------------------------------------------------------- solver -> rows
-
-
-def _codes() -> dict[str, Competency]:
-    return {c.code: c for c in db.session.scalars(select(Competency))}
-
-
-def describe(reasons: list[dict[str, Any]], locale: str,
-             codes: dict[str, Competency] | None = None) -> str:
-    """The solver's reason codes as one line in ``locale`` ('id' or 'en'), competency codes
-    by their names."""
-    codes = codes if codes is not None else _codes()
-    with force_locale(locale):
-        parts: list[str] = []
-        gaps = []
-        for r in reasons:
-            if r.get("code") == "gap":
-                comp = codes.get(str(r.get("competency")))
-                name = comp.name(locale) if comp else str(r.get("competency"))
-                gaps.append(f"{name} {r.get('from')}\u2192{r.get('to')}")
-        if gaps:
-            parts.append(_("closes the gap in %(gaps)s", gaps=_(" and ").join(gaps)))
-        for r in reasons:
-            code = r.get("code")
-            if code == "no_gap":
-                parts.append(_("closes no competency gap"))
-            elif code == "common_time":
-                wd = solver.schema.WEEKDAYS.index(str(r.get("weekday")))
-                day = timefmt.WEEKDAYS["en" if locale == "en" else "id"][wd]
-                parts.append(_("both free %(day)s %(time)s %(tz)s", day=day,
-                               time=r.get("time"), tz=r.get("tz")))
-            elif code == "preference":
-                parts.append(_("mentee's choice #%(rank)s", rank=r.get("rank")))
-            elif code == "same_city":
-                parts.append(_("same city, in person"))
-            elif code == "online":
-                parts.append(_("online session"))
-        return "; ".join(parts)
 
 
 _INFEASIBLE = {"unknown_mentee": "not_selected", "unknown_mentor": "not_selected",
@@ -637,32 +547,24 @@ def write_solution(rnd: Round, built: Built, sol: solver.Solution) -> list[dict[
         db.session.expunge(old)
     db.session.execute(delete(Proposal).where(Proposal.round_id == rnd.id))
     db.session.execute(delete(UnmatchedMentee).where(UnmatchedMentee.round_id == rnd.id))
-    codes = _codes()
     rows: list[dict[str, Any]] = []
     for p in sol.pairs:
         if p.mentee in built.live:
             continue
         mow = p.slot.minute_of_week
-        row = {"round_id": rnd.id, "mentee_id": int(p.mentee), "mentor_id": int(p.mentor),
-               "weekday_utc": mow // 1440, "start_minute_utc": mow % 1440}
-        if p.mentee in built.manual:
-            why = built.manual[p.mentee]
-            texts = {}
-            for loc in ("id", "en"):
-                with force_locale(loc):
-                    texts[loc] = _("set by hand (%(why)s); %(reasons)s", why=why,
-                                   reasons=describe(p.reasons, loc, codes))[:1000]
-            row.update(score=float(p.score), breakdown=dict(p.breakdown), mode=p.mode,
-                       manual=True, reason_id=texts["id"], reason_en=texts["en"])
-        else:
-            row.update(score=float(p.score), breakdown=dict(p.breakdown), mode=p.mode,
-                       manual=bool(p.locked),
-                       reason_id=describe(p.reasons, "id", codes)[:1000],
-                       reason_en=describe(p.reasons, "en", codes)[:1000])
+        row: dict[str, Any] = {
+            "round_id": rnd.id, "mentee_id": int(p.mentee), "mentor_id": int(p.mentor),
+            "weekday_utc": mow // 1440, "start_minute_utc": mow % 1440}
+        reasons = list(p.reasons)
+        if p.mentee in built.manual:  # the coordinator's own words stay theirs
+            reasons.insert(0, {"code": "manual", "note": built.manual[p.mentee]})
+        row.update(score=float(p.score), breakdown=dict(p.breakdown), mode=p.mode,
+                   manual=p.mentee in built.manual or bool(p.locked), reasons=reasons)
         rows.append(row)
     if rows:
         db.session.execute(insert(Proposal), rows)
-    unmatched = [{"round_id": rnd.id, "mentee_id": int(u.mentee), "reason": u.reason[:30]}
+    unmatched = [{"round_id": rnd.id, "mentee_id": int(u.mentee), "reason": u.reason[:30],
+                  "params": dict(u.params)}
                  for u in sol.unmatched if int(u.mentee) in built.selected]
     if unmatched:
         db.session.execute(insert(UnmatchedMentee), unmatched)

@@ -7,11 +7,11 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
+from flask_babel import lazy_gettext as _l
 
-WEEKDAYS = {
-    "id": ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"],
-    "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
-}
+#: Monday first, as ``date.weekday()``; lazy strings, each shown in the reader's language
+WEEKDAYS = (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"),
+            _l("Saturday"), _l("Sunday"))
 _ABBREV = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA",
            "Asia/Jayapura": "WIT"}
 
@@ -20,6 +20,11 @@ def tz_abbrev(tz: str, at: datetime | None = None) -> str:
     if tz in _ABBREV:
         return _ABBREV[tz]
     return (at or datetime.now(ZoneInfo("UTC"))).astimezone(ZoneInfo(tz)).tzname() or tz
+
+
+def weekday_name(index: int) -> str:
+    """The day (0 = Monday) in the current locale."""
+    return str(WEEKDAYS[index])
 
 
 def minutes_to_hhmm(minutes: int) -> str:

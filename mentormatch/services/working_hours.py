@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from ..extensions import db
 from ..models import WorkingHoursOverride
 from . import audit
+from .errors import ServiceError
 from .session_times import _minutes, overrides
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -26,14 +27,13 @@ ERRORS: dict[str, Any] = {
 }
 
 
-class HoursError(ValueError):
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
-
+class HoursError(ServiceError):
     @property
     def message(self) -> str:
         return str(ERRORS[self.code])
+
+    def user_message(self) -> str:
+        return self.message
 
 
 def _time(value: str, required: bool = True) -> str | None:

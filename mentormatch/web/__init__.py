@@ -6,7 +6,8 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import (
+    # the rounds blueprint's other routes, one module per job, join it on import
+    from . import (  # noqa: F401
         admin,
         auth,
         calendar_views,
@@ -20,16 +21,20 @@ def register_blueprints(app: Flask) -> None:
         people,
         reports,
         rounds,
+        rounds_audit,
+        rounds_preferences,
+        rounds_programme,
         staff_import,
         working_hours,
     )
-
     for module in (auth, health, home, mailbox, people, staff_import, calendar_views, rounds,
                    participants, reports, admin, working_hours, inbound, pairs,
                    certificate_verify):
         app.register_blueprint(module.bp)
 
-    from . import api_clients
+    from . import api_clients, forms
+
+    forms.init_app(app)
 
     app.register_blueprint(api_clients.bp)
     from .sso import init_sso

@@ -1,4 +1,5 @@
-"""Account administration for admins: invite people, change roles, deactivate, unlock."""
+"""Account administration for admins: invite people, change roles, deactivate, unlock
+(forms in web/forms/admin.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from ..extensions import db
 from ..models import ROLES, Programme, User
 from ..services import accounts
 from .access import found, requires
+from .forms import invalid
+from .forms.admin import InviteForm, InviteProgrammeForm, UserForm, UsersSearchForm
 from .labels import labels
 from .transaction import refuse
 
@@ -22,11 +25,9 @@ ROLE_LABELS = labels()["role"]
 @bp.get("/users")
 @requires("users.manage")
 def users():
-    q = request.args.get("q", "")[:100]
-    page = request.args.get("page", "1")
-    page_no = int(page) if page.isdigit() else 1
-    state = request.args.get("state", "")
-    state = state if state in ("pending", "inactive") else ""
+    search = UsersSearchForm()
+    q, page_no, state = search.value("q") or "", search.value("page") or 1, \
+        search.value("state") or ""
     rows, total = accounts.list_users(q, page_no, state)
     programmes = db.session.scalars(select(Programme).where(Programme.status == "active")
                                     .order_by(Programme.name).limit(200)).all()
@@ -39,20 +40,23 @@ def users():
 @bp.post("/users/programme")
 @requires("users.manage")
 def invite_programme():
-    raw = request.form.get("programme_id", "")
-    prog = found(db.session.get(Programme, int(raw)) if raw.isdigit() else None)
+    form = InviteProgrammeForm()
+    if not form.validate_on_submit():
+        return invalid(form, users)
+    prog = found(db.session.get(Programme, form.programme_id.data))
     result = accounts.invite_programme(current_user, prog.id)
-    db.session.commit()
     return render_template("admin/invite_result.html", prog=prog, result=result)
 
 
 @bp.post("/users")
 @requires("users.manage")
 def invite():
-    roles = [r for r in request.form.getlist("roles") if r in ROLES]
+    form = InviteForm()
+    if not form.validate_on_submit():
+        return invalid(form, users)
     try:
-        user = accounts.invite_user(current_user, request.form.get("email", "")[:254], roles,
-                                    request.form.get("person", "")[:254])
+        user = accounts.invite_user(current_user, form.email.data, form.roles.data or [],
+                                    form.person.data or "")
     except accounts.AccountError as exc:
         return refuse(exc, ".users")
     # a plain str: a lazy string has __html__ and would reach the page unescaped
@@ -65,16 +69,17 @@ def invite():
 @requires("users.manage")
 def update(user_id: int):
     user = found(db.session.get(User, user_id))
-    action = request.form.get("action", "save")
+    form = UserForm()
+    if not form.validate_on_submit():
+        return invalid(form, users, key=user_id)
     try:
-        if action == "unlock":
+        if form.action.data == "unlock":
             accounts.unlock_user(current_user, user)
-        elif action == "resend":
+        elif form.action.data == "resend":
             accounts.resend_activation(current_user, user)
         else:
-            roles = {r for r in request.form.getlist("roles") if r in ROLES}
-            accounts.update_user(current_user, user, roles=roles,
-                                 active=request.form.get("active") == "1")
+            accounts.update_user(current_user, user, roles=set(form.roles.data or []),
+                                 active=form.active.data)
     except accounts.AccountError as exc:
         return refuse(exc, ".users", q=request.args.get("q", ""),
                       state=request.args.get("state", ""))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -10,6 +10,8 @@ from ..extensions import db
 from ..models import API_SCOPES, ApiClient
 from ..services import api_clients
 from .access import found, requires
+from .forms import invalid
+from .forms.admin import ApiClientForm
 
 bp = Blueprint("api_clients", __name__, url_prefix="/admin/api-clients")
 
@@ -26,7 +28,7 @@ ERRORS = {
 }
 
 
-def _page(token: str | None = None, name: str = ""):
+def _page(token: str | None = None, name: str = "") -> str:
     return render_template("admin/api_clients.html", clients=api_clients.list_clients(),
                            scopes=API_SCOPES, scope_labels=SCOPE_LABELS, token=token,
                            new_name=name)
@@ -41,14 +43,16 @@ def index():
 @bp.post("")
 @requires("users.manage")
 def create():
-    name = request.form.get("name", "")[:300]
+    form = ApiClientForm()
+    if not form.validate_on_submit():
+        return invalid(form, _page)
     try:
-        new = api_clients.create_client(current_user, name, request.form.getlist("scopes"))
+        new = api_clients.create_client(current_user, form.name.data or "",
+                                        form.scopes.data or [])
     except api_clients.ApiClientError as exc:
         db.session.rollback()
         flash(ERRORS.get(exc.code, _l("The change could not be saved.")), "error")
         return redirect(url_for(".index"))
-    db.session.commit()
     # The token is in this answer only: never stored, never shown again.
     return _page(token=new.token, name=new.client.name)
 

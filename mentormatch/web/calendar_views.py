@@ -5,7 +5,7 @@ services, commit once, render."""
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
@@ -42,6 +42,8 @@ from ..services import invites, my_calendar
 from ..services.access import allowed
 from ..services.replies import apply_partstat, apply_reply, describe, outcome_label
 from .access import found, guard, public, requires
+from .forms import invalid
+from .forms.misc import ReplyUploadForm, SeriesAnswerForm
 
 bp = Blueprint("calendar", __name__)
 
@@ -111,10 +113,6 @@ def rsvp_apply(token: str):
         200 if row.outcome == "applied" else 409)
 
 
-def _safe_next(default: str) -> str:
-    return urls.safe_next(request.form.get("next"), default)
-
-
 @bp.post("/calendar/series/<int:series_id>/answer")
 @requires()
 def answer(series_id: int):
@@ -123,25 +121,16 @@ def answer(series_id: int):
     series = found(db.session.get(SessionSeries, series_id))
     guard("series.attend", series)
     att = next(a for a in series.attendees if a.person_id == current_user.person_id)
-    partstat = (request.form.get("partstat") or "").upper()
-    if partstat not in ("ACCEPTED", "DECLINED", "TENTATIVE"):
-        abort(400)
-    rid = None
-    if request.form.get("recurrence_id"):
-        try:
-            rid = datetime.fromisoformat(request.form["recurrence_id"])
-        except ValueError:
-            abort(400)
-        if rid.tzinfo is None:
-            abort(400)
-        rid = rid.astimezone(UTC)
-    row = apply_partstat(att, partstat, rid, current_user, "app")
-    db.session.commit()
+    form = SeriesAnswerForm()
+    if not form.validate_on_submit():
+        return invalid(form, feed_page, key=series_id, status=400)
+    row = apply_partstat(att, form.answer(), form.occurrence(), current_user, "app")
+    db.session.commit()  # a refused answer is recorded as such
     if row.outcome == "applied":
         flash(_("Your answer was recorded."), "success")
     else:
         flash(_("Your answer could not be recorded: %(reason)s", reason=describe(row)), "error")
-    return redirect(_safe_next(url_for("calendar.feed_page")))
+    return redirect(urls.safe_next(form.next.data, url_for("calendar.feed_page")))
 
 
 def _series_of(raw: bytes) -> SessionSeries | None:
@@ -174,17 +163,24 @@ def upload():
     """Upload a REPLY (.ics or the whole .eml): a coordinator for anyone in their programmes
     (recorded as on behalf of the attendee), a mentor or mentee for themselves."""
     row = None
-    if request.method == "POST":
-        file = request.files.get("file")
-        raw = file.read(MAX_UPLOAD + 1) if file else b""
+    form = ReplyUploadForm()
+    if form.is_submitted():
+        if not form.validate():
+            return invalid(form, lambda: _upload_page(None))
+        raw = form.file.data.read(MAX_UPLOAD + 1)
         if not raw:
-            flash(_("Choose a .ics or .eml file."), "error")
-        elif len(raw) > MAX_UPLOAD:
-            flash(_("The file is too large."), "error")
-        else:
-            row = _apply_upload(raw, "upload")
-            if row is None:
-                abort(404)
+            form.file.errors = [_("Choose a .ics or .eml file.")]
+            return invalid(form, lambda: _upload_page(None))
+        if len(raw) > MAX_UPLOAD:
+            form.file.errors = [_("The file is too large.")]
+            return invalid(form, lambda: _upload_page(None))
+        row = _apply_upload(raw, "upload")
+        if row is None:
+            abort(404)
+    return _upload_page(row)
+
+
+def _upload_page(row: InboundMessage | None) -> str:
     me = current_user.person
     return render_template("calendar/upload.html", row=row,
                            outcome=outcome_label(row) if row else "",

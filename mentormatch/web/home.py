@@ -5,10 +5,8 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
-    current_app,
     redirect,
     render_template,
-    request,
     session,
     url_for,
 )
@@ -18,8 +16,10 @@ from .. import urls
 from ..extensions import db
 from ..services import programmes
 from ..services.access import allowed
+from ..settings import settings
 from .access import public, requires
 from .admin import ROLE_LABELS
+from .forms.misc import LanguageForm
 
 bp = Blueprint("home", __name__)
 
@@ -36,13 +36,14 @@ def index():
 @bp.post("/language")
 @public
 def language():
-    locale = request.form.get("locale", "")
-    if locale not in current_app.config["MM"]["app"]["locales"]:
-        abort(400)
+    form = LanguageForm()
+    locale = form.locale.data or ""
+    if not form.validate_on_submit() or locale not in settings().app.locales:
+        abort(400)  # the switch offers the configured languages only
     session["locale"] = locale
     if current_user.is_authenticated:
         current_user.locale = locale
         if current_user.person is not None:
             current_user.person.locale = locale  # e-mails and invites follow the same choice
         db.session.commit()
-    return redirect(urls.safe_next(request.form.get("next"), url_for("home.index")))
+    return redirect(urls.safe_next(form.next.data, url_for("home.index")))

@@ -2,17 +2,18 @@
 modes, roles, audit actions...), translated once, in the reader's language when shown.
 
 State keys are the models' StrEnum members, so a label exists for each state the models know
-(tests/unit/test_labels.py checks it)."""
+(tests/unit/test_states_labels.py checks it)."""
 
 from __future__ import annotations
 
 from functools import cache
 from typing import Any
 
+from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
 
 from ..models import GoalStatus, OutboxStatus, PairStatus, ProgrammeStatus, RoundStatus
-from ..services import solver_bridge
+from ..services import catalogue, reason_words
 
 
 @cache
@@ -56,11 +57,7 @@ def labels() -> dict[str, dict[str, Any]]:
                                          "changed. You can run it again."),
                   "solver_error": _l("The solve failed; nothing was changed. You can run it "
                                      "again.")},
-        "unmatched": {"no_eligible_mentor": _l("No eligible mentor"),
-                      "capacity_taken": _l("Mentor capacity exhausted"),
-                      "no_common_time": _l("No common free time"),
-                      "time_limit": _l("The solver's time limit ended before this mentee "
-                                       "was placed")},
+        "unmatched": reason_words.unmatched_labels(),
         "infeasible": {"not_selected": _l("one of them is not in this round"),
                        "mentee_taken": _l("the mentee is already fixed to another mentor"),
                        "capacity": _l("the mentor has no place left"),
@@ -69,7 +66,7 @@ def labels() -> dict[str, dict[str, Any]]:
         "rounding": {"floor": _l("Round down to whole JP"),
                      "nearest": _l("Round to the nearest whole JP"),
                      "half": _l("Round down to half JP")},
-        "rule": solver_bridge.rule_labels(),
+        "rule": reason_words.rule_labels(),
         "action": {
             "programme.create": _l("Programme created"),
             "programme.update": _l("Programme changed"),
@@ -107,3 +104,18 @@ def label(group: str, code: Any, default: Any = None) -> str:
     if code in table:
         return str(table[code])
     return str(default) if default is not None else str(_l("Other"))
+
+
+def pair_reason(reasons: list[dict[str, Any]] | None) -> str:
+    """"Why this pair" from the stored reason codes, in the reader's language (competency
+    names read once per request, however many rows a page words)."""
+    if not has_request_context():
+        return reason_words.pair_reason(reasons)
+    if "_mm_competencies" not in g:
+        g._mm_competencies = catalogue.by_code()
+    return reason_words.pair_reason(reasons, g._mm_competencies)
+
+
+def unmatched_reason(reason: str, params: dict[str, Any] | None = None) -> str:
+    """Why a mentee stayed unmatched, with the solver's figures, in the reader's language."""
+    return reason_words.unmatched_reason(reason, params)

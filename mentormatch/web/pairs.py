@@ -8,22 +8,28 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..extensions import db
-from ..models import Pair
+from ..models import Pair, Programme
 from ..models.base import utcnow
 from ..services import pair_admin, rounds
 from ..services.programmes import ProgrammeError
 from .access import found, requires
+from .forms import invalid
+from .forms.rounds import AddOneForm, EndPairForm
 from .rounds import _programme
+from .transaction import refuse, refused
 
 bp = Blueprint("pairs", __name__, url_prefix="/programmes")
 
 
 @bp.get("/<int:pid>/pairs")
 @requires("programme.list")
-def index(pid: int):
+def index(pid: int) -> str:
     prog = _programme(pid)
     status = request.args.get("status", "active")
-    status = status if status in pair_admin.STATUSES else "active"
+    return _pairs_page(prog, status if status in pair_admin.STATUSES else "active")
+
+
+def _pairs_page(prog: Programme, status: str) -> str:
     return render_template("rounds/pairs.html", prog=prog, status=status,
                            counts=pair_admin.counts(prog), rows=pair_admin.rows(prog, status),
                            statuses=pair_admin.STATUSES)
@@ -36,13 +42,15 @@ def end(pid: int, pair_id: int):
     pair = found(db.session.get(Pair, pair_id))
     if pair.programme_id != prog.id:
         found(None)
+    form = EndPairForm()
+    if not form.validate_on_submit():
+        status = pair.status if pair.status in pair_admin.STATUSES else "active"
+        return invalid(form, lambda: _pairs_page(prog, status), key=pair_id)
     try:
-        pair_admin.end_pair(prog, pair, current_user, request.form.get("reason", ""))
+        pair_admin.end_pair(prog, pair, current_user, form.reason.data or "")
     except ProgrammeError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+        refused(exc)
     else:
-        db.session.commit()
         flash(_("The pair has ended; both were told and %(name)s can be matched again.",
                 name=pair.mentee.name), "success")
     return redirect(url_for(".index", pid=prog.id, status="ended"))
@@ -57,16 +65,13 @@ def rematch(pid: int):
         rnd = rounds.create(prog, current_user, name=name, kind="rematch",
                             filters={"not_matched": "1"})
     except rounds.RoundError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for(".index", pid=prog.id, status="unmatched"))
-    db.session.commit()
+        return refuse(exc, ".index", pid=prog.id, status="unmatched")
     return redirect(url_for("rounds.round_page", pid=prog.id, rid=rnd.id))
 
 
 @bp.get("/<int:pid>/participants")
 @requires("programme.list")
-def participants(pid: int):
+def participants(pid: int) -> str:
     prog = _programme(pid)
     return render_template("rounds/participants.html", prog=prog,
                            rows=pair_admin.participant_list(prog))
@@ -76,14 +81,15 @@ def participants(pid: int):
 @requires("programme.list")
 def add_one(pid: int):
     prog = _programme(pid)
+    form = AddOneForm()
+    if not form.validate_on_submit():
+        return invalid(form, lambda: participants(pid))
     try:
-        part = pair_admin.add_one(prog, request.form.get("person", "")[:254],
-                                  request.form.get("role", ""), current_user)
+        part = pair_admin.add_one(prog, form.person.data or "", form.role.data or "",
+                                  current_user)
     except ProgrammeError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+        refused(exc)
     else:
-        db.session.commit()
         flash(_("%(name)s was added.", name=part.person.name), "success")
     return redirect(url_for(".participants", pid=prog.id))
 
@@ -95,9 +101,7 @@ def remove_one(pid: int, participant_id: int):
     try:
         part = pair_admin.remove_one(prog, participant_id, current_user)
     except ProgrammeError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+        refused(exc)
     else:
-        db.session.commit()
         flash(_("%(name)s was removed from the programme.", name=part.person.name), "success")
     return redirect(url_for(".participants", pid=prog.id))

@@ -1,13 +1,14 @@
 """Mentor and mentee homes, session logs (write, edit, confirm, dispute), session actions,
-goals, feedback, evaluations and the certificate. Thin: parse, guard, call a service, commit once,
-render. Refusals are `ParticipantError`s; `exc.message()` is the translated text."""
+goals, feedback, evaluations and the certificate. Thin: a form (web/forms/participants.py)
+reads the input, a service decides, the request commits once (web/transaction.py). A value
+the form refuses shows the page again with the message beside its field; a service's
+refusal is a `ParticipantError` whose `message()` is the translated text."""
 
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, date, datetime
+from collections.abc import Callable
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -20,12 +21,27 @@ from ..services import certificate as certificates
 from ..services import feedback, goals, logbook
 from ..services import participant_views as views
 from ..services.access import allowed
-from ..services.logbook import ActionInput, LogInput
 from ..services.participant_errors import LogError, ParticipantError
 from ..services.replies import apply_partstat
 from .access import found, guard, requires
+from .forms import invalid
+from .forms.participants import (
+    AnswerInviteForm,
+    AnswerProposalForm,
+    ConfirmLogForm,
+    DisputeLogForm,
+    EndPairForm,
+    FeedbackForm,
+    GoalForm,
+    GoalStatusForm,
+    LevelForm,
+    LogForm,
+    MarkSessionForm,
+    ProposeTimeForm,
+    evaluation_form,
+)
 from .labels import label
-from .transaction import refuse
+from .transaction import refuse, refused
 
 bp = Blueprint("participants", __name__)
 
@@ -66,11 +82,11 @@ def mentee_home():
 def answer_invite(attendee_id: int):
     att = found(db.session.get(Attendee, attendee_id))
     guard("attendee.own", att)
-    answer = request.form.get("answer", "")
-    if answer not in ("ACCEPTED", "DECLINED"):
-        abort(400)
-    result = apply_partstat(att, answer, None, current_user, "web")
-    db.session.commit()
+    form = AnswerInviteForm()
+    if not form.validate_on_submit():
+        return invalid(form, mentor_home, key=attendee_id, status=400)
+    result = apply_partstat(att, form.answer.data, None, current_user, "web")
+    db.session.commit()  # the answer stands even when it was refused (it is recorded as such)
     if result.outcome == "applied":
         flash(_("Thank you, your answer was recorded."))
     else:
@@ -80,45 +96,9 @@ def answer_invite(attendee_id: int):
 
 # -- log forms ---------------------------------------------------------------------------------
 
-def _int(value: str | None, code: str = "bad_number") -> int:
-    try:
-        return int((value or "").strip())
-    except ValueError:
-        raise LogError(code) from None
-
-
-def _date(value: str | None, *, required: bool = True) -> date | None:
-    value = (value or "").strip()
-    if not value and not required:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise LogError("bad_date") from None
-
-
-def _parse_log(form: Any) -> LogInput:
-    items = []
-    texts, dues = form.getlist("action_text"), form.getlist("action_due")
-    for i, text in enumerate(texts):
-        due = dues[i] if i < len(dues) else ""
-        if text.strip() or due.strip():
-            items.append(ActionInput(text, _date(due, required=False)))
-    session_id = form.get("session_id") or None
-    return LogInput(
-        held_on=_date(form.get("held_on")),
-        duration_minutes=_int(form.get("duration_minutes")),
-        topics=form.get("topics", ""),
-        notes=form.get("notes"),
-        notes_visible_to_coordinator=form.get("notes_visible") == "1",
-        competency_ids=[_int(c, "bad_competency") for c in form.getlist("competency")],
-        action_items=items,
-        session_id=_int(session_id, "bad_session") if session_id else None,
-        token=form.get("submit_token"),
-    )
-
-
-def _log_form(pair: Pair, log: SessionLog | None, error: str | None, status: int = 200):
+def _log_form(pair: Pair, log: SessionLog | None, error: str | None = None) -> str:
+    """The log form, empty, or as stored, or (after a refusal) as typed, with ``error`` above
+    it and each field's message beside it."""
     me = _me()
     first, last = logbook.date_window(pair, me)
     posted = request.method == "POST"
@@ -132,7 +112,13 @@ def _log_form(pair: Pair, log: SessionLog | None, error: str | None, status: int
         gaps=logbook.gap_rows(pair), sessions=views.loggable_sessions(pair),
         form=request.form if posted else None, preset=request.args.get("session_id", type=int),
         today=logbook.local_today(me), min_date=first, max_date=last, token=token,
-        daily_limit=logbook.max_minutes_per_day()), status
+        daily_limit=logbook.max_minutes_per_day())
+
+
+def _log_refused(form: LogForm, exc: ParticipantError, page: Callable[[str], str]):
+    refused(exc, tell=False)
+    form.show_refusal(exc, LogForm.FIELDS)
+    return page(exc.message()), 400
 
 
 @bp.route("/pairs/<int:pair_id>/logs/new", methods=["GET", "POST"])
@@ -141,20 +127,23 @@ def new_log(pair_id: int):
     pair = found(db.session.get(Pair, pair_id))
     guard("pair.view", pair)
     guard("pair.mentee", pair)
-    if request.method == "GET":
-        return _log_form(pair, None, None)
+    form = LogForm()
+    if not form.is_submitted():
+        return _log_form(pair, None)
+    if not form.validate():
+        return invalid(form, lambda: _log_form(pair, None, form.first_error()), status=400)
     try:
-        data = _parse_log(request.form)
-        log, created = logbook.submit_log(pair, _me(), data, actor=current_user)
-        db.session.commit()
+        log, created = logbook.submit_log(pair, _me(), form.data_for_service(),
+                                          actor=current_user)
+        db.session.commit()  # here: a parallel double submit fails on this commit
     except ParticipantError as exc:
-        db.session.rollback()
-        return _log_form(pair, None, exc.message(), 400)
+        return _log_refused(form, exc, lambda error: _log_form(pair, None, error))
     except IntegrityError:  # the same form committed a moment ago by a parallel request
         db.session.rollback()
-        log, created = logbook.find_by_token(pair, request.form.get("submit_token")), False
-        if log is None:
-            return _log_form(pair, None, LogError("already_logged").message(), 400)
+        found_log = logbook.find_by_token(pair, form.submit_token.data)
+        if found_log is None:
+            return _log_form(pair, None, LogError("already_logged").message()), 400
+        log, created = found_log, False
     flash(_("Session logged. Your mentor will confirm it.") if created
           else _("This session was already logged."))
     return redirect(url_for(".show_log", log_id=log.id))
@@ -163,7 +152,7 @@ def new_log(pair_id: int):
 def _log_and_pair(log_id: int) -> tuple[SessionLog, Pair]:
     log = found(db.session.get(SessionLog, log_id))
     guard("log.view", log)
-    return log, db.session.get(Pair, log.pair_id)
+    return log, db.session.get_one(Pair, log.pair_id)
 
 
 @bp.route("/logs/<int:log_id>/edit", methods=["GET", "POST"])
@@ -174,14 +163,16 @@ def edit_log(log_id: int):
     if log.status == "confirmed":
         flash(LogError("already_confirmed").message(), "error")
         return redirect(url_for(".show_log", log_id=log.id))
-    if request.method == "GET":
-        return _log_form(pair, log, None)
+    form = LogForm()
+    if not form.is_submitted():
+        return _log_form(pair, log)
+    if not form.validate():
+        return invalid(form, lambda: _log_form(pair, log, form.first_error()), status=400)
     try:
-        logbook.update_log(log, _me(), _parse_log(request.form), actor=current_user)
+        logbook.update_log(log, _me(), form.data_for_service(), actor=current_user)
     except ParticipantError as exc:
-        db.session.rollback()
-        return _log_form(pair, db.session.get(SessionLog, log_id), exc.message(), 400)
-    db.session.commit()
+        return _log_refused(form, exc, lambda error: _log_form(
+            pair, db.session.get(SessionLog, log_id), error))
     flash(_("Log updated."))
     return redirect(url_for(".show_log", log_id=log.id))
 
@@ -203,9 +194,11 @@ def show_log(log_id: int):
 def confirm_log(log_id: int):
     log, pair = _log_and_pair(log_id)
     guard("pair.mentor", pair)
+    form = ConfirmLogForm()
+    if not form.validate_on_submit():
+        return invalid(form, lambda: show_log(log_id))
     try:
-        logbook.confirm_log(log, _me(), actor=current_user,
-                            off_day_ok=request.form.get("off_day_ok") == "1")
+        logbook.confirm_log(log, _me(), actor=current_user, off_day_ok=form.off_day_ok.data)
     except ParticipantError as exc:
         return refuse(exc, ".show_log", log_id=log_id)
     flash(_("Log confirmed. The time is credited as JP."))
@@ -217,8 +210,11 @@ def confirm_log(log_id: int):
 def dispute_log(log_id: int):
     log, pair = _log_and_pair(log_id)
     guard("pair.mentor", pair)
+    form = DisputeLogForm()
+    if not form.validate_on_submit():
+        return invalid(form, lambda: show_log(log_id))
     try:
-        logbook.dispute_log(log, _me(), request.form.get("comment", ""), actor=current_user)
+        logbook.dispute_log(log, _me(), form.comment.data or "", actor=current_user)
     except ParticipantError as exc:
         return refuse(exc, ".show_log", log_id=log_id)
     flash(_("Log disputed. The mentee can correct it."))
@@ -239,23 +235,15 @@ def _session_and_pair(session_id: int) -> tuple[Session, Pair]:
 def mark_session(session_id: int):
     session, pair = _session_and_pair(session_id)
     guard("pair.mentor", pair)
+    form = MarkSessionForm()
+    if not form.validate_on_submit():
+        return invalid(form, mentor_home, key=session_id)
     try:
-        logbook.mark_session(session, _me(), request.form.get("held") == "1", actor=current_user)
+        logbook.mark_session(session, _me(), form.held.data, actor=current_user)
     except ParticipantError as exc:
         return refuse(exc, ".mentor_home")
     flash(_("Session marked."))
     return redirect(url_for(".mentor_home"))
-
-
-def _local_datetime(raw: str | None, tz: str) -> datetime:
-    """A datetime-local field (the viewer's wall clock) → a UTC instant."""
-    try:
-        value = datetime.fromisoformat((raw or "").strip())
-    except ValueError:
-        raise LogError("bad_time") from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo(tz))
-    return value.astimezone(UTC)
 
 
 @bp.post("/sessions/<int:session_id>/propose")
@@ -263,10 +251,12 @@ def _local_datetime(raw: str | None, tz: str) -> datetime:
 def propose_time(session_id: int):
     session, pair = _session_and_pair(session_id)
     guard("pair.mentor", pair)
+    form = ProposeTimeForm()
+    if not form.validate_on_submit():
+        return invalid(form, mentor_home, key=session_id)
     me = _me()
     try:
-        new_start = _local_datetime(request.form.get("new_start"), me.timezone)
-        logbook.propose_time(session, me, new_start, actor=current_user)
+        logbook.propose_time(session, me, form.start_utc(me.timezone), actor=current_user)
     except ParticipantError as exc:
         return refuse(exc, ".mentor_home")
     flash(_("New time proposed. The mentee will be asked to confirm."))
@@ -278,9 +268,11 @@ def propose_time(session_id: int):
 def answer_proposal(session_id: int):
     session, pair = _session_and_pair(session_id)
     guard("pair.mentee", pair)
+    form = AnswerProposalForm()
+    if not form.validate_on_submit():
+        return invalid(form, mentee_home, key=session_id)
     try:
-        logbook.answer_proposal(session, _me(), request.form.get("accept") == "1",
-                                actor=current_user)
+        logbook.answer_proposal(session, _me(), form.accept.data, actor=current_user)
     except ParticipantError as exc:
         return refuse(exc, ".mentee_home")
     flash(_("Thank you, your answer was recorded."))
@@ -306,19 +298,20 @@ def pair(pair_id: int):
                            page=views.pair_page(p, current_user.person, role),
                            coordinator=role is None,
                            remaining=(views.remaining_sessions(p.id)
-                                      if p.status in ("invited", "active") else 0))
+                                      if p.status in Pair.LIVE_STATES else 0))
 
 
 @bp.post("/pairs/<int:pair_id>/goals")
 @requires()
 def add_goal(pair_id: int):
     p = _member_pair(pair_id)
+    form = GoalForm()
+    if not form.validate_on_submit():
+        return invalid(form, lambda: pair(pair_id))
     try:
-        goals.add_goal(p, _me(), competency_id=_int(request.form.get("competency_id"),
-                                                     "bad_competency"),
-                       description=request.form.get("description", ""),
-                       target_level=_int(request.form.get("target_level"), "bad_level"),
-                       due_date=_date(request.form.get("due_date"), required=False),
+        goals.add_goal(p, _me(), competency_id=form.competency_id.value,
+                       description=form.description.data or "",
+                       target_level=form.target_level.value, due_date=form.due_date.value,
                        actor=current_user)
     except ParticipantError as exc:
         return refuse(exc, ".pair", pair_id=pair_id)
@@ -331,8 +324,11 @@ def add_goal(pair_id: int):
 def goal_status(goal_id: int):
     goal = found(db.session.get(Goal, goal_id))
     p = _member_pair(goal.pair_id)
+    form = GoalStatusForm()
+    if not form.validate_on_submit():
+        return invalid(form, lambda: pair(p.id), key=goal_id)
     try:
-        goals.set_goal_status(goal, _me(), request.form.get("status", ""), actor=current_user)
+        goals.set_goal_status(goal, _me(), form.status.data or "", actor=current_user)
     except ParticipantError as exc:
         return refuse(exc, ".pair", pair_id=p.id)
     return redirect(url_for(".pair", pair_id=p.id))
@@ -342,11 +338,13 @@ def goal_status(goal_id: int):
 @requires()
 def record_level(pair_id: int):
     p = _member_pair(pair_id)
+    form = LevelForm()
+    if not form.validate_on_submit():
+        return invalid(form, lambda: pair(pair_id))
     try:
-        goals.record_level_change(
-            p, _me(), competency_id=_int(request.form.get("competency_id"), "bad_competency"),
-            new_level=_int(request.form.get("new_level"), "bad_level"),
-            note=request.form.get("note"), actor=current_user)
+        goals.record_level_change(p, _me(), competency_id=form.competency_id.value,
+                                  new_level=form.new_level.value, note=form.note.data,
+                                  actor=current_user)
     except ParticipantError as exc:
         return refuse(exc, ".pair", pair_id=pair_id)
     flash(_("Level change recorded."))
@@ -357,8 +355,11 @@ def record_level(pair_id: int):
 @requires()
 def end_pair(pair_id: int):
     p = _member_pair(pair_id)
+    form = EndPairForm()
+    if not form.validate_on_submit():
+        return invalid(form, lambda: pair(pair_id))
     try:
-        feedback.end_pair(p, _me(), request.form.get("reason", ""), actor=current_user)
+        feedback.end_pair(p, _me(), form.reason.data or "", actor=current_user)
     except ParticipantError as exc:
         return refuse(exc, ".pair", pair_id=pair_id)
     flash(_("The pair was ended. The coordinator has been told."))
@@ -374,20 +375,26 @@ def evaluation(pair_id: int, stage: str):
     me = _me()
     done = feedback.evaluations_of(p, me).get(stage)
     window = feedback.evaluation_windows(p, me)[stage]
-    error = None
-    if request.method == "POST" and done is None:
-        try:
-            feedback.submit_evaluation(p, me, stage, request.form.to_dict(), actor=current_user)
-        except ParticipantError as exc:
-            db.session.rollback()
-            error = exc.message()
-        else:
-            db.session.commit()
-            flash(_("Thank you for your evaluation."))
-            return redirect(url_for(".pair", pair_id=pair_id))
-    return render_template("participants/evaluation.html", pair=p, stage=stage, done=done,
-                           window=window, questions=feedback.questions(), error=error,
-                           text=feedback.question_text), (400 if error else 200)
+    questions = feedback.questions()
+
+    def page(error: str | None = None) -> str:
+        return render_template("participants/evaluation.html", pair=p, stage=stage,
+                               done=done, window=window, questions=questions, error=error,
+                               text=feedback.question_text)
+
+    form = evaluation_form(questions)
+    if not form.is_submitted() or done is not None:
+        return page()
+    if not form.validate():
+        return invalid(form, page, status=400)
+    try:
+        feedback.submit_evaluation(p, me, stage, form.answers(),  # type: ignore[attr-defined]
+                                   actor=current_user)
+    except ParticipantError as exc:
+        refused(exc, tell=False)
+        return page(exc.message()), 400
+    flash(_("Thank you for your evaluation."))
+    return redirect(url_for(".pair", pair_id=pair_id))
 
 
 @bp.post("/logs/<int:log_id>/feedback")
@@ -395,9 +402,12 @@ def evaluation(pair_id: int, stage: str):
 def give_feedback(log_id: int):
     log, p = _log_and_pair(log_id)
     guard("pair.member", p)
+    form = FeedbackForm()
+    if not form.validate_on_submit():
+        return invalid(form, lambda: show_log(log_id))
     try:
-        feedback.give_feedback(log, _me(), _int(request.form.get("rating"), "bad_rating"),
-                               request.form.get("comment"), actor=current_user)
+        feedback.give_feedback(log, _me(), form.rating.value, form.comment.data,
+                               actor=current_user)
     except ParticipantError as exc:
         return refuse(exc, ".show_log", log_id=log_id)
     flash(_("Thank you for your feedback."))

@@ -10,28 +10,17 @@ from ..extensions import db
 from ..models import Person
 from ..services import people, profile
 from .access import found, guard, requires
+from .forms import invalid
+from .forms.people import PeopleSearchForm, profile_form
+from .transaction import refused
 
 bp = Blueprint("people", __name__, url_prefix="/people")
-
-
-def _int(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
 
 
 @bp.get("/")
 @requires("people.list")
 def index():
-    f = people.PeopleFilter(
-        q=request.args.get("q", "")[:100],
-        unit_id=_int("unit"),
-        city=request.args.get("city", "")[:100],
-        grade_min=_int("grade_min"),
-        grade_max=_int("grade_max"),
-        role=request.args.get("role", ""),
-        gap_in=request.args.get("gap", "")[:20],
-        page=_int("page") or 1,
-    )
+    f = PeopleSearchForm().people_filter()
     rows, total = people.search(f)
     return render_template(
         "people/index.html", rows=rows, total=total, f=f, page_size=people.PAGE_SIZE,
@@ -56,26 +45,28 @@ def edit_own():
     person = current_user.person
     if person is None:
         abort(403)
-    form = None
-    if request.method == "POST":
-        form = request.form
-        ids = [c.id for c, _pc in profile.form_rows(person)]
-        try:
-            stale = profile.update_own(
-                person, current_user, availability=form.get("availability", "")[:2000],
-                mode=form.get("mode", ""), capacity=form.get("capacity", "")[:3],
-                levels={i: form.get(f"level_{i}", "") for i in ids},
-                targets={i: form.get(f"target_{i}", "") for i in ids})
-        except profile.ProfileError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash(_("Your profile was saved.") + (" " + _(
-                "The coordinator will re-run matching to take it into account.")
-                if stale else ""), "success")
-            return redirect(url_for(".show", person_id=person.id))
-    return render_template("people/edit_own.html", person=person, form=form,
-                           roles=profile.roles_of(person), rows=profile.form_rows(person),
-                           windows=profile.windows_text(person),
-                           capacity=profile.capacity_of(person))
+    form = profile_form([c.id for c, _pc in profile.form_rows(person)])
+
+    def page() -> str:
+        return render_template("people/edit_own.html", person=person,
+                               form=request.form if form.is_submitted() else None,
+                               roles=profile.roles_of(person), rows=profile.form_rows(person),
+                               windows=profile.windows_text(person),
+                               capacity=profile.capacity_of(person))
+
+    if not form.is_submitted():
+        return page()
+    if not form.validate():
+        return invalid(form, page)
+    try:
+        stale = profile.update_own(
+            person, current_user, availability=form.availability.data or "",
+            mode=form.mode.data or "", capacity=form.capacity.data or "",
+            levels=form.levels("level"), targets=form.levels("target"))
+    except profile.ProfileError as exc:
+        refused(exc, tell=not form.show_refusal(exc))
+        return page()
+    flash(_("Your profile was saved.") + (" " + _(
+        "The coordinator will re-run matching to take it into account.")
+        if stale else ""), "success")
+    return redirect(url_for(".show", person_id=person.id))

@@ -32,6 +32,8 @@ from ..models import Programme
 from ..services import exports, nudges, programmes, reports
 from ..services.feedback import question_text, questions
 from .access import found, guard, requires
+from .forms import invalid
+from .forms.misc import NudgeForm
 
 bp = Blueprint("reports", __name__)
 PREFIX = "/programmes/<int:programme_id>/reports"
@@ -147,9 +149,13 @@ def alerts(programme_id: int, kind: str):
 @requires()
 def nudge(programme_id: int, kind: str):
     programme = _programme(programme_id)
-    kind, days = _kind(kind), _days()
-    picked = [int(v) for v in request.form.getlist("person_id") if v.isdigit()]
-    flt = _filter(picked)
+    kind = _kind(kind)
+    form = NudgeForm()
+    if not form.validate_on_submit():
+        return invalid(form, lambda: alerts(programme_id, kind))
+    days = 45 if form.days.data == "45" else 30
+    flt = reports.AlertFilter(unit_id=form.unit.data, city=(form.city.data or "").strip() or None,
+                              person_ids=frozenset(form.person_id.ids) or None)
     result = nudges.nudge(programme, kind, actor=current_user, days=days, flt=flt)
     db.session.commit()
     if result.queued:
@@ -165,7 +171,7 @@ def nudge(programme_id: int, kind: str):
                 "press the button again.", n=result.remaining,
                 limit=reports.report_settings()["nudge_limit"]), "warning")
     args: dict[str, Any] = {"days": days, "unit": flt.unit_id, "city": flt.city,
-                            "page": request.form.get("page", type=int)}
+                            "page": form.page.data}
     return redirect(url_for(".alerts", programme_id=programme.id, kind=kind,
                             **{k: v for k, v in args.items() if v}))
 

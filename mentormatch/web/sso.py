@@ -38,6 +38,8 @@ from ..models import ROLES
 from ..services import sso
 from ..services.accounts import find_user
 from .access import public, requires
+from .forms import invalid
+from .forms.admin import SsoGroupForm
 
 bp = Blueprint("sso", __name__)
 
@@ -238,17 +240,22 @@ ROLE_LABELS = {"admin": _l("Administrator"), "coordinator": _l("Coordinator"),
 @bp.route("/admin/sso-groups", methods=["GET", "POST"])
 @requires("users.manage")
 def groups():
-    if request.method == "POST":
-        try:
-            sso.map_group(current_user, request.form.get("group", "")[:300],
-                          request.form.get("role", ""))
-        except sso.SsoRefused:
-            db.session.rollback()
-            flash(_("Give a group name and choose a role."), "error")
-        else:
-            db.session.commit()
-            flash(_("Saved."), "success")
-        return redirect(url_for(".groups"))
+    form = SsoGroupForm()
+    if not form.is_submitted():
+        return _groups_page()
+    if not form.validate():
+        return invalid(form, _groups_page)
+    try:
+        sso.map_group(current_user, form.group.data or "", form.role.data or "")
+    except sso.SsoRefused:
+        db.session.rollback()
+        flash(_("Give a group name and choose a role."), "error")
+    else:
+        flash(_("Saved."), "success")
+    return redirect(url_for(".groups"))
+
+
+def _groups_page() -> str:
     return render_template("sso/groups.html", mappings=sso.group_mappings(), roles=ROLES,
                            role_labels=ROLE_LABELS, enabled=enabled())
 

@@ -11,7 +11,6 @@ from flask import (
     flash,
     redirect,
     render_template,
-    request,
     url_for,
 )
 from flask_babel import get_locale
@@ -22,10 +21,11 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..services import staff_import, uploads
 from .access import requires
+from .forms import invalid
+from .forms.misc import ImportConfirmForm, ImportUploadForm
 
 bp = Blueprint("staff_import", __name__, url_prefix="/people/import")
 
-_ALLOWED = (".csv", ".txt", ".xlsx", ".xlsm")
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -35,23 +35,19 @@ def _locale() -> str:
 
 @bp.get("/")
 @requires("people.import")
-def upload():
+def upload() -> str:
     return render_template("staff_import/upload.html")
 
 
 @bp.post("/preview")
 @requires("people.import")
 def preview():
-    file = request.files.get("file")
-    filename = os.path.basename((file.filename or "") if file else "")
-    if file is None or not filename:
-        flash(_("Choose a CSV or XLSX file."), "error")
-        return render_template("staff_import/upload.html"), 400
-    if not filename.lower().endswith(_ALLOWED):
-        flash(_("Only CSV and XLSX files can be imported."), "error")
-        return render_template("staff_import/upload.html"), 400
-    data = file.read()
-    zone = request.form.get("default_zone", "")[:40] or None
+    form = ImportUploadForm()
+    if not form.validate_on_submit():
+        return invalid(form, upload, status=400)
+    filename = os.path.basename(form.file.data.filename or "")
+    data = form.file.data.read()
+    zone = form.default_zone.data or None
     report = staff_import.preview(data, filename, _locale(), default_zone=zone)
     db.session.rollback()  # the preview itself writes nothing
     token = errors_token = None
@@ -85,7 +81,10 @@ def errors_csv(token: str):
 @bp.post("/confirm")
 @requires("people.import")
 def confirm():
-    taken = uploads.take(current_user, "staff_import", request.form.get("token", ""))
+    form = ImportConfirmForm()
+    if not form.validate_on_submit():
+        return invalid(form, upload, status=400)
+    taken = uploads.take(current_user, "staff_import", form.token.data or "")
     if taken is None:
         db.session.rollback()
         flash(_("This upload was already imported or has expired. Nothing was imported again."),
@@ -94,7 +93,7 @@ def confirm():
     data, filename = taken
     try:
         report = staff_import.apply(data, filename, current_user, _locale(),
-                                    default_zone=request.form.get("default_zone", "")[:40] or None)
+                                    default_zone=form.default_zone.data or None)
     except IntegrityError:
         # Another import of the same people committed between our check and our write.
         db.session.rollback()

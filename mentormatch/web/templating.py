@@ -9,12 +9,13 @@ from zoneinfo import ZoneInfo
 
 from babel.numbers import format_decimal
 from flask import Flask, g, request, url_for
-from flask_babel import get_locale
+from flask_babel import Domain, get_locale
 from flask_login import current_user
 
 from ..models import utcnow
 from ..services.access import allowed, programme_roles
-from ..services.timefmt import WEEKDAYS, format_local, minutes_to_hhmm, tz_abbrev
+from ..services.timefmt import format_local, minutes_to_hhmm, tz_abbrev, weekday_name
+from .labels import pair_reason, unmatched_reason
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -31,7 +32,7 @@ def register_template_helpers(app: Flask) -> None:
         return {
             "can": lambda action, obj=None: allowed(current_user, action, obj),
             "current_locale": str(get_locale()),
-            "weekday_names": WEEKDAYS,
+            "weekday_name": weekday_name,
             "my_roles": my_roles,
             "page_url": page_url,
             "now_utc": utcnow,
@@ -63,6 +64,8 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(minutes_to_hhmm, "hhmm")
     app.add_template_filter(lambda tz: tz_abbrev(tz), "tzabbr")
     app.jinja_env.globals["ZoneInfo"] = ZoneInfo
+    app.jinja_env.globals["pair_reason"] = pair_reason
+    app.jinja_env.globals["unmatched_reason"] = unmatched_reason
 
 
 @lru_cache(maxsize=8192, typed=True)
@@ -72,26 +75,24 @@ def _decimal(value: float | int, locale: str) -> str:
     return format_decimal(value, locale=locale)
 
 
-def _install_request_gettext(app: Flask) -> None:
-    """Templates call gettext a few hundred times a page and Flask-Babel looks up the
-    request's locale, domain and catalogue on every call; the same catalogue is now looked up
-    once per request and kept where Flask-Babel keeps per-request state (its ``refresh()``
-    and ``force_locale()`` clear or swap that slot, so a language switch still takes effect
-    at once)."""
-    from flask_babel import get_translations
+class _RequestDomain(Domain):  # type: ignore[misc]
+    """Pages call gettext a few hundred times (templates, reason texts, labels) and
+    Flask-Babel looks up the request's locale, domain and catalogue on every call; this domain
+    looks the catalogue up once per request and keeps it where Flask-Babel keeps per-request
+    state (its ``refresh()`` and ``force_locale()`` clear or swap that slot, so a language
+    switch still takes effect at once)."""
 
-    def current() -> Any:
+    def get_translations(self) -> Any:
         state = g.get("_flask_babel") if g else None
         if state is None:
-            return get_translations()
+            return super().get_translations()
         found = getattr(state, "babel_translations", None)
         if found is None:
-            found = state.babel_translations = get_translations()
+            found = state.babel_translations = super().get_translations()
         return found
 
-    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
-        gettext=lambda s: current().ugettext(s),
-        ngettext=lambda s, p, n: current().ungettext(s, p, n),
-        pgettext=lambda c, s: current().upgettext(c, s),
-        npgettext=lambda c, s, p, n: current().unpgettext(c, s, p, n),
-        newstyle=True)
+
+def _install_request_gettext(app: Flask) -> None:
+    babel = app.extensions["babel"].instance
+    if not isinstance(babel.__dict__.get("domain_instance"), _RequestDomain):
+        babel.__dict__["domain_instance"] = _RequestDomain()  # replaces Babel's cached domain

@@ -16,11 +16,13 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 REFUSED = "mentormatch.refused"
 
 
-def refused(exc: ServiceError) -> None:
-    """Undo the request's writes and tell the user why (the page is the view's choice)."""
+def refused(exc: ServiceError, *, tell: bool = True) -> None:
+    """Undo the request's writes and tell the user why (the page is the view's choice;
+    ``tell=False`` when the page shows the message beside the form field instead)."""
     db.session.rollback()
     request.environ[REFUSED] = True  # per request (g may outlive it: tests keep one app context)
-    flash(exc.user_message(), "error")
+    if tell:
+        flash(exc.user_message(), "error")
 
 
 def refuse(exc: ServiceError, endpoint: str, **values: Any) -> Response:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ..extensions import db
 from ..services import session_times, working_hours
 from .access import requires
+from .forms import invalid
+from .forms.admin import WorkingHoursForm
+from .transaction import refuse
 
 bp = Blueprint("working_hours", __name__, url_prefix="/admin/working-hours")
 
@@ -20,7 +22,7 @@ def _fmt(spans: dict[int, list[tuple[int, int]]], day: int) -> str:
 
 @bp.get("")
 @requires("hours.manage")
-def index():
+def index() -> str:
     regular = session_times.working_spans()
     rows = []
     for o in session_times.overrides():
@@ -36,14 +38,12 @@ def index():
 @bp.post("")
 @requires("hours.manage")
 def add():
+    form = WorkingHoursForm()
+    if not form.validate_on_submit():
+        return invalid(form, index)
     try:
-        working_hours.add_override(current_user, {k: v[:20] for k, v in request.form.items()
-                                                  if k != "csrf_token"} |
-                                   {"name": request.form.get("name", "")[:100]})
+        working_hours.add_override(current_user, form.values())
     except working_hours.HoursError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(_l("Working-hours override added."), "success")
+        return refuse(exc, ".index")
+    flash(_l("Working-hours override added."), "success")
     return redirect(url_for(".index"))

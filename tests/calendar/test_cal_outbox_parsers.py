@@ -1,7 +1,7 @@
 """The invitation e-mails the service really queued, read by Mozilla ical.js (Thunderbird's
 parser) and by icalendar: both must see every occurrence at the instant stored for it - a WIB
 mentor with a WITA mentee, a mentor in a DST zone (timezone_override), a moved session and a
-series moved after its first session was held."""
+series cut (the pair ended) after it was held."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from cal_helpers import icalendar_view, icaljs, iso
 from mentormatch.extensions import db
 from mentormatch.services import invites
 from tests import factories as f
-from tests.test_invites import FIRST, make_pair, make_series, no_holiday, outbox
+from tests.sessions.test_invites import FIRST, make_pair, make_series, no_holiday, outbox
 
 
 def _calendar_parts(row) -> tuple[bytes, bytes]:
@@ -71,7 +71,7 @@ def test_mentor_studying_in_sydney_gets_the_right_hour_across_dst(app):
     _check(series, outbox("itip_request"))
 
 
-def test_moved_session_and_moved_series(app):
+def test_moved_session_and_a_series_cut_after_it(app):
     series = make_series()
     s1 = series.sessions[1]
     invites.reschedule_session(s1, s1.start_at + timedelta(days=1, hours=2), actor=None,
@@ -84,16 +84,16 @@ def test_moved_session_and_moved_series(app):
         assert [e["start"] for e in js] == [iso(s1.start_at)]
         assert js[0]["recurrence_id"] == iso(s1.recurrence_id)
         assert [e["start"] for e in icalendar_view(ics)] == [iso(s1.start_at)]
-    # the first session is held; the rest move by a day (override each, same UID)
-    series.sessions[0].status = "held"
+    # the first two sessions are held (the moved one too), then the pair ends: the REQUEST
+    # that cuts the series carries the master (RRULE up to the last held session) plus the
+    # moved occurrence's override, same UID
+    series.sessions[0].status = s1.status = "held"
     db.session.commit()
     before = len(outbox("itip_request"))
-    invites.move_series(series, series.sessions[1].recurrence_id + timedelta(days=2),
-                        actor=None, now=series.sessions[0].end_at + timedelta(hours=1),
-                        is_holiday=no_holiday)
+    invites.cancel_series(series, actor=None, now=s1.end_at + timedelta(hours=1))
     db.session.commit()
     rows = outbox("itip_request")[before:]
-    assert len(rows) == 2
+    assert len(rows) == 2 and all(b"RRULE" in _calendar_parts(r)[0] for r in rows)
     _check(series, rows)
     assert series.sessions[0].start_at == FIRST  # the held session did not move
-    assert series.sessions[1].start_at == datetime(2027, 3, 18, 2, 0, tzinfo=UTC)
+    assert s1.start_at == datetime(2027, 3, 17, 4, 0, tzinfo=UTC)

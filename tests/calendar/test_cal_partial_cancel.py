@@ -20,8 +20,8 @@ from mentormatch.services import invites
 from mentormatch.services.replies import apply_reply
 from tests import factories as f
 from tests.helpers import csrf_from
-from tests.test_invites import make_pair, no_holiday
-from tests.test_replies import MX, reply_mail
+from tests.sessions.test_invites import make_pair, no_holiday
+from tests.sessions.test_replies import MX, reply_mail
 
 
 def _first_start() -> datetime:
@@ -150,7 +150,7 @@ def test_series_ended_before_any_session_is_cancelled_whole(app):
 
 def test_calendar_text_and_holiday_names_are_indonesian(app):
     from mentormatch.calendar.holidays import holiday_name
-    from tests.test_invites import make_series
+    from tests.sessions.test_invites import make_series
 
     assert holiday_name(datetime(2026, 12, 24).date()) == "Cuti Bersama Hari Raya Natal"
     assert holiday_name(datetime(2026, 8, 17).date()) == "Hari Kemerdekaan Republik Indonesia"

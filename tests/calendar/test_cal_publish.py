@@ -13,7 +13,7 @@ from sqlalchemy import select
 from mentormatch.extensions import db
 from mentormatch.models import OutboxMessage, Person, SessionSeries
 from mentormatch.services import rounds
-from tests.test_rounds_publish import TODAY, big_round
+from tests.rounds.test_rounds_publish import TODAY, big_round
 
 
 def _calendar(row: OutboxMessage) -> bytes:

@@ -8,16 +8,9 @@ import pytest
 from mentormatch.extensions import db
 from mentormatch.models import Person, User
 from mentormatch.services.demo import DEMO_PASSWORD, seed_demo
+from tests.helpers import browser_login
 
 pytestmark = pytest.mark.browser
-
-
-def _login(page, base, email):
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("#login")
-    page.wait_for_url(f"{base}/")
 
 
 def _fits(page) -> bool:
@@ -39,7 +32,7 @@ def test_roles_in_browser(live_app, page):
         people_total = db.session.query(Person).count()
     base = live_app.config["LIVE_URL"]
 
-    _login(page, base, "koordinator@demo.go.id")
+    browser_login(page, base, "koordinator@demo.go.id", DEMO_PASSWORD)
     assert page.locator("h1").inner_text().startswith("Selamat datang")
     assert page.locator("#my-programmes li").count() == 2
     page.click("nav >> text=Pegawai")
@@ -58,7 +51,7 @@ def test_roles_in_browser(live_app, page):
     assert _fits(page)
     page.click("#logout")
 
-    _login(page, base, mentor_email)
+    browser_login(page, base, mentor_email, DEMO_PASSWORD)
     page.click("#nav-mentor")  # "Mentee saya": the demo mentor has mentees with history
     page.wait_for_selector("text=Mentee saya")
     assert _fits(page)
@@ -67,7 +60,7 @@ def test_roles_in_browser(live_app, page):
     page.goto(f"{base}/")
     page.click("#logout")
 
-    _login(page, base, mentee_email)
+    browser_login(page, base, mentee_email, DEMO_PASSWORD)
     assert page.locator("nav >> text=Pegawai").count() == 0  # no staff menu for a mentee
     page.click("#nav-mentee")
     assert _fits(page)
@@ -75,7 +68,7 @@ def test_roles_in_browser(live_app, page):
     page.wait_for_selector("#availability")
     page.click("#logout")
 
-    _login(page, base, "admin@demo.go.id")
+    browser_login(page, base, "admin@demo.go.id", DEMO_PASSWORD)
     page.click("button:has-text('EN')")
     page.wait_for_selector("text=People and competency profiles")
     page.click("#nav-users")

@@ -10,19 +10,12 @@ import pytest
 from mentormatch.extensions import db
 from mentormatch.models import Pair, Programme, ProgrammeCoordinator, Session, SessionSeries, utcnow
 from tests import factories as f
+from tests.helpers import browser_login
 
 pytestmark = pytest.mark.browser
 
 LONG = "https://drive.example.go.id/laporan/" + "rencana-aksi-" * 12  # one unbroken word
 FITS = "document.documentElement.scrollWidth <= window.innerWidth + 1"
-
-
-def _login(page, base, email):
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", f.PASSWORD)
-    page.click("#login")
-    page.wait_for_url(f"{base}/")
 
 
 def test_log_confirm_jp_and_phone_widths(live_app, page):
@@ -54,7 +47,7 @@ def test_log_confirm_jp_and_phone_widths(live_app, page):
         pair_id, mentor_email, mentee_email = pair.id, mentor.email, mentee.email
     base = live_app.config["LIVE_URL"]
 
-    _login(page, base, mentee_email)
+    browser_login(page, base, mentee_email)
     page.goto(f"{base}/mentee")
     assert page.locator("#jp-total").inner_text() == "0"
     assert "WITA" in page.locator("#upcoming").inner_text()  # the mentee's own zone
@@ -69,7 +62,7 @@ def test_log_confirm_jp_and_phone_widths(live_app, page):
     assert page.evaluate(FITS)
     page.click("#logout")
 
-    _login(page, base, mentor_email)
+    browser_login(page, base, mentor_email)
     page.goto(f"{base}/mentor")
     assert "WIB" in page.locator("#upcoming").inner_text()
     assert page.evaluate(FITS), "mentor home overflows a 390 px screen"
@@ -82,7 +75,7 @@ def test_log_confirm_jp_and_phone_widths(live_app, page):
     assert page.evaluate(FITS), "pair page overflows a 390 px screen"
     page.click("#logout")
 
-    _login(page, base, mentee_email)
+    browser_login(page, base, mentee_email)
     page.goto(f"{base}/mentee")
     assert page.locator("#jp-total").inner_text() == "2"
     assert page.evaluate(FITS)

@@ -9,7 +9,8 @@ import pytest
 from mentormatch.extensions import db
 from mentormatch.models import ProgrammeCoordinator
 from tests import factories as f
-from tests.test_reports import build_world
+from tests.helpers import browser_login
+from tests.reports.test_reports import build_world
 
 pytestmark = pytest.mark.browser
 
@@ -19,14 +20,6 @@ PAINTED = """id => { const c = document.getElementById(id);
   const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
   let n = 0; for (let i = 3; i < px.length; i += 4) if (px[i]) n++;
   return n; }"""
-
-
-def _login(page, base):
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", "koord-report@example.go.id")
-    page.fill("input[name=password]", f.PASSWORD)
-    page.click("#login")
-    page.wait_for_url(f"{base}/")
 
 
 def _assert_drawn(page):
@@ -49,7 +42,7 @@ def test_dashboard_charts_drawn_on_a_phone_and_in_print(live_app, page):
             and not msg.text.startswith("Failed to load resource") and errors.append(msg.text))
     page.on("response", lambda r: r.status >= 400 and "favicon" not in r.url
             and errors.append(f"{r.status} {r.url}"))
-    _login(page, base)
+    browser_login(page, base, "koord-report@example.go.id")
 
     page.goto(f"{base}/programmes/{pid}/reports/")
     assert page.viewport_size == {"width": 390, "height": 844}

@@ -17,6 +17,7 @@ from mentormatch.extensions import db
 from mentormatch.jobs.solves import run_solves
 from mentormatch.models import OutboxMessage, Pair, SessionSeries
 from tests import factories as f
+from tests.helpers import browser_login
 
 pytestmark = pytest.mark.browser
 TUE = ((1, 9 * 60, 12 * 60),)
@@ -71,11 +72,7 @@ def test_coordinator_runs_a_round(live_app, page, solver_job):
         email = coord.email
     base = live_app.config["LIVE_URL"]
 
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", f.PASSWORD)
-    page.click("#login")
-    page.wait_for_url(f"{base}/")
+    browser_login(page, base, email)
 
     # 1. programme (the JP rule comes prefilled from the configuration)
     page.goto(f"{base}/programmes/new")

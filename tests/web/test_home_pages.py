@@ -10,7 +10,7 @@ from sqlalchemy import event
 from mentormatch.extensions import db
 from mentormatch.models import utcnow
 from tests import factories as f
-from tests.test_logbook import make_pair, make_session, person, programme
+from tests.logbook.test_logbook import make_pair, make_session, person, programme
 
 
 def _statements(client, path: str) -> tuple[int, str]:

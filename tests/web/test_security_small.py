@@ -140,8 +140,8 @@ def test_demo_request_log_redacts_tokens(app, caplog):
 
 
 def test_api_reply_needs_csrf_token_and_refuses_foreign_origin(client, db):
-    from tests.test_invites import make_series
-    from tests.test_replies import reply_mail
+    from tests.sessions.test_invites import make_series
+    from tests.sessions.test_replies import reply_mail
 
     series = make_series()
     mentor_user = f.user(("mentor",), person_row=series.pair.mentor)
@@ -177,7 +177,7 @@ def test_reset_answers_as_slowly_for_unknown_addresses(client, db):
 
 
 def test_rsvp_link_is_single_use(client, db):
-    from tests.test_invites import make_series
+    from tests.sessions.test_invites import make_series
 
     series = make_series()
     mentor = series.attendees[0]
@@ -211,7 +211,7 @@ def test_lockout_storm_does_not_lock_out_a_known_browser(app, client, db):
 
 
 def test_mentor_and_mentee_do_not_see_each_others_nip(client, db):
-    from tests.test_invites import make_series
+    from tests.sessions.test_invites import make_series
 
     series = make_series()
     pair = series.pair

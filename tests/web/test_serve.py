@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import http.cookiejar
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -15,6 +14,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+
+from tests.helpers import csrf_in
 
 
 def _free_port() -> int:
@@ -28,8 +29,7 @@ def _login_attempts(port: int, n: int) -> list[int]:
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     with opener.open(f"http://127.0.0.1:{port}/login", timeout=10) as r:
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
-                          r.read().decode()).group(1)
+        token = csrf_in(r.read().decode())
     body = urllib.parse.urlencode({"email": "nobody@example.go.id", "password": "x" * 12,
                                    "csrf_token": token}).encode()
     codes = []
