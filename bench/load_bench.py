@@ -7,14 +7,16 @@ Builds (bulk inserts, not timed) the report bench's data set - 10,000 people, on
 4,000 mentees and 1,500 mentors, 4,000 pairs, 40,000 sessions with logs and feedback - plus a
 solved 1,000-proposal matching round, and accounts: coordinators, an admin, mentors and mentees
 with their own pairs. Then starts `mentormatch serve` itself (a child process, stopped with
-SIGTERM at the end), logs in N users of mixed roles through the real login form and lets each
-drive a bounded mix of pages with no think time until the time is up: home, people list (a
-filtered page too), programme page, round review (pages of it, a search), report dashboard,
-mentor and mentee homes. Prints requests/s, p50/p95/p99 per page, errors (any status but 200),
-the workers' resident memory, page sizes and the load average (the machine may be shared: read
-the figures beside it). ``--single`` measures each page for one user in-process instead
-(Flask test client: server time, SQL statements per request, body size). Exit status 1 when a
-request failed.
+SIGTERM at the end), logs in N users of mixed roles through the real login form, warms the
+workers on every page of the mix (not timed: the figures are those of long-running workers) and
+lets each user drive a bounded mix of pages with no think time until the time is up: home,
+people list (a filtered page too), programme page, round review (pages of it, a search), report
+dashboard, mentor and mentee homes. Prints requests/s, p50/p95/p99 per page, errors (any status
+but 200), the server's CPU time per request (workers and database backends: unlike the times, it
+does not grow with other work on a shared machine), the workers' resident memory, page sizes and
+the load average (the machine may be shared: read the figures beside it). ``--single`` measures
+each page for one user in-process instead (Flask test client: server time, this process's CPU
+time, SQL statements per request, body size). Exit status 1 when a request failed.
 """
 
 from __future__ import annotations
@@ -133,6 +135,17 @@ def existing(url: str) -> dict:
     return {"pid": pid, "rid": rid, "logins": logins}
 
 
+def csrf_token(html: str) -> str:
+    """The login form's CSRF token, whatever the order of the hidden input's attributes
+    (a hand-written input and Flask-WTF's ``hidden_tag()`` write them differently)."""
+    for tag in re.findall(r"<input\b[^>]*>", html):
+        if re.search(r'\bname="csrf_token"', tag):
+            value = re.search(r'\bvalue="([^"]*)"', tag)
+            if value:
+                return value.group(1)
+    raise RuntimeError("no csrf_token in the login page")
+
+
 def pages_for(role: str, ids: dict) -> list[tuple[str, str, int]]:
     """(page name, path, weight) a user of this role visits."""
     pid, rid = ids["pid"], ids["rid"]
@@ -159,6 +172,7 @@ def single(url: str, ids: dict, repeat: int) -> int:
     from mentormatch.extensions import db
 
     app = create_app({"app": {"testing": True, "database_url": url, "base_url": "http://bench",
+                              "trusted_hosts": ["localhost"],  # the test client's host
                               "session_cookie_secure": False,
                               "login_rate_limit": "100000 per minute"},
                       "mail": {"transport": "folder"}})
@@ -170,26 +184,28 @@ def single(url: str, ids: dict, repeat: int) -> int:
     for role in ("coordinator", "mentor", "mentee"):
         client = app.test_client()
         email = ids["logins"][role][0]
-        html = client.get("/login").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
+        token = csrf_token(client.get("/login").get_data(as_text=True))
         r = client.post("/login", data={"email": email, "password": PASSWORD,
                                         "csrf_token": token})
         assert r.status_code == 302, (email, r.status_code)
         for name, path, _w in pages_for(role, ids):
-            times, count, size = [], 0, 0
+            times, cpu, count, size = [], [], 0, 0
             for i in range(repeat + 1):
                 statements[0] = 0
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 resp = client.get(path)
                 body = resp.get_data()
                 ms = (time.perf_counter() - t0) * 1000
+                cpu_ms = (time.process_time() - c0) * 1000
                 if resp.status_code != 200:
                     print(f"  {name}: status {resp.status_code}")
                     worst = 1
                 if i:
                     times.append(ms)
+                    cpu.append(cpu_ms)
                 count, size = statements[0], len(body)
             print(f"  {role:<11} {name:<18} {statistics.median(times):6.0f} ms  "
+                  f"(CPU {statistics.median(cpu):4.0f} ms)  "
                   f"{count:3d} statements  {size / 1024:6.0f} KiB")
     print(f"  load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     return worst
@@ -215,11 +231,11 @@ class User(threading.Thread):
         self.opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
         self.login_error: str | None = None
+        self.role = ""
 
     def login(self) -> None:
         with self.opener.open(self.base + "/login", timeout=60) as r:
-            html = r.read().decode()
-        token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
+            token = csrf_token(r.read().decode())
         data = urllib.parse.urlencode({"email": self.email, "password": PASSWORD,
                                        "csrf_token": token}).encode()
         with self.opener.open(self.base + "/login", data=data, timeout=60) as r:
@@ -277,6 +293,32 @@ def _rss_mib(pid: int) -> float:
     return 0.0
 
 
+def _cpu_ms(pid: int) -> float:
+    """User + system CPU time a process has used (ms)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _db_backends(url: str) -> list[int]:
+    """Server processes serving the bench's PostgreSQL database (no one else uses it)."""
+    if not url.startswith("postgresql"):
+        return []
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return list(conn.scalars(text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()")))
+    finally:
+        engine.dispose()
+
+
 def _pct(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
@@ -318,12 +360,20 @@ def load(url: str, ids: dict, users: int, seconds: float, workers: int) -> int:
             emails = ids["logins"][role]
             threads.append(User(base, emails[i % len(emails)], pages_for(role, ids),
                                 0, i, results))
+            threads[-1].role = role
         for t in threads:
             t.login()
-        for _ in range(workers * 2):  # warm every worker a little (imports, first queries)
-            with contextlib.suppress(OSError):
-                threads[0].opener.open(base + "/", timeout=60).read()
+        # not timed: every page of the mix a few times per worker, so the timed part measures
+        # long-running workers (templates compiled, statements prepared), not their first minute
+        warmers = {t.role: t for t in threads}
+        for role, user in warmers.items():
+            for _ in range(workers * 2):
+                for _name, path, _w in pages_for(role, ids):
+                    with contextlib.suppress(OSError):
+                        user.opener.open(base + path, timeout=60).read()
         load0 = os.getloadavg()
+        workers_cpu0 = {c: _cpu_ms(c) for c in _children(proc.pid)}
+        db_cpu0 = {b: _cpu_ms(b) for b in _db_backends(url)}
         started = time.monotonic()
         for t in threads:
             t.deadline = started + seconds
@@ -336,6 +386,10 @@ def load(url: str, ids: dict, users: int, seconds: float, workers: int) -> int:
                 break
         elapsed = time.monotonic() - started
         worker_rss = [_rss_mib(c) for c in _children(proc.pid)]
+        # CPU the server spent (the workers, and this database's backends): per request it
+        # does not depend on what else the shared machine runs, unlike the times above
+        workers_cpu = sum(_cpu_ms(c) - workers_cpu0.get(c, 0.0) for c in _children(proc.pid))
+        db_cpu = sum(_cpu_ms(b) - db_cpu0.get(b, 0.0) for b in _db_backends(url))
         load1 = os.getloadavg()
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -358,6 +412,8 @@ def load(url: str, ids: dict, users: int, seconds: float, workers: int) -> int:
     errors = sum(results["errors"].values())
     print(f"  errors: {errors} {dict(results['errors']) if errors else ''}"
           f"{' ' + str(results['exceptions'][:3]) if results['exceptions'] else ''}")
+    print(f"  server CPU per request: {workers_cpu / max(1, total):.1f} ms in the workers"
+          + (f", {db_cpu / max(1, total):.1f} ms in the database" if db_cpu else ""))
     print(f"  worker memory: {', '.join(f'{m:.0f}' for m in worker_rss)} MiB RSS "
           f"(peak sum {max(rss or [0]):.0f} MiB)")
     print(f"  load average before {load0[0]:.1f}, after {load1[0]:.1f} "

@@ -44,6 +44,9 @@ class AppSettings(_Section):
     ratelimit_storage_uri: str
     ratelimit_key_prefix: str
     ratelimit_enabled: bool
+    # short-lived shared cache (report figures): redis://..., memory:// (this process) or
+    # empty = the rate-limit store when that is Redis, else memory://
+    cache_storage_uri: str
     login_max_failures: int
     login_lock_minutes: int
     activation_token_hours: int
@@ -205,6 +208,7 @@ class ReportSettings(_Section):
     pace_tolerance: float
     page_size: int
     nudge_limit: int
+    cache_seconds: int
 
 
 class ImportSettings(_Section):

@@ -8,9 +8,11 @@ from datetime import date, datetime
 from functools import cached_property
 
 from babel.dates import format_date
+from flask import has_request_context, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager, selectinload
 
 from ..extensions import db
 from ..models import (
@@ -39,10 +41,24 @@ def role_label(role: str | None) -> str:
     return str(_("mentor") if role == "mentor" else _("mentee"))
 
 
+def _codes() -> dict[str, Competency]:
+    """The catalogue by code, read once per request: a home names every pair's focus (kept in
+    the request's environ, not in ``g``, which tests keep across requests)."""
+    if not has_request_context():
+        return by_code()
+    codes: dict[str, Competency] | None = request.environ.get(_CODES)
+    if codes is None:
+        codes = request.environ[_CODES] = by_code()
+    return codes
+
+
+_CODES = "mentormatch.competencies_by_code"
+
+
 def focus_names(pair: Pair) -> list[str]:
     """The pair's focus competencies by name in the viewer's language."""
     locale = str(get_locale() or "id")
-    codes = by_code()
+    codes = _codes()
     return [codes[c].name(locale) for c in (pair.focus or []) if c in codes]
 
 
@@ -76,6 +92,7 @@ def upcoming_sessions(pair_ids: list[int], now: datetime, limit: int = 10) -> li
         return []
     return list(db.session.scalars(
         select(Session).join(SessionSeries, SessionSeries.id == Session.series_id)
+        .options(contains_eager(Session.series))  # the page names each session's pair
         .where(SessionSeries.pair_id.in_(pair_ids), Session.status == "scheduled",
                Session.end_at >= now)
         .order_by(Session.start_at).limit(limit)))
@@ -87,6 +104,7 @@ def sessions_to_mark(pair_ids: list[int], now: datetime, limit: int = 10) -> lis
         return []
     return list(db.session.scalars(
         select(Session).join(SessionSeries, SessionSeries.id == Session.series_id)
+        .options(contains_eager(Session.series))
         .where(SessionSeries.pair_id.in_(pair_ids),
                Session.status.in_(("scheduled", "missed")), Session.start_at <= now)
         .order_by(Session.start_at.desc()).limit(limit)))
@@ -132,14 +150,27 @@ class Home:
         return [s for s in self.upcoming if s.proposed_start is not None]
 
 
+def _home_pairs(person: Person, role: str) -> list[Pair]:
+    """The home's pairs with what the page shows of each (the other person, the programme,
+    the goals) loaded in three statements, not three per pair."""
+    col = Pair.mentor_id if role == "mentor" else Pair.mentee_id
+    other = Pair.mentee if role == "mentor" else Pair.mentor
+    return list(db.session.scalars(
+        select(Pair).where(col == person.id, Pair.status.in_(HOME_PAIR_STATES))
+        .options(selectinload(other), selectinload(Pair.programme), selectinload(Pair.goals))
+        .order_by(Pair.status, Pair.id)))
+
+
 def home(person: Person, role: str, *, now: datetime | None = None) -> Home:
     """The mentor's or the mentee's home. JP: this (local) calendar year, both roles."""
     now = now or utcnow()
-    pairs = pairs_of(person, role)
+    pairs = _home_pairs(person, role)
     if role == "mentee":  # a declined pair stays in view (with its "you will be re-matched")
         seen = {p.programme_id for p in pairs}  # until a new pair in that programme exists
         for p in db.session.scalars(select(Pair).where(
-                Pair.mentee_id == person.id, Pair.status == "declined").order_by(Pair.id.desc())):
+                Pair.mentee_id == person.id, Pair.status == "declined")
+                .options(selectinload(Pair.mentor), selectinload(Pair.programme),
+                         selectinload(Pair.goals)).order_by(Pair.id.desc())):
             if p.programme_id not in seen:
                 seen.add(p.programme_id)
                 pairs.append(p)

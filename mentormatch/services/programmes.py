@@ -4,6 +4,7 @@ mentee preferences, a mentor's withdrawal."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVarTuple, cast
@@ -368,13 +369,17 @@ def _mail(person: Person, template: str, key: str, **ctx: Any) -> None:
                        dedupe_key=key, person=person, **ctx)
 
 
-def live_mentees_by_mentor(prog: Programme) -> dict[int, list[str]]:
-    """Mentor id -> names of the mentees in their live pairs (what a withdrawal would end)."""
+def live_mentees_by_mentor(prog: Programme, mentor_ids: Iterable[int] | None = None
+                           ) -> dict[int, list[str]]:
+    """Mentor id -> names of the mentees in their live pairs (what a withdrawal would end);
+    only for ``mentor_ids`` when given (the page's mentors, not the programme's thousands)."""
     out: dict[int, list[str]] = {}
+    where = [Pair.programme_id == prog.id, Pair.status.in_(LIVE)]
+    if mentor_ids is not None:
+        where.append(Pair.mentor_id.in_(list(mentor_ids)))
     for mentor_id, name in db.session.execute(
             select(Pair.mentor_id, Person.name).join(Person, Person.id == Pair.mentee_id)
-            .where(Pair.programme_id == prog.id, Pair.status.in_(LIVE))
-            .order_by(Person.name)):
+            .where(*where).order_by(Person.name)):
         out.setdefault(mentor_id, []).append(name)
     return out
 

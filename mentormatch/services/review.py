@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, Text, cast, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, contains_eager
 
 from ..extensions import db
 from ..models import (
@@ -120,7 +120,9 @@ def published(rnd: Round, *, page: int = 1) -> Page[Pair]:
 
 
 def _participants(prog: Programme, role: str) -> Select[Any]:
-    return (select(Participant).join(Person, Participant.person_id == Person.id)
+    # the person joined once, for the search, the order and the page's names alike
+    return (select(Participant).join(Participant.person)
+            .options(contains_eager(Participant.person))
             .where(Participant.programme_id == prog.id, Participant.role == role,
                    Participant.active.is_(True)))
 

@@ -165,26 +165,28 @@ def selection(rnd: Round) -> tuple[list[int], list[int]]:
 
 def counts(rnd: Round) -> dict[str, int]:
     """Mentees selected, mentors, free places (capacity minus live pairs) and mentees kept
-    with their live pair: four aggregate queries."""
+    with their live pair: five counts in one statement (scalar subqueries), not five."""
     mentees_q, mentors_q = _selection_queries(rnd)  # counted in the database, not loaded
-    n_mentees = db.session.scalar(select(func.count()).select_from(mentees_q.subquery())) or 0
-    n_mentors = db.session.scalar(select(func.count()).select_from(mentors_q.subquery())) or 0
     prog = rnd.programme
-    capacity = db.session.scalar(
+    n_mentees = select(func.count()).select_from(mentees_q.subquery()).scalar_subquery()
+    n_mentors = select(func.count()).select_from(mentors_q.subquery()).scalar_subquery()
+    capacity = (
         select(func.coalesce(func.sum(func.coalesce(Participant.capacity,
                                                     prog.default_capacity)), 0))
         .join(Person, Participant.person_id == Person.id)
         .where(Participant.programme_id == rnd.programme_id, Participant.role == "mentor",
-               Participant.active.is_(True), Person.active.is_(True))) or 0
-    live = db.session.scalar(select(func.count(Pair.id)).where(
+               Participant.active.is_(True), Person.active.is_(True))).scalar_subquery()
+    live = select(func.count(Pair.id)).where(
         Pair.programme_id == rnd.programme_id, Pair.status.in_(LIVE),
         Pair.mentor_id.in_(select(Participant.person_id).where(
             Participant.programme_id == rnd.programme_id, Participant.role == "mentor",
-            Participant.active.is_(True))))) or 0
-    kept = db.session.scalar(select(func.count(Pair.id)).where(
-        Pair.programme_id == rnd.programme_id, Pair.status.in_(LIVE))) or 0
-    return {"mentees": int(n_mentees), "mentors": int(n_mentors),
-            "capacity": max(0, int(capacity) - int(live)), "kept": int(kept)}
+            Participant.active.is_(True)))).scalar_subquery()
+    kept = select(func.count(Pair.id)).where(
+        Pair.programme_id == rnd.programme_id, Pair.status.in_(LIVE)).scalar_subquery()
+    row = db.session.execute(select(n_mentees, n_mentors, capacity, live, kept)).one()
+    mentees, mentors, places, taken, kept_n = (int(v or 0) for v in row)
+    return {"mentees": mentees, "mentors": mentors, "capacity": max(0, places - taken),
+            "kept": kept_n}
 
 
 def to_publish(rnd: Round) -> dict[str, int]:

@@ -9,6 +9,7 @@ reports start at `/programmes/<id>/reports/` (endpoint `reports.dashboard`)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -67,10 +68,10 @@ def _question_texts() -> dict[str, str]:
 
 
 def _report_context(programme: Programme) -> dict:
-    data = reports.dashboard(programme)
-    progress = reports.competency_progress(programme)
+    figures = reports.figures(programme)  # kept briefly, shared by the workers (see there)
+    data, progress = figures["data"], figures["progress"]
     return {"programme": programme, "data": data, "progress": progress,
-            "alerts": reports.alerts_summary(programme),
+            "alerts": figures["alerts"],
             "charts": _chart_data(data, progress), "kinds": exports.KINDS}
 
 
@@ -169,7 +170,8 @@ def nudge(programme_id: int, kind: str):
         flash(_("%(n)d more on this list were not reminded yet (at most %(limit)d per click): "
                 "press the button again.", n=result.remaining,
                 limit=reports.report_settings()["nudge_limit"]), "warning")
-    args = {"days": days, "unit": flt.unit_id, "city": flt.city, "page": form.page.data}
+    args: dict[str, Any] = {"days": days, "unit": flt.unit_id, "city": flt.city,
+                            "page": form.page.data}
     return redirect(url_for(".alerts", programme_id=programme.id, kind=kind,
                             **{k: v for k, v in args.items() if v}))
 
@@ -188,7 +190,7 @@ def export(programme_id: int, kind: str, fmt: str):
     name = f"programme-{programme.id}-{kind}{'-machine' if machine else ''}.{fmt}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"',
                "Cache-Control": "no-store"}
-    if fmt == "csv":
+    if not isinstance(body, bytes):  # CSV
         # streamed: rows are read from the database while the response is sent
         return Response(stream_with_context(body), mimetype=mimetype, headers=headers)
     return Response(body, mimetype=mimetype, headers=headers)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -61,10 +62,15 @@ def _babel_locale() -> str:
 
 def local_slot(person: Person, weekday_utc: int, minute_utc: int) -> str:
     """A weekly UTC slot as the person reads it: 'Sel 09.00 WIB' (day names from Babel)."""
+    return _slot_text(person.timezone, weekday_utc, minute_utc, _babel_locale())
+
+
+@lru_cache(maxsize=4096)
+def _slot_text(tz: str, weekday_utc: int, minute_utc: int, locale: str) -> str:
+    """Pure, and asked twice per review row: formatted once per (zone, slot, language)."""
     at = REFERENCE_MONDAY + timedelta(days=weekday_utc, minutes=minute_utc)
-    loc = at.astimezone(ZoneInfo(person.timezone))
-    return f"{format_datetime(loc, 'EEE HH:mm', locale=_babel_locale())} " \
-           f"{tz_abbrev(person.timezone)}"
+    loc = at.astimezone(ZoneInfo(tz))
+    return f"{format_datetime(loc, 'EEE HH:mm', locale=locale)} {tz_abbrev(tz)}"
 
 
 @bp.context_processor
@@ -126,11 +132,12 @@ def show(pid: int):
     sizes = review.participant_counts(prog)
     find = _find()
     mq = request.args.get("mq", "")[:100]
+    mentor_page = review.participants(prog, "mentor", q=mq, page=_arg_page("mpage"))
     return render_template(
         "rounds/programme.html", prog=prog, f=f, role=role, preview=preview, sizes=sizes,
-        mentor_page=review.participants(prog, "mentor", q=mq, page=_arg_page("mpage")), mq=mq,
-        find=find, picking=_picking(sizes, find),
-        live_of=programmes.live_mentees_by_mentor(prog),
+        mentor_page=mentor_page, mq=mq, find=find, picking=_picking(sizes, find),
+        live_of=programmes.live_mentees_by_mentor(
+            prog, [m.person_id for m in mentor_page.items]),
         mentors=review.pick(prog, "mentor", sizes, find["mentor"]),
         mentees=review.pick(prog, "mentee", sizes, find["mentee"]),
         rounds=rounds.for_programme(prog), jp=programmes.jp_rule_of(prog), **_choices())

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.numbers import format_decimal
 from flask import Flask, g, request, url_for
-from flask_babel import get_locale
+from flask_babel import Domain, get_locale
 from flask_login import current_user
 
 from ..models import utcnow
@@ -55,10 +57,42 @@ def register_template_helpers(app: Flask) -> None:
         Indonesian, 92.5 in English."""
         if value is None:
             return "–"
-        return format_decimal(value, locale=str(get_locale() or "id"))
+        return _decimal(value, str(get_locale() or "id"))
+
+    _install_request_gettext(app)
 
     app.add_template_filter(minutes_to_hhmm, "hhmm")
     app.add_template_filter(lambda tz: tz_abbrev(tz), "tzabbr")
     app.jinja_env.globals["ZoneInfo"] = ZoneInfo
     app.jinja_env.globals["pair_reason"] = pair_reason
     app.jinja_env.globals["unmatched_reason"] = unmatched_reason
+
+
+@lru_cache(maxsize=8192, typed=True)
+def _decimal(value: float | int, locale: str) -> str:
+    """Babel's formatting is slow next to rendering; a dashboard shows the same few hundred
+    numbers to every coordinator (``typed``: 1 and 1.0 stay apart)."""
+    return format_decimal(value, locale=locale)
+
+
+class _RequestDomain(Domain):  # type: ignore[misc]
+    """Pages call gettext a few hundred times (templates, reason texts, labels) and
+    Flask-Babel looks up the request's locale, domain and catalogue on every call; this domain
+    looks the catalogue up once per request and keeps it where Flask-Babel keeps per-request
+    state (its ``refresh()`` and ``force_locale()`` clear or swap that slot, so a language
+    switch still takes effect at once)."""
+
+    def get_translations(self) -> Any:
+        state = g.get("_flask_babel") if g else None
+        if state is None:
+            return super().get_translations()
+        found = getattr(state, "babel_translations", None)
+        if found is None:
+            found = state.babel_translations = super().get_translations()
+        return found
+
+
+def _install_request_gettext(app: Flask) -> None:
+    babel = app.extensions["babel"].instance
+    if not isinstance(babel.__dict__.get("domain_instance"), _RequestDomain):
+        babel.__dict__["domain_instance"] = _RequestDomain()  # replaces Babel's cached domain

@@ -184,7 +184,7 @@ def build_world():
 @pytest.fixture
 def world(app, monkeypatch):
     # the figures as of the fixture's now: upcoming = still to come at NOW
-    monkeypatch.setattr(reports, "utcnow", lambda: NOW)
+    monkeypatch.setattr(reports.common, "utcnow", lambda: NOW)
     w = build_world()
     db.session.commit()
     return w

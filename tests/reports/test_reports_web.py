@@ -23,7 +23,7 @@ from tests.reports.test_reports import NOW, world  # noqa: F401  (fixture)
 @pytest.fixture(autouse=True)
 def clock(monkeypatch):
     """The pages read the alerts "as of now": the fixture's now."""
-    monkeypatch.setattr(reports, "utcnow", lambda: NOW)
+    monkeypatch.setattr(reports.common, "utcnow", lambda: NOW)
 
 
 def _coordinator(programme):
