@@ -60,7 +60,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from ortools.graph.python import min_cost_flow  # type: ignore[import-untyped]
+from ortools.graph.python import min_cost_flow
 
 from .eligibility import IN_PERSON, ONLINE, Prepared
 from .scoring import competency_points, points, preference_points
