@@ -158,11 +158,14 @@ class Arrays:
         self.n_e, self.n_m = len(E), len(M)
         self.rows_done = np.ones(self.n_e, dtype=bool)  # pair-table rows computed (matrix)
         self.eg = np.array([e.grade for e in E], dtype=np.int64)
-        self.eg16 = self.eg.clip(-16000, 16000).astype(np.int16)
         # ungraded mentors (external partners): outside the seniority rule and grade distance
         self.m_graded = np.array([m.grade is not None for m in M], dtype=bool)
         self.mg = np.array([m.grade if m.grade is not None else 0 for m in M], dtype=np.int64)
-        self.mg16 = self.mg.clip(-16000, 16000).astype(np.int16)
+        # the grade rule as one comparison: mentor >= mentee + k, ungraded mentors always pass
+        self.mg_rule = np.where(self.m_graded, self.mg.clip(-16000, 16000), 32000)\
+            .astype(np.int16)
+        self.eg_rule = (self.eg.clip(-16000, 16000) + cfg.min_grade_gap).clip(-32000, 32000)\
+            .astype(np.int16)
         codes: dict[str, int] = {}
         self.e_unit = np.array([codes.setdefault(e.unit, len(codes)) for e in E], dtype=np.int32)
         self.m_unit = np.array([codes.setdefault(m.unit, len(codes)) for m in M], dtype=np.int32)
@@ -354,7 +357,7 @@ class Arrays:
         ok = online | ip
         graded = self.m_graded[cs][None, :]
         if cfg.rule("grade"):
-            ok &= ((self.mg16[cs][None, :] - self.eg16[rows][:, None]) >= self.k) | ~graded
+            ok &= self.mg_rule[cs][None, :] >= self.eg_rule[rows][:, None]
         col_pos = None if cols is None else {int(c): p for p, c in enumerate(cols)}
         for r, i in enumerate(rows.tolist()):
             for j in self.bans.get(i, ()):
@@ -405,7 +408,9 @@ class Arrays:
                 return
             self.rows_done[rows] = True
             ok, elig, score = self.block(rows)
-            mat[rows] = np.where(elig, score, neg)
+            dst = mat[int(rows[0]): int(rows[-1]) + 1]  # row blocks are contiguous
+            np.copyto(dst, score, casting="unsafe")  # scores fit the table's type
+            np.copyto(dst, neg, where=~elig)
             n_ok[rows] = ok.sum(1)
             n_el[rows] = elig.sum(1)
 
@@ -500,6 +505,10 @@ def candidates(arr: Arrays, mat: np.ndarray, neg: int, rows: np.ndarray, k_mente
     seed = np.uint64((arr.prep.config.seed * 2654435761 + 1) % (1 << 64))
     act_rows = np.nonzero(active)[0]
     lk_all = (arr.cap * f_mentor).astype(np.int64)
+    out32 = outside[act_rows].clip(-(1 << 29), 1 << 29).astype(np.int32)
+    row_h = _mix(act_rows.astype(np.uint64) + seed)
+    col_h = _mix(np.arange(arr.n_m, dtype=np.uint64) * np.uint64(0xBF58476D1CE4E5B9) + seed)
+
     def side(c0: int) -> tuple[list[Arr], list[Arr]] | None:
         if deadline is not None and time.perf_counter() >= deadline:
             return None
@@ -508,11 +517,8 @@ def candidates(arr: Arrays, mat: np.ndarray, neg: int, rows: np.ndarray, k_mente
         cols = np.arange(c0, min(arr.n_m, c0 + 512))
         sub = np.ascontiguousarray(mat[:, cols][act_rows].T)
         el = sub > neg
-        rows_u = act_rows.astype(np.uint64)[None, :]
-        h = (rows_u * np.uint64(0x9E3779B97F4A7C15) + cols.astype(np.uint64)[:, None] *
-             np.uint64(0xBF58476D1CE4E5B9) + seed)
-        h ^= h >> np.uint64(31)
-        noise = (h % np.uint64(1 << 20)).astype(np.int32)
+        # a pseudo-random order per mentor: row hash XOR column hash (seeded, 20 bits)
+        noise = (row_h[None, :] ^ col_h[cols][:, None]).astype(np.int32)
         key = np.where(el, noise, np.int32(-(1 << 30)))
         lk = int(min(len(act_rows), lk_all[cols].max()))
         if lk == 0:
@@ -521,15 +527,14 @@ def candidates(arr: Arrays, mat: np.ndarray, neg: int, rows: np.ndarray, k_mente
             np.tile(np.arange(len(act_rows)), (len(cols), 1))
         if f_regret:
             # and the mentees for whom this mentor is worth the most above their outside option
-            gain = np.where(el, sub.astype(np.int64) - outside[act_rows][None, :],
-                            -(np.int64(1) << 40))
+            gain = np.where(el, sub.astype(np.int32) - out32[None, :], -(np.int32(1) << 30))
             lr = int(min(len(act_rows), (arr.cap[cols] * f_regret).max()))
             best = np.argpartition(-gain, lr - 1, axis=1)[:, :lr] if lr < len(act_rows) else \
                 np.tile(np.arange(len(act_rows)), (len(cols), 1))
             gv = np.take_along_axis(gain, best, 1)
             go = np.argsort(-gv, axis=1, kind="stable")
             best, gv = np.take_along_axis(best, go, 1), np.take_along_axis(gv, go, 1)
-            keep_r = (gv > -(np.int64(1) << 40)) & \
+            keep_r = (gv > -(np.int32(1) << 30)) & \
                 (np.arange(best.shape[1])[None, :] < (arr.cap[cols] * f_regret)[:, None])
             cc, kk = np.nonzero(keep_r)
             es.append(act_rows[best[cc, kk]])
@@ -562,6 +567,16 @@ def candidates(arr: Arrays, mat: np.ndarray, neg: int, rows: np.ndarray, k_mente
     m = np.concatenate(ms)
     e, m, _ = _dedup(e, m, np.zeros(len(e), np.int64))
     return e, m, mat[e, m].astype(np.int64)
+
+
+def _mix(x: Arr) -> Arr:
+    """splitmix64 finaliser, 20 bits: a seeded pseudo-random key per row or column."""
+    x = x.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    x ^= x >> np.uint64(31)
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(29)
+    out: Arr = (x >> np.uint64(44)).astype(np.uint32)
+    return out
 
 
 def naive_top(mat: Arr, neg: int, k: int) -> Triple:
