@@ -902,7 +902,9 @@ class Network:
         150 rounds, 0.5 s, where one more min-cost flow took 25 s). The residual network of an
         optimal flow has no negative cycle, so it ends within ``n_nodes`` rounds; a deadline
         (the safety stop) raises ``FlowTimeout``. Deterministic. Returns (d, converged)."""
-        u, v, c = self._residual(res, True)
+        u, v, c_ = self._residual(res, True)
+        assert c_ is not None
+        c = c_
         n = self.n_nodes
         order = np.argsort(u, kind="stable")
         u, v, c = u[order], v[order], c[order]
