@@ -26,7 +26,7 @@ at 20,000 mentees):
   Scaling keeps the order exact: spread unit > total hint bonus, score unit > total spread + hint.
 
 Pruning (``candidates``) keeps each mentee's top-K mentors by score and, capacity-aware, gives each
-mentor capacity*F of its eligible mentees in a seeded pseudo-random order (score orders pick the
+mentor capacity*F of its eligible mentees in a seeded pseudo-random sample (score orders pick the
 same few people on both sides when quality is correlated; a spread-out choice is a random
 bipartite graph over all capacity, so the first flow already matches nearly everyone who can be
 matched). Its loss is then measured and bought back, not guessed:
@@ -497,7 +497,7 @@ def candidates(arr: Arrays, mat: np.ndarray, neg: int, rows: np.ndarray, k_mente
             ok = sel > neg
             low = np.where(ok, sel.astype(np.int64), np.int64(1) << 40).min(axis=1)
             outside[r] = np.where(ok.any(axis=1), low, 0)
-    # mentor side: every mentor keeps capacity*F eligible mentees in a pseudo-random order that
+    # mentor side: every mentor keeps capacity*F eligible mentees in a pseudo-random sample that
     # differs per mentor (seeded, deterministic). Any score-based order
     # ranks the same few mentees first for every mentor; a spread-out choice instead gives the
     # flow a random bipartite graph of degree ~F over all capacity: nearly every mentee that can
@@ -517,14 +517,16 @@ def candidates(arr: Arrays, mat: np.ndarray, neg: int, rows: np.ndarray, k_mente
         cols = np.arange(c0, min(arr.n_m, c0 + 512))
         sub = np.ascontiguousarray(mat[:, cols][act_rows].T)
         el = sub > neg
-        # a pseudo-random order per mentor: row hash XOR column hash (seeded, 20 bits)
-        noise = (row_h[None, :] ^ col_h[cols][:, None]).astype(np.int32)
-        key = np.where(el, noise, np.int32(-(1 << 30)))
         lk = int(min(len(act_rows), lk_all[cols].max()))
         if lk == 0:
             return es, ms
-        top = np.argpartition(-key, lk - 1, axis=1)[:, :lk] if lk < len(act_rows) else \
-            np.tile(np.arange(len(act_rows)), (len(cols), 1))
+        # a pseudo-random sample per mentor: row hash XOR column hash (seeded, 20 bits) below
+        # a threshold that keeps capacity*F of its eligible mentees on average (one comparison
+        # per cell instead of a partial sort)
+        n_el_c = el.sum(axis=1)
+        thr = np.where(n_el_c <= lk_all[cols], 1 << 21,
+                       -(-(lk_all[cols] << 20) // np.maximum(n_el_c, 1))).astype(np.uint32)
+        sample = el & ((row_h[None, :] ^ col_h[cols][:, None]) < thr[:, None])
         if f_regret:
             # and the mentees for whom this mentor is worth the most above their outside option
             gain = np.where(el, sub.astype(np.int32) - out32[None, :], -(np.int32(1) << 30))
@@ -539,13 +541,8 @@ def candidates(arr: Arrays, mat: np.ndarray, neg: int, rows: np.ndarray, k_mente
             cc, kk = np.nonzero(keep_r)
             es.append(act_rows[best[cc, kk]])
             ms.append(cols[cc])
-        kv = np.take_along_axis(key, top, 1)
-        order = np.argsort(-kv, axis=1, kind="stable")
-        top = np.take_along_axis(top, order, 1)
-        kv = np.take_along_axis(kv, order, 1)
-        keep = (kv > -(1 << 30)) & (np.arange(top.shape[1])[None, :] < lk_all[cols][:, None])
-        cc, kk = np.nonzero(keep)
-        es.append(act_rows[top[cc, kk]])
+        cc, kk = np.nonzero(sample)
+        es.append(act_rows[kk])
         ms.append(cols[cc])
         return es, ms
 

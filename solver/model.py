@@ -476,12 +476,11 @@ def _first_flow(ctx: Ctx, table: Table) -> Search:
     n_kept0 = len(ce)
     net = Network(arr, spread=cfg.spread_load)
     net.deadline = clock.deadline
-    # with pruning, first only phase A (counts) until the cut proves them, then phase B
+    # both phases at once: if the clock stops the cut rounds, the score phase has run
     res: FlowResult | None = None
     if not no_time:
         try:
-            res = net.solve(ce, cm, cs, ctx.locked, active, ctx.hint_map,
-                            phases="A" if prune else "AB")
+            res = net.solve(ce, cm, cs, ctx.locked, active, ctx.hint_map, phases="AB")
         except FlowTimeout:
             clock.fire("flow")
     first_flow = res is not None
@@ -519,28 +518,38 @@ def _prove_counts(ctx: Ctx, table: Table, s: Search, p: Pricing) -> tuple[bool, 
     rounds, wall seconds of the last round)."""
     cfg, clock = ctx.cfg, ctx.clock
     last = 0.0  # wall seconds of the last round: what the next one is expected to take
+    scored = s.res  # the last flow with phase B: it stands when a later phase A is cut short
+
+    def stop() -> tuple[bool, float]:
+        if "seconds_b" not in s.res.levels and scored.counts == s.res.counts:
+            s.res = scored  # the same counts, and the score phase has run on it
+        return False, last
+
     while True:
         tr = time.perf_counter()
         if clock.stop("pricing"):
-            return False, last  # out of time already: the phase-A flow (counts, no score)
+            return stop()  # out of time already
         (ae, am, as_), nv = cut_violations(s.net, s.res, table.mat, table.neg, s.rows,
                                            2 * cfg.pricing_per_mentee)
         p.log.append({"kind": "cut", "violations": int(nv), "added": int(len(ae))})
         if nv == 0:
             p.counts_proven = True
+            if "seconds_b" in s.res.levels:  # phase B has run on these arcs
+                return True, last
             try:
                 s.res = s.net.solve(s.ce, s.cm, s.cs, ctx.locked, s.active, ctx.hint_map,
                                     phases="B", counts=s.res.net["raw"])
-            except FlowTimeout:  # the phase-A flow (counts, no score) stands
-                clock.fire("pricing")
-                return False, last
-            return True, last
-        if p.rounds >= cfg.pricing_rounds or clock.stop("pricing", 2 * last):
-            try:
-                s.res = s.net.solve(s.ce, s.cm, s.cs, ctx.locked, s.active, ctx.hint_map)
             except FlowTimeout:
                 clock.fire("pricing")
-            return False, last
+                return stop()
+            return True, last
+        if p.rounds >= cfg.pricing_rounds or clock.stop("pricing", 2 * last):
+            if "seconds_b" not in s.res.levels:
+                try:
+                    s.res = s.net.solve(s.ce, s.cm, s.cs, ctx.locked, s.active, ctx.hint_map)
+                except FlowTimeout:
+                    clock.fire("pricing")
+            return stop()
         p.rounds += 1
         p.added_cut += len(ae)
         s.ce, s.cm, s.cs = _merge((s.ce, s.cm, s.cs), (ae, am, as_))
@@ -549,7 +558,7 @@ def _prove_counts(ctx: Ctx, table: Table, s: Search, p: Pricing) -> tuple[bool, 
                                 phases="A")
         except FlowTimeout:  # the previous flow stands (on fewer arcs: still valid)
             clock.fire("pricing")
-            return False, last
+            return stop()
         last = time.perf_counter() - tr
         p.seconds.append(round(last, 3))
         ctx.report("pricing", s.res.counts[2], s.res.score)
