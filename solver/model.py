@@ -6,27 +6,32 @@ networks, see ``flow.py``), (2) summed pair score, (3) load spread: the k-th men
 costs k-1 (convex costs on mentor -> sink arcs, so the flow spreads mentees whenever the score
 ties), (4) closeness to the hint (previous solution) as the last tie-break.
 
-Phases (each reported to ``progress``):
-1. ``locks``: fixed pairs and locks are checked (rule, capacity, a free slot with the other
-   accepted ones); infeasible ones are reported by name with a code and its parameters;
-2. ``pairs``: the vectorised pair table (eligibility and score of every mentee x mentor);
-3. ``flow``: capacity-aware candidate arcs and the min-cost flow (phase A: counts) over
-   (mentor, slot) nodes, with sessions-per-day and capacity in the network;
-4. ``pricing``: pruned arcs that could add a match (residual cut) are added until the counts are
-   proven; then phase B (score, spread, hint) and rounds of reduced-cost pricing under
-   Bellman-Ford potentials, adding the worst-priced arcs, until none is left, the loss bound is
-   below ``pricing_tolerance`` (above ``prove_up_to`` mentees), or a further round would overrun
-   ``time_limit``. What remains gives the bound;
-5. ``slots``: every pair gets its start. With mentor blocks (default) a mentor's starts never
-   overlap and the flow's slot is final. With ``mentor_blocks=False`` (any grid start) slots of
-   one mentor may overlap: they are repaired per mentor (exact small search), and where that
-   fails by CP-SAT over those mentors and their neighbours, hinted with the flow solution;
-6. ``done``.
+Phases (each reported to ``progress``; one function each, reading a frozen ``Ctx``):
+1. ``locks`` (``check_locks``): fixed pairs and locks are checked (rule, capacity, a free slot
+   with the other accepted ones); infeasible ones are reported by name with a code and its
+   parameters;
+2. ``pairs`` (``_pair_table``): eligibility and score of every mentee x mentor, as matrix
+   products per row block (``Arrays.block``);
+3. ``flow`` (``_first_flow``): capacity-aware candidate arcs and the min-cost flow, both phases
+   (A: counts, B: score, spread, hint), over (mentor, slot) nodes, with sessions-per-day and
+   capacity in the network; if the safety stop cuts it, a greedy pass over the candidates;
+4. ``pricing`` (``_pricing``): pruned arcs that could add a match (residual cut) are added until
+   the counts are proven (``_prove_counts``); then rounds of reduced-cost pricing under
+   Bellman-Ford potentials (``_prove_score``), adding the worst-priced arcs, until none is left,
+   the loss bound is below ``pricing_tolerance`` (above ``prove_up_to`` mentees), the budget
+   ``pricing_rounds`` is spent, or the safety stop ends it. What remains gives the bound;
+5. ``slots`` (``_place``): every pair gets its start. With mentor blocks (default) a mentor's
+   starts never overlap and the flow's slot is final. With ``mentor_blocks=False`` (any grid
+   start) slots of one mentor may overlap: they are repaired per mentor (exact small search),
+   and where that fails by CP-SAT over those mentors and their neighbours, hinted with the flow
+   solution;
+6. ``done`` (``_finish``): status, bound, gap and the solver's account in ``stats``.
 
 Determinism: the same input, config and seed give the same output. The flows are exact and
 deterministic, blocks run on threads but are combined in order, the mentor-side sample is seeded,
-CP-SAT runs single-threaded with a deterministic-time limit. Only the wall-clock ``time_limit`` can
-end pricing early on a large instance; then a slower or faster run may stop at another round.
+CP-SAT runs single-threaded with a deterministic-time limit, and every round is counted against
+``pricing_rounds``. Only the wall-clock safety stop (``Clock``) can end a phase early; then a
+slower or faster run may stop elsewhere, and ``stats.safety_stop`` names the phase.
 
 Status OPTIMAL only when every level is proven for the full problem: no pruned arc can improve
 the counts or the score, and the slot realisation kept the flow optimum. Otherwise FEASIBLE with
