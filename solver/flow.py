@@ -704,7 +704,11 @@ class Network:
                              for i, j in zip(li.tolist(), lj.tolist(), strict=True)]
         else:
             free = None
+        if self.deadline is not None and time.perf_counter() >= self.deadline:
+            raise FlowTimeout  # building the network takes seconds at 20,000 mentees
         ap, an = self.expand(pe, pm, free)
+        if self.deadline is not None and time.perf_counter() >= self.deadline:
+            raise FlowTimeout
         if locked.slot:
             ok = np.ones(len(ap), dtype=bool)
             for i, b in locked.slot.items():
