@@ -698,7 +698,8 @@ def _merge(a: Triple, b: Triple) -> Triple:
 
 def _greedy(ctx: Ctx, net: Network, ce: Arr, cm: Arr, cs: Arr) -> FlowResult:
     """The flow result when the safety stop cut the first flow: the accepted locks, then the
-    candidate pairs best score first where the mentor has room and a free common start."""
+    candidate pairs, mentors in turns (each its best remaining candidate), where the mentor has
+    room and a free common start."""
     prep, arr, sched, locked, clock = ctx.prep, ctx.arr, ctx.sched, ctx.locked, ctx.clock
     mentor = np.full(arr.n_e, -1, dtype=np.int64)
     taken: dict[int, list[int]] = {}
@@ -706,10 +707,16 @@ def _greedy(ctx: Ctx, net: Network, ce: Arr, cm: Arr, cs: Arr) -> FlowResult:
         mentor[i] = j
         taken.setdefault(j, []).append(-10**6)  # counts toward capacity only
     load = np.bincount(mentor[mentor >= 0], minlength=arr.n_m)
-    order = np.lexsort((cm, ce, -cs))
+    # mentors take turns, each its best remaining candidate: the first n_m arcs already reach
+    # every mentor (a global best-score order spends its time on the few popular mentors)
+    by_m = np.lexsort((ce, -cs, cm))
+    first = np.searchsorted(cm[by_m], cm[by_m], side="left")
+    turn = np.empty(len(cm), dtype=np.int64)
+    turn[by_m] = np.arange(len(cm)) - first
+    order = np.lexsort((cm, ce, -cs, turn))
     placed: dict[int, list[int]] = {}
     for k, (i, j) in enumerate(zip(ce[order].tolist(), cm[order].tolist(), strict=True)):
-        # the first n_e arcs (best scores) always: a late start still gives a useful result
+        # the first n_e arcs always: a late start still gives a useful result
         if k >= arr.n_e and k % 4096 == 0 and time.perf_counter() > clock.hard:
             break
         if mentor[i] >= 0 or load[j] >= arr.cap[j] or j in taken:
