@@ -6,27 +6,32 @@ networks, see ``flow.py``), (2) summed pair score, (3) load spread: the k-th men
 costs k-1 (convex costs on mentor -> sink arcs, so the flow spreads mentees whenever the score
 ties), (4) closeness to the hint (previous solution) as the last tie-break.
 
-Phases (each reported to ``progress``):
-1. ``locks``: fixed pairs and locks are checked (rule, capacity, a free slot with the other
-   accepted ones); infeasible ones are reported by name with a code and its parameters;
-2. ``pairs``: the vectorised pair table (eligibility and score of every mentee x mentor);
-3. ``flow``: capacity-aware candidate arcs and the min-cost flow (phase A: counts) over
-   (mentor, slot) nodes, with sessions-per-day and capacity in the network;
-4. ``pricing``: pruned arcs that could add a match (residual cut) are added until the counts are
-   proven; then phase B (score, spread, hint) and rounds of reduced-cost pricing under
-   Bellman-Ford potentials, adding the worst-priced arcs, until none is left, the loss bound is
-   below ``pricing_tolerance`` (above ``prove_up_to`` mentees), or a further round would overrun
-   ``time_limit``. What remains gives the bound;
-5. ``slots``: every pair gets its start. With mentor blocks (default) a mentor's starts never
-   overlap and the flow's slot is final. With ``mentor_blocks=False`` (any grid start) slots of
-   one mentor may overlap: they are repaired per mentor (exact small search), and where that
-   fails by CP-SAT over those mentors and their neighbours, hinted with the flow solution;
-6. ``done``.
+Phases (each reported to ``progress``; one function each, reading a frozen ``Ctx``):
+1. ``locks`` (``check_locks``): fixed pairs and locks are checked (rule, capacity, a free slot
+   with the other accepted ones); infeasible ones are reported by name with a code and its
+   parameters;
+2. ``pairs`` (``_pair_table``): eligibility and score of every mentee x mentor, as matrix
+   products per row block (``Arrays.block``);
+3. ``flow`` (``_first_flow``): capacity-aware candidate arcs and the min-cost flow, both phases
+   (A: counts, B: score, spread, hint), over (mentor, slot) nodes, with sessions-per-day and
+   capacity in the network; if the safety stop cuts it, a greedy pass over the candidates;
+4. ``pricing`` (``_pricing``): pruned arcs that could add a match (residual cut) are added until
+   the counts are proven (``_prove_counts``); then rounds of reduced-cost pricing under
+   Bellman-Ford potentials (``_prove_score``), adding the worst-priced arcs, until none is left,
+   the loss bound is below ``pricing_tolerance`` (above ``prove_up_to`` mentees), the budget
+   ``pricing_rounds`` is spent, or the safety stop ends it. What remains gives the bound;
+5. ``slots`` (``_place``): every pair gets its start. With mentor blocks (default) a mentor's
+   starts never overlap and the flow's slot is final. With ``mentor_blocks=False`` (any grid
+   start) slots of one mentor may overlap: they are repaired per mentor (exact small search),
+   and where that fails by CP-SAT over those mentors and their neighbours, hinted with the flow
+   solution;
+6. ``done`` (``_finish``): status, bound, gap and the solver's account in ``stats``.
 
 Determinism: the same input, config and seed give the same output. The flows are exact and
 deterministic, blocks run on threads but are combined in order, the mentor-side sample is seeded,
-CP-SAT runs single-threaded with a deterministic-time limit. Only the wall-clock ``time_limit`` can
-end pricing early on a large instance; then a slower or faster run may stop at another round.
+CP-SAT runs single-threaded with a deterministic-time limit, and every round is counted against
+``pricing_rounds``. Only the wall-clock safety stop (``Clock``) can end a phase early; then a
+slower or faster run may stop elsewhere, and ``stats.safety_stop`` names the phase.
 
 Status OPTIMAL only when every level is proven for the full problem: no pruned arc can improve
 the counts or the score, and the slot realisation kept the flow optimum. Otherwise FEASIBLE with
@@ -37,6 +42,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -62,8 +68,11 @@ from .scoring import reason_codes, score_pair
 from .slots import bits, local_day, local_time, utc_label
 
 BACKTRACK_LIMIT = 20_000
+# On a loaded machine (load average 7-9 on 2 cores, 20,000 mentees) the output after a stop took
+# up to 3.5 s (now less: only unmatched rows are counted); the greedy fallback needs the time
+# between the deadline and the hard stop more than the output needs its reserve.
 TAIL_SHARE = 0.15  # share of the time limit kept for the greedy fallback, slots and output
-HARD_SHARE = 0.95  # the greedy fallback and the safety-net fill stop here; the output follows
+HARD_SHARE = 0.93  # the greedy fallback and the safety-net fill stop here; the output follows
 # expected seconds of the exact (unpruned) flow per eligible pair, in units of the measured
 # seconds per pair-table cell (about 80 measured on dense 5,000; kept pessimistic)
 EXACT_FLOW_CELLS_PER_PAIR = 120
@@ -280,6 +289,85 @@ def _lock_opts(prep: Prepared, i: int, j: int, locked: Locked) -> list[int]:
     return [locked.slot[i]] if i in locked.slot else bits(prep.common(i, j))
 
 
+@dataclass(frozen=True)
+class Ctx:
+    """What every phase of one solve reads: the instance as arrays, the slot rules, the clock,
+    the progress callback, the hint, the accepted locks and the phase log (``mark``)."""
+
+    prep: Prepared
+    arr: Arrays
+    cfg: SolverConfig
+    sched: Scheduler
+    clock: Clock
+    report: Progress
+    hint_map: dict[int, tuple[int, int | None]]
+    locked: Locked
+    infeasible: list[dict[str, Any]]
+    t0: float
+    timing: dict[str, Any] = field(default_factory=dict)
+    phases: list[dict[str, Any]] = field(default_factory=list)
+
+    def mark(self, name: str, t: float, **info: Any) -> None:
+        self.timing[name] = round(time.perf_counter() - t, 3)
+        self.phases.append({"phase": name, **info})
+
+
+@dataclass(frozen=True)
+class Table:
+    """The pair table (``Arrays.matrix``): score where eligible, ``neg`` elsewhere; per mentee
+    the mentors passing the pair rules (``n_ok``) and also sharing a slot (``n_el``)."""
+
+    mat: Arr
+    neg: int
+    n_ok: Arr
+    n_el: Arr
+    complete: bool  # every row computed: the safety stop did not cut the table
+    seconds: float
+
+
+@dataclass
+class Search:
+    """The flow that pricing extends: candidate arcs (ce, cm, cs) and the current flow."""
+
+    net: Network
+    res: FlowResult
+    ce: Arr
+    cm: Arr
+    cs: Arr
+    rows: Arr  # mentees not locked
+    active: Arr
+    prune: bool
+    first_flow: bool  # False: the safety stop cut the first flow, the greedy result stands
+    k_mentee: int
+    n_kept0: int
+
+
+@dataclass
+class Pricing:
+    """What the cut and pricing rounds proved, and what pruning can still cost."""
+
+    counts_proven: bool
+    score_proven: bool
+    converged: bool
+    loss_bound: int | None
+    rounds: int = 0
+    added_cut: int = 0
+    added_price: int = 0
+    score_bound: int | None = None
+    log: list[dict[str, Any]] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Concrete starts: the final assignment and what the slot phase had to change."""
+
+    assign: Arr
+    slots: dict[int, int]
+    overlapping: int  # pairs whose flow slot group clashed (before the repair)
+    filled: int  # mentees added by the safety-net fill
+
+
 def solve(instance: Instance, config: SolverConfig | None = None, hint: Any = None,
           progress: Callable[[dict[str, Any]], Any] | None = None) -> Solution:
     """Match mentees to mentors with a weekly slot. Never raises on infeasible locks.
@@ -291,66 +379,82 @@ def solve(instance: Instance, config: SolverConfig | None = None, hint: Any = No
     cfg = config or SolverConfig()
     report = Progress(progress, t0)
     # the last phases (slots, output) are not interruptible: keep a reserve for them
-    clock = Clock(t0, max(0.5, cfg.time_limit) * (1 - TAIL_SHARE),
-                  max(0.5, cfg.time_limit) * HARD_SHARE)
+    limit = max(0.5, cfg.time_limit)
+    clock = Clock(t0, limit * (1 - TAIL_SHARE), limit * HARD_SHARE)
     prep = Prepared(instance, cfg)
     arr = Arrays(prep)
-    n_e, n_m = arr.n_e, arr.n_m
-    step = cfg.slot_step_minutes
-    phases: list[dict[str, Any]] = []
     sched = Scheduler(prep)
+    hint_map = _hint_map(prep, instance, hint)
+    # 1. locks
+    t = time.perf_counter()
+    locked, infeasible = check_locks(prep, sched)
+    ctx = Ctx(prep, arr, cfg, sched, clock, report, hint_map, locked, infeasible, t0)
+    ctx.mark("locks", t, locked=len(locked.mentor), infeasible=len(infeasible))
+    report("locks")
+    if arr.n_e == 0 or arr.n_m == 0:
+        return _nothing_to_match(ctx)
+    table = _pair_table(ctx)  # 2.
+    search = _first_flow(ctx, table)  # 3.
+    pricing = _pricing(ctx, table, search)  # 4.
+    placement = _place(ctx, table, search)  # 5.
+    return _finish(ctx, table, search, pricing, placement)  # 6.
 
-    timing: dict[str, Any] = {}
 
-    def mark(name: str, t: float, **info: Any) -> None:
-        timing[name] = round(time.perf_counter() - t, 3)
-        phases.append({"phase": name, **info})
-
-    hint_map: dict[int, tuple[int, int | None]] = {}
+def _hint_map(prep: Prepared, instance: Instance, hint: Any) -> dict[int, tuple[int, int | None]]:
+    """Hinted (mentor, grid start or None) per mentee index."""
+    step = prep.config.slot_step_minutes
+    out: dict[int, tuple[int, int | None]] = {}
     for h in hint_links(instance, hint):
         i, j = prep.mentee_idx.get(h.mentee), prep.mentor_idx.get(h.mentor)
         if i is not None and j is not None:
             b = h.slot // step if h.slot is not None and h.slot % step == 0 else None
-            hint_map[i] = (j, b)
+            out[i] = (j, b)
+    return out
 
-    # 1. locks
+
+def _nothing_to_match(ctx: Ctx) -> Solution:
+    """No mentee or no mentor: every mentee unmatched, trivially optimal."""
+    n_e = ctx.arr.n_e
+    none = np.zeros(n_e, dtype=np.int64)
+    table = Table(np.zeros((n_e, 0), np.int16), 0, none, none, True, 0.0)
+    sol = _build_solution(ctx, table, np.full(n_e, -1, dtype=np.int64), {})
+    sol.stats.status = "OPTIMAL"
+    sol.stats.bound, sol.stats.gap, sol.stats.matched_bound = 0, 0.0, 0
+    sol.stats.phases = ctx.phases
+    sol.stats.timing = ctx.timing
+    sol.stats.wall_time = round(time.perf_counter() - ctx.t0, 3)
+    ctx.report("done", 0, 0, 0)
+    return sol
+
+
+def _pair_table(ctx: Ctx) -> Table:
+    """Phase 2: the vectorised pair table; rows the safety stop did not reach stay empty."""
     t = time.perf_counter()
-    locked, infeasible = check_locks(prep, sched)
-    mark("locks", t, locked=len(locked.mentor), infeasible=len(infeasible))
-    report("locks")
-    if n_e == 0 or n_m == 0:  # nothing to match: every mentee unmatched, trivially optimal
-        none = np.zeros(n_e, dtype=np.int64)
-        sol = _build_solution(prep, arr, np.zeros((n_e, 0), np.int16), 0, sched,
-                              np.full(n_e, -1, dtype=np.int64), {}, locked, none, none,
-                              infeasible)
-        sol.stats.status = "OPTIMAL"
-        sol.stats.bound, sol.stats.gap, sol.stats.matched_bound = 0, 0.0, 0
-        sol.stats.phases = phases
-        sol.stats.timing = timing
-        sol.stats.wall_time = round(time.perf_counter() - t0, 3)
-        report("done", 0, 0, 0)
-        return sol
+    mat, n_ok, n_el, neg = ctx.arr.matrix(max(1, ctx.cfg.num_workers), ctx.clock.deadline)
+    complete = bool(ctx.arr.rows_done.all())
+    if not complete:
+        ctx.clock.fire("pairs")  # rows not reached keep no eligible mentor: valid, not optimal
+    seconds = time.perf_counter() - t
+    ctx.mark("pairs", t, eligible_pairs=int(n_el.sum()))
+    ctx.report("pairs")
+    return Table(mat, neg, n_ok, n_el, complete, seconds)
 
-    # 2. pair table
-    t = time.perf_counter()
-    mat, n_ok, n_el, neg = arr.matrix(max(1, cfg.num_workers), clock.deadline)
-    table_complete = bool(arr.rows_done.all())
-    if not table_complete:
-        clock.fire("pairs")  # rows not reached keep no eligible mentor: valid, not optimal
-    pair_seconds = time.perf_counter() - t
-    mark("pairs", t, eligible_pairs=int(n_el.sum()))
-    report("pairs")
 
-    # 3. candidates and flow
+def _first_flow(ctx: Ctx, table: Table) -> Search:
+    """Phase 3: candidate arcs (or every eligible arc on a small instance) and the first flow
+    (phase A, the counts, when pruning). When the safety stop cuts it: the greedy result."""
+    arr, cfg, clock = ctx.arr, ctx.cfg, ctx.clock
+    mat, neg, n_el = table.mat, table.neg, table.n_el
+    n_e, n_m = arr.n_e, arr.n_m
     t = time.perf_counter()
     active = np.ones(n_e, dtype=bool)
-    if locked.mentor:
-        active[list(locked.mentor)] = False
+    if ctx.locked.mentor:
+        active[list(ctx.locked.mentor)] = False
     rows = np.nonzero(active)[0]
     k_mentee = cfg.top_k_mentee or 16
     # Small enough to take every eligible arc: exact in about the same time as pruning.
     prune = cfg.prune and int(n_el.sum()) > cfg.exact_up_to_pairs
-    if cfg.prune and not prune and n_e * n_m and pair_seconds / (n_e * n_m) * \
+    if cfg.prune and not prune and n_e * n_m and table.seconds / (n_e * n_m) * \
             int(n_el.sum()) * EXACT_FLOW_CELLS_PER_PAIR > clock.left():
         # the safety stop: the exact flow would not end in time on this machine now
         prune = True
@@ -368,9 +472,9 @@ def solve(instance: Instance, config: SolverConfig | None = None, hint: Any = No
     if no_time:
         pass  # the candidates computed until the stop (if any) feed the greedy fallback
     elif prune:
-        he = [i for i, (j, _b) in hint_map.items() if active[i] and mat[i, j] > neg]
+        he = [i for i, (j, _b) in ctx.hint_map.items() if active[i] and mat[i, j] > neg]
         if he:
-            hm = [hint_map[i][0] for i in he]
+            hm = [ctx.hint_map[i][0] for i in he]
             ce, cm, cs = _merge((ce, cm, cs), (np.array(he), np.array(hm),
                                                 mat[he, hm].astype(np.int64)))
     else:
@@ -380,174 +484,204 @@ def solve(instance: Instance, config: SolverConfig | None = None, hint: Any = No
     n_kept0 = len(ce)
     net = Network(arr, spread=cfg.spread_load)
     net.deadline = clock.deadline
-    # with pruning, first only phase A (counts) until the cut proves them, then phase B
-    first_flow = not no_time
-    try:
-        if first_flow:
-            res = net.solve(ce, cm, cs, locked, active, hint_map, phases="A" if prune else "AB")
-    except FlowTimeout:
-        clock.fire("flow")
-        first_flow = False
-    if not first_flow:  # the safety stop: locks, then greedy; the safety net fills the rest
-        res = _greedy(prep, arr, net, sched, ce, cm, cs, locked, clock)
+    # both phases at once: if the clock stops the cut rounds, the score phase has run
+    res: FlowResult | None = None
+    if not no_time:
+        try:
+            res = net.solve(ce, cm, cs, ctx.locked, active, ctx.hint_map, phases="AB")
+        except FlowTimeout:
+            clock.fire("flow")
+    first_flow = res is not None
+    if res is None:  # the safety stop: locks, then greedy; the safety net fills the rest
+        res = _greedy(ctx, net, ce, cm, cs)
         prune = True
-    mark("flow", t, arcs=res.arcs, pairs=int(len(ce)))
-    report("flow", res.counts[2], res.score)
+    ctx.mark("flow", t, arcs=res.arcs, pairs=int(len(ce)))
+    ctx.report("flow", res.counts[2], res.score)
+    return Search(net, res, ce, cm, cs, rows, active, prune, first_flow, k_mentee, n_kept0)
 
-    # 4. pricing: pruned arcs that could add matches (cut) or score (reduced cost). Each
-    # round is one unit of the work budget ``pricing_rounds``; the clock only guards it.
+
+def _pricing(ctx: Ctx, table: Table, s: Search) -> Pricing:
+    """Phase 4: pruned arcs that could add matches (cut) or score (reduced cost). Each round is
+    one unit of the work budget ``pricing_rounds``; the clock only guards it."""
     t = time.perf_counter()
-    counts_proven = score_proven = converged = not prune
-    rounds = added_cut = added_price = 0
-    score_bound: int | None = None
-    loss_bound: int | None = 0 if not prune else None
-    round_log: list[dict[str, Any]] = []
-    round_seconds: list[float] = []
+    p = Pricing(counts_proven=not s.prune, score_proven=not s.prune, converged=not s.prune,
+                loss_bound=0 if not s.prune else None)
+    if s.prune and s.first_flow:
+        go_on, last = _prove_counts(ctx, table, s, p)
+        if go_on:
+            _prove_score(ctx, table, s, p, last)
+    if p.score_bound is None and s.first_flow:
+        p.score_bound = _simple_bound(ctx, table, s.res)
+    if p.score_bound is None and table.complete:  # every mentee with room at its best score
+        p.score_bound = _simple_bound(ctx, table, s.res, _matched_bound(ctx, table))
+    ctx.mark("pricing", t, rounds=p.rounds, potentials_converged=p.converged, log=p.log)
+    ctx.timing["rounds"] = p.seconds
+    ctx.report("pricing", s.res.counts[2], s.res.score, p.score_bound)
+    return p
+
+
+def _prove_counts(ctx: Ctx, table: Table, s: Search, p: Pricing) -> tuple[bool, float]:
+    """Cut rounds: add the pruned arcs leaving the residual cut until none is left (the counts
+    are then maximal for the full problem) and solve phase B. Returns (go on to the score
+    rounds, wall seconds of the last round)."""
+    cfg, clock = ctx.cfg, ctx.clock
     last = 0.0  # wall seconds of the last round: what the next one is expected to take
-    while prune and first_flow:
+    scored = s.res  # the last flow with phase B: it stands when a later phase A is cut short
+
+    def stop() -> tuple[bool, float]:
+        if "seconds_b" not in s.res.levels and scored.counts == s.res.counts:
+            s.res = scored  # the same counts, and the score phase has run on it
+        return False, last
+
+    while True:
         tr = time.perf_counter()
-        if not counts_proven:
-            if clock.stop("pricing"):
-                break  # out of time already: the phase-A flow (counts, no score) stands
-            (ae, am, as_), nv = cut_violations(net, res, mat, neg, rows, 2 * cfg.pricing_per_mentee)
-            round_log.append({"kind": "cut", "violations": int(nv), "added": int(len(ae))})
-            if nv == 0:
-                counts_proven = True
+        if clock.stop("pricing"):
+            return stop()  # out of time already
+        (ae, am, as_), nv = cut_violations(s.net, s.res, table.mat, table.neg, s.rows,
+                                           2 * cfg.pricing_per_mentee)
+        p.log.append({"kind": "cut", "violations": int(nv), "added": int(len(ae))})
+        if nv == 0:
+            p.counts_proven = True
+            if "seconds_b" in s.res.levels:  # phase B has run on these arcs
+                return True, last
+            try:
+                s.res = s.net.solve(s.ce, s.cm, s.cs, ctx.locked, s.active, ctx.hint_map,
+                                    phases="B", counts=s.res.net["raw"])
+            except FlowTimeout:
+                clock.fire("pricing")
+                return stop()
+            return True, last
+        if p.rounds >= cfg.pricing_rounds or clock.stop("pricing", 2 * last):
+            if "seconds_b" not in s.res.levels:
                 try:
-                    res = net.solve(ce, cm, cs, locked, active, hint_map, phases="B",
-                                    counts=res.net["raw"])
-                except FlowTimeout:  # the phase-A flow (counts, no score) stands
-                    clock.fire("pricing")
-                    break
-                continue
-            if rounds >= cfg.pricing_rounds or clock.stop("pricing", 2 * last):
-                try:
-                    res = net.solve(ce, cm, cs, locked, active, hint_map)
+                    s.res = s.net.solve(s.ce, s.cm, s.cs, ctx.locked, s.active, ctx.hint_map)
                 except FlowTimeout:
                     clock.fire("pricing")
-                break
-            rounds += 1
-            added_cut += len(ae)
-            ce, cm, cs = _merge((ce, cm, cs), (ae, am, as_))
-            try:
-                res = net.solve(ce, cm, cs, locked, active, hint_map, phases="A")
-            except FlowTimeout:  # the previous flow stands (on fewer arcs: still valid)
-                clock.fire("pricing")
-                break
-            last = time.perf_counter() - tr
-            round_seconds.append(round(last, 3))
-            report("pricing", res.counts[2], res.score)
-            continue
+            return stop()
+        p.rounds += 1
+        p.added_cut += len(ae)
+        s.ce, s.cm, s.cs = _merge((s.ce, s.cm, s.cs), (ae, am, as_))
+        try:
+            s.res = s.net.solve(s.ce, s.cm, s.cs, ctx.locked, s.active, ctx.hint_map,
+                                phases="A")
+        except FlowTimeout:  # the previous flow stands (on fewer arcs: still valid)
+            clock.fire("pricing")
+            return stop()
+        last = time.perf_counter() - tr
+        p.seconds.append(round(last, 3))
+        ctx.report("pricing", s.res.counts[2], s.res.score)
+
+
+def _prove_score(ctx: Ctx, table: Table, s: Search, p: Pricing, last: float) -> None:
+    """Pricing rounds under the potentials of phase B: add the worst-priced pruned arcs and
+    re-solve, until none is left (proven), the loss bound is below ``pricing_tolerance`` (above
+    ``prove_up_to`` mentees), the budget ``pricing_rounds`` is spent or the clock stops it."""
+    cfg, clock = ctx.cfg, ctx.clock
+    while True:
+        tr = time.perf_counter()
         if clock.stop("pricing", last):
-            break  # the last bound stands
+            return  # the last bound stands
         tp = time.perf_counter()
         try:
-            d, converged = net.potentials(res)
+            d, p.converged = s.net.potentials(s.res)
         except FlowTimeout:
             clock.fire("pricing")
-            break
-        timing.setdefault("potentials", []).append(round(time.perf_counter() - tp, 3))
-        if not converged:
-            break
-        have = np.sort(ce * n_m + cm)
+            return
+        ctx.timing.setdefault("potentials", []).append(round(time.perf_counter() - tp, 3))
+        if not p.converged:
+            return
+        have = np.sort(s.ce * ctx.arr.n_m + s.cm)
         # the first round starts from the pruned prices and moves most of the way: it
         # takes twice as many arcs per mentee
-        per = cfg.pricing_per_mentee * (2 if added_price == 0 else 1)
-        (pe_, pm_, ps_), viol = price(net, res, d, mat, neg, rows, per, have,
-                                     max(1, cfg.num_workers))
-        round_log.append({"kind": "price", "violation": int(viol), "added": int(len(pe_))})
-        lv = res.levels
+        per = cfg.pricing_per_mentee * (2 if p.added_price == 0 else 1)
+        (pe_, pm_, ps_), viol = price(s.net, s.res, d, table.mat, table.neg, s.rows, per, have,
+                                      max(1, cfg.num_workers))
+        p.log.append({"kind": "price", "violation": int(viol), "added": int(len(pe_))})
+        lv = s.res.levels
         spread_term = lv["spread_max"] * lv["unit_spread"] if lv["spread"] else 0
-        b = (res.objective_b + viol + spread_term) // lv["unit_score"]
-        score_bound = b if score_bound is None else min(score_bound, b)
-        loss_bound = -(-viol // lv["unit_score"])
+        b = (s.res.objective_b + viol + spread_term) // lv["unit_score"]
+        p.score_bound = b if p.score_bound is None else min(p.score_bound, b)
+        p.loss_bound = -(-viol // lv["unit_score"])
         if viol == 0:
-            score_proven = True
-            break
-        if n_e > cfg.prove_up_to and loss_bound <= cfg.pricing_tolerance * max(1, res.score):
-            break
-        if len(pe_) == 0 or rounds >= cfg.pricing_rounds:
-            break
-        rounds += 1
-        added_price += len(pe_)
-        ce, cm, cs = _merge((ce, cm, cs), (pe_, pm_, ps_))
+            p.score_proven = True
+            return
+        if ctx.arr.n_e > cfg.prove_up_to and \
+                p.loss_bound <= cfg.pricing_tolerance * max(1, s.res.score):
+            return
+        if len(pe_) == 0 or p.rounds >= cfg.pricing_rounds:
+            return
+        p.rounds += 1
+        p.added_price += len(pe_)
+        s.ce, s.cm, s.cs = _merge((s.ce, s.cm, s.cs), (pe_, pm_, ps_))
         tp = time.perf_counter()
         try:
-            res = net.solve(ce, cm, cs, locked, active, hint_map, phases="B",
-                            counts=res.net["raw"])
+            s.res = s.net.solve(s.ce, s.cm, s.cs, ctx.locked, s.active, ctx.hint_map,
+                                phases="B", counts=s.res.net["raw"])
         except FlowTimeout:  # the previous flow and the bound of this round stand
             clock.fire("pricing")
-            break
-        timing.setdefault("flow_b", []).append(round(time.perf_counter() - tp, 3))
+            return
+        ctx.timing.setdefault("flow_b", []).append(round(time.perf_counter() - tp, 3))
         last = time.perf_counter() - tr
-        round_seconds.append(round(last, 3))
-        report("pricing", res.counts[2], res.score, score_bound)
-    if score_bound is None and first_flow:
-        score_bound = _simple_bound(arr, mat, neg, res, locked)
-    if score_bound is None and table_complete:  # every mentee with room at its best score
-        score_bound = _simple_bound(arr, mat, neg, res, locked,
-                                    _matched_bound(arr, n_el, locked))
-    mark("pricing", t, rounds=rounds, potentials_converged=converged, log=round_log)
-    timing["rounds"] = round_seconds
-    report("pricing", res.counts[2], res.score, score_bound)
+        p.seconds.append(round(last, 3))
+        ctx.report("pricing", s.res.counts[2], s.res.score, p.score_bound)
 
-    # 5. slots
+
+def _place(ctx: Ctx, table: Table, s: Search) -> Placement:
+    """Phase 5: a start for every pair; clashes go to the CP-SAT repair; the safety-net fill."""
     t = time.perf_counter()
-    slots, dropped = _realise(prep, arr, net, sched, res, locked, hint_map)
-    first_dropped = len(dropped)
-    relaxed_counts = res.counts
-    banned: set[tuple[int, int]] = set()
-    assign = res.mentor.copy()
-    repaired = 0
+    slots, dropped = _realise(ctx, s.net, s.res)
+    assign = s.res.mentor.copy()
     cp_info: dict[str, Any] = {}
     if dropped:
-        assign, slots, cp_info = _cpsat_repair(prep, arr, mat, neg, sched, assign, slots,
-                                               dropped, locked, cfg, clock, report)
-        repaired = len(dropped)
-    filled = _fill(prep, arr, mat, neg, sched, assign, slots, active, clock)
-    mark("slots", t, overlapping=first_dropped, banned=len(banned), dropped=len(dropped),
-         filled=filled, **cp_info)
+        assign, slots, cp_info = _cpsat_repair(ctx, table, assign, slots, dropped)
+    filled = _fill(ctx, table, assign, slots, s.active)
+    ctx.mark("slots", t, overlapping=len(dropped), banned=0, dropped=len(dropped),
+             filled=filled, **cp_info)
+    return Placement(assign, slots, len(dropped), filled)
 
-    sol = _build_solution(prep, arr, mat, neg, sched, assign, slots, locked, n_ok, n_el,
-                          infeasible, clock.fired is not None)
+
+def _finish(ctx: Ctx, table: Table, s: Search, p: Pricing, pl: Placement) -> Solution:
+    """Phase 6: the solution with its status, bound, gap and the solver's own account."""
+    cfg, arr, res = ctx.cfg, ctx.arr, s.res
+    sol = _build_solution(ctx, table, pl.assign, pl.slots, ctx.clock.fired is not None)
     st = sol.stats
-    flow_kept = not first_dropped and not filled
-    proven = counts_proven and score_proven and flow_kept
+    flow_kept = not pl.overlapping and not pl.filled
+    proven = p.counts_proven and p.score_proven and flow_kept
     st.status = "OPTIMAL" if proven else "FEASIBLE"
-    st.bound = max(int(score_bound), st.objective) if score_bound is not None else None
+    st.bound = max(int(p.score_bound), st.objective) if p.score_bound is not None else None
     if proven:
         st.bound = st.objective
     st.gap = (round((st.bound - st.objective) / st.bound, 6)
               if st.bound is not None and st.bound > 0 else (0.0 if st.bound == 0 else None))
-    st.matched_bound = relaxed_counts[2] if counts_proven else _matched_bound(arr, n_el, locked)
-    if not table_complete:
-        st.matched_bound = int(min(n_e, int(arr.cap.sum())))
-    if clock.fired:
-        st.safety_stop = clock.fired
-    st.wall_time = round(time.perf_counter() - t0, 3)
-    st.timing = timing
-    st.model = {"mentees": n_e, "mentors": n_m, "pairs": int(len(ce)),
-                "eligible_pairs": int(n_el.sum()), "flow_arcs": res.arcs,
+    st.matched_bound = res.counts[2] if p.counts_proven else _matched_bound(ctx, table)
+    if not table.complete:
+        st.matched_bound = int(min(arr.n_e, int(arr.cap.sum())))
+    if ctx.clock.fired:
+        st.safety_stop = ctx.clock.fired
+    st.wall_time = round(time.perf_counter() - ctx.t0, 3)
+    st.timing = ctx.timing
+    st.model = {"mentees": arr.n_e, "mentors": arr.n_m, "pairs": int(len(s.ce)),
+                "eligible_pairs": int(table.n_el.sum()), "flow_arcs": res.arcs,
                 "flow_nodes": res.nodes, "slot_group": arr.g}
-    st.phases = phases
+    st.phases = ctx.phases
     st.pruning = {
-        "enabled": prune,
-        "top_k_mentee": k_mentee,
+        "enabled": s.prune,
+        "top_k_mentee": s.k_mentee,
         "top_k_mentor_factor": cfg.top_k_mentor_factor,
-        "pairs_kept_initially": int(n_kept0),
-        "pairs_kept": int(len(ce)),
-        "pairs_pruned": int(n_el.sum() - len(ce)),
-        "rounds": rounds,
-        "cut_pairs_added": added_cut,
-        "price_pairs_added": added_price,
-        "counts_proven": counts_proven,
-        "score_proven": score_proven,
+        "pairs_kept_initially": int(s.n_kept0),
+        "pairs_kept": int(len(s.ce)),
+        "pairs_pruned": int(table.n_el.sum() - len(s.ce)),
+        "rounds": p.rounds,
+        "cut_pairs_added": p.added_cut,
+        "price_pairs_added": p.added_price,
+        "counts_proven": p.counts_proven,
+        "score_proven": p.score_proven,
         # what pruning can still cost at most, in score points (0 = nothing lost)
-        "score_loss_bound": loss_bound,
-        "repaired_pairs": repaired,
+        "score_loss_bound": p.loss_bound,
+        "repaired_pairs": pl.overlapping,
         "levels": {k: v for k, v in res.levels.items() if k in ("spread", "hint")},
     }
-    report("done", st.matched, st.objective, st.bound)
+    ctx.report("done", st.matched, st.objective, st.bound)
     return sol
 
 
@@ -562,20 +696,28 @@ def _merge(a: Triple, b: Triple) -> Triple:
     return e[keep], m[keep], s[keep]
 
 
-def _greedy(prep: Prepared, arr: Arrays, net: Network, sched: Scheduler, ce: Arr, cm: Arr,
-            cs: Arr, locked: Locked, clock: Clock) -> FlowResult:
+def _greedy(ctx: Ctx, net: Network, ce: Arr, cm: Arr, cs: Arr) -> FlowResult:
     """The flow result when the safety stop cut the first flow: the accepted locks, then the
-    candidate pairs best score first where the mentor has room and a free common start."""
+    candidate pairs, mentors in turns (each its best remaining candidate), where the mentor has
+    room and a free common start."""
+    prep, arr, sched, locked, clock = ctx.prep, ctx.arr, ctx.sched, ctx.locked, ctx.clock
     mentor = np.full(arr.n_e, -1, dtype=np.int64)
     taken: dict[int, list[int]] = {}
     for i, j in locked.mentor.items():
         mentor[i] = j
         taken.setdefault(j, []).append(-10**6)  # counts toward capacity only
     load = np.bincount(mentor[mentor >= 0], minlength=arr.n_m)
-    order = np.lexsort((cm, ce, -cs))
+    # mentors take turns, each its best remaining candidate: the first n_m arcs already reach
+    # every mentor (a global best-score order spends its time on the few popular mentors)
+    by_m = np.lexsort((ce, -cs, cm))
+    first = np.searchsorted(cm[by_m], cm[by_m], side="left")
+    turn = np.empty(len(cm), dtype=np.int64)
+    turn[by_m] = np.arange(len(cm)) - first
+    order = np.lexsort((cm, ce, -cs, turn))
     placed: dict[int, list[int]] = {}
     for k, (i, j) in enumerate(zip(ce[order].tolist(), cm[order].tolist(), strict=True)):
-        if k % 4096 == 0 and time.perf_counter() > clock.hard:
+        # the first n_e arcs always: a late start still gives a useful result
+        if k >= arr.n_e and k % 4096 == 0 and time.perf_counter() > clock.hard:
             break
         if mentor[i] >= 0 or load[j] >= arr.cap[j] or j in taken:
             continue
@@ -590,11 +732,11 @@ def _greedy(prep: Prepared, arr: Arrays, net: Network, sched: Scheduler, ce: Arr
                       levels={"spread": False, "hint": False}, net={})
 
 
-def _simple_bound(arr: Arrays, mat: Arr, neg: int, res: FlowResult, locked: Locked,
-                  matched: int | None = None) -> int:
+def _simple_bound(ctx: Ctx, table: Table, res: FlowResult, matched: int | None = None) -> int:
     """Valid without potentials: each matched mentee at its best score (per class). With
     ``matched`` (an upper bound on the matched count): the best ``matched`` mentees, any
     class."""
+    arr, mat, neg, locked = ctx.arr, table.mat, table.neg, ctx.locked
     best = np.where((mat > neg).any(1), mat.max(1).astype(np.int64), np.iinfo(np.int64).min)
     lk = np.zeros(arr.n_e, dtype=bool)
     lk[list(locked.mentor)] = True
@@ -613,15 +755,16 @@ def _simple_bound(arr: Arrays, mat: Arr, neg: int, res: FlowResult, locked: Lock
     return total
 
 
-def _matched_bound(arr: Arrays, n_el: Arr, locked: Locked) -> int:
+def _matched_bound(ctx: Ctx, table: Table) -> int:
+    arr, n_el, locked = ctx.arr, table.n_el, ctx.locked
     lk = np.zeros(arr.n_e, dtype=bool)
     lk[list(locked.mentor)] = True
     return int(min(int(((n_el > 0) | lk).sum()), int(arr.cap.sum())))
 
 
-def _options(prep: Prepared, arr: Arrays, net: Network, i: int, j: int, node: int,
-             hint_map: dict[int, tuple[int, int | None]]) -> list[int]:
+def _options(ctx: Ctx, net: Network, i: int, j: int, node: int) -> list[int]:
     """Common starts of (i, j): those of the flow's slot group first, the hinted one first."""
+    prep, arr, hint_map = ctx.prep, ctx.arr, ctx.hint_map
     common = bits(prep.common(i, j))
     first = [b for b in common if _node_of_bit(arr, net, j, b) == node]
     h = hint_map.get(i)
@@ -641,10 +784,10 @@ def _node_of_bit(arr: Arrays, net: Network, j: int, b: int) -> int:
     return int(net.node_of[j, c])
 
 
-def _realise(prep: Prepared, arr: Arrays, net: Network, sched: Scheduler, res: FlowResult,
-             locked: Locked, hint_map: dict[int, tuple[int, int | None]]
+def _realise(ctx: Ctx, net: Network, res: FlowResult
              ) -> tuple[dict[int, int], list[tuple[int, int]]]:
     """Concrete starts per mentor. Returns (slots, dropped pairs that could not be placed)."""
+    prep, sched, locked = ctx.prep, ctx.sched, ctx.locked
     by_m: dict[int, list[int]] = {}
     for i in np.nonzero(res.mentor >= 0)[0].tolist():
         by_m.setdefault(int(res.mentor[i]), []).append(i)
@@ -657,7 +800,7 @@ def _realise(prep: Prepared, arr: Arrays, net: Network, sched: Scheduler, res: F
             if i in locked.slot:
                 opts[i] = [locked.slot[i]]
             else:
-                opts[i] = _options(prep, arr, net, i, j, int(res.node[i]), hint_map)
+                opts[i] = _options(ctx, net, i, j, int(res.node[i]))
         # the flow's own groups first: nearly always a valid placement already
         first = {i: opts[i][0] for i in ms}
         if sched.fits(j, [(i, [first[i]]) for i in ms]) is not None:
@@ -683,13 +826,13 @@ def _realise(prep: Prepared, arr: Arrays, net: Network, sched: Scheduler, res: F
     return slots, dropped
 
 
-def _cpsat_repair(prep: Prepared, arr: Arrays, mat: Arr, neg: int, sched: Scheduler, assign: Arr,
-                  slots: dict[int, int], dropped: list[tuple[int, int]], locked: Locked,
-                  cfg: SolverConfig, clock: Clock, report: Progress
-                  ) -> tuple[Arr, dict[int, int], dict[str, Any]]:
+def _cpsat_repair(ctx: Ctx, table: Table, assign: Arr, slots: dict[int, int],
+                  dropped: list[tuple[int, int]]) -> tuple[Arr, dict[int, int], dict[str, Any]]:
     """CP-SAT over the mentors whose sessions overlapped: their mentees and the dropped ones,
     every eligible start; hinted with the current placement; lexicographic objective.
     Single worker and a deterministic-time limit: same input, same answer."""
+    prep, arr, sched, locked, cfg = ctx.prep, ctx.arr, ctx.sched, ctx.locked, ctx.cfg
+    clock, report, mat, neg = ctx.clock, ctx.report, table.mat, table.neg
     assign = assign.copy()
     for i, _j in dropped:
         assign[i] = -1
@@ -804,10 +947,11 @@ def _lex(arr: Arrays, mat: Arr, assign: Arr) -> tuple[int, int, int, int]:
             -int((load * (load - 1) // 2).sum()))
 
 
-def _fill(prep: Prepared, arr: Arrays, mat: Arr, neg: int, sched: Scheduler, assign: Arr,
-          slots: dict[int, int], active: Arr, clock: Clock | None = None) -> int:
+def _fill(ctx: Ctx, table: Table, assign: Arr, slots: dict[int, int], active: Arr) -> int:
     """Safety net: an unmatched mentee with an eligible mentor who has room and a free common
     start gets it (best score first). Returns how many were added."""
+    prep, arr, sched, clock, mat, neg = ctx.prep, ctx.arr, ctx.sched, ctx.clock, table.mat, \
+        table.neg
     load = np.bincount(assign[assign >= 0], minlength=arr.n_m)
     taken: dict[int, list[int]] = {}
     for i in np.nonzero(assign >= 0)[0].tolist():
@@ -816,7 +960,7 @@ def _fill(prep: Prepared, arr: Arrays, mat: Arr, neg: int, sched: Scheduler, ass
     order = sorted(np.nonzero((assign < 0) & active)[0].tolist(),
                    key=lambda i: (not prep.mentees[i].priority, i))
     for i in order:
-        if clock is not None and time.perf_counter() > clock.hard:
+        if time.perf_counter() > clock.hard:
             clock.fire("slots")
             break
         row = mat[i]
@@ -833,12 +977,13 @@ def _fill(prep: Prepared, arr: Arrays, mat: Arr, neg: int, sched: Scheduler, ass
     return added
 
 
-def unmatched_reason(prep: Prepared, arr: Arrays, mat: Arr, neg: int, sched: Scheduler, i: int,
-                     load: Arr, taken: dict[int, list[int]], n_ok: Arr, n_el: Arr,
+def unmatched_reason(ctx: Ctx, table: Table, i: int, load: Arr, taken: dict[int, list[int]],
                      stopped: bool = False, counts: tuple[Arr, Arr] | None = None
                      ) -> tuple[str, dict[str, int]]:
     """(reason, params) that is true of the solution (validate.py checks it). ``stopped``:
     the safety stop fired, so a mentee with an eligible mentor with room is ``time_limit``."""
+    prep, arr, sched, mat, neg = ctx.prep, ctx.arr, ctx.sched, table.mat, table.neg
+    n_ok, n_el = table.n_ok, table.n_el
     if stopped and not arr.rows_done[i]:
         return "time_limit", {}
     if n_ok[i] == 0:
@@ -868,9 +1013,9 @@ def unmatched_reason(prep: Prepared, arr: Arrays, mat: Arr, neg: int, sched: Sch
     return "no_common_time", {"eligible": len(js), "with_room": len(room), "day_limit": by_day}
 
 
-def _build_solution(prep: Prepared, arr: Arrays, mat: Arr, neg: int, sched: Scheduler,
-                    assign: Arr, slots: dict[int, int], locked: Locked, n_ok: Arr, n_el: Arr,
-                    infeasible: list[dict[str, Any]], stopped: bool = False) -> Solution:
+def _build_solution(ctx: Ctx, table: Table, assign: Arr, slots: dict[int, int],
+                    stopped: bool = False) -> Solution:
+    prep, arr, mat, neg, locked = ctx.prep, ctx.arr, table.mat, table.neg, ctx.locked
     cfg = prep.config
     step = cfg.slot_step_minutes
     pairs: list[Pair] = []
@@ -883,19 +1028,17 @@ def _build_solution(prep: Prepared, arr: Arrays, mat: Arr, neg: int, sched: Sche
     kinds = {(p.mentee, p.mentor): "fixed" for p in prep.instance.fixed}
     counts = None
     if stopped and arr.n_m:  # many unmatched after a safety stop: count in blocks, fast
-        room = load < arr.cap
-        n_js = np.zeros(arr.n_e, dtype=np.int64)
+        # eligible mentors = n_el; with room: only the unmatched rows x the mentors with room
+        room = np.nonzero(load < arr.cap)[0]
+        un = np.nonzero(assign < 0)[0]
         n_room = np.zeros(arr.n_e, dtype=np.int64)
-        for blk in _row_blocks(arr.n_e, arr.n_m):
-            ok = mat[blk] > neg
-            n_js[blk] = ok.sum(1)
-            n_room[blk] = (ok & room[None, :]).sum(1)
-        counts = (n_js, n_room)
+        for blk in _row_blocks(len(un), len(room)):
+            n_room[un[blk]] = (mat[np.ix_(un[blk], room)] > neg).sum(1)
+        counts = (table.n_el.astype(np.int64), n_room)
     for i, e in enumerate(prep.mentees):
         j = int(assign[i])
         if j < 0:
-            r, params = unmatched_reason(prep, arr, mat, neg, sched, i, load, taken, n_ok, n_el,
-                                         stopped, counts)
+            r, params = unmatched_reason(ctx, table, i, load, taken, stopped, counts)
             unmatched.append(Unmatched(e.id, r, params))
             continue
         mt = prep.mentors[j]
@@ -915,4 +1058,4 @@ def _build_solution(prep: Prepared, arr: Arrays, mat: Arr, neg: int, sched: Sche
         prio += e.priority
     spread = int((load * (load - 1) // 2).sum())
     st = Stats(objective=total, matched=len(pairs), matched_priority=prio, load_spread=spread)
-    return Solution(pairs, unmatched, infeasible, st)
+    return Solution(pairs, unmatched, ctx.infeasible, st)
