@@ -180,16 +180,17 @@ PROVINCES = (
     ("Papua Selatan", "Asia/Jayapura", 1), ("Papua Tengah", "Asia/Jayapura", 1),
     ("Papua Pegunungan", "Asia/Jayapura", 1), ("Papua Barat Daya", "Asia/Jayapura", 1),
 )
-NATIONAL_SHARE = 0.05  # national online mentors among all mentors
+NATIONAL_SHARE = 0.02  # national online mentors among all mentors
 
 
 def national(n_mentees: int, seed: int = 0) -> dict:
     """``national``: a national cohort over the 38 provinces (Java weighted), about 80,000
-    mentors for 250,000 mentees (0.32 per mentee). 95 % of the mentors mentor in person in their
-    own province (the in-person rule keeps their pairs inside it: the province is a component of
-    the eligibility graph); 5 % are national online mentors (capacity 2-6) whom any mentee
+    mentors for 250,000 mentees (0.32 per mentee). 98 % of the mentors mentor in person in their
+    own city (2-6 cities, regencies, a province; the in-person rule keeps their pairs inside it:
+    the city is a component of the eligibility graph); 2 % are national online mentors (capacity 3-8) whom any mentee
     willing to meet online (45 %) can have, whatever the province: they link the components.
-    Mentees: 55 % in person only, 30 % either, 15 % online only; 20 agencies (units)."""
+    Mentees: 55 % in person only, 30 % either, 15 % online only, one free window of 1-2 hours a
+    week; 20 agencies (units)."""
     rng = random.Random(f"national-{n_mentees}-{seed}")
     weights = [p[2] for p in PROVINCES]
     agencies = [f"K{a:02d}" for a in range(20)]
@@ -197,32 +198,33 @@ def national(n_mentees: int, seed: int = 0) -> dict:
     mentors = []
     for j in range(n_m):
         nat = rng.random() < NATIONAL_SHARE
-        prov, tz, _ = rng.choices(PROVINCES, weights)[0]
+        prov, tz, w = rng.choices(PROVINCES, weights)[0]
+        city = f"{prov} {rng.randint(1, 1 + w)}"
         quality = rng.betavariate(*QUALITY)
         levels = {c: max(1, min(5, round(1.5 + 3.6 * quality + rng.gauss(0, NOISE))))
                   for c in COMPETENCIES}
         mentors.append({
             "id": f"M{j:06d}",
             "grade": max(6, min(17, round(6 + 11 * quality + rng.gauss(0, 1.5)))),
-            "unit": rng.choice(agencies), "city": prov, "tz": tz,
+            "unit": rng.choice(agencies), "city": city, "tz": tz,
             "mode": "online" if nat else "in_person",
             "levels": levels,
             "availability": _windows(rng, rng.randint(1, 2), 0.6, (120, 180)),
-            "capacity": rng.randint(2, 6) if nat else rng.randint(1, 4),
+            "capacity": rng.randint(3, 8) if nat else rng.randint(1, 4),
             "max_sessions_per_day": (rng.choice((1, 2)) if rng.random() < 0.3 else None),
         })
     mentees = []
     for i in range(n_mentees):
-        prov, tz, _ = rng.choices(PROVINCES, weights)[0]
+        prov, tz, w = rng.choices(PROVINCES, weights)[0]
         cur = {c: rng.randint(1, 3) for c in COMPETENCIES}
         req = {c: min(5, cur[c] + rng.randint(1, 3)) for c in rng.sample(COMPETENCIES, 5)}
         r = rng.random()
         mentees.append({
             "id": f"E{i:06d}", "grade": rng.randint(1, 14), "unit": rng.choice(agencies),
-            "city": prov, "tz": tz,
+            "city": f"{prov} {rng.randint(1, 1 + w)}", "tz": tz,
             "mode": "in_person" if r < 0.55 else ("either" if r < 0.85 else "online"),
             "levels": cur, "required": req,
-            "availability": _windows(rng, rng.randint(1, 2), 0.7, (60, 120)),
+            "availability": _windows(rng, 1, 0.7, (60, 120)),
             "priority": rng.random() < 0.1,
         })
     return {"mentors": mentors, "mentees": mentees}

@@ -34,16 +34,20 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from .eligibility import ONLINE, Prepared
 from .flow import Arr, Arrays, FlowResult, FlowTimeout, Locked, Network, Triple
+from .eligibility import pair_mode
 from .model import Scheduler, check_locks, hint_links
 from .model import solve as solve_one
-from .schema import Instance, Link, Mentor, Solution, SolverConfig, Stats, Unmatched
+from .schema import (Instance, LocalTime, Pair, Slot, Solution, SolverConfig, Stats,
+                     Unmatched)
+from .scoring import reason_codes, score_pair
+from .slots import bits, local_time, utc_label
 
 # instances with at least this many mentees and two or more components are decomposed
 DECOMPOSE_MIN_MENTEES = 30_000
@@ -87,12 +91,22 @@ def solve(instance: Instance, config: SolverConfig | None = None, hint: Any = No
     """The solver's entry point: a large instance whose eligibility graph has several
     components (a national cohort) is decomposed, anything else goes to ``model.solve``."""
     cfg = config or SolverConfig()
-    if len(instance.mentees) >= DECOMPOSE_MIN_MENTEES and instance.mentors:
+    if len(instance.mentees) >= DECOMPOSE_MIN_MENTEES and instance.mentors and \
+            cfg.rule("mode") and cfg.rule("same_city_in_person") and cfg.mentor_blocks and \
+            cfg.rule("one_mentee_per_slot") and len({e.city for e in instance.mentees}) > 1:
         prep = Prepared(instance, cfg)
         parts = split(prep)
         if parts is not None and len(parts.groups) > 1:
             return solve_decomposed(instance, cfg, hint, progress, prep, parts)
     return solve_one(instance, cfg, hint, progress)
+
+
+def wall_limit(n_mentees: int, cfg: SolverConfig) -> float:
+    """The wall-clock limit of a solve of ``n_mentees``: ``time_limit``, and for a decomposed
+    (national) solve at least ``SECONDS_PER_MENTEE`` per mentee (600 s at 250,000)."""
+    if n_mentees < DECOMPOSE_MIN_MENTEES:
+        return cfg.time_limit
+    return max(cfg.time_limit, SECONDS_PER_MENTEE * n_mentees)
 
 
 class _Report:
@@ -324,7 +338,7 @@ def price_streamed(net: Network, res: FlowResult, d: Arr, arr: Arrays, pairs: Pa
 
 @dataclass
 class Flow:
-    res: FlowResult
+    res: FlowResult | None  # None: the safety stop came before the first flow ended
     counts_proven: bool
     score_proven: bool
     bound: int | None
@@ -333,14 +347,16 @@ class Flow:
     kept: int
     kept0: int
     log: list[dict[str, Any]]
-    stop: str | None
+    stop: str | None  # the phase the wall-clock safety stop ended (None: budgets decided)
+    secs: list[float]  # wall seconds of each step of ``log`` (timing only)
 
 
 def global_flow(arr: Arrays, net: Network, pairs: Pairs, locked: Locked,
                 hint_map: dict[int, tuple[int, int | None]], cfg: SolverConfig,
                 deadline: float) -> Flow:
     """The min-cost flow over the whole network on candidate arcs, then cut rounds (counts)
-    and pricing rounds (score) over every streamed pair, within ``pricing_rounds``."""
+    and pricing rounds (score) over every streamed pair, within the work budget
+    ``pricing_rounds``; the deadline only guards (a flow it cuts leaves the previous one)."""
     active = np.ones(arr.n_e, dtype=bool)
     lrows = np.array(sorted(locked.mentor), dtype=np.int64)
     active[lrows] = False
@@ -356,71 +372,106 @@ def global_flow(arr: Arrays, net: Network, pairs: Pairs, locked: Locked,
 
     net.deadline = deadline
     log: list[dict[str, Any]] = []
-    stop: str | None = None
+    fl = Flow(None, False, False, None, None, 0, kept0, kept0, log, None, [])
+    try:
+        _rounds(fl, arr, net, pairs, locked, hint_map, cfg, deadline, active, in_net, arcs)
+    except FlowTimeout:
+        fl.stop = fl.stop or "flow"
+    fl.kept = int(in_net.sum())
+    return fl
+
+
+def _rounds(fl: Flow, arr: Arrays, net: Network, pairs: Pairs, locked: Locked,
+            hint_map: dict[int, tuple[int, int | None]], cfg: SolverConfig, deadline: float,
+            active: Arr, in_net: Arr, arcs: Callable[[], Triple]) -> None:
+    log = fl.log
+    t = time.perf_counter()
     res = net.solve(*arcs(), locked, active, hint_map, phases="A")
-    counts_proven = score_proven = False
-    rounds = 0
-    bound: int | None = None
-    loss: int | None = None
+    log.append({"kind": "flow_a", "matched": res.counts[2]})
+    fl.secs.append(round(time.perf_counter() - t, 2))
     while True:  # counts: cut rounds
+        t = time.perf_counter()
         add, nv = cut_streamed(net, res, arr, pairs, in_net, 2 * cfg.pricing_per_mentee)
         log.append({"kind": "cut", "violations": nv, "added": len(add)})
+        fl.secs.append(round(time.perf_counter() - t, 2))
         if nv == 0:
-            counts_proven = True
+            fl.counts_proven = True
             res = net.solve(*arcs(), locked, active, hint_map, phases="B",
                             counts=res.net["raw"])
+            fl.res = res
             break
-        if rounds >= cfg.pricing_rounds or time.perf_counter() > deadline:
-            stop = None if rounds >= cfg.pricing_rounds else "pricing"
+        if fl.rounds >= cfg.pricing_rounds or time.perf_counter() > deadline:
+            if fl.rounds < cfg.pricing_rounds:
+                fl.stop = "pricing"
+            fl.res = res  # phase A: feasible, score not optimised
             res = net.solve(*arcs(), locked, active, hint_map)
-            break
-        rounds += 1
+            fl.res = res
+            return
+        fl.rounds += 1
         in_net[add] = True
+        t = time.perf_counter()
         res = net.solve(*arcs(), locked, active, hint_map, phases="A")
-    while counts_proven:  # score: pricing rounds
+        log.append({"kind": "flow_a", "matched": res.counts[2]})
+        fl.secs.append(round(time.perf_counter() - t, 2))
+    while True:  # score: pricing rounds
         if time.perf_counter() > deadline:
-            stop = "pricing"
-            break
+            fl.stop = "pricing"
+            return
+        t = time.perf_counter()
         d, converged = net.potentials(res)
         if not converged:
-            break
-        per = cfg.pricing_per_mentee * (2 if rounds == 0 else 1)
+            return
+        per = cfg.pricing_per_mentee * (2 if fl.rounds == 0 else 1)
         add, viol = price_streamed(net, res, d, arr, pairs, in_net, per)
         lv = res.levels
         log.append({"kind": "price", "violation": viol, "added": len(add)})
+        fl.secs.append(round(time.perf_counter() - t, 2))
         spread_term = lv["spread_max"] * lv["unit_spread"] if lv["spread"] else 0
         b = (res.objective_b + viol + spread_term) // lv["unit_score"]
-        bound = b if bound is None else min(bound, b)
-        loss = -(-viol // lv["unit_score"])
+        fl.bound = b if fl.bound is None else min(fl.bound, b)
+        fl.loss_bound = -(-viol // lv["unit_score"])
         if viol == 0:
-            score_proven = True
-            break
-        if loss <= cfg.pricing_tolerance * max(1, res.score):
-            break
-        if len(add) == 0 or rounds >= cfg.pricing_rounds:
-            break
-        rounds += 1
+            fl.score_proven = True
+            return
+        if fl.loss_bound <= cfg.pricing_tolerance * max(1, res.score):
+            return
+        if len(add) == 0 or fl.rounds >= cfg.pricing_rounds:
+            return
+        fl.rounds += 1
         in_net[add] = True
+        t = time.perf_counter()
         res = net.solve(*arcs(), locked, active, hint_map, phases="B", counts=res.net["raw"])
-    return Flow(res, counts_proven, score_proven, bound, loss, rounds, int(in_net.sum()),
-                kept0, log, stop)
+        fl.res = res
+        log.append({"kind": "flow_b", "score": res.score})
+        fl.secs.append(round(time.perf_counter() - t, 2))
 
 
-def _slice(m: Mentor, starts: list[int], length: int) -> Mentor:
-    """The part of a linking mentor given to one component: as many mentees as the flow gave
-    it, and only the weekly blocks they got (everything else is busy), so the components'
-    slices never share a session."""
-    free = sorted(iv for b in starts for iv in (
-        ((b, b + length),) if b + length <= WEEK else ((b, WEEK), (0, b + length - WEEK))))
-    busy: list[tuple[int, int]] = []
-    t = 0
-    for a, b in free:
-        if a > t:
-            busy.append((t, a))
-        t = max(t, b)
-    if t < WEEK:
-        busy.append((t, WEEK))
-    return replace(m, capacity=len(starts), busy=tuple(sorted({*m.busy, *busy})))
+def _greedy(prep: Prepared, arr: Arrays, pairs: Pairs, locked: Locked, sched: Scheduler
+            ) -> tuple[Arr, dict[int, int]]:
+    """The safety stop's answer when not even the first flow finished: the locks, then the
+    mentees' top-K pairs best score first where the mentor has room and a free common start."""
+    assign = np.full(arr.n_e, -1, dtype=np.int64)
+    slots: dict[int, int] = {}
+    taken: dict[int, list[int]] = {}
+    for i, j in locked.mentor.items():
+        b = locked.slot.get(i)
+        if b is None:
+            b = sched.free(j, taken.get(j, []), bits(prep.common(i, j)))
+        if b is not None:
+            assign[i], slots[i] = j, b
+            taken.setdefault(j, []).append(b)
+    load = np.bincount(assign[assign >= 0], minlength=arr.n_m)
+    t = pairs.top
+    order = t[np.lexsort((pairs.m[t], pairs.e[t], -pairs.s[t].astype(np.int64)))]
+    for i, j in zip(pairs.e[order].tolist(), pairs.m[order].tolist(), strict=True):
+        if assign[i] >= 0 or load[j] >= arr.cap[j]:
+            continue
+        b = sched.free(j, taken.get(j, []), bits(prep.common(i, j)))
+        if b is not None:
+            assign[i], slots[i] = j, b
+            load[j] += 1
+            taken.setdefault(j, []).append(b)
+    return assign, slots
 
 
 def solve_decomposed(instance: Instance, cfg: SolverConfig, hint: Any = None,
@@ -430,12 +481,13 @@ def solve_decomposed(instance: Instance, cfg: SolverConfig, hint: Any = None,
     from ``DECOMPOSE_MIN_MENTEES`` mentees on)."""
     t0 = time.perf_counter()
     report = _Report(progress, t0)
-    limit = max(cfg.time_limit, SECONDS_PER_MENTEE * len(instance.mentees))
-    deadline = t0 + 0.6 * limit  # the component solves and the merge keep the rest
+    limit = max(cfg.time_limit, SECONDS_PER_MENTEE * len(instance.mentees))  # wall_limit
+    deadline = t0 + 0.8 * limit  # the output keeps the rest
     timing: dict[str, Any] = {}
     prep = prep or Prepared(instance, cfg)
     parts = parts or split(prep)
-    if parts is None:
+    if parts is None or not cfg.mentor_blocks or not cfg.rule("one_mentee_per_slot"):
+        # overlapping starts need the slot repair of model.solve: no decomposition
         return solve_one(instance, cfg, hint, progress)
     t = time.perf_counter()
     arr = Arrays(prep)
@@ -455,132 +507,166 @@ def solve_decomposed(instance: Instance, cfg: SolverConfig, hint: Any = None,
     timing["stream"] = round(time.perf_counter() - t, 3)
     report("pairs")
     t = time.perf_counter()
-    net = Network(arr, spread=cfg.spread_load)
-    try:
-        fl = global_flow(arr, net, pairs, locked, hint_map, cfg, deadline)
-    except FlowTimeout:
-        # the safety stop: no national flow; each component alone, linking mentors unused
-        fl = None
+    net = _Net(arr, spread=cfg.spread_load)
+    fl = global_flow(arr, net, pairs, locked, hint_map, cfg, deadline)
     timing["flow"] = round(time.perf_counter() - t, 3)
-    if fl is not None:
-        report("pricing", fl.res.counts[2], fl.res.score, fl.bound)
-    # components with slices of the linking mentors
+    timing["flow_steps"] = fl.secs
     t = time.perf_counter()
-    assign = fl.res.mentor if fl is not None else np.full(arr.n_e, -1, np.int64)
-    node = fl.res.node if fl is not None else np.full(arr.n_e, -1, np.int64)
-    is_link = np.zeros(arr.n_m, dtype=bool)
-    is_link[parts.linking] = True
-    start_of = net.slot_key // 7  # g == 1 with mentor blocks: the key is start * 7 + day
-    accepted = {(prep.mentees[i].id, prep.mentors[j].id) for i, j in locked.mentor.items()}
-    sols: list[tuple[Instance, Solution]] = []
-    stops: list[str] = []
-    for _name, es, ms in parts.groups:
-        slices: dict[int, list[int]] = {}
-        links: list[Link] = []
-        for i in es.tolist():
-            j = int(assign[i])
-            if j < 0:
-                continue
-            b = int(start_of[int(node[i]) - net.s0]) if node[i] >= 0 else None
-            if is_link[j] and b is not None:
-                slices.setdefault(j, []).append(b)
-            links.append(Link(prep.mentees[i].id, prep.mentors[j].id,
-                              None if b is None else b * step))
-        mentors = [prep.mentors[j] for j in ms.tolist()]
-        mentors += [_slice(prep.mentors[j], [b * step for b in bs], cfg.session_minutes)
-                    for j, bs in sorted(slices.items())]
-        ids = {prep.mentees[i].id for i in es.tolist()}
-        keep_link = [p for p in instance.locks if p.mentee in ids and (p.mentee, p.mentor)
-                     in accepted]
-        sub = Instance(
-            mentors=tuple(mentors), mentees=tuple(prep.mentees[i] for i in es.tolist()),
-            locks=tuple(keep_link),
-            forbids=tuple(p for p in instance.forbids if p.mentee in ids),
-            previous_pairs=tuple(p for p in instance.previous_pairs if p.mentee in ids),
-            fixed=tuple(p for p in instance.fixed if p.mentee in ids and (p.mentee, p.mentor)
-                        in accepted),
-            holidays=instance.holidays)
-        sol = solve_one(sub, cfg, hint=links)
-        if sol.stats.safety_stop:
-            stops.append(sol.stats.safety_stop)
-        sols.append((sub, sol))
-        report("components", None, None, None)
-    timing["components"] = round(time.perf_counter() - t, 3)
-    return _merge(prep, arr, pairs, sols, fl, infeasible, timing, t0, stops, report,
-                  len(parts.linking))
+    if fl.res is not None:
+        report("pricing", fl.res.counts[2], fl.res.score, fl.bound)
+        assign = fl.res.mentor
+        start_of = net.slot_key // 7  # g == 1 with mentor blocks: key = start * 7 + day
+        slots = {i: int(start_of[int(fl.res.node[i]) - net.s0])
+                 for i in np.nonzero(assign >= 0)[0].tolist()}
+    else:
+        assign, slots = _greedy(prep, arr, pairs, locked, sched)
+    sol = _build(prep, arr, pairs, assign, slots, locked, fl, infeasible, len(parts.groups),
+                 len(parts.linking))
+    timing["output"] = round(time.perf_counter() - t, 3)
+    sol.stats.timing = timing
+    sol.stats.wall_time = round(time.perf_counter() - t0, 3)
+    report("done", sol.stats.matched, sol.stats.objective, sol.stats.bound)
+    return sol
 
 
-def _merge(prep: Prepared, arr: Arrays, pairs: Pairs, sols: list[tuple[Instance, Solution]],
-           fl: Flow | None, infeasible: list[dict[str, Any]], timing: dict[str, Any],
-           t0: float, stops: list[str], report: _Report, n_linking: int) -> Solution:
-    all_pairs = sorted((p for _s, sol in sols for p in sol.pairs), key=lambda p: p.mentee)
-    comp_un = {u.mentee: u for _s, sol in sols for u in sol.unmatched}
-    load = np.zeros(arr.n_m, dtype=np.int64)
-    for p in all_pairs:
-        load[prep.mentor_idx[p.mentor]] += 1
-    # reasons over every mentor, the linking ones too (a component only saw its slices)
-    un_rows = np.array(sorted(prep.mentee_idx[k] for k in comp_un), dtype=np.int64)
-    is_un = np.zeros(arr.n_e, dtype=bool)
-    is_un[un_rows] = True
+def _build(prep: Prepared, arr: Arrays, pairs: Pairs, assign: Arr, slots: dict[int, int],
+           locked: Locked, fl: Flow, infeasible: list[dict[str, Any]], n_groups: int,
+           n_linking: int) -> Solution:
+    """The Solution of an assignment whose slots are final (mentor blocks never overlap)."""
+    cfg = prep.config
+    step = cfg.slot_step_minutes
+    ref = cfg.reference_week
+    stopped = fl.stop is not None
+    kinds = {(p.mentee, p.mentor): "fixed" for p in prep.instance.fixed}
+    local: dict[tuple[str, int], LocalTime] = {}
+
+    def loc(tz: str, minute: int) -> LocalTime:
+        key = (tz, minute)
+        if key not in local:
+            local[key] = local_time(tz, minute, ref)
+        return local[key]
+
+    out: list[Pair] = []
+    for i in np.nonzero(assign >= 0)[0].tolist():
+        e, mt = prep.mentees[i], prep.mentors[int(assign[i])]
+        minute = slots[i] * step
+        mode = pair_mode(e, mt, cfg) or "online"
+        score, breakdown = score_pair(e, mt, cfg, mode)
+        el, ml = loc(e.tz, minute), loc(mt.tz, minute)
+        why = reason_codes(e, mt, breakdown, (el.weekday, el.time, el.tz), mode)
+        wd, hhmm = utc_label(minute)
+        kind = kinds.get((e.id, mt.id), "lock") if i in locked.mentor else ""
+        out.append(Pair(e.id, mt.id, Slot(minute, wd, hhmm, ml, el), mode, score, breakdown,
+                        why, locked=kind == "lock", fixed=kind == "fixed"))
+    load = np.bincount(assign[assign >= 0], minlength=arr.n_m)
+    # free weekly starts per mentor (compact slot words): a start no mentee of theirs has
+    taken = np.zeros((arr.n_m, arr.n_slots), dtype=bool)
+    pos = {int(b): c for c, b in enumerate(arr.slot_bits.tolist())}
+    for i, b in slots.items():
+        taken[int(assign[i]), pos[b]] = True
+    have = np.zeros((arr.n_m, arr.n_words * 64), dtype=np.uint8)
+    have[:, : arr.n_slots] = ~taken
+    free_words = np.packbits(have, axis=1, bitorder="little").view(np.uint64).reshape(
+        arr.n_m, arr.n_words) & arr.m_words
+    is_un = assign < 0
     room = np.zeros(arr.n_e, dtype=np.int64)
+    by_day = np.zeros(arr.n_e, dtype=np.int64)
     for c0 in range(0, len(pairs.e), CHUNK):
-        e = pairs.e[c0:c0 + CHUNK]
-        m = pairs.m[c0:c0 + CHUNK]
+        e = pairs.e[c0:c0 + CHUNK].astype(np.int64)
+        m = pairs.m[c0:c0 + CHUNK].astype(np.int64)
         sel = is_un[e] & (load[m] < arr.cap[m])
-        np.add.at(room, e[sel], 1)
+        e, m = e[sel], m[sel]
+        np.add.at(room, e, 1)
+        # a free common start with a mentor who has room: only the day limit keeps it unused
+        # (the matched count is maximal)
+        free = _any_common(arr.e_words[e], free_words[m])
+        np.add.at(by_day, e[free], 1)
     unmatched: list[Unmatched] = []
-    for i in un_rows.tolist():
+    for i in np.nonzero(is_un)[0].tolist():
         e_id = prep.mentees[i].id
-        u = comp_un[e_id]
-        if u.reason == "time_limit":
-            unmatched.append(u)
-        elif pairs.n_ok[i] == 0:
+        if pairs.n_ok[i] == 0:
             unmatched.append(Unmatched(e_id, "no_eligible_mentor", {}))
         elif pairs.n_el[i] == 0:
             unmatched.append(Unmatched(e_id, "no_common_time", {"eligible": 0}))
         elif room[i] == 0:
             unmatched.append(Unmatched(e_id, "capacity_taken",
                                        {"eligible": int(pairs.n_el[i]), "with_room": 0}))
+        elif stopped:
+            unmatched.append(Unmatched(e_id, "time_limit", {"eligible": int(pairs.n_el[i]),
+                                                            "with_room": int(room[i])}))
         else:
             unmatched.append(Unmatched(e_id, "no_common_time", {
                 "eligible": int(pairs.n_el[i]), "with_room": int(room[i]),
-                "day_limit": int(u.params.get("day_limit", 0))}))
-    objective = sum(p.score for p in all_pairs)
-    prio = sum(1 for p in all_pairs if prep.mentees[prep.mentee_idx[p.mentee]].priority)
-    st = Stats(objective=objective, matched=len(all_pairs), matched_priority=prio,
+                "day_limit": int(by_day[i])}))
+    objective = sum(p.score for p in out)
+    prio = sum(1 for i in np.nonzero(assign >= 0)[0].tolist() if prep.mentees[i].priority)
+    st = Stats(objective=objective, matched=len(out), matched_priority=prio,
                load_spread=int((load * (load - 1) // 2).sum()))
-    proven = (fl is not None and fl.counts_proven and fl.score_proven
-              and objective >= fl.res.score)
+    res = fl.res
+    proven = res is not None and fl.counts_proven and fl.score_proven and not stopped
     st.status = "OPTIMAL" if proven else "FEASIBLE"
-    if fl is not None and fl.counts_proven:
-        st.matched_bound = fl.res.counts[2]
-    bound = fl.bound if fl is not None else None
-    st.bound = objective if proven else (max(bound, objective) if bound is not None else None)
+    if res is not None and fl.counts_proven:
+        st.matched_bound = res.counts[2]
+    else:
+        st.matched_bound = int(min(int((pairs.n_el > 0).sum()), int(arr.cap.sum())))
+    st.bound = objective if proven else (max(fl.bound, objective) if fl.bound is not None
+                                         else None)
     st.gap = (round((st.bound - objective) / st.bound, 6) if st.bound else
               (0.0 if st.bound == 0 else None))
-    safety = [s for s in ([fl.stop] if fl is not None else ["flow"]) if s] + stops
-    st.safety_stop = safety[0] if safety else None
-    st.wall_time = round(time.perf_counter() - t0, 3)
-    st.timing = timing
-    st.model = {"mentees": arr.n_e, "mentors": arr.n_m, "components": len(sols),
-                "linking_mentors": n_linking,
-                "eligible_pairs": len(pairs.e),
-                "pairs": fl.kept if fl is not None else 0,
-                "flow_arcs": fl.res.arcs if fl is not None else 0}
-    st.phases = [{"phase": "components", "status": {s: sum(1 for _i, x in sols
-                                                           if x.status == s)
-                                                    for s in sorted({x.status for _i, x in sols})}}]
-    if fl is not None:
-        st.phases.insert(0, {"phase": "flow", "log": fl.log, "score": fl.res.score,
-                             "matched": fl.res.counts[2]})
-        st.pruning = {"enabled": True, "pairs_kept_initially": fl.kept0, "pairs_kept": fl.kept,
-                      "pairs_pruned": len(pairs.e) - fl.kept, "rounds": fl.rounds,
-                      "counts_proven": fl.counts_proven, "score_proven": fl.score_proven,
-                      "score_loss_bound": fl.loss_bound}
-    infeasible_all = list(infeasible)
-    report("done", st.matched, st.objective, st.bound)
-    return Solution(all_pairs, unmatched, infeasible_all, st)
+    st.safety_stop = fl.stop
+    st.model = {"mentees": arr.n_e, "mentors": arr.n_m, "components": n_groups,
+                "linking_mentors": n_linking, "eligible_pairs": len(pairs.e),
+                "pairs": fl.kept, "flow_arcs": res.arcs if res is not None else 0,
+                "flow_nodes": res.nodes if res is not None else 0}
+    st.phases = [{"phase": "flow", "log": fl.log}]
+    st.pruning = {"enabled": True, "pairs_kept_initially": fl.kept0, "pairs_kept": fl.kept,
+                  "pairs_pruned": len(pairs.e) - fl.kept, "rounds": fl.rounds,
+                  "counts_proven": fl.counts_proven, "score_proven": fl.score_proven,
+                  "score_loss_bound": fl.loss_bound}
+    return Solution(out, unmatched, infeasible, st)
 
 
 __all__ = ["DECOMPOSE_MIN_MENTEES", "SECONDS_PER_MENTEE", "Split", "solve", "solve_decomposed",
-           "split"]
+           "split", "stream", "wall_limit"]
+
+
+class _Net(Network):
+    """``flow.Network`` with potentials by a vectorised label-correcting Bellman-Ford on the
+    residual network (each pass relaxes only the arcs out of nodes whose distance changed).
+    At national size the residual network has millions of arcs and the min-cost-flow
+    formulation of ``Network.potentials`` takes minutes; this takes seconds. Deterministic."""
+
+    max_passes = 100_000
+
+    def potentials(self, res: FlowResult) -> tuple[Arr, bool]:
+        u, v, c = self._residual(res, True)
+        assert c is not None
+        n = self.n_nodes
+        order = np.argsort(u, kind="stable")
+        u, v, c = u[order], v[order], c[order]
+        start = np.searchsorted(u, np.arange(n + 1))
+        d = np.zeros(n, dtype=np.int64)  # a virtual root with a 0-cost arc to every node
+        frontier = np.arange(n, dtype=np.int64)
+        passes = 0
+        while len(frontier):
+            passes += 1
+            if passes > self.max_passes:
+                return np.zeros(n, dtype=np.int64), False
+            lo, hi = start[frontier], start[frontier + 1]
+            cnt = hi - lo
+            tot = int(cnt.sum())
+            if tot == 0:
+                break
+            idx = np.repeat(lo - np.cumsum(cnt) + cnt, cnt) + np.arange(tot)
+            cand = d[u[idx]] + c[idx]
+            tv = v[idx]
+            better = cand < d[tv]
+            if not better.any():
+                break
+            tv, cand = tv[better], cand[better]
+            best = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+            np.minimum.at(best, tv, cand)
+            frontier = np.unique(tv)
+            d[frontier] = np.minimum(d[frontier], best[frontier])
+        self.bf_iterations = passes
+        return d, True
