@@ -84,10 +84,7 @@ def run_fast(n, family, seed, time_limit):
     dt, cpu = time.perf_counter() - t, _cpu() - c
     mem = _peak_mb()
     digest = hashlib.sha256(json.dumps(sol.to_dict()).encode()).hexdigest()[:12]
-    if n <= 30000:
-        bad = validate(inst, sol, cfg)
-    else:
-        bad = _validate_sampled(inst, sol, cfg)
+    bad = validate(inst, sol, cfg) if n <= 30000 else _validate_sampled(inst, sol, cfg)
     st = sol.stats
     return {"time": dt, "mem": mem, "matched": st.matched, "prio": st.matched_priority,
             "score": st.objective, "violations": len(bad), "status": st.status,

@@ -186,9 +186,10 @@ NATIONAL_SHARE = 0.02  # national online mentors among all mentors
 def national(n_mentees: int, seed: int = 0) -> dict:
     """``national``: a national cohort over the 38 provinces (Java weighted), about 80,000
     mentors for 250,000 mentees (0.32 per mentee). 98 % of the mentors mentor in person in their
-    own city (2-6 cities, regencies, a province; the in-person rule keeps their pairs inside it:
-    the city is a component of the eligibility graph); 2 % are national online mentors (capacity 3-8) whom any mentee
-    willing to meet online (45 %) can have, whatever the province: they link the components.
+    own city (2-6 cities and regencies a province; the in-person rule keeps their pairs inside
+    it: the city is a component of the eligibility graph); 2 % are national online mentors
+    (capacity 3-8) whom any mentee willing to meet online (45 %) can have, whatever the
+    province: they link the components.
     Mentees: 55 % in person only, 30 % either, 15 % online only, one free window of 1-2 hours a
     week; 20 agencies (units)."""
     rng = random.Random(f"national-{n_mentees}-{seed}")

@@ -39,13 +39,11 @@ from typing import Any
 
 import numpy as np
 
-from .eligibility import ONLINE, Prepared
+from .eligibility import ONLINE, Prepared, pair_mode
 from .flow import Arr, Arrays, FlowResult, FlowTimeout, Locked, Network, Triple
-from .eligibility import pair_mode
 from .model import Scheduler, check_locks, hint_links
 from .model import solve as solve_one
-from .schema import (Instance, LocalTime, Pair, Slot, Solution, SolverConfig, Stats,
-                     Unmatched)
+from .schema import Instance, LocalTime, Pair, Slot, Solution, SolverConfig, Stats, Unmatched
 from .scoring import reason_codes, score_pair
 from .slots import bits, local_time, utc_label
 
@@ -53,6 +51,12 @@ from .slots import bits, local_time, utc_label
 DECOMPOSE_MIN_MENTEES = 30_000
 SECONDS_PER_MENTEE = 0.0024  # size-aware wall-clock limit of a decomposed solve
 BLOCK_CELLS = 2_000_000
+# first candidate arcs of the national flow (per mentee; per unit of mentor capacity, spread-out
+# and by regret): fewer than model.solve keeps, since at 250,000 mentees the flow's size is the
+# cost; pricing buys back what they miss
+TOP_K = 8
+F_MENTOR = 4
+F_REGRET = 2
 CHUNK = 4_000_000  # pairs per vectorised pricing chunk
 WEEK = 7 * 1440
 
@@ -141,14 +145,14 @@ def stream(arr: Arrays, parts: Split, k: int, workers: int) -> Pairs:
     lk = parts.linking
     m_city = arr.m_city
     jobs: list[tuple[Arr, Arr]] = []
-    for _name, es, ms in parts.groups:
-        if not len(es):
+    for _name, g_es, ms in parts.groups:
+        if not len(g_es):
             continue
-        on = arr.e_on[es]
-        city = arr.e_city[es[0]]
+        on = arr.e_on[g_es]
+        city = arr.e_city[g_es[0]]
         lk_here = lk[m_city[lk] == city] if city >= 0 else lk[:0]
-        for rows, cols in ((es[on], np.concatenate([ms, lk])),
-                           (es[~on], np.concatenate([ms, lk_here]))):
+        for rows, cols in ((g_es[on], np.concatenate([ms, lk])),
+                           (g_es[~on], np.concatenate([ms, lk_here]))):
             cols = np.sort(cols)
             if not len(rows) or not len(cols):
                 continue
@@ -179,18 +183,21 @@ def stream(arr: Arrays, parts: Split, k: int, workers: int) -> Pairs:
         results = [one(j) for j in jobs]
     n_ok = np.zeros(arr.n_e, dtype=np.int64)
     n_el = np.zeros(arr.n_e, dtype=np.int64)
-    es, ms, ss, tops = [], [], [], []
+    es: list[Arr] = []
+    js: list[Arr] = []
+    ss: list[Arr] = []
+    tops: list[Arr] = []
     off = 0
-    for e, m, s, rows, nok, nel, top_idx in results:  # job order: deterministic
+    for e, m, sc, rows, nok, nel, top_idx in results:  # job order: deterministic
         es.append(e)
-        ms.append(m)
-        ss.append(s)
+        js.append(m)
+        ss.append(sc)
         tops.append(top_idx + off)
         off += len(e)
         n_ok[rows] += nok
         n_el[rows] += nel
     del results
-    return Pairs(_cat(es, np.int32), _cat(ms, np.int32), _cat(ss, np.int32), n_ok, n_el,
+    return Pairs(_cat(es, np.int32), _cat(js, np.int32), _cat(ss, np.int32), n_ok, n_el,
                  _cat(tops, np.int64))
 
 
@@ -360,7 +367,7 @@ def global_flow(arr: Arrays, net: Network, pairs: Pairs, locked: Locked,
     active = np.ones(arr.n_e, dtype=bool)
     lrows = np.array(sorted(locked.mentor), dtype=np.int64)
     active[lrows] = False
-    idx = initial_candidates(arr, pairs, lrows, cfg.top_k_mentor_factor, 4)
+    idx = initial_candidates(arr, pairs, lrows, F_MENTOR, F_REGRET)
     kept0 = len(idx)
     in_net = np.zeros(len(pairs.e), dtype=bool)
     in_net[idx] = True
@@ -503,7 +510,7 @@ def solve_decomposed(instance: Instance, cfg: SolverConfig, hint: Any = None,
     timing["prepare"] = round(time.perf_counter() - t, 3)
     report("locks")
     t = time.perf_counter()
-    pairs = stream(arr, parts, cfg.top_k_mentee or 16, max(1, cfg.num_workers))
+    pairs = stream(arr, parts, cfg.top_k_mentee or TOP_K, max(1, cfg.num_workers))
     timing["stream"] = round(time.perf_counter() - t, 3)
     report("pairs")
     t = time.perf_counter()
@@ -572,15 +579,15 @@ def _build(prep: Prepared, arr: Arrays, pairs: Pairs, assign: Arr, slots: dict[i
     room = np.zeros(arr.n_e, dtype=np.int64)
     by_day = np.zeros(arr.n_e, dtype=np.int64)
     for c0 in range(0, len(pairs.e), CHUNK):
-        e = pairs.e[c0:c0 + CHUNK].astype(np.int64)
-        m = pairs.m[c0:c0 + CHUNK].astype(np.int64)
-        sel = is_un[e] & (load[m] < arr.cap[m])
-        e, m = e[sel], m[sel]
-        np.add.at(room, e, 1)
+        ce = pairs.e[c0:c0 + CHUNK].astype(np.int64)
+        cm = pairs.m[c0:c0 + CHUNK].astype(np.int64)
+        sel = is_un[ce] & (load[cm] < arr.cap[cm])
+        ce, cm = ce[sel], cm[sel]
+        np.add.at(room, ce, 1)
         # a free common start with a mentor who has room: only the day limit keeps it unused
         # (the matched count is maximal)
-        free = _any_common(arr.e_words[e], free_words[m])
-        np.add.at(by_day, e[free], 1)
+        free = _any_common(arr.e_words[ce], free_words[cm])
+        np.add.at(by_day, ce[free], 1)
     unmatched: list[Unmatched] = []
     for i in np.nonzero(is_un)[0].tolist():
         e_id = prep.mentees[i].id

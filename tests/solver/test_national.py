@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 import solver
-from solver import Instance, Link, SolverConfig, validate
-from solver import decompose
+from solver import Instance, Link, SolverConfig, decompose, validate
 from solver.eligibility import Prepared
 from solver.model import solve as solve_undecomposed
 
