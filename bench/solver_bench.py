@@ -42,7 +42,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak RSS of this process or of its largest child (large flows run in a forked child)."""
+    return max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+               resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
 
 
 _CONFIG: dict = {}
@@ -76,6 +78,7 @@ def run_fast(n, family, seed, time_limit):
     import json
 
     from solver import solve, validate
+    from solver.decompose import wall_limit  # size-aware for a decomposed (national) solve
 
     inst = _load(n, family, seed)
     cfg = _config(seed, time_limit)
@@ -91,7 +94,7 @@ def run_fast(n, family, seed, time_limit):
             "bound": st.bound, "gap": st.gap, "loss": st.pruning.get("score_loss_bound"),
             "kept": st.pruning.get("pairs_kept"), "eligible": st.model.get("eligible_pairs"),
             "rounds": st.pruning.get("rounds"), "stop": st.safety_stop, "digest": digest,
-            "limit": cfg.time_limit, "cpu": cpu}
+            "limit": wall_limit(n, cfg), "cpu": cpu}
 
 
 def _validate_sampled(inst, sol, cfg, sample=2000):

@@ -23,6 +23,15 @@ def national() -> Instance:
     return Instance.from_dict(generate(1500, "national", 3))
 
 
+@pytest.fixture(params=["exact", "priced"])
+def path(request, monkeypatch) -> str:
+    """Both ways of the national flow: every arc at once (sparse instances), or the first
+    candidate arcs, then cut and pricing rounds over every streamed arc (dense ones)."""
+    if request.param == "priced":
+        monkeypatch.setattr(decompose, "EXACT_PAIRS", 0)
+    return str(request.param)
+
+
 def _key(sol: solver.Solution) -> tuple[int, int, int]:
     return sol.stats.matched, sol.stats.matched_priority, sol.stats.objective
 
@@ -41,7 +50,7 @@ def test_split_finds_the_cities_and_the_linking_online_mentors(national):
     assert decompose.split(Prepared(national, off)) is None
 
 
-def test_decomposition_reaches_the_undecomposed_optimum_and_proves_it(national):
+def test_decomposition_reaches_the_undecomposed_optimum_and_proves_it(national, path):
     cfg = SolverConfig()
     got = decompose.solve_decomposed(national, cfg)
     want = solve_undecomposed(national, cfg)
@@ -51,6 +60,8 @@ def test_decomposition_reaches_the_undecomposed_optimum_and_proves_it(national):
     assert got.stats.bound == want.stats.objective
     assert got.stats.matched_bound == want.stats.matched
     assert got.stats.model["components"] > 38 and got.stats.model["linking_mentors"] > 0
+    kinds = [x["kind"] for x in got.stats.phases[0]["log"]]
+    assert kinds == ["exact"] if path == "exact" else "price" in kinds
     # the validator re-proves the OPTIMAL claim with the exact flow over every arc, and
     # checks every unmatched mentee's reason against every mentor (the national ones too)
     assert validate(national, got, cfg) == []
@@ -60,7 +71,9 @@ def test_decomposition_reaches_the_undecomposed_optimum_and_proves_it(national):
     assert any(mentors[p.mentor].city != mentees[p.mentee].city for p in got.pairs)
 
 
-def test_a_pricing_budget_too_small_to_prove_still_reports_a_valid_bound(national):
+def test_a_pricing_budget_too_small_to_prove_still_reports_a_valid_bound(national,
+                                                                        monkeypatch):
+    monkeypatch.setattr(decompose, "EXACT_PAIRS", 0)
     cfg = SolverConfig(pricing_rounds=0)
     got = decompose.solve_decomposed(national, cfg)
     exact = solve_undecomposed(national, SolverConfig())
@@ -72,7 +85,7 @@ def test_a_pricing_budget_too_small_to_prove_still_reports_a_valid_bound(nationa
     assert validate(national, got, cfg) == []
 
 
-def test_locks_fixed_pairs_and_forbids_across_components(national):
+def test_locks_fixed_pairs_and_forbids_across_components(national, path):
     nat = [m for m in national.mentors if m.mode == "online"]
     online = [e for e in national.mentees if e.mode != "in_person"]
     inp = [e for e in national.mentees if e.mode == "in_person"]
@@ -94,7 +107,7 @@ def test_locks_fixed_pairs_and_forbids_across_components(national):
     assert validate(inst, got, cfg) == []
 
 
-def test_two_runs_give_byte_identical_solutions(national):
+def test_two_runs_give_byte_identical_solutions(national, path):
     a = decompose.solve_decomposed(national, SolverConfig())
     b = decompose.solve_decomposed(national, SolverConfig())
     assert json.dumps(a.to_dict()) == json.dumps(b.to_dict())
