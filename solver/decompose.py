@@ -59,8 +59,8 @@ BLOCK_CELLS = 2_000_000
 # and by regret): fewer than model.solve keeps, since at 250,000 mentees the flow's size is the
 # cost; pricing buys back what they miss
 TOP_K = 8
-F_MENTOR = 4
-F_REGRET = 2
+F_MENTOR = 10
+F_REGRET = 4
 # up to this many eligible pairs the national flow takes them all: measured at 50,000 mentees
 # (1.05 M pairs) one exact flow took 40 s where the pruned rounds took over 100 s
 EXACT_PAIRS = 8_000_000
@@ -413,6 +413,7 @@ def _rounds(fl: Flow, arr: Arrays, net: Network, pairs: Pairs, locked: Locked,
     log = fl.log
     t = time.perf_counter()
     res = net.solve(*arcs(), locked, active, hint_map, phases="A")
+    fl.res = res  # feasible (most matches on these arcs, score not optimised): kept if cut
     log.append({"kind": "flow_a", "matched": res.counts[2]})
     fl.secs.append(round(time.perf_counter() - t, 2))
     while True:  # counts: cut rounds
@@ -437,6 +438,7 @@ def _rounds(fl: Flow, arr: Arrays, net: Network, pairs: Pairs, locked: Locked,
         in_net[add] = True
         t = time.perf_counter()
         res = net.solve(*arcs(), locked, active, hint_map, phases="A")
+        fl.res = res
         log.append({"kind": "flow_a", "matched": res.counts[2]})
         fl.secs.append(round(time.perf_counter() - t, 2))
     while True:  # score: pricing rounds
@@ -635,8 +637,8 @@ def _build(prep: Prepared, arr: Arrays, pairs: Pairs, assign: Arr, slots: dict[i
         st.matched_bound = res.counts[2]
     else:
         st.matched_bound = int(min(int((pairs.n_el > 0).sum()), int(arr.cap.sum())))
-    st.bound = objective if proven else (max(fl.bound, objective) if fl.bound is not None
-                                         else None)
+    bound = fl.bound if fl.bound is not None else _simple_bound(arr, pairs, st.matched_bound)
+    st.bound = objective if proven else max(bound, objective)
     st.gap = (round((st.bound - objective) / st.bound, 6) if st.bound else
               (0.0 if st.bound == 0 else None))
     st.safety_stop = fl.stop
@@ -650,6 +652,14 @@ def _build(prep: Prepared, arr: Arrays, pairs: Pairs, assign: Arr, slots: dict[i
                   "counts_proven": fl.counts_proven, "score_proven": fl.score_proven,
                   "score_loss_bound": fl.loss_bound}
     return Solution(out, unmatched, infeasible, st)
+
+
+def _simple_bound(arr: Arrays, pairs: Pairs, matched: int) -> int:
+    """An upper bound on the score of any solution without duals (pricing never ran): the
+    ``matched`` mentees with the best best-pair scores, each at its best pair (none below 0)."""
+    best = np.zeros(arr.n_e, dtype=np.int64)
+    np.maximum.at(best, pairs.e, pairs.s.astype(np.int64))
+    return int(np.sort(best)[::-1][:max(0, matched)].sum())
 
 
 __all__ = ["DECOMPOSE_MIN_MENTEES", "SECONDS_PER_MENTEE", "Split", "solve", "solve_decomposed",
