@@ -304,7 +304,8 @@ def main() -> None:
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="1000,5000,20000")
-    ap.add_argument("--families", default=",".join(FAMILIES))
+    ap.add_argument("--families", default=",".join(f for f in FAMILIES if f != "national"),
+                    help="default: the five 1k-20k families; national: --families national")
     ap.add_argument("--national-sizes", default="250000",
                     help="sizes of the national family (it ignores --sizes)")
     ap.add_argument("--seed", type=int, default=0)

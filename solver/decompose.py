@@ -423,17 +423,28 @@ def _rounds(fl: Flow, arr: Arrays, net: Network, pairs: Pairs, locked: Locked,
         fl.secs.append(round(time.perf_counter() - t, 2))
         if nv == 0:
             fl.counts_proven = True
+            t = time.perf_counter()
             res = net.solve(*arcs(), locked, active, hint_map, phases="B",
                             counts=res.net["raw"])
             fl.res = res
+            log.append({"kind": "flow_b", "score": res.score})
+            fl.secs.append(round(time.perf_counter() - t, 2))
             break
-        if fl.rounds >= cfg.pricing_rounds or time.perf_counter() > deadline:
-            if fl.rounds < cfg.pricing_rounds:
-                fl.stop = "pricing"
-            fl.res = res  # phase A: feasible, score not optimised
+        if fl.rounds >= cfg.pricing_rounds:
             res = net.solve(*arcs(), locked, active, hint_map)
             fl.res = res
             return
+        if time.perf_counter() + 2.2 * fl.secs[-2] > deadline:
+            # the safety stop: no time for another count round and then the score phase;
+            # optimise the score on these arcs with these counts and price that (a bound)
+            fl.stop = "pricing"
+            t = time.perf_counter()
+            res = net.solve(*arcs(), locked, active, hint_map, phases="B",
+                            counts=res.net["raw"])
+            fl.res = res
+            log.append({"kind": "flow_b", "score": res.score})
+            fl.secs.append(round(time.perf_counter() - t, 2))
+            break
         fl.rounds += 1
         in_net[add] = True
         t = time.perf_counter()
@@ -441,6 +452,7 @@ def _rounds(fl: Flow, arr: Arrays, net: Network, pairs: Pairs, locked: Locked,
         fl.res = res
         log.append({"kind": "flow_a", "matched": res.counts[2]})
         fl.secs.append(round(time.perf_counter() - t, 2))
+    last_b = fl.secs[-1]
     while True:  # score: pricing rounds
         if time.perf_counter() > deadline:
             fl.stop = "pricing"
@@ -465,6 +477,9 @@ def _rounds(fl: Flow, arr: Arrays, net: Network, pairs: Pairs, locked: Locked,
             return
         if len(add) == 0 or fl.rounds >= cfg.pricing_rounds:
             return
+        if time.perf_counter() + 1.2 * last_b > deadline:
+            fl.stop = "pricing"  # the safety stop: the next flow would not end in time
+            return
         fl.rounds += 1
         in_net[add] = True
         t = time.perf_counter()
@@ -472,6 +487,7 @@ def _rounds(fl: Flow, arr: Arrays, net: Network, pairs: Pairs, locked: Locked,
         fl.res = res
         log.append({"kind": "flow_b", "score": res.score})
         fl.secs.append(round(time.perf_counter() - t, 2))
+        last_b = fl.secs[-1]
 
 
 def _greedy(prep: Prepared, arr: Arrays, pairs: Pairs, locked: Locked, sched: Scheduler
