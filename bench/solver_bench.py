@@ -1,10 +1,15 @@
 """Solver benchmark at DEFAULT settings: ours vs the exact reference, per family and size.
 
     python bench/solver_bench.py                                  # 5 families x 1k, 5k, 20k
+    python bench/solver_bench.py --families national              # 250k national cohort
     python bench/solver_bench.py --sizes 1000,5000 --baselines    # + naive top-30, greedy
     python bench/solver_bench.py --sizes 1000 --mentor-match      # + mentor-match (pip .[bench])
 
-Families (bench/solver_instances.py): dense, realistic, skewed, sparse, rules. Everything runs
+Families (bench/solver_instances.py): dense, realistic, skewed, sparse, rules, and national
+(``--national-sizes``, default 250,000 mentees, 80,000 mentors in 38 provinces: decomposed by
+``solver.solve`` itself; its limit is size-aware, see solver/decompose.py; its exact reference
+is the flow over every eligible arc, streamed, national mentors included; its validation
+checks every pair and mentor and the reasons of 2,000 unmatched mentees). Everything runs
 with the default ``SolverConfig`` (full rule set, 30 s limit) plus the family's weights; each
 measurement runs in a fresh process; memory is that process's peak RSS (ru_maxrss). Per family
 and size it prints time, peak memory, matched vs the exact maximum, score as % of the exact
@@ -37,7 +42,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak RSS of this process or of its largest child (large flows run in a forked child)."""
+    return max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+               resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
 
 
 _CONFIG: dict = {}
@@ -71,6 +78,7 @@ def run_fast(n, family, seed, time_limit):
     import json
 
     from solver import solve, validate
+    from solver.decompose import wall_limit  # size-aware for a decomposed (national) solve
 
     inst = _load(n, family, seed)
     cfg = _config(seed, time_limit)
@@ -79,14 +87,52 @@ def run_fast(n, family, seed, time_limit):
     dt, cpu = time.perf_counter() - t, _cpu() - c
     mem = _peak_mb()
     digest = hashlib.sha256(json.dumps(sol.to_dict()).encode()).hexdigest()[:12]
-    bad = validate(inst, sol, cfg) if n <= 20000 else []
+    bad = validate(inst, sol, cfg) if n <= 30000 else _validate_sampled(inst, sol, cfg)
     st = sol.stats
     return {"time": dt, "mem": mem, "matched": st.matched, "prio": st.matched_priority,
             "score": st.objective, "violations": len(bad), "status": st.status,
             "bound": st.bound, "gap": st.gap, "loss": st.pruning.get("score_loss_bound"),
             "kept": st.pruning.get("pairs_kept"), "eligible": st.model.get("eligible_pairs"),
             "rounds": st.pruning.get("rounds"), "stop": st.safety_stop, "digest": digest,
-            "limit": cfg.time_limit, "cpu": cpu}
+            "limit": wall_limit(n, cfg), "cpu": cpu}
+
+
+def _validate_sampled(inst, sol, cfg, sample=2000):
+    """``validate`` at national size: every pair, mentor, lock and fixed pair, and the reasons
+    of a deterministic sample of the unmatched mentees (checking every reason compares each of
+    them with all 80,000 mentors)."""
+    from solver import Solution, validate
+
+    un = sol.unmatched[:: max(1, len(sol.unmatched) // sample)]
+    part = Solution(sol.pairs, un, sol.infeasible_locks, sol.stats)
+    return [p for p in validate(inst, part, cfg)
+            if not p.endswith("neither paired nor listed as unmatched")]
+
+
+def run_exact_national(n, family, seed):
+    """The exact reference of a national instance: one min-cost flow over every eligible arc
+    (streamed inside the components; the arcs to the national mentors included), the same
+    network as ``flow.exact_reference`` without its dense pair table."""
+    import numpy as np
+
+    from solver.decompose import split, stream
+    from solver.eligibility import Prepared
+    from solver.flow import Arrays, Network
+    from solver.model import Scheduler, check_locks
+
+    inst = _load(n, family, seed)
+    cfg = _config(seed, None)
+    t = time.perf_counter()
+    prep = Prepared(inst, cfg)
+    locked, _ = check_locks(prep, Scheduler(prep))
+    arr = Arrays(prep)
+    pairs = stream(arr, split(prep), 1, cfg.num_workers)
+    e, m, s = (pairs.e.astype(np.int64), pairs.m.astype(np.int64), pairs.s.astype(np.int64))
+    del pairs
+    res = Network(arr).solve(e, m, s, locked, np.ones(arr.n_e, dtype=bool))
+    return {"time": time.perf_counter() - t, "mem": _peak_mb(), "matched": res.counts[2],
+            "prio": int((arr.prio & (res.mentor >= 0)).sum()), "score": res.score,
+            "arcs": res.arcs, "exact": arr.g == 1}
 
 
 def _cpu() -> float:
@@ -258,7 +304,10 @@ def main() -> None:
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="1000,5000,20000")
-    ap.add_argument("--families", default=",".join(FAMILIES))
+    ap.add_argument("--families", default=",".join(f for f in FAMILIES if f != "national"),
+                    help="default: the five 1k-20k families; national: --families national")
+    ap.add_argument("--national-sizes", default="250000",
+                    help="sizes of the national family (it ignores --sizes)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--time-limit", type=float, default=None,
                     help="default: the SolverConfig default (30 s)")
@@ -272,10 +321,12 @@ def main() -> None:
     print(HDR)
     print("-" * len(HDR))
     for fam in args.families.split(","):
-        for n in sizes:
+        national = fam == "national"
+        for n in ([int(x) for x in args.national_sizes.split(",")] if national else sizes):
             ref = None
-            if not args.no_reference and n <= args.reference_max:
-                ref = _in_child(run_exact, n, fam, args.seed)
+            if not args.no_reference and (national or n <= args.reference_max):
+                ref = _in_child(run_exact_national if national else run_exact, n, fam,
+                                args.seed)
                 kind = "exact" if ref["exact"] else "relaxation (upper bound)"
                 _row(fam, n, "exact flow", ref, None, f"{kind}; arcs={ref['arcs']}")
             runs = [_in_child(run_fast, n, fam, args.seed, args.time_limit)

@@ -46,13 +46,15 @@ def _windows(rng: random.Random, n_windows: int, morning_bias: float,
     return out
 
 
-FAMILIES = ("dense", "realistic", "skewed", "sparse", "rules")
+FAMILIES = ("dense", "realistic", "skewed", "sparse", "rules", "national")
 
 
 def generate(n_mentees: int, family: str = "dense", seed: int = 0) -> dict:
     """Instance dict (``Instance.from_dict`` input) for ``family`` in ``FAMILIES``."""
     if family not in FAMILIES:
         raise ValueError(f"unknown family {family!r}")
+    if family == "national":
+        return national(n_mentees, seed)
     if family in ("skewed", "sparse", "rules"):
         return _variant(n_mentees, family, seed)
     return _base(n_mentees, family, seed)
@@ -154,3 +156,76 @@ def _base(n_mentees: int, family: str, seed: int) -> dict:
     previous = [{"mentee": e["id"], "mentor": rng.choice(mentors)["id"]}
                 for e in rng.sample(mentees, n_mentees // 20)]
     return {"mentors": mentors, "mentees": mentees, "previous_pairs": previous}
+
+
+# 38 provinces (2024): name, zone, weight (roughly the civil-service headcount, Java largest)
+PROVINCES = (
+    ("Aceh", "Asia/Jakarta", 2), ("Sumatera Utara", "Asia/Jakarta", 3),
+    ("Sumatera Barat", "Asia/Jakarta", 2), ("Riau", "Asia/Jakarta", 2),
+    ("Jambi", "Asia/Jakarta", 1), ("Sumatera Selatan", "Asia/Jakarta", 2),
+    ("Bengkulu", "Asia/Jakarta", 1), ("Lampung", "Asia/Jakarta", 2),
+    ("Kepulauan Bangka Belitung", "Asia/Jakarta", 1), ("Kepulauan Riau", "Asia/Jakarta", 1),
+    ("DKI Jakarta", "Asia/Jakarta", 4), ("Jawa Barat", "Asia/Jakarta", 5),
+    ("Jawa Tengah", "Asia/Jakarta", 5), ("DI Yogyakarta", "Asia/Jakarta", 1),
+    ("Jawa Timur", "Asia/Jakarta", 5), ("Banten", "Asia/Jakarta", 2),
+    ("Kalimantan Barat", "Asia/Jakarta", 1), ("Kalimantan Tengah", "Asia/Jakarta", 1),
+    ("Bali", "Asia/Makassar", 1), ("Nusa Tenggara Barat", "Asia/Makassar", 1),
+    ("Nusa Tenggara Timur", "Asia/Makassar", 2), ("Kalimantan Selatan", "Asia/Makassar", 1),
+    ("Kalimantan Timur", "Asia/Makassar", 1), ("Kalimantan Utara", "Asia/Makassar", 1),
+    ("Sulawesi Utara", "Asia/Makassar", 1), ("Sulawesi Tengah", "Asia/Makassar", 1),
+    ("Sulawesi Selatan", "Asia/Makassar", 2), ("Sulawesi Tenggara", "Asia/Makassar", 1),
+    ("Gorontalo", "Asia/Makassar", 1), ("Sulawesi Barat", "Asia/Makassar", 1),
+    ("Maluku", "Asia/Jayapura", 1), ("Maluku Utara", "Asia/Jayapura", 1),
+    ("Papua", "Asia/Jayapura", 1), ("Papua Barat", "Asia/Jayapura", 1),
+    ("Papua Selatan", "Asia/Jayapura", 1), ("Papua Tengah", "Asia/Jayapura", 1),
+    ("Papua Pegunungan", "Asia/Jayapura", 1), ("Papua Barat Daya", "Asia/Jayapura", 1),
+)
+NATIONAL_SHARE = 0.02  # national online mentors among all mentors
+
+
+def national(n_mentees: int, seed: int = 0) -> dict:
+    """``national``: a national cohort over the 38 provinces (Java weighted), about 80,000
+    mentors for 250,000 mentees (0.32 per mentee). 98 % of the mentors mentor in person in their
+    own city (2-6 cities and regencies a province; the in-person rule keeps their pairs inside
+    it: the city is a component of the eligibility graph); 2 % are national online mentors
+    (capacity 3-8) whom any mentee willing to meet online (45 %) can have, whatever the
+    province: they link the components.
+    Mentees: 55 % in person only, 30 % either, 15 % online only, one free window of 1-2 hours a
+    week; 20 agencies (units)."""
+    rng = random.Random(f"national-{n_mentees}-{seed}")
+    weights = [p[2] for p in PROVINCES]
+    agencies = [f"K{a:02d}" for a in range(20)]
+    n_m = max(2, round(n_mentees * 0.32))
+    mentors = []
+    for j in range(n_m):
+        nat = rng.random() < NATIONAL_SHARE
+        prov, tz, w = rng.choices(PROVINCES, weights)[0]
+        city = f"{prov} {rng.randint(1, 1 + w)}"
+        quality = rng.betavariate(*QUALITY)
+        levels = {c: max(1, min(5, round(1.5 + 3.6 * quality + rng.gauss(0, NOISE))))
+                  for c in COMPETENCIES}
+        mentors.append({
+            "id": f"M{j:06d}",
+            "grade": max(6, min(17, round(6 + 11 * quality + rng.gauss(0, 1.5)))),
+            "unit": rng.choice(agencies), "city": city, "tz": tz,
+            "mode": "online" if nat else "in_person",
+            "levels": levels,
+            "availability": _windows(rng, rng.randint(1, 2), 0.6, (120, 180)),
+            "capacity": rng.randint(3, 8) if nat else rng.randint(1, 4),
+            "max_sessions_per_day": (rng.choice((1, 2)) if rng.random() < 0.3 else None),
+        })
+    mentees = []
+    for i in range(n_mentees):
+        prov, tz, w = rng.choices(PROVINCES, weights)[0]
+        cur = {c: rng.randint(1, 3) for c in COMPETENCIES}
+        req = {c: min(5, cur[c] + rng.randint(1, 3)) for c in rng.sample(COMPETENCIES, 5)}
+        r = rng.random()
+        mentees.append({
+            "id": f"E{i:06d}", "grade": rng.randint(1, 14), "unit": rng.choice(agencies),
+            "city": f"{prov} {rng.randint(1, 1 + w)}", "tz": tz,
+            "mode": "in_person" if r < 0.55 else ("either" if r < 0.85 else "online"),
+            "levels": cur, "required": req,
+            "availability": _windows(rng, 1, 0.7, (60, 120)),
+            "priority": rng.random() < 0.1,
+        })
+    return {"mentors": mentors, "mentees": mentees}

@@ -1,7 +1,7 @@
 """MentorMatch solver: pure package (OR-Tools + standard library), JSON in, JSON out."""
 
+from .decompose import solve  # model.solve, or the decomposed solve for a national cohort
 from .fit import Fit, fit_check
-from .model import solve
 from .schema import (
     Instance,
     Link,

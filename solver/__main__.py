@@ -12,7 +12,7 @@ import sys
 from dataclasses import replace
 from typing import Any
 
-from .model import solve
+from .decompose import solve
 from .schema import Instance, SolverConfig
 from .validate import validate
 
