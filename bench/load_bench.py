@@ -1,6 +1,6 @@
 """Many users at once against `mentormatch serve` (gunicorn), on a national-size data set.
 
-    python bench/load_bench.py [--pg] [--users 20] [--seconds 60] [--workers 5]
+    python bench/load_bench.py [--pg] [--users 20] [--seconds 60] [--workers N]
     python bench/load_bench.py --pg --single        # one user: time, SQL statements, size
 
 Builds (bulk inserts, not timed) the report bench's data set - 10,000 people, one programme with
@@ -324,7 +324,10 @@ def _pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
-def load(url: str, ids: dict, users: int, seconds: float, workers: int) -> int:
+def load(url: str, ids: dict, users: int, seconds: float, workers: int | None) -> int:
+    from mentormatch.cli import default_workers
+
+    workers = workers or default_workers()
     port = _free_port()
     env = dict(os.environ, MENTORMATCH_DATABASE_URL=url, MENTORMATCH_SECRET_KEY="b" * 32,
                MENTORMATCH_APP__SESSION_COOKIE_SECURE="false",
@@ -426,7 +429,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pg", action="store_true", help="PostgreSQL (a throwaway database)")
     ap.add_argument("--users", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=60)
-    ap.add_argument("--workers", type=int, default=5)
+    ap.add_argument("--workers", type=int, default=None,
+                    help="default: what `serve` starts (CPU + 1)")
     ap.add_argument("--single", action="store_true", help="one user, in-process, per page")
     ap.add_argument("--repeat", type=int, default=5, help="--single: runs per page")
     ap.add_argument("--keep", action="store_true", help="keep the database; print its URL")
