@@ -17,8 +17,8 @@ and only those join the components. So:
    residual cut over every streamed pair, the score by reduced-cost pricing of every streamed
    pair against the flow's potentials: the arcs between components (to the linking mentors) are
    priced with the same duals as the arcs inside them, and what pricing leaves is a proven upper
-   bound (LP duality). Potentials come from a vectorised label-correcting Bellman-Ford
-   (``_Net``), seconds instead of the minutes of ``Network.potentials`` at this size;
+   bound (LP duality). Potentials come from ``Network.potentials`` (a vectorised
+   label-correcting Bellman-Ford: seconds at this size);
 4. output: with mentor blocks (the default) the flow's slot is final (a mentor's blocks never
    overlap, the day limits are in the network), so pairs, reasons and unmatched figures are
    written straight from the flow; unmatched reasons are computed over every mentor, the linking
@@ -551,7 +551,7 @@ def solve_decomposed(instance: Instance, cfg: SolverConfig, hint: Any = None,
     timing["stream"] = round(time.perf_counter() - t, 3)
     report("pairs")
     t = time.perf_counter()
-    net = _Net(arr, spread=cfg.spread_load)
+    net = Network(arr, spread=cfg.spread_load)
     fl = global_flow(arr, net, pairs, locked, hint_map, cfg, deadline)
     timing["flow"] = round(time.perf_counter() - t, 3)
     timing["flow_steps"] = fl.secs
@@ -680,45 +680,3 @@ def _simple_bound(arr: Arrays, pairs: Pairs, matched: int) -> int:
 
 __all__ = ["DECOMPOSE_MIN_MENTEES", "SECONDS_PER_MENTEE", "Split", "solve", "solve_decomposed",
            "split", "stream", "wall_limit"]
-
-
-class _Net(Network):
-    """``flow.Network`` with potentials by a vectorised label-correcting Bellman-Ford on the
-    residual network (each pass relaxes only the arcs out of nodes whose distance changed).
-    At national size the residual network has millions of arcs and the min-cost-flow
-    formulation of ``Network.potentials`` takes minutes; this takes seconds. Deterministic."""
-
-    max_passes = 100_000
-
-    def potentials(self, res: FlowResult) -> tuple[Arr, bool]:
-        u, v, c = self._residual(res, True)
-        assert c is not None
-        n = self.n_nodes
-        order = np.argsort(u, kind="stable")
-        u, v, c = u[order], v[order], c[order]
-        start = np.searchsorted(u, np.arange(n + 1))
-        d = np.zeros(n, dtype=np.int64)  # a virtual root with a 0-cost arc to every node
-        frontier = np.arange(n, dtype=np.int64)
-        passes = 0
-        while len(frontier):
-            passes += 1
-            if passes > self.max_passes:
-                return np.zeros(n, dtype=np.int64), False
-            lo, hi = start[frontier], start[frontier + 1]
-            cnt = hi - lo
-            tot = int(cnt.sum())
-            if tot == 0:
-                break
-            idx = np.repeat(lo - np.cumsum(cnt) + cnt, cnt) + np.arange(tot)
-            cand = d[u[idx]] + c[idx]
-            tv = v[idx]
-            better = cand < d[tv]
-            if not better.any():
-                break
-            tv, cand = tv[better], cand[better]
-            best = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
-            np.minimum.at(best, tv, cand)
-            frontier = np.unique(tv)
-            d[frontier] = np.minimum(d[frontier], best[frontier])
-        self.bf_iterations = passes
-        return d, True
