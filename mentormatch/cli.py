@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from . import create_app
+from .settings import settings
 
 
 def _app(**overrides):
@@ -96,7 +97,7 @@ def user_create(email: str, roles: tuple[str, ...], person_nip: str | None,
     from .services import accounts
 
     app = _app()
-    with app.app_context(), app.test_request_context(base_url=app.config["MM"]["app"]["base_url"]):
+    with app.app_context(), app.test_request_context(base_url=settings(app).app.base_url):
         person = None
         if person_nip:
             person = db.session.scalar(select(Person).where(Person.nip == person_nip))

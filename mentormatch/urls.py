@@ -16,10 +16,12 @@ from urllib.parse import unquote, urlsplit
 
 from flask import current_app
 
+from .settings import settings
+
 
 def base_url() -> str:
     """The configured public address, without a trailing slash."""
-    return str(current_app.config["MM"]["app"]["base_url"]).rstrip("/")
+    return settings().app.base_url.rstrip("/")
 
 
 def external(endpoint: str, **values: Any) -> str:

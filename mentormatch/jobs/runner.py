@@ -133,7 +133,7 @@ def build_scheduler(app: Flask, *, in_process: bool = False, holder: str | None 
                 finally:
                     db.session.remove()
 
-        poll = float(app.config["MM"]["scheduler"].get("leader_poll_seconds", 2))
+        poll = settings(app).scheduler.leader_poll_seconds
         scheduler.add_job(watch, "interval", seconds=poll, id="leadership", name="leadership",
                           replace_existing=True)
     scheduler.mm_holder = holder  # type: ignore[attr-defined]

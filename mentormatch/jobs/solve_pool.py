@@ -24,6 +24,8 @@ from typing import Any, NamedTuple
 
 from flask import Flask
 
+from ..settings import settings
+
 log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
@@ -32,7 +34,7 @@ _settings: dict[str, Any] | None = None  # what the pool's processes were starte
 
 
 def processes(app: Flask) -> int:
-    return int(app.config["MM"].get("rounds", {}).get("solve_processes", 1) or 0)
+    return settings(app).rounds.solve_processes
 
 
 class SolveWorker(NamedTuple):

@@ -15,6 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .. import urls
 from ..extensions import db
 from ..models import ROLES, Actor, Person, User, UserRole
+from ..settings import settings
 from . import audit, mailer
 from .errors import ServiceError
 from .people import escape_like
@@ -103,8 +104,8 @@ class AccountLocked(AccountError):
 
 
 def _lock_policy() -> tuple[int, timedelta]:
-    app = current_app.config["MM"]["app"]
-    return int(app["login_max_failures"]), timedelta(minutes=int(app["login_lock_minutes"]))
+    app = settings().app
+    return app.login_max_failures, timedelta(minutes=app.login_lock_minutes)
 
 
 def authenticate(email: str, password: str, device_user_id: int | None = None) -> User | None:
@@ -175,7 +176,7 @@ def make_token(user: User, purpose: str) -> str:
 def read_token(token: str, purpose: str) -> User:
     # A reset link is a key to the account: it lives for hours, an activation link for days.
     key = "reset_token_hours" if purpose == "reset" else "activation_token_hours"
-    max_age = int(current_app.config["MM"]["app"][key]) * 3600
+    max_age = int(getattr(settings().app, key)) * 3600
     try:
         data = _serializer().loads(token, max_age=max_age)
     except SignatureExpired as exc:

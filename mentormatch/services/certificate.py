@@ -161,7 +161,7 @@ def number(cert: Certificate) -> str:
 def verify_url(cert: Certificate) -> str:
     """The public page that confirms this certificate (printed on it)."""
     token = _signer().dumps([cert.programme.id, cert.person.id])
-    base = current_app.config["MM"]["app"]["base_url"].rstrip("/")
+    base = settings().app.base_url.rstrip("/")
     return f"{base}/certificates/verify/{token}"
 
 

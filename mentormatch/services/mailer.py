@@ -19,18 +19,19 @@ from sqlalchemy import insert, select
 
 from ..extensions import db
 from ..models import OutboxMessage
+from ..settings import settings
 
 #: rows per dedupe look-up / multi-row INSERT in :func:`enqueue_many`
 CHUNK = 500
 
 
 def _from_header() -> str:
-    mail = current_app.config["MM"]["mail"]
-    return str(Address(display_name=mail["from_name"], addr_spec=mail["from_address"]))
+    mail = settings().mail
+    return str(Address(display_name=mail.from_name, addr_spec=mail.from_address))
 
 
 def new_message_id() -> str:
-    return make_msgid(domain=current_app.config["MM"]["mail"]["message_id_domain"])
+    return make_msgid(domain=settings().mail.message_id_domain)
 
 
 def render_email(

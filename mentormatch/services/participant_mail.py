@@ -11,7 +11,6 @@ from datetime import date, datetime
 from typing import Any
 
 from babel.dates import format_date
-from flask import current_app
 from sqlalchemy import select
 
 from .. import urls
@@ -61,6 +60,6 @@ def to_person(person: Person, template: str, *, key: str, **ctx: Any) -> OutboxM
 
 def to_user(user: User, template: str, *, key: str, **ctx: Any) -> OutboxMessage | None:
     person = user.person
-    tz = person.timezone if person else current_app.config["MM"]["app"]["default_timezone"]
+    tz = person.timezone if person else settings().app.default_timezone
     return _queue(user.email, template, locale_of(person, user), tz, key, user=user,
                   person=person, **ctx)

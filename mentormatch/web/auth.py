@@ -12,6 +12,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from .. import urls
 from ..extensions import db, limiter
 from ..services import accounts
+from ..settings import settings
 from .access import public, requires
 from .forms import LoginForm, RequestResetForm, SetPasswordForm
 
@@ -19,7 +20,7 @@ bp = Blueprint("auth", __name__)
 
 
 def _login_limit() -> str:
-    return current_app.config["MM"]["app"]["login_rate_limit"]
+    return settings().app.login_rate_limit
 
 
 RESET_ANSWER_SECONDS = 0.5

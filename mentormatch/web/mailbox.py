@@ -21,6 +21,7 @@ from ..extensions import db
 from ..mail.transport import FolderTransport
 from ..models import OutboxMessage
 from ..services.dispatch import OutboxError, outbox_counts, resend
+from ..settings import settings
 from .access import found, requires
 from .labels import labels
 from .transaction import refuse
@@ -36,7 +37,7 @@ def outbox_folder() -> Path:
 
 
 def _transport() -> FolderTransport:
-    if current_app.config["MM"]["mail"]["transport"] != "folder":
+    if settings().mail.transport != "folder":
         abort(404)
     return FolderTransport(outbox_folder())
 
@@ -45,7 +46,7 @@ def _transport() -> FolderTransport:
 def _only_with_folder_transport():
     """With SMTP the dev mailbox does not exist, for anyone."""
     if request.endpoint in ("mailbox.index", "mailbox.show") and \
-            current_app.config["MM"]["mail"]["transport"] != "folder":
+            settings().mail.transport != "folder":
         abort(404)
 
 

@@ -15,7 +15,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -31,6 +30,7 @@ from ..extensions import db
 from ..models import Programme
 from ..services import exports, nudges, programmes, reports
 from ..services.feedback import question_text, questions
+from ..settings import settings
 from .access import found, guard, requires
 from .forms import invalid
 from .forms.misc import NudgeForm
@@ -184,7 +184,7 @@ def export(programme_id: int, kind: str, fmt: str):
         abort(404)
     machine = request.args.get("format") == "machine"  # the stable export for HR systems
     zone = (current_user.person.timezone if current_user.person and current_user.person.timezone
-            else current_app.config["MM"]["app"].get("default_timezone") or "Asia/Jakarta")
+            else settings().app.default_timezone)
     body, mimetype = exports.export(programme, kind, fmt, str(get_locale()),
                                     audience="machine" if machine else "people", zone=zone)
     name = f"programme-{programme.id}-{kind}{'-machine' if machine else ''}.{fmt}"

@@ -37,6 +37,7 @@ from ..extensions import db
 from ..models import ROLES
 from ..services import sso
 from ..services.accounts import find_user
+from ..settings import settings as typed_settings
 from .access import public, requires
 from .forms import invalid
 from .forms.admin import SsoGroupForm
@@ -93,7 +94,7 @@ def _client():
 
 
 def _external(endpoint: str) -> str:
-    base = current_app.config["MM"]["app"]["base_url"].rstrip("/")
+    base = typed_settings().app.base_url.rstrip("/")
     return base + url_for(endpoint)
 
 

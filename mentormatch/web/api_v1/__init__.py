@@ -23,6 +23,7 @@ from flask_smorest import Blueprint as ApiBlueprint
 
 from ...extensions import csrf, db, limiter
 from ...services import api_clients
+from ...settings import settings
 
 api = Api()
 PREFIX = "/api/v1"
@@ -37,7 +38,7 @@ def _rate_key() -> str:
 
 
 def _rate_limit() -> str:
-    return current_app.config["MM"]["api"]["rate_limit"]
+    return settings().api.rate_limit
 
 
 @bp.before_request

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, jsonify, request
+from flask import g, jsonify, request
 from flask_smorest import abort
 
 from ...extensions import db
 from ...services import api_reads, people_api
+from ...settings import settings
 from . import bp, scope
 from . import schemas as s
 
@@ -41,7 +42,7 @@ def upsert_people(body):
     `Accept-Language: en`).
     """
     records = body["people"]
-    limit = int(current_app.config["MM"]["api"]["max_people_per_call"])
+    limit = settings().api.max_people_per_call
     g.api_records = len(records)
     if len(records) > limit:
         abort(413, message=f"At most {limit} people per call; send batches.")
