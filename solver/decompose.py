@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from .eligibility import ONLINE, Prepared, pair_mode
-from .flow import Arr, Arrays, FlowResult, FlowTimeout, Locked, Network, Triple
+from .flow import Arr, Arrays, FlowResult, FlowTimeout, Locked, Network, Triple, bad_words
 from .model import Scheduler, check_locks, hint_links
 from .model import solve as solve_one
 from .schema import Instance, LocalTime, Pair, Slot, Solution, SolverConfig, Stats, Unmatched
@@ -253,16 +253,6 @@ def initial_candidates(arr: Arrays, pairs: Pairs, locked_rows: Arr, f_mentor: in
     return np.nonzero(keep)[0]
 
 
-def _bad_words(net: Network, arr: Arrays, bad_node: Arr) -> Arr:
-    flag = np.zeros(net.node_of.shape, dtype=bool)
-    have = net.node_of >= 0
-    flag[have] = bad_node[net.node_of[have]]
-    pad = np.zeros((arr.n_m, arr.n_words * 64), dtype=np.uint8)
-    pad[:, : arr.n_slots] = flag
-    return np.packbits(pad, axis=1, bitorder="little").view(np.uint64).reshape(
-        arr.n_m, arr.n_words).copy()
-
-
 def _any_common(a: Arr, b: Arr) -> Arr:
     out: Arr = ((a & b) != 0).any(axis=1)
     return out
@@ -278,7 +268,7 @@ def cut_streamed(net: Network, res: FlowResult, arr: Arrays, pairs: Pairs, in_ne
     z = net.reachable(res, rows)
     un_p = rows[arr.prio[rows]]
     zp = net.reachable(res, un_p) if len(un_p) else np.zeros(net.n_nodes, dtype=bool)
-    bad_z, bad_p = _bad_words(net, arr, ~z), _bad_words(net, arr, ~zp)
+    bad_z, bad_p = bad_words(net, ~z), bad_words(net, ~zp)
     found: list[Arr] = []
     n_viol = 0
     for c0 in range(0, len(pairs.e), CHUNK):
@@ -407,6 +397,18 @@ def global_flow(arr: Arrays, net: Network, pairs: Pairs, locked: Locked,
     return fl
 
 
+
+def _score_flow(fl: Flow, net: Network, res: FlowResult, arcs: Callable[[], Triple],
+                locked: Locked, active: Arr, hint_map: dict[int, tuple[int, int | None]],
+                log: list[dict[str, Any]]) -> FlowResult:
+    """Phase B (the score) on the arcs at hand with the counts ``res`` proved or reached."""
+    t = time.perf_counter()
+    res = net.solve(*arcs(), locked, active, hint_map, phases="B", counts=res.net["raw"])
+    fl.res = res
+    log.append({"kind": "flow_b", "score": res.score})
+    fl.secs.append(round(time.perf_counter() - t, 2))
+    return res
+
 def _rounds(fl: Flow, arr: Arrays, net: Network, pairs: Pairs, locked: Locked,
             hint_map: dict[int, tuple[int, int | None]], cfg: SolverConfig, deadline: float,
             active: Arr, in_net: Arr, arcs: Callable[[], Triple]) -> None:
@@ -423,12 +425,7 @@ def _rounds(fl: Flow, arr: Arrays, net: Network, pairs: Pairs, locked: Locked,
         fl.secs.append(round(time.perf_counter() - t, 2))
         if nv == 0:
             fl.counts_proven = True
-            t = time.perf_counter()
-            res = net.solve(*arcs(), locked, active, hint_map, phases="B",
-                            counts=res.net["raw"])
-            fl.res = res
-            log.append({"kind": "flow_b", "score": res.score})
-            fl.secs.append(round(time.perf_counter() - t, 2))
+            res = _score_flow(fl, net, res, arcs, locked, active, hint_map, log)
             break
         if fl.rounds >= cfg.pricing_rounds:
             res = net.solve(*arcs(), locked, active, hint_map)
@@ -438,12 +435,7 @@ def _rounds(fl: Flow, arr: Arrays, net: Network, pairs: Pairs, locked: Locked,
             # the safety stop: no time for another count round and then the score phase;
             # optimise the score on these arcs with these counts and price that (a bound)
             fl.stop = "pricing"
-            t = time.perf_counter()
-            res = net.solve(*arcs(), locked, active, hint_map, phases="B",
-                            counts=res.net["raw"])
-            fl.res = res
-            log.append({"kind": "flow_b", "score": res.score})
-            fl.secs.append(round(time.perf_counter() - t, 2))
+            res = _score_flow(fl, net, res, arcs, locked, active, hint_map, log)
             break
         fl.rounds += 1
         in_net[add] = True

@@ -950,8 +950,8 @@ def cut_violations(net: Network, res: FlowResult, mat: np.ndarray, neg: int,
     rows = rows_active[z[rows_active] & ~locked[rows_active]]
     if len(rows) == 0:
         return _empty3(), 0
-    bad_z = _bad_words(net, ~z)
-    bad_p = _bad_words(net, ~zp)
+    bad_z = bad_words(net, ~z)
+    bad_p = bad_words(net, ~zp)
     es: list[Arr] = []
     ms: list[Arr] = []
     ss: list[Arr] = []
@@ -973,7 +973,7 @@ def cut_violations(net: Network, res: FlowResult, mat: np.ndarray, neg: int,
     return (np.concatenate(es), np.concatenate(ms), np.concatenate(ss)), n_viol
 
 
-def _bad_words(net: Network, bad_node: np.ndarray) -> np.ndarray:
+def bad_words(net: Network, bad_node: np.ndarray) -> np.ndarray:
     """Per mentor, compact-slot words of the slots whose node is flagged."""
     arr = net.arr
     flag = np.zeros(net.node_of.shape, dtype=bool)
