@@ -155,7 +155,7 @@ def create_round(pid: int):
         return invalid(form, lambda: show(pid))
     try:
         rnd = rounds.create(prog, current_user, name=form.name.data or "",
-                            filters=form.filters().to_dict(), kind=form.kind.data)
+                            filters=form.filters().to_dict(), kind=form.round_kind.data)
     except ProgrammeError as exc:
         return refuse(exc, ".show", pid=prog.id)
     return redirect(url_for(".round_page", pid=prog.id, rid=rnd.id))

@@ -116,6 +116,24 @@ def _post_routes(app) -> list[str]:
                   if r.endpoint.startswith("rounds.") and "POST" in r.methods)
 
 
+def test_new_round_keeps_its_kind_and_the_employment_filter(client, app):
+    """The new-round form holds two choices a coordinator makes: the round's kind and whom
+    it takes by employment. Both must arrive (they once shared one field name)."""
+    coord = f.user(("coordinator",))
+    db.session.commit()
+    prog, token = _make_programme(client, coord)
+    html = client.get(f"/programmes/{prog.id}").get_data(as_text=True)
+    form = html.split('id="new-round"', 1)[1].split("</form>", 1)[0]
+    names = re.findall(r'<(?:select|input)[^>]* name="([a-z_]+)"', form)
+    assert len(names) == len(set(names)), names
+    r = client.post(f"/programmes/{prog.id}/rounds",
+                    data={"csrf_token": token, "name": "PPPK saja", "round_kind": "rematch",
+                          "kind": "pppk"})
+    assert r.status_code == 302
+    rnd = db.session.scalars(select(Round)).one()
+    assert rnd.kind == "rematch" and rnd.filters["kind"] == "pppk"
+
+
 def test_every_post_route_is_guarded(client, app):
     owner = f.user(("coordinator",))
     other = f.user(("coordinator",))

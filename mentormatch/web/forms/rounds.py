@@ -126,10 +126,8 @@ class AddParticipantsForm(FiltersForm):
 class CreateRoundForm(FiltersForm):
     form_id = "new-round"
     name = StringField(validators=[InputRequired(), Length(max=200)])
-    kind = SelectField(choices=KINDS, default="initial")  # the round's kind (listed first)
-
-    def filters(self) -> Filters:
-        return Filters.from_dict({k: v for k, v in self.data.items() if k != "kind"})
+    # the round's own kind; ``kind`` (inherited) is the employment filter, so the names differ
+    round_kind = SelectField(choices=KINDS, default="initial")
 
 
 class WithdrawForm(Form):
