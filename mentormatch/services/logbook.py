@@ -42,6 +42,7 @@ from .catalogue import by_code
 from .invites import InviteError
 from .participant_errors import LogError
 from .session_times import check_slot
+from .timefmt import weekday_name
 
 __all__ = ["ActionInput", "LogError", "LogInput"]
 
@@ -277,11 +278,12 @@ def update_log(log: SessionLog, author: Person, data: LogInput, *, actor: Actor 
 
 
 def off_day(day: date) -> str | None:
-    """Why ``day`` is no working day (the holiday's name, or 'Sabtu'/'Minggu'), else None."""
+    """Why ``day`` is no working day (the holiday's name, or the weekday in the reader's
+    language), else None."""
     name = holiday_name(day)
     if name:
         return name
-    return ("Sabtu", "Minggu")[day.weekday() - 5] if day.weekday() >= 5 else None
+    return weekday_name(day.weekday()) if day.weekday() >= 5 else None
 
 
 def off_day_rule(pair: Pair) -> str:

@@ -78,6 +78,14 @@ def test_weekend_logs_refused_or_confirmed_explicitly(client, app):
     assert resp.status_code == 400
     assert "tidak menerima catatan" in _ERROR.search(resp.get_data(as_text=True)).group(1)
     assert "Sabtu" in _ERROR.search(resp.get_data(as_text=True)).group(1)
+    # the day is named in the reader's language
+    client.post("/language", data={"csrf_token": csrf_from(client, "/"), "locale": "en",
+                                   "next": "/"})
+    english = _ERROR.search(_post_log(client, pair, held_on=saturday.isoformat())
+                            .get_data(as_text=True)).group(1)
+    assert "Saturday" in english and "Sabtu" not in english
+    client.post("/language", data={"csrf_token": csrf_from(client, "/"), "locale": "id",
+                                   "next": "/"})
 
     pair.programme.off_day_logs = "confirm"
     db.session.commit()
