@@ -25,12 +25,11 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from typing import Any, Literal
 
-from .neterrors import describe_network_error
+from .neterrors import check_server, describe_network_error
 
 log = logging.getLogger(__name__)
 
 ImapSecurity = Literal["none", "ssl", "starttls"]
-_SECURITY_VALUES = ("none", "ssl", "starttls")
 MAX_BATCH = 500
 
 
@@ -65,14 +64,7 @@ class ImapSettings:
     ssl_context: ssl.SSLContext | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self.security not in _SECURITY_VALUES:
-            raise ValueError(
-                f"IMAP security must be one of {', '.join(_SECURITY_VALUES)}, not {self.security!r}"
-            )
-        if not self.host:
-            raise ValueError("IMAP host must not be empty")
-        if not 0 < int(self.port) < 65536:
-            raise ValueError(f"IMAP port must be 1-65535, not {self.port!r}")
+        check_server("IMAP", self.security, self.host, self.port)
         if not self.username:
             raise ValueError("IMAP username must not be empty")
         if not self.folder:

@@ -1,4 +1,5 @@
-"""Network failures worded for an operator, shared by the SMTP sender and the IMAP reader."""
+"""Network settings checked and failures worded for an operator, shared by the SMTP sender and
+the IMAP reader."""
 
 from __future__ import annotations
 
@@ -18,3 +19,17 @@ def describe_network_error(e: BaseException) -> str | None:
     if isinstance(e, socket.gaierror):
         return f"host name lookup failed: {e.strerror or e}"
     return None
+
+
+SECURITY_VALUES = ("none", "ssl", "starttls")
+
+
+def check_server(protocol: str, security: str, host: str, port: int) -> None:
+    """Refuse a mail server setting that cannot work, naming the protocol (SMTP or IMAP)."""
+    if security not in SECURITY_VALUES:
+        raise ValueError(
+            f"{protocol} security must be one of {', '.join(SECURITY_VALUES)}, not {security!r}")
+    if not host:
+        raise ValueError(f"{protocol} host must not be empty")
+    if not 0 < int(port) < 65536:
+        raise ValueError(f"{protocol} port must be 1-65535, not {port!r}")

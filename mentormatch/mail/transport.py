@@ -33,12 +33,11 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from .neterrors import describe_network_error
+from .neterrors import check_server, describe_network_error
 
 log = logging.getLogger(__name__)
 
 Security = Literal["none", "starttls", "ssl"]
-_SECURITY_VALUES = ("none", "starttls", "ssl")
 
 
 # --------------------------------------------------------------------------- errors
@@ -116,14 +115,7 @@ class SmtpSettings:
     max_messages_per_connection: int = 100
 
     def __post_init__(self) -> None:
-        if self.security not in _SECURITY_VALUES:
-            raise ValueError(
-                f"SMTP security must be one of {', '.join(_SECURITY_VALUES)}, not {self.security!r}"
-            )
-        if not self.host:
-            raise ValueError("SMTP host must not be empty")
-        if not 0 < int(self.port) < 65536:
-            raise ValueError(f"SMTP port must be 1-65535, not {self.port!r}")
+        check_server("SMTP", self.security, self.host, self.port)
         if self.timeout <= 0:
             raise ValueError("SMTP timeout must be positive")
         if self.max_messages_per_connection < 0:
