@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, render_template, request, session
+from flask import Flask, g, has_request_context, render_template, request, session
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.routing import IntegerConverter
@@ -24,7 +24,11 @@ log = logging.getLogger(__name__)
 
 
 def _select_locale() -> str:
+    """The reader's language; outside a request (a job, the CLI) the default, unless the
+    caller chose one with ``force_locale`` for the person it writes to."""
     app = settings().app
+    if not has_request_context():
+        return app.default_locale
     locales = app.locales
     chosen = session.get("locale")
     if chosen in locales:
@@ -37,7 +41,7 @@ def _select_locale() -> str:
 
 
 def _select_timezone() -> str:
-    if current_user.is_authenticated and current_user.person is not None:
+    if has_request_context() and current_user.is_authenticated and current_user.person is not None:
         return current_user.person.timezone
     return settings().app.default_timezone
 

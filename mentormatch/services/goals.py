@@ -67,16 +67,7 @@ def record_level_change(pair: Pair, person: Person, *, competency_id: int, new_l
     pc = next((c for c in mentee.competencies if c.competency_id == competency_id), None)
     if role != "mentor":  # self-assessment: recorded, the confirmed level stays
         old = pc.current_level if pc is not None else new_level
-        change = LevelChange(person_id=mentee.id, competency_id=competency_id, pair_id=pair.id,
-                             old_level=old, new_level=new_level,
-                             note=(note or "").strip()[:1000] or None,
-                             recorded_by_id=getattr(actor, "id", None),
-                             details={"by_role": role, "kind": "self"})
-        db.session.add(change)
-        db.session.flush()
-        audit.record(actor, "level.self_assessment", change, programme_id=pair.programme_id,
-                     old=old, new=new_level)
-        return change
+        return _record_change(actor, pair, competency_id, old, new_level, note, role, "self")
     if pc is None:
         pc = PersonCompetency(competency_id=competency_id, current_level=new_level,
                               baseline_level=None)
@@ -87,15 +78,21 @@ def record_level_change(pair: Pair, person: Person, *, competency_id: int, new_l
     if pc.baseline_level is None:
         pc.baseline_level = old  # the "before" of the chart, fixed at the first change
     pc.current_level = new_level
-    change = LevelChange(person_id=mentee.id, competency_id=competency_id, pair_id=pair.id,
-                         old_level=old, new_level=new_level,
-                         note=(note or "").strip()[:1000] or None,
+    return _record_change(actor, pair, competency_id, old, new_level, note, role, "confirmed")
+
+
+def _record_change(actor: Actor, pair: Pair, competency_id: int, old: int, new: int,
+                   note: str | None, role: str, kind: str) -> LevelChange:
+    """The history row and its audit entry: a self-assessment and a confirmed change differ
+    only in ``kind`` (the chart draws confirmed levels; both stay in the history)."""
+    change = LevelChange(person_id=pair.mentee_id, competency_id=competency_id, pair_id=pair.id,
+                         old_level=old, new_level=new, note=(note or "").strip()[:1000] or None,
                          recorded_by_id=getattr(actor, "id", None),
-                         details={"by_role": role, "kind": "confirmed"})
+                         details={"by_role": role, "kind": kind})
     db.session.add(change)
     db.session.flush()
-    audit.record(actor, "level.change", change, programme_id=pair.programme_id,
-                 old=old, new=new_level)
+    audit.record(actor, "level.self_assessment" if kind == "self" else "level.change", change,
+                 programme_id=pair.programme_id, old=old, new=new)
     return change
 
 
