@@ -64,7 +64,7 @@ def _chart_data(data: dict, progress: dict) -> dict:
 
 
 def _question_texts() -> dict[str, str]:
-    return {q["key"]: question_text(q, str(get_locale())) for q in questions()}
+    return {q.key: question_text(q, str(get_locale())) for q in questions()}
 
 
 def _report_context(programme: Programme) -> dict:
