@@ -352,9 +352,11 @@ def test_dev_mailbox_admin_only_and_gone_with_smtp(app, client):
     page = client.get("/dev/mailbox/")
     assert page.status_code == 200 and "Subjek 0" in page.get_data(as_text=True)
     assert " WIB<" in page.get_data(as_text=True)  # when it was written, in local time
+    assert 'href="/dev/mailbox/"' in client.get("/").get_data(as_text=True)  # in the menu
     set_settings(app, mail={"transport": "smtp"})
     try:
         assert client.get("/dev/mailbox/").status_code == 404
+        assert 'href="/dev/mailbox/"' not in client.get("/").get_data(as_text=True)
         name = make_transport_folder_names(app)[0]
         assert client.get(f"/dev/mailbox/{name}").status_code == 404
     finally:
