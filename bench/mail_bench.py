@@ -83,6 +83,7 @@ def run(count: int, *, pg: bool = False, batch: int = 200) -> dict[str, float]:
     from mentormatch.jobs.runner import make_holder, run_job
     from mentormatch.models import OutboxMessage
     from mentormatch.services import mailer
+    from mentormatch.settings import settings
 
     ctx = mp.get_context("spawn")
     port_q, result_q, stop = ctx.Queue(), ctx.Queue(), ctx.Event()
@@ -105,7 +106,7 @@ def run(count: int, *, pg: bool = False, batch: int = 200) -> dict[str, float]:
             db.create_all()
             t_fill = time.perf_counter()
             sender = mailer._from_header()
-            domain = app.config["MM"]["mail"]["message_id_domain"]
+            domain = settings(app).mail.message_id_domain
             for start in range(0, count, 1000):
                 db.session.add_all(
                     OutboxMessage(kind="itip_request", recipient=f"mentor{i}@dinas.go.id",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from werkzeug.routing import IntegerConverter
 from .config import ConfigError, load_typed
 from .extensions import babel, cache, csrf, db, limiter, login_manager
 from .resources import resource_dir
-from .settings import settings
+from .settings import Settings, install, settings
 from .urls import trusted_hosts
 
 log = logging.getLogger(__name__)
@@ -46,8 +47,10 @@ def _select_timezone() -> str:
     return settings().app.default_timezone
 
 
-def build_app(overrides: dict[str, Any] | None = None) -> Flask:
-    typed = load_typed(overrides=overrides)
+def build_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
+    """``config``: nested overrides of the loaded settings, or settings already loaded and
+    validated (a solve worker process gets its scheduler's)."""
+    typed = config if isinstance(config, Settings) else load_typed(overrides=config)
     appcfg = typed.app
     # The instance folder holds the default SQLite database and the local outbox.
     instance = appcfg.instance_path or None
@@ -58,9 +61,7 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
         instance_path=str(Path(instance).resolve()) if instance else None,
         instance_relative_config=True,
     )
-    # Transitional: older code reads the same values as nested dicts (settings() is typed).
-    app.config["MM"] = typed.as_dict()
-    settings(app)
+    install(app, typed)
 
     secret = appcfg.secret_key
     testing = appcfg.testing

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from . import create_app
-from .settings import settings
+from .settings import Settings, settings
 
 
 def _app(**overrides):
@@ -201,18 +201,17 @@ def default_workers() -> int:
     return (os.cpu_count() or 1) + 1
 
 
-def unsafe_settings(settings: dict, workers: int) -> list[str]:
+def unsafe_settings(settings: Settings, workers: int) -> list[str]:
     """Settings `serve` and `scheduler` refuse to run with (see README, Production)."""
     problems = []
-    app, mail, inbox = settings["app"], settings["mail"], settings.get("inbox", {})
-    storage = str(app.get("ratelimit_storage_uri", "memory://"))
+    storage = settings.app.ratelimit_storage_uri
     if workers > 1 and storage.startswith("memory://"):
         problems.append(
             f"app.ratelimit_storage_uri is {storage} but {workers} workers would each count "
             "login attempts on their own; set a shared store (e.g. "
             "MENTORMATCH_APP__RATELIMIT_STORAGE_URI=redis://host:6379/0) or --workers 1")
-    organizer = str(mail.get("from_address", "")).strip().lower()
-    if (mail.get("transport") == "smtp" or inbox.get("enabled")) and (
+    organizer = settings.mail.from_address.strip().lower()
+    if (settings.mail.transport == "smtp" or settings.inbox.enabled) and (
             organizer.endswith("@localhost") or "@" not in organizer):
         problems.append(
             f"mail.from_address is {organizer or '(empty)'}: invitations and replies need a "
@@ -221,12 +220,13 @@ def unsafe_settings(settings: dict, workers: int) -> list[str]:
 
 
 def _refuse_unsafe(workers: int) -> None:
-    from .config import load_settings
+    from .config import load_typed
 
-    problems = unsafe_settings(load_settings(), workers)
+    typed = load_typed()
+    problems = unsafe_settings(typed, workers)
     if problems:
         raise click.ClickException("refusing to start:\n  - " + "\n  - ".join(problems))
-    base = str(load_settings()["app"].get("base_url", ""))
+    base = typed.app.base_url
     if base.startswith(("http://127.0.0.1", "http://localhost")):
         click.echo(f"warning: app.base_url is {base}; links in e-mails will not work for "
                    "others (set MENTORMATCH_APP__BASE_URL)", err=True)

@@ -62,13 +62,6 @@ def _reject_file_secrets(data: Mapping[str, Any], source: str) -> None:
                 )
 
 
-def load_settings(
-    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
-    """The validated settings as nested dicts (sections → keys); see :func:`load_typed`."""
-    return load_typed(environ, overrides).as_dict()
-
-
 def load_typed(
     environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
 ) -> Settings:

@@ -194,14 +194,29 @@ class CertificateSettings(_Section):
 
 
 class Question(_Section):
-    key: str
+    """One evaluation question: answers are stored under ``key``; worded in Indonesian and
+    English."""
+
+    key: Annotated[str, Field(min_length=1)]
     kind: Literal["rating", "text"]
     id: str
-    en: str
+    en: Annotated[str, Field(min_length=1)]
+
+    def text(self, locale: str) -> str:
+        """The wording in ``locale`` (English for any other)."""
+        return (self.id if locale == "id" else self.en) or self.en
 
 
 class EvaluationSettings(_Section):
-    questions: Annotated[tuple[Question, ...], Lax]
+    questions: Annotated[tuple[Question, ...], Lax, Field(min_length=1)]
+
+    @field_validator("questions")
+    @classmethod
+    def _unique_keys(cls, value: tuple[Question, ...]) -> tuple[Question, ...]:
+        keys = [q.key for q in value]
+        if len(set(keys)) != len(keys):
+            raise ValueError("every question needs its own key (answers are stored under it)")
+        return value
 
 
 class ReportSettings(_Section):
@@ -258,21 +273,9 @@ class Settings(_Section):
     api: ApiSettings
     sso: SsoSettings
 
-    def as_dict(self) -> dict[str, Any]:
-        """Nested plain dicts (the transitional ``app.config["MM"]`` view)."""
-        return _plain(self.model_dump(by_alias=True))
-
 
 class SettingsError(ConfigError, ValueError):
     """A setting is missing, unknown or of the wrong type (the message names each one)."""
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _describe(exc: ValidationError) -> str:
@@ -298,25 +301,16 @@ def validate(raw: Mapping[str, Any]) -> Settings:
         raise SettingsError(_describe(exc)) from None
 
 
-_CACHE = "mentormatch.settings"
+_EXTENSION = "mentormatch.settings"
+
+
+def install(app: Flask, typed: Settings) -> None:
+    """Make ``typed`` the app's settings (once, when the app is built)."""
+    app.extensions[_EXTENSION] = typed
 
 
 def settings(app: Flask | None = None) -> Settings:
-    """The running app's typed settings.
-
-    ``app.config["MM"]`` stays as a plain nested dict during the transition (older code and
-    tests read and override it); when it has changed since the last call it is validated
-    again, so the typed object and the dict never disagree."""
+    """The running app's typed settings (validated once, when the app was built)."""
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
-    raw = app.config["MM"]
-    cached = app.extensions.get(_CACHE)
-    if cached is not None and cached[0] == raw:
-        return cached[1]  # type: ignore[no-any-return]
-    typed = validate(raw)
-    app.extensions[_CACHE] = (_snapshot(raw), typed)
+    typed: Settings = app.extensions[_EXTENSION]
     return typed
-
-
-def _snapshot(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """A deep copy to compare against (changes made in place are noticed too)."""
-    return _plain(raw)  # type: ignore[no-any-return]

@@ -10,15 +10,19 @@ the spawned process receives them by name.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from flask import Flask
+
+if TYPE_CHECKING:
+    from .settings import Settings
 
 _app: Flask | None = None
 
 
-def init_process(settings: dict[str, Any]) -> None:
-    """Build the process's app once, when the pool starts the process."""
+def init_process(settings: Settings) -> None:
+    """Build the process's app once, when the pool starts the process, with the scheduler's
+    typed settings (no second load: the same values, whatever this process's environment)."""
     global _app
     from . import create_app
 

@@ -1,16 +1,19 @@
 """Helpers shared by the tests, kept in one place so every test drives the app the same way:
 the CSRF token of a page and the real login form (HTTP client and browser), and the SQL
-statements a block of code runs (the guards against a query per row)."""
+statements a block of code runs (the guards against a query per row), and settings changed
+in a running test app."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import event
 
 from mentormatch.extensions import db
+from mentormatch.settings import Settings, install, settings, validate
 from tests.factories import PASSWORD
 
 _TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
@@ -63,3 +66,24 @@ def count_statements(fn: Callable[[], object]) -> int:
     with recorded_statements() as seen:
         fn()
     return len(seen)
+
+
+def set_settings(app, changes: Mapping[str, Mapping[str, Any]] | None = None, /,
+                 **sections: Mapping[str, Any]) -> Settings:
+    """Change some settings of a running test app, validated as at a start (a wrong type or
+    an unknown key raises): ``set_settings(app, mail={"max_attempts": 3})``, or
+    ``set_settings(app, {"import": {...}})`` for a section whose name is a keyword."""
+    raw = settings(app).model_dump(by_alias=True)
+    for section, values in {**(changes or {}), **sections}.items():
+        raw[section] = _merged(raw.get(section, {}), values)
+    typed = validate(raw)
+    install(app, typed)
+    return typed
+
+
+def _merged(base: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in values.items():
+        out[key] = (_merged(out[key], value)
+                    if isinstance(value, Mapping) and isinstance(out.get(key), Mapping) else value)
+    return out

@@ -20,17 +20,17 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from flask import Flask
 
-from ..settings import settings
+from ..settings import Settings, settings
 
 log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _executor: ProcessPoolExecutor | None = None
-_settings: dict[str, Any] | None = None  # what the pool's processes were started with
+_settings: Settings | None = None  # what the pool's processes were started with
 
 
 def processes(app: Flask) -> int:
@@ -43,7 +43,7 @@ class SolveWorker(NamedTuple):
     round in it. They build the whole app, so they live above the layers
     (``mentormatch/worker.py``) and the app registers them here."""
 
-    init: Callable[[dict[str, Any]], None]
+    init: Callable[[Settings], None]
     solve: Callable[[int, str], str]
 
 
@@ -63,15 +63,16 @@ def executor(app: Flask) -> ProcessPoolExecutor:
     """The pool (started on first use; spawned, never forked from a threaded process)."""
     global _executor, _settings
     with _lock:
-        if _executor is not None and _settings != app.config["MM"]:
+        typed = settings(app)
+        if _executor is not None and _settings != typed:
             _executor.shutdown(wait=False, cancel_futures=True)  # another app (tests)
             _executor = None
         if _executor is None:
-            _settings = app.config["MM"]
+            _settings = typed
             _executor = ProcessPoolExecutor(
                 max_workers=max(1, processes(app)),
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=_worker(app).init, initargs=(app.config["MM"],))
+                initializer=_worker(app).init, initargs=(typed,))
         return _executor
 
 

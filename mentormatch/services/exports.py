@@ -249,7 +249,7 @@ def _feedback(programme: Programme, locale: str) -> Table:
 def _evaluations(programme: Programme, locale: str) -> Table:
     """One row per mid / end evaluation with its numeric (rating) answers, one column per
     question key; free-text answers are left out."""
-    keys = [q["key"] for q in questions() if q.get("kind", "rating") == "rating"]
+    keys = [q.key for q in questions() if q.kind == "rating"]
     author, mentor, mentee = aliased(Person), aliased(Person), aliased(Person)
     stmt = (
         select(Evaluation.id, Pair.id, Evaluation.stage,
@@ -349,7 +349,7 @@ class _People:
         self.kinds = [kinds[i] for i in self.keep]
         self.locale, self.zone, self.for_csv = locale, ZoneInfo(zone), for_csv
         zone_label = _ZONE_NAMES.get(zone, zone)
-        asked = {q["key"]: q.get(locale) or q["en"] for q in questions()}
+        asked = {q.key: q.text(locale) for q in questions()}
         self.header = []
         for key in header:
             if key not in _COLUMNS:

@@ -10,7 +10,6 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -28,6 +27,7 @@ from ..models import (
     User,
     utcnow,
 )
+from ..settings import Question, settings
 from . import audit, invites, participant_mail
 from .logbook import local_today, pair_started_on
 from .participant_errors import FeedbackError
@@ -37,24 +37,14 @@ KINDS = ("rating", "text")
 CLOSED_PAIR = ("ended", "completed")
 
 
-def questions() -> list[dict[str, str]]:
+def questions() -> tuple[Question, ...]:
     """The evaluation questions of `[evaluation] questions` (config/defaults.toml documents the
-    format and holds the default BerAKHLAK set). A malformed entry is a deployment error."""
-    configured = current_app.config["MM"].get("evaluation", {}).get("questions") or []
-    seen: set[str] = set()
-    for i, q in enumerate(configured):
-        key = q.get("key") if isinstance(q, dict) else None
-        if not key or key in seen or q.get("kind", "rating") not in KINDS or not q.get("en"):
-            raise ValueError(f"config [evaluation] questions[{i}]: needs a unique key, "
-                             f"kind rating|text and the wording en (and id)")
-        seen.add(key)
-    if not configured:
-        raise ValueError("config [evaluation] questions is empty")
-    return list(configured)
+    format and holds the default BerAKHLAK set; a malformed entry stops the start)."""
+    return settings().evaluation.questions
 
 
-def question_text(q: dict[str, str], locale: str) -> str:
-    return q.get(locale) or q.get("en") or q["key"]
+def question_text(q: Question, locale: str) -> str:
+    return q.text(locale)
 
 
 # -- feedback ------------------------------------------------------------------------------
@@ -157,17 +147,17 @@ def submit_evaluation(pair: Pair, person: Person, stage: str, answers: dict[str,
         raise FeedbackError("evaluation_not_open", when=window.text)
     clean: dict[str, Any] = {}
     for q in questions():
-        value: Any = answers.get(q["key"])
-        if q.get("kind", "rating") == "rating":
+        value: Any = answers.get(q.key)
+        if q.kind == "rating":
             try:
                 number = int(value)
             except (TypeError, ValueError):
                 raise FeedbackError("answer_all") from None
             if not 1 <= number <= 5:
                 raise FeedbackError("answer_all")
-            clean[q["key"]] = number
+            clean[q.key] = number
         else:
-            clean[q["key"]] = (str(value or "")).strip()[:2000]
+            clean[q.key] = (str(value or "")).strip()[:2000]
     ev = Evaluation(pair_id=pair.id, author_id=person.id, stage=stage, answers=clean)
     db.session.add(ev)
     db.session.flush()

@@ -59,6 +59,7 @@ from ..models import (
     User,
     utcnow,
 )
+from ..settings import settings
 from . import audit, busy, mailer
 from .catalogue import by_code
 from .errors import ServiceError
@@ -95,10 +96,6 @@ class InviteError(ServiceError):
         return self.user_message()
 
 
-def _mm() -> dict[str, Any]:
-    return dict(current_app.config["MM"])
-
-
 def base_url() -> str:
     return urls.base_url()
 
@@ -123,7 +120,7 @@ def render(template: str, locale: str, **ctx: Any) -> tuple[str, str, str]:
 
 
 def _organizer_of(pair: Pair) -> str:
-    return pair.programme.mailbox or _mm()["mail"]["from_address"]
+    return pair.programme.mailbox or settings().mail.from_address
 
 
 def _focus_names(pair: Pair, locale: str, codes: dict[str, Competency]) -> list[str]:
@@ -205,7 +202,7 @@ def _rows_insert(model: type) -> Any:
 def _series_chunk(items: Sequence[NewSeries], *, actor: Actor, invite: bool, is_holiday: Any,
                   codes: dict[str, Competency], memo: dict[tuple[Any, ...], OccurrencePlan]
                   ) -> list[int]:
-    domain = _mm()["mail"]["message_id_domain"]
+    domain = settings().mail.message_id_domain
     now = utcnow()
     rows: list[dict[str, Any]] = []
     plans: list[OccurrencePlan] = []
@@ -319,7 +316,7 @@ def _spec(pair: Pair, *, uid: str, sequence: int, tzid: str, first_start: dateti
         sequence=sequence,
         summary=_summary(pair),
         organizer_email=_organizer_of(pair),
-        organizer_name=_mm()["mail"]["from_name"],
+        organizer_name=settings().mail.from_name,
         tzid=tzid,
         first_start=first_start,
         duration=timedelta(minutes=minutes),
@@ -427,7 +424,7 @@ def _mail_for(series: SessionSeries, pair: Pair, person: Person, role: str, emai
         from_addr=mailer._from_header(), to_addr=email, subject=subject,
         text_body=text, html_body=html, ics=ics, method=method,
         filename="cancel.ics" if method == "CANCEL" else "invite.ics",
-        msgid_domain=_mm()["mail"]["message_id_domain"], language=locale,
+        msgid_domain=settings().mail.message_id_domain, language=locale,
     )
     return mailer.Outgoing(kind=f"itip_{method.lower()}", recipient=email, subject=mail.subject,
                            message_id=mail.message_id, raw=mail.raw,

@@ -25,11 +25,11 @@ from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any, TypeVarTuple
 
 from babel.numbers import format_decimal
-from flask import current_app
 from sqlalchemy import Select, extract, func, select
 
 from ..extensions import db
 from ..models import Pair, Programme, SessionLog
+from ..settings import settings
 
 ROUNDINGS = ("floor", "nearest", "half")
 DEFAULTS: dict[str, Any] = {"minutes_per_jp": 45, "rounding": "floor",
@@ -155,7 +155,7 @@ class PersonJp:
 
 def rule_for(programme: Programme | None) -> JpRule:
     """The configured `[jp]` defaults overlaid with the programme's own rule."""
-    return rule_from(current_app.config["MM"].get("jp"), programme.jp_rule if programme else None)
+    return rule_from(settings().jp.model_dump(), programme.jp_rule if programme else None)
 
 
 Row = TypeVarTuple("Row")

@@ -140,7 +140,7 @@ def nudge(programme: Programme, kind: str, *, actor: Actor, days: int = 30,
     planned = _plan(programme, kind, rows, day, flt)
     done = _existing_keys(m.key for m in planned)
     fresh = [m for m in planned if m.key not in done]
-    limit = max(1, reports.report_settings()["nudge_limit"])
+    limit = max(1, reports.report_settings().nudge_limit)
     batch = fresh[:limit]
     result = NudgeResult(already=len(planned) - len(fresh), remaining=len(fresh) - len(batch))
     if not batch:

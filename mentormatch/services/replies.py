@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -44,6 +43,7 @@ from ..models import (
     SessionSeries,
     utcnow,
 )
+from ..settings import settings
 from . import audit, invites
 
 log = logging.getLogger(__name__)
@@ -143,11 +143,6 @@ def record_failure(raw_bytes: bytes, *, source: str, reason: str,
                    details={"attempts": attempts})
 
 
-def _inbox_cfg() -> dict[str, Any]:
-    cfg: dict[str, Any] = current_app.config["MM"].get("inbox", {})
-    return cfg
-
-
 def _sender_problem(parsed: ParsedItip, email: str, source: str) -> tuple[str, str] | None:
     """(code, reason) when the mail's sender may not answer for ``email``."""
     matched = None
@@ -162,13 +157,13 @@ def _sender_problem(parsed: ParsedItip, email: str, source: str) -> tuple[str, s
         return None
     if matched is None:
         return "no_sender", "mail without a sender"
-    cfg = _inbox_cfg()
-    authserv = str(cfg.get("authserv_id") or "")
+    cfg = settings().inbox
+    authserv = cfg.authserv_id
     verdict = sender_verdict(parsed.auth_results, authserv, matched)
     if verdict == "fail":
         return "unauthenticated", (f"Authentication-Results of {authserv} show no dkim/spf pass "
                                    f"for {matched.rpartition('@')[2]}")
-    if verdict == "none" and cfg.get("require_authenticated_sender"):
+    if verdict == "none" and cfg.require_authenticated_sender:
         if not authserv:
             return "unauthenticated", ("inbox.require_authenticated_sender is set but "
                                        "inbox.authserv_id is not configured")
@@ -234,7 +229,7 @@ def apply_reply(raw_bytes: bytes, *, source: str, actor: Actor = None,
 
 def _sender_verified(parsed: ParsedItip, email: str) -> bool:
     """True when our mail exchanger's Authentication-Results vouch for the sender."""
-    authserv = str(_inbox_cfg().get("authserv_id") or "")
+    authserv = settings().inbox.authserv_id
     sender = parsed.sender_header if parsed.sender_header == email else (parsed.sender or "")
     return bool(authserv) and sender_verdict(parsed.auth_results, authserv, sender) == "pass"
 

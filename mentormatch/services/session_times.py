@@ -4,12 +4,11 @@ with their other mentoring sessions. Raises `LogError` with the first problem fo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
@@ -17,10 +16,14 @@ from sqlalchemy import or_, select
 from ..calendar.holidays import holiday_name
 from ..extensions import db
 from ..models import LeaveDate, Pair, Person, Session, SessionSeries, WorkingHoursOverride
+from ..settings import settings
 from .participant_errors import LogError
 from .timefmt import format_local
 
 Span = tuple[int, int]  # minutes after local midnight, [start, end)
+#: the keys of `[working_hours]` (and of each dated override): mon_thu, mon_thu_break, fri,
+#: friday_break, each [from, to] (a break may be empty or None: no break)
+Hours = Mapping[str, Any]
 
 
 def _minutes(hhmm: str) -> int:
@@ -38,11 +41,9 @@ def _cut(span: Span, gap: Span | None) -> list[Span]:
     return [s for s in ((span[0], gap[0]), (gap[1], span[1])) if s[0] < s[1]]
 
 
-def _spans_of(cfg: dict[str, Any]) -> dict[int, list[Span]]:
-    mon_thu = tuple(cfg.get("mon_thu", ("07:30", "16:00")))
-    fri = tuple(cfg.get("fri", ("07:30", "16:30")))
-    mt_break = cfg.get("mon_thu_break", ("12:00", "13:00"))
-    fr_break = cfg.get("friday_break", ("11:30", "13:00"))
+def _spans_of(hours: Hours) -> dict[int, list[Span]]:
+    mon_thu, fri = hours["mon_thu"], hours["fri"]
+    mt_break, fr_break = hours["mon_thu_break"], hours["friday_break"]
     mt = _cut((_minutes(mon_thu[0]), _minutes(mon_thu[1])),
               (_minutes(mt_break[0]), _minutes(mt_break[1])) if mt_break else None)
     fr = _cut((_minutes(fri[0]), _minutes(fri[1])),
@@ -54,9 +55,9 @@ def overrides() -> list[dict[str, Any]]:
     """Dated working-hours overrides (Ramadan hours): the ones shipped in
     `[[working_hours.overrides]]` and the ones an admin added, each with `from`/`to` dates."""
     out = []
-    for o in current_app.config["MM"].get("working_hours", {}).get("overrides", []) or []:
-        out.append({**o, "from": date.fromisoformat(str(o["from"])),
-                    "to": date.fromisoformat(str(o["to"]))})
+    for o in settings().working_hours.overrides:
+        out.append({**o.model_dump(by_alias=True), "from": date.fromisoformat(o.from_),
+                    "to": date.fromisoformat(o.to)})
     for row in db.session.scalars(select(WorkingHoursOverride)
                                   .order_by(WorkingHoursOverride.start_date)):
         out.append(row.as_config())
@@ -67,12 +68,11 @@ def working_spans(day: date | None = None) -> dict[int, list[Span]]:
     """Working spans per weekday (0 = Monday), breaks cut out: `[working_hours]` (`mon_thu`,
     `mon_thu_break`, `fri`, `friday_break`), or on ``day`` the dated override covering it.
     Saturday and Sunday are off. The one definition: the solver gets the regular week."""
-    cfg = current_app.config["MM"].get("working_hours", {})
     if day is not None:
         for o in overrides():
             if o["from"] <= day <= o["to"]:
-                return _spans_of({**cfg, **o})
-    return _spans_of(cfg)
+                return _spans_of(o)
+    return _spans_of(settings().working_hours.model_dump(exclude={"overrides"}))
 
 
 def weekly_minutes(spans: dict[int, list[Span]] | None = None) -> int:

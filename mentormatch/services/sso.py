@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import ROLES, Person, SsoGroupRole, SsoIdentity, User, UserRole
+from ..settings import SsoSettings
 from . import audit
 from .accounts import find_user
 
@@ -34,14 +35,14 @@ def _nip(value: Any) -> str | None:
     return text if len(text) == 18 else None
 
 
-def sign_in(claims: dict[str, Any], issuer: str, settings: dict[str, Any]) -> User:
+def sign_in(claims: dict[str, Any], issuer: str, settings: SsoSettings) -> User:
     subject = str(claims.get("sub") or "")
     if not subject:
         raise SsoRefused("no_subject")
-    email = str(claims.get(settings.get("email_claim") or "email") or "").strip().lower()
+    email = str(claims.get(settings.email_claim) or "").strip().lower()
     verified = claims.get("email_verified") is True
-    nip = _nip(claims.get(settings.get("nip_claim") or "nip"))
-    domains = [d.lower().lstrip("@") for d in settings.get("allowed_domains") or []]
+    nip = _nip(claims.get(settings.nip_claim))
+    domains = [d.lower().lstrip("@") for d in settings.allowed_domains]
     if domains and (not email or email.rsplit("@", 1)[-1] not in domains):
         raise SsoRefused("domain")
 
@@ -61,7 +62,7 @@ def sign_in(claims: dict[str, Any], issuer: str, settings: dict[str, Any]) -> Us
     if user.password_hash is None:  # invited, never activated: the provider vouches for them
         user.password_hash = SSO_ONLY
         user.activated_at = now
-    _grant_mapped_roles(user, claims.get(settings.get("groups_claim") or "groups"))
+    _grant_mapped_roles(user, claims.get(settings.groups_claim))
     user.last_login_at = now
     identity.last_login_at = now
     db.session.flush()

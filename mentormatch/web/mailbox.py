@@ -42,6 +42,12 @@ def _transport() -> FolderTransport:
     return FolderTransport(outbox_folder())
 
 
+@bp.app_context_processor
+def _mailbox_flag() -> dict[str, bool]:
+    """The navigation shows the dev mailbox only with the folder transport."""
+    return {"dev_mailbox": settings().mail.transport == "folder"}
+
+
 @bp.before_request
 def _only_with_folder_transport():
     """With SMTP the dev mailbox does not exist, for anyone."""

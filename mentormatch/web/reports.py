@@ -64,7 +64,7 @@ def _chart_data(data: dict, progress: dict) -> dict:
 
 
 def _question_texts() -> dict[str, str]:
-    return {q["key"]: question_text(q, str(get_locale())) for q in questions()}
+    return {q.key: question_text(q, str(get_locale())) for q in questions()}
 
 
 def _report_context(programme: Programme) -> dict:
@@ -142,7 +142,7 @@ def alerts(programme_id: int, kind: str):
                            page=page, flt=flt, args={k: v for k, v in args.items() if v},
                            options=reports.filter_options(programme),
                            chase_days=reports.chase_after_days(),
-                           tolerance=round(reports.report_settings()["pace_tolerance"] * 100))
+                           tolerance=round(reports.report_settings().pace_tolerance * 100))
 
 
 @bp.post(PREFIX + "/alerts/<kind>/nudge")
@@ -169,7 +169,7 @@ def nudge(programme_id: int, kind: str):
     if result.remaining:
         flash(_("%(n)d more on this list were not reminded yet (at most %(limit)d per click): "
                 "press the button again.", n=result.remaining,
-                limit=reports.report_settings()["nudge_limit"]), "warning")
+                limit=reports.report_settings().nudge_limit), "warning")
     args: dict[str, Any] = {"days": days, "unit": flt.unit_id, "city": flt.city,
                             "page": form.page.data}
     return redirect(url_for(".alerts", programme_id=programme.id, kind=kind,

@@ -37,6 +37,7 @@ from ..extensions import db
 from ..models import ROLES
 from ..services import sso
 from ..services.accounts import find_user
+from ..settings import SsoSettings
 from ..settings import settings as typed_settings
 from .access import public, requires
 from .forms import invalid
@@ -61,29 +62,29 @@ REASONS = {
 }
 
 
-def settings() -> dict[str, Any]:
-    return current_app.config["MM"].get("sso", {})
+def _sso() -> SsoSettings:
+    return typed_settings().sso
 
 
-def enabled(s: dict[str, Any] | None = None) -> bool:
-    s = settings() if s is None else s
-    return bool(s.get("issuer") and s.get("client_id"))
+def enabled(s: SsoSettings | None = None) -> bool:
+    s = _sso() if s is None else s
+    return bool(s.issuer and s.client_id)
 
 
-def _issuer(s: dict[str, Any]) -> str:
-    return str(s["issuer"]).rstrip("/")
+def _issuer(s: SsoSettings) -> str:
+    return s.issuer.rstrip("/")
 
 
 def init_sso(app: Flask) -> None:
-    s = app.config["MM"].get("sso", {})
+    s = typed_settings(app).sso
     app.register_blueprint(bp)
     if not enabled(s):
         return
     oauth = OAuth(app)
     oauth.register(
-        "oidc", client_id=s["client_id"], client_secret=s.get("client_secret") or None,
+        "oidc", client_id=s.client_id, client_secret=s.client_secret or None,
         server_metadata_url=_issuer(s) + "/.well-known/openid-configuration",
-        client_kwargs={"scope": s.get("scope", "openid email profile"),
+        client_kwargs={"scope": s.scope,
                        "code_challenge_method": "S256", "default_timeout": 10},
     )
     app.extensions["mm_sso"] = oauth.oidc
@@ -110,7 +111,7 @@ def _refused(code: str):
 
 
 def _password_login() -> bool:
-    return bool(settings().get("password_login", True))
+    return _sso().password_login
 
 
 @bp.get("/login/sso")
@@ -127,11 +128,11 @@ def login():
         client.server_metadata.pop("_loaded_at", None)
         metadata = client.load_server_metadata()
     except (requests.RequestException, ValueError):
-        current_app.logger.warning("SSO provider unreachable: %s", settings().get("issuer"))
+        current_app.logger.warning("SSO provider unreachable: %s", _sso().issuer)
         return _unavailable()
-    if str(metadata.get("issuer", "")).rstrip("/") != _issuer(settings()):
+    if str(metadata.get("issuer", "")).rstrip("/") != _issuer(_sso()):
         current_app.logger.warning("SSO discovery issuer %r does not match the configured %r",
-                                   metadata.get("issuer"), settings().get("issuer"))
+                                   metadata.get("issuer"), _sso().issuer)
         return _unavailable()
     return client.authorize_redirect(_external("sso.callback"))
 
@@ -160,12 +161,12 @@ def callback():
     client = _client()
     if client is None:
         abort(404)
-    s = settings()
+    s = _sso()
     issuer = _issuer(s)
     try:
         token = client.authorize_access_token(
             claims_options={"iss": {"essential": True, "values": [issuer, issuer + "/"]}},
-            leeway=int(s.get("leeway_seconds", 60)))
+            leeway=s.leeway_seconds)
     except requests.RequestException:
         return _unavailable()
     except (AuthlibBaseError, JoseError, ValueError, KeyError) as exc:
@@ -173,7 +174,7 @@ def callback():
         current_app.logger.warning("SSO sign-in refused (%s): %s", code, exc)
         return _refused(code)
     claims = dict(token.get("userinfo") or {})
-    email_claim, nip_claim = s.get("email_claim", "email"), s.get("nip_claim", "nip")
+    email_claim, nip_claim = s.email_claim, s.nip_claim
     if (email_claim not in claims or nip_claim not in claims) and \
             client.server_metadata.get("userinfo_endpoint"):
         try:
@@ -227,9 +228,9 @@ def _after(response):
 
 @bp.app_context_processor
 def _template_flags() -> dict[str, Any]:
-    s = settings()
-    return {"sso_enabled": enabled(s), "sso_button_label": s.get("button_label") or "SSO",
-            "password_login": bool(s.get("password_login", True)) or not enabled(s)}
+    s = _sso()
+    return {"sso_enabled": enabled(s), "sso_button_label": s.button_label or "SSO",
+            "password_login": s.password_login or not enabled(s)}
 
 
 # -- admin: provider groups -> roles -----------------------------------------------------------

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from mentormatch.models import OutboxMessage, User
 from mentormatch.services import accounts
+from mentormatch.settings import settings
 from tests import factories as f
 from tests.helpers import csrf_from, form_login
 
@@ -123,9 +124,9 @@ def test_session_cookie_flags(app):
     prod = app.config.copy()
     assert prod["SESSION_COOKIE_HTTPONLY"] is True
     assert prod["SESSION_COOKIE_SAMESITE"] == "Lax"
-    from mentormatch.config import load_settings
+    from mentormatch.config import load_typed
 
-    assert load_settings(environ={})["app"]["session_cookie_secure"] is True
+    assert load_typed(environ={}).app.session_cookie_secure is True
 
 
 def test_inactive_user_cannot_log_in(client, db):
@@ -146,7 +147,7 @@ def test_account_locks_after_repeated_failures_for_every_worker(app, client, db,
     u = f.user(["coordinator"], email="target@example.go.id")
     db.session.commit()
     email = u.email  # read here: inside the other app, its engine would load it
-    limit = app.config["MM"]["app"]["login_max_failures"]
+    limit = settings().app.login_max_failures
     other = create_app(make_settings(database_url))
     other.test_client_class = FreshClient
     with other.app_context():

@@ -62,15 +62,15 @@ def test_api_client_cli(app, database_url, tmp_path):
 def test_sso_client_secret_only_from_the_environment(tmp_path):
     import pytest
 
-    from mentormatch.config import ConfigError, load_settings
+    from mentormatch.config import ConfigError, load_typed
 
     env = {"MENTORMATCH_SSO_CLIENT_SECRET": "from-env",
            "MENTORMATCH_SSO__ISSUER": "https://sso.example.go.id/realms/pemda",
            "MENTORMATCH_SSO__CLIENT_ID": "mentormatch"}
-    sso = load_settings(environ=env)["sso"]
-    assert (sso["issuer"], sso["client_id"], sso["client_secret"]) == (
+    sso = load_typed(environ=env).sso
+    assert (sso.issuer, sso.client_id, sso.client_secret) == (
         "https://sso.example.go.id/realms/pemda", "mentormatch", "from-env")
     deployment = tmp_path / "prod.toml"
     deployment.write_text('[sso]\nclient_secret = "in-a-file"\n')
     with pytest.raises(ConfigError):
-        load_settings(environ={"MENTORMATCH_CONFIG": str(deployment)})
+        load_typed(environ={"MENTORMATCH_CONFIG": str(deployment)})

@@ -19,7 +19,7 @@ from mentormatch.models import OutboxMessage, Participant, Session
 from mentormatch.services import invites
 from mentormatch.services.replies import apply_reply
 from tests import factories as f
-from tests.helpers import csrf_from
+from tests.helpers import csrf_from, set_settings
 from tests.sessions.test_invites import make_pair, no_holiday
 from tests.sessions.test_replies import MX, reply_mail
 
@@ -74,7 +74,7 @@ def _end(how: str, series, client) -> None:
     else:  # the mentor declines in their calendar client, after three sessions
         mentor = series.attendees[0]
         # the reply passed our MX (dkim=pass stamped by reply_mail): a decline applies directly
-        current_app.config["MM"]["inbox"]["authserv_id"] = MX
+        set_settings(current_app, inbox={"authserv_id": MX})
         row = apply_reply(reply_mail(series, mentor.email, "DECLINED"), source="imap")
         assert row.outcome == "applied", row.reason
         db.session.commit()

@@ -14,7 +14,7 @@ from mentormatch.extensions import db
 from mentormatch.models import ProgrammeCoordinator, SessionLog, utcnow
 from mentormatch.services import certificate, jp
 from tests import factories as f
-from tests.helpers import csrf_from
+from tests.helpers import csrf_from, set_settings
 from tests.logbook.test_logbook import make_pair, person, programme
 
 
@@ -114,13 +114,13 @@ def test_pdf_opens_and_says_the_same(app, client):
 def test_pdf_core_font_degrades_gracefully(app):
     pair = make_pair(start=date(2026, 1, 1), end=date(2026, 6, 30))
     pair.mentee.name = "Ṣiti Nguyễn 王"
-    app.config["MM"]["certificate"]["font"] = "core"
+    set_settings(app, certificate={"font": "core"})
     try:
         with app.test_request_context():
             cert = certificate.build(pair.mentee, pair.programme)
             data = certificate.render_pdf(cert)
     finally:
-        app.config["MM"]["certificate"]["font"] = "auto"
+        set_settings(app, certificate={"font": "auto"})
     assert data.startswith(b"%PDF")
     assert "Siti Nguyen ?" in pdf_text(data)
     assert certificate.latin1("Dewi Ayu – Ratna · Ñoño") == "Dewi Ayu - Ratna · Ñoño"

@@ -13,7 +13,7 @@ from mentormatch.calendar.holidays import holiday_name
 from mentormatch.extensions import db
 from mentormatch.models import SessionLog, utcnow
 from tests import factories as f
-from tests.helpers import csrf_from
+from tests.helpers import csrf_from, set_settings
 from tests.logbook.test_logbook import make_pair, make_session
 from tests.logbook.test_participants_web import _ERROR, _post_log, _users
 
@@ -43,7 +43,7 @@ def test_session_log_carries_the_sessions_date(client, app):
     ok = _post_log(client, pair, session_id=str(session.id),
                    held_on=(tue + timedelta(days=1)).isoformat())
     assert ok.status_code == 302
-    app.config["MM"]["logbook"]["session_date_tolerance_days"] = 0
+    set_settings(app, logbook={"session_date_tolerance_days": 0})
     log = db.session.scalars(select(SessionLog)).one()
     csrf = csrf_from(client, f"/logs/{log.id}/edit")
     page = client.post(f"/logs/{log.id}/edit", data={

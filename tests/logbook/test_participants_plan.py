@@ -23,8 +23,9 @@ from mentormatch.services import feedback, goals, logbook
 from mentormatch.services.catalogue import by_code
 from mentormatch.services.logbook import LogInput
 from mentormatch.services.participant_errors import FeedbackError, GoalError, LogError
+from mentormatch.settings import settings
 from tests import factories as f
-from tests.helpers import csrf_from
+from tests.helpers import csrf_from, set_settings
 from tests.logbook.test_logbook import make_pair, make_session
 
 
@@ -84,16 +85,16 @@ def test_feedback_both_sides_once(app):
 
 
 def _answers(value="4"):
-    answers = {q["key"]: value for q in feedback.questions()}
+    answers = {q.key: value for q in feedback.questions()}
     answers["comment"] = "Lebih sering"
     return answers
 
 
 def test_default_questions_come_from_config(app):
-    keys = [q["key"] for q in feedback.questions()]
+    keys = [q.key for q in feedback.questions()]
     assert {"berorientasi_pelayanan", "akuntabel", "kompeten", "harmonis", "loyal", "adaptif",
             "kolaboratif", "usefulness", "relevance", "time_burden", "comment"} == set(keys)
-    assert app.config["MM"]["evaluation"]["questions"][0]["key"] == "berorientasi_pelayanan"
+    assert settings(app).evaluation.questions[0].key == "berorientasi_pelayanan"
     q = feedback.questions()[0]
     assert "Berorientasi Pelayanan" in feedback.question_text(q, "id")
     assert feedback.question_text(q, "en").startswith("The mentoring")
@@ -112,18 +113,17 @@ def test_evaluation_answers_checked(app):
 
 
 def test_configured_questions(app):
-    saved = app.config["MM"]["evaluation"]["questions"]
-    app.config["MM"]["evaluation"]["questions"] = [
-        {"key": "q1", "kind": "rating", "en": "Q1", "id": "P1"}]
-    try:
-        pair = make_pair(status="completed")
-        ev, _ = feedback.submit_evaluation(pair, pair.mentor, "end", {"q1": "2"})
-        assert ev.answers == {"q1": 2}
-        app.config["MM"]["evaluation"]["questions"] = [{"key": "q1", "kind": "stars"}]
-        with pytest.raises(ValueError):
-            feedback.questions()
-    finally:
-        app.config["MM"]["evaluation"]["questions"] = saved
+    set_settings(app, evaluation={"questions": [
+        {"key": "q1", "kind": "rating", "en": "Q1", "id": "P1"}]})
+    pair = make_pair(status="completed")
+    ev, _ = feedback.submit_evaluation(pair, pair.mentor, "end", {"q1": "2"})
+    assert ev.answers == {"q1": 2}
+    # a malformed question stops the start (settings are validated when the app is built)
+    for bad in ([{"key": "q1", "kind": "stars"}], [],
+                [{"key": "q1", "kind": "text", "en": "Q1", "id": "P1"}] * 2):
+        with pytest.raises(ValueError, match="evaluation.questions"):
+            set_settings(app, evaluation={"questions": bad})
+    assert [q.key for q in feedback.questions()] == ["q1"]
 
 
 def test_evaluation_windows(app):
@@ -212,7 +212,7 @@ def test_plan_pages_http(app, client):
                                                   "comment": "Sangat membantu"})
     bad = client.post(f"/logs/{log.id}/feedback", data={"csrf_token": token, "rating": "9"})
     assert bad.status_code == 302
-    answers = {q["key"]: "3" for q in feedback.questions()}
+    answers = {q.key: "3" for q in feedback.questions()}
     resp = client.post(f"/pairs/{pair.id}/evaluation/mid",
                        data={**answers, "relevance": "", "csrf_token": token})
     assert resp.status_code == 400

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from mentormatch.extensions import db as _db
 from mentormatch.models import Person
+from tests.helpers import set_settings
 from tests.people.test_staff_import import GOOD, HEAD, csv_bytes, xlsx_bytes
 from tests.people.test_staff_import_web import coordinator, upload
 
@@ -45,7 +46,7 @@ def test_trailing_empty_rows_are_ignored_cheaply(app, client):
 
 
 def test_row_limit_is_refused_with_a_clear_message(app, client):
-    app.config["MM"]["import"]["max_rows"] = 100
+    set_settings(app, {"import": {"max_rows": 100}})
     csrf = coordinator(client)
     rows = [[f"1985031220100110{i:02d}"[-18:], f"Orang {i}", f"o{i}@example.go.id", "PNS",
              "III/c", "Analis", "Dinas", "Padang", "", "", "", "", ""] for i in range(150)]

@@ -47,6 +47,7 @@ from mentormatch.models import (
 from mentormatch.services import jp, reports
 from mentormatch.services.catalogue import by_code
 from tests import factories as f
+from tests.helpers import set_settings
 
 NOW = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
 
@@ -360,9 +361,9 @@ def test_alert_lists(world):
 
 def test_alert_thresholds_come_from_configuration(world, app):
     prog = world["prog"]
-    app.config["MM"]["scheduler"]["chase_after_days"] = 0
+    set_settings(app, scheduler={"chase_after_days": 0})
     assert len(reports.alert_rows(prog, "unanswered", now=NOW)) == 2  # m2's now counts too
-    app.config["MM"]["reports"]["pace_tolerance"] = 0.3  # bar 0.3 x 6.59 JP = 89 min
+    set_settings(app, reports={"pace_tolerance": 0.3})  # bar 0.3 x 6.59 JP = 89 min
     behind = reports.alert_rows(prog, "behind_jp", now=NOW)
     assert [r.person_ids for r in behind] == [(world["e2"].id,)]
 
@@ -381,7 +382,7 @@ def test_alert_filters_and_pages(world, app):
     assert reports.alert_count(prog, "behind_jp", now=NOW, flt=reports.AlertFilter(
         city="Nowhere")) == 0
 
-    app.config["MM"]["reports"]["page_size"] = 1
+    set_settings(app, reports={"page_size": 1})
     first = reports.alert_page(prog, "no_session", page=1, now=NOW)
     second = reports.alert_page(prog, "no_session", page=2, now=NOW)
     assert (first.total, first.pages, second.page) == (2, 2, 2)

@@ -17,7 +17,7 @@ from mentormatch.models import Participant, Programme, ProgrammeCoordinator
 from mentormatch.services import reports
 from tests import factories as f
 from tests.conftest import make_settings
-from tests.helpers import csrf_from
+from tests.helpers import csrf_from, set_settings
 from tests.reports.test_reports import NOW, world  # noqa: F401  (fixture)
 
 
@@ -116,7 +116,7 @@ def test_orm_commits_and_bulk_updates_invalidate(world, client):  # noqa: F811
 
 
 def test_cache_seconds_zero_keeps_nothing(world, client, app):  # noqa: F811
-    app.config["MM"]["reports"]["cache_seconds"] = 0
+    set_settings(app, reports={"cache_seconds": 0})
     prog = world["prog"]
     f.login(client, _coordinator(prog))
     assert _dashboard(client, prog)[0] >= 20

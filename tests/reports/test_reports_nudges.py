@@ -15,7 +15,7 @@ from mentormatch.extensions import db
 from mentormatch.models import Attendee, AuditLog, OutboxMessage
 from mentormatch.services import nudges, reports
 from tests import factories as f
-from tests.helpers import recorded_statements
+from tests.helpers import recorded_statements, set_settings
 from tests.reports.test_reports import NOW, world  # noqa: F401  (fixture)
 
 
@@ -141,7 +141,7 @@ def test_bulk_path_builds_the_list_once_and_is_bounded(world, coordinator, app):
     assert prog.start_date == date(2026, 1, 1)
     assert reports.alert_count(prog, "behind_jp", now=NOW) == 62
 
-    app.config["MM"]["reports"]["nudge_limit"] = 50
+    set_settings(app, reports={"nudge_limit": 50})
     with recorded_statements() as statements:
         first = nudges.nudge(prog, "behind_jp", actor=coordinator, now=NOW)
     assert (first.queued, first.already, first.remaining) == (50, 0, 12)

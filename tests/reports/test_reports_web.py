@@ -16,7 +16,7 @@ from mentormatch.extensions import db
 from mentormatch.models import OutboxMessage, ProgrammeCoordinator
 from mentormatch.services import exports, reports
 from tests import factories as f
-from tests.helpers import csrf_from
+from tests.helpers import csrf_from, set_settings
 from tests.reports.test_reports import NOW, world  # noqa: F401  (fixture)
 
 
@@ -107,7 +107,7 @@ def test_reports_index_lists_only_my_programmes(world, client):  # noqa: F811
 def test_alert_pages_paginate_and_filter(world, client, app):  # noqa: F811
     prog = world["prog"]
     f.login(client, _coordinator(prog))
-    app.config["MM"]["reports"]["page_size"] = 1
+    set_settings(app, reports={"page_size": 1})
     base = base_of(prog) + "/alerts/no_session"
     html = client.get(base + "?days=30").get_data(as_text=True)
     assert "Mentee Satu" in html and "Mentee Lima" not in html

@@ -29,9 +29,10 @@ from mentormatch.models import (
 from mentormatch.models.base import utcnow
 from mentormatch.services import programmes, rounds, solver_bridge
 from mentormatch.services.programmes import Filters
+from mentormatch.settings import settings
 from mentormatch.web.labels import pair_reason
 from tests import factories as f
-from tests.helpers import count_statements
+from tests.helpers import count_statements, set_settings
 
 TUE = ((1, 9 * 60, 12 * 60),)  # Tuesday 09:00-12:00 local: three one-hour slots
 
@@ -106,9 +107,9 @@ def test_create_programme_makes_creator_coordinator(app):
 
 def test_jp_rule_defaults_from_config_and_validated(app):
     coord, prog, _, _ = setup_programme()
-    cfg = app.config["MM"]["jp"]
-    assert prog.jp_rule == {"minutes_per_jp": cfg["minutes_per_jp"], "rounding": cfg["rounding"],
-                            "max_minutes_per_session": cfg["max_minutes_per_session"]}
+    cfg = settings(app).jp
+    assert prog.jp_rule == {"minutes_per_jp": cfg.minutes_per_jp, "rounding": cfg.rounding,
+                            "max_minutes_per_session": cfg.max_minutes_per_session}
     programmes.update(prog, coord, jp_rule={"minutes_per_jp": 60, "rounding": "half",
                                             "max_minutes_per_session": 90})
     assert prog.jp_rule == {"minutes_per_jp": 60, "rounding": "half",
@@ -263,7 +264,7 @@ def test_crashed_worker_is_recovered_and_round_rerunnable(app):
     db.session.commit()
     claimed = rounds.claim_next("worker-that-dies")  # ... and is killed before solving
     assert claimed is not None
-    stalled = app.config["MM"]["rounds"]["stalled_after_seconds"]
+    stalled = settings(app).rounds.stalled_after_seconds
     # a fresh heartbeat is left alone
     assert run_solves(utcnow(), worker="other") == 0
     db.session.expire_all()
@@ -303,7 +304,7 @@ def test_solver_crash_marks_failed_and_rerunnable(app, monkeypatch):
 
 
 def test_progress_is_written_while_the_solver_runs(app, monkeypatch):
-    app.config["MM"]["rounds"]["progress_write_seconds"] = 0
+    set_settings(app, rounds={"progress_write_seconds": 0.0})
     coord, prog, _, _ = setup_programme(n_mentors=3, n_mentees=6)
     rnd = rounds.create(prog, coord, name="R")
     rounds.queue(rnd, coord)
@@ -425,9 +426,9 @@ def test_each_hard_rule_can_be_switched(app, rule):
 def test_criteria_default_from_config_and_editable(app):
     coord, prog, _, _ = setup_programme()
     rnd = rounds.create(prog, coord, name="R")
-    cfg = app.config["MM"]["solver"]
-    assert rnd.criteria["min_grade_steps"] == cfg["min_grade_steps"]
-    assert rnd.criteria["weights"]["gap_coverage"] == cfg["weights"]["gap_coverage"]
+    cfg = settings(app).solver
+    assert rnd.criteria["min_grade_steps"] == cfg.min_grade_steps
+    assert rnd.criteria["weights"]["gap_coverage"] == cfg.weights.gap_coverage
     rounds.set_criteria(rnd, {"min_grade_steps": "6", "w_gap_coverage": "20",
                               "no_direct_supervisor": "1"}, coord)
     assert rnd.criteria["min_grade_steps"] == 6
@@ -532,7 +533,7 @@ def test_override_policy_is_configurable(app):
     row, violations = rounds.set_by_hand(rnd, mentees[1].id, boss.id, coord, "Only expert")
     assert violations == ["supervisor"]
     db.session.rollback()
-    app.config["MM"]["rounds"]["overridable_rules"] = []
+    set_settings(app, rounds={"overridable_rules": []})
     low = f.person("Junior mentor", grade=8, levels={"KOM": 4}, windows=TUE)
     programmes.add_participants(prog, "mentor", Filters(grade_min=8, grade_max=8), coord)
     prog2 = programmes.create(coord, name="Strict", start_date=date(2026, 1, 5),

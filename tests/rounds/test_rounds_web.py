@@ -21,7 +21,7 @@ from mentormatch.models import (
 from mentormatch.services import programmes, rounds
 from mentormatch.services.programmes import Filters
 from tests import factories as f
-from tests.helpers import csrf_from, recorded_statements
+from tests.helpers import csrf_from, recorded_statements, set_settings
 from tests.rounds.test_rounds import run_until_idle, setup_programme, solve_now
 
 TUE = ((1, 9 * 60, 12 * 60),)
@@ -352,7 +352,7 @@ def test_programme_form_validates_with_translated_messages(client, app):
 
 
 def test_audit_page_lists_who_what_when_paginated(client, app):
-    app.config["MM"]["rounds"]["audit_page_size"] = 5
+    set_settings(app, rounds={"audit_page_size": 5})
     coord, prog, mentors, mentees = setup_programme()
     rnd = rounds.create(prog, coord, name="Putaran Audit")
     rounds.lock(rnd, mentees[0].id, mentors[0].id, coord)

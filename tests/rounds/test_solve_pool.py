@@ -16,6 +16,7 @@ from mentormatch.jobs import JOBS, solve_pool
 from mentormatch.jobs.runner import run_job
 from mentormatch.models import AuditLog, Round
 from mentormatch.services import rounds
+from tests.helpers import set_settings
 from tests.rounds.test_rounds import setup_programme
 
 
@@ -27,7 +28,7 @@ def _status(rid: int) -> Round:
 def test_scheduler_solves_in_a_worker_process_and_survives_its_death(app, backend):
     if backend != "sqlite":
         pytest.skip("process handling is the same on every database; spawning is slow")
-    app.config["MM"]["rounds"]["solve_processes"] = 1  # the product default (tests: 0)
+    set_settings(app, rounds={"solve_processes": 1})  # the product default (tests: 0)
     coord, prog, _, _ = setup_programme()
     rnd = rounds.create(prog, coord, name="R")
     rounds.queue(rnd, coord)

@@ -27,7 +27,7 @@ from mentormatch.services.dispatch import (
 )
 from mentormatch.services.lease import Fence, acquire
 from tests import factories as f
-from tests.helpers import csrf_from
+from tests.helpers import csrf_from, set_settings
 
 
 def _queue(n: int) -> list[int]:
@@ -109,7 +109,7 @@ class _Broken:
 
 
 def test_unexpected_errors_count_attempts_then_fail(app):
-    app.config["MM"]["mail"]["max_attempts"] = 3
+    set_settings(app, mail={"max_attempts": 3})
     _queue(1)
     now = utcnow()
     for i in range(5):  # bounded: must end as failed after 3 attempts
@@ -352,13 +352,15 @@ def test_dev_mailbox_admin_only_and_gone_with_smtp(app, client):
     page = client.get("/dev/mailbox/")
     assert page.status_code == 200 and "Subjek 0" in page.get_data(as_text=True)
     assert " WIB<" in page.get_data(as_text=True)  # when it was written, in local time
-    app.config["MM"]["mail"]["transport"] = "smtp"
+    assert 'href="/dev/mailbox/"' in client.get("/").get_data(as_text=True)  # in the menu
+    set_settings(app, mail={"transport": "smtp"})
     try:
         assert client.get("/dev/mailbox/").status_code == 404
+        assert 'href="/dev/mailbox/"' not in client.get("/").get_data(as_text=True)
         name = make_transport_folder_names(app)[0]
         assert client.get(f"/dev/mailbox/{name}").status_code == 404
     finally:
-        app.config["MM"]["mail"]["transport"] = "folder"
+        set_settings(app, mail={"transport": "folder"})
 
 
 def make_transport_folder_names(app) -> list[str]:

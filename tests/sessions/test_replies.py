@@ -23,6 +23,7 @@ from mentormatch.models import (
 from mentormatch.services import invites, logbook
 from mentormatch.services.replies import apply_partstat, apply_reply
 from tests import factories as f
+from tests.helpers import set_settings
 from tests.sessions.test_invites import FIRST, make_series, outbox
 
 BEFORE = FIRST - timedelta(days=7)
@@ -34,7 +35,7 @@ MX = "mx.test.go.id"
 def verified_inbox(app):
     """Mail in these tests passed our MX (dkim=pass, see _mail): declines apply directly.
     Unverified declines are held for confirmation (tests/sessions/test_security_replies.py)."""
-    app.config["MM"]["inbox"]["authserv_id"] = MX
+    set_settings(app, inbox={"authserv_id": MX})
 
 
 def _mail(ics: bytes, sender: str, method: str = "REPLY", *, sender_header: str | None = None,
@@ -306,7 +307,7 @@ def test_mentee_decline_tells_coordinator_and_mentor_and_is_recorded(app):
 
 
 def test_sender_on_behalf_and_authentication_results(app):
-    app.config["MM"]["inbox"].update(authserv_id="mx.bkpsdm.go.id")
+    set_settings(app, inbox={"authserv_id": "mx.bkpsdm.go.id"})
     series = make_series()
     mentor, mentee = series.attendees
     domain = mentor.email.rpartition("@")[2]
@@ -332,7 +333,7 @@ def test_sender_on_behalf_and_authentication_results(app):
     row = apply_reply(reply_mail(series, mentor.email, "ACCEPTED", headers=good), source="imap")
     assert row.outcome == "applied", row.reason
     # strict mode: no header of our MX at all -> rejected
-    app.config["MM"]["inbox"]["require_authenticated_sender"] = True
+    set_settings(app, inbox={"require_authenticated_sender": True})
     row = apply_reply(reply_mail(series, mentee.email, "ACCEPTED"), source="imap")
     assert row.outcome == "rejected" and row.reason_code == "unauthenticated"
     spf = {"Authentication-Results": f"mx.bkpsdm.go.id; spf=pass smtp.mailfrom={mentee.email}"}

@@ -21,6 +21,7 @@ from mentormatch.models import (
 )
 from mentormatch.services.lease import Fence, LeaseLost, acquire, acquire_or_renew, current_holder
 from tests import factories as f
+from tests.helpers import set_settings
 from tests.sessions.test_invites import FIRST, make_series, outbox
 from tests.sessions.test_replies import reply_mail
 
@@ -98,9 +99,9 @@ def test_job_that_outlives_its_lease_stops(app, smtp_server):
 
 
 def _smtp_config(app, smtp_server):
-    app.config["MM"]["mail"].update(transport="smtp", smtp_host=smtp_server.host,
-                                    smtp_port=smtp_server.port, smtp_security="none",
-                                    smtp_timeout=5)
+    set_settings(app, mail={"transport": "smtp", "smtp_host": smtp_server.host,
+                            "smtp_port": smtp_server.port, "smtp_security": "none",
+                            "smtp_timeout": 5})
 
 
 def test_two_schedulers_do_not_double_send(app, smtp_server):
@@ -136,7 +137,7 @@ def _inbox(account, **kw) -> ImapInbox:
 
 def test_invite_reply_roundtrip_over_smtp_and_imap(app, smtp_server, imap_server, imap_account):
     _smtp_config(app, smtp_server)
-    app.config["MM"]["inbox"]["authserv_id"] = "mx.test.go.id"  # reply_mail: dkim=pass there
+    set_settings(app, inbox={"authserv_id": "mx.test.go.id"})  # reply_mail: dkim=pass there
     series = make_series()
     mentor, mentee = series.attendees
     assert run_job(app, next(j for j in JOBS if j.id == "dispatch_outbox"), "s1") == 2

@@ -15,6 +15,7 @@ from mentormatch.extensions import db
 from mentormatch.jobs import tasks
 from mentormatch.models import InboundMessage
 from tests import factories as f
+from tests.helpers import set_settings
 from tests.sessions.test_invites import make_series, outbox
 from tests.sessions.test_replies import _coordinator, counter_ics, reply_ics
 from tests.sessions.test_scheduler import _inbox
@@ -37,7 +38,7 @@ def _mail(ics: bytes, sender: str, method: str = "REPLY", image: bytes = b"") ->
 
 
 def test_outlook_acceptance_with_a_big_signature_image(app, imap_server, imap_account):
-    app.config["MM"]["inbox"]["authserv_id"] = MX
+    set_settings(app, inbox={"authserv_id": MX})
     series = make_series()
     mentor = series.attendees[0]
     raw = _mail(reply_ics(series, mentor.email, "ACCEPTED"), mentor.email,
@@ -52,7 +53,7 @@ def test_outlook_acceptance_with_a_big_signature_image(app, imap_server, imap_ac
 
 
 def test_three_hundred_copies_of_one_decline_give_one_notice(app, imap_server, imap_account):
-    app.config["MM"]["inbox"]["authserv_id"] = MX
+    set_settings(app, inbox={"authserv_id": MX})
     series = make_series()
     mentee = series.attendees[1]
     rid = series.sessions[1].recurrence_id

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from mentormatch.extensions import db
 from mentormatch.jobs import tasks
 from mentormatch.models import InboundMessage, OutboxMessage
-from tests.helpers import csrf_from
+from mentormatch.settings import settings
+from tests.helpers import csrf_from, set_settings
 from tests.sessions.test_invites import make_series, outbox
 from tests.sessions.test_replies import reply_mail
 from tests.sessions.test_scheduler import _inbox
@@ -24,7 +25,7 @@ def _body(row: OutboxMessage) -> str:
 
 def test_forged_decline_is_held_until_the_mentor_confirms(app, client, imap_server,
                                                           imap_account):
-    assert not app.config["MM"]["inbox"]["authserv_id"]  # the shipped default
+    assert not settings(app).inbox.authserv_id  # the shipped default
     series = make_series()
     mentor, mentee = series.attendees
     # the mentee knows the UID and forges a decline "from" the mentor
@@ -61,7 +62,7 @@ def test_forged_decline_is_held_until_the_mentor_confirms(app, client, imap_serv
 
 
 def test_decline_vouched_for_by_our_mx_applies_directly(app, imap_server, imap_account):
-    app.config["MM"]["inbox"]["authserv_id"] = "mx.bkpsdm.go.id"
+    set_settings(app, inbox={"authserv_id": "mx.bkpsdm.go.id"})
     series = make_series()
     mentor = series.attendees[0]
     domain = mentor.email.rpartition("@")[2]

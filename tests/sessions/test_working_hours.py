@@ -14,7 +14,7 @@ from mentormatch.models import WorkingHoursOverride
 from mentormatch.services import logbook, rounds, session_times, solver_bridge
 from mentormatch.services.participant_errors import LogError
 from tests import factories as f
-from tests.helpers import csrf_from
+from tests.helpers import csrf_from, set_settings
 from tests.rounds.test_rounds import setup_programme, solve_now
 from tests.sessions.test_participants_times import at, make_pair, make_session
 
@@ -28,8 +28,7 @@ def test_default_week_is_37_5_hours_with_both_breaks(app):
 
 def test_solver_reads_the_apps_hours(app):
     # an agency whose day starts at 10:00: the solver may not use 08:00-10:00 any more
-    app.config["MM"]["working_hours"] = {**app.config["MM"]["working_hours"],
-                                         "mon_thu": ["10:00", "16:00"]}
+    set_settings(app, working_hours={"mon_thu": ["10:00", "16:00"]})
     coord, prog, mentors, mentees = setup_programme(n_mentors=1, n_mentees=1)
     for p in (*mentors, *mentees):
         p.availability[0].start_minute, p.availability[0].end_minute = 8 * 60, 10 * 60

@@ -84,10 +84,23 @@ def test_solver_seed_and_programme_defaults_come_from_the_file(app, db):
     assert prog.session_count == 6 and prog.preferences_enabled is False
 
 
-def test_transitional_dict_view_stays_in_step(app):
-    app.config["MM"]["mail"]["max_attempts"] = 3
+def test_validated_once_when_the_app_is_built(app):
+    """One typed object per app, no dict copy beside it; changing a setting (here through
+    the tests' helper) validates again like a start."""
+    from tests.helpers import set_settings
+
+    assert "MM" not in app.config
+    assert settings() is settings(app) and isinstance(settings(), Settings)
+    set_settings(app, mail={"max_attempts": 3})
     assert settings().mail.max_attempts == 3
-    app.config["MM"]["mail"]["max_attempts"] = "drei"
-    with pytest.raises(ConfigError, match="max_attempts"):
-        settings()
-    app.config["MM"]["mail"]["max_attempts"] = 8
+    with pytest.raises(ConfigError, match=r"\[mail\.max_attempts\] = 'drei'"):
+        set_settings(app, mail={"max_attempts": "drei"})
+    assert settings().mail.max_attempts == 3
+
+
+def test_wrong_setting_given_to_create_app_stops_the_start():
+    base = {"app": {"testing": True, "database_url": "sqlite://"}}
+    with pytest.raises(ConfigError, match=r"\[mail\.max_attempts\] = 'drei'"):
+        create_app({**base, "mail": {"max_attempts": "drei"}})
+    with pytest.raises(ConfigError, match=r"\[mail\.max_attempt\]: unknown setting"):
+        create_app({**base, "mail": {"max_attempt": 3}})

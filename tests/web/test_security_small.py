@@ -20,6 +20,7 @@ from mentormatch.cli import main as cli
 from mentormatch.models import InboundMessage, User
 from mentormatch.services import programmes
 from mentormatch.services.replies import apply_reply
+from mentormatch.settings import settings
 from tests import factories as f
 from tests.helpers import csrf_from
 
@@ -202,7 +203,7 @@ def test_lockout_storm_does_not_lock_out_a_known_browser(app, client, db):
     assert form_login(client, u.email).status_code == 302  # the owner's browser, before
     client.post("/logout", data={"csrf_token": csrf_from(client, "/")})
     attacker = app.test_client()
-    for _ in range(app.config["MM"]["app"]["login_max_failures"] + 2):
+    for _ in range(settings(app).app.login_max_failures + 2):
         form_login(attacker, u.email, "salah-salah-salah")
     db.session.expire_all()
     assert db.session.get(User, u.id).locked_until is not None

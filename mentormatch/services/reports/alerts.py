@@ -152,7 +152,7 @@ def _behind_jp_stmt(programme: Programme, days: int, now: datetime,
     if expected_jp <= 0:
         return None
     # in minutes, so the database compares sums without rounding anything
-    bar = expected_jp * jp_rule(programme).minutes_per_jp * report_settings()["pace_tolerance"]
+    bar = expected_jp * jp_rule(programme).minutes_per_jp * report_settings().pace_tolerance
     pid = programme.id
     credited = (select(Pair.mentee_id.label("person_id"),
                        func.sum(SessionLog.credited_minutes).label("minutes"))
@@ -292,7 +292,7 @@ def alert_count(programme: Programme, kind: str, *, days: int = 30,
 
 def alert_page(programme: Programme, kind: str, *, page: int = 1, days: int = 30,
                now: datetime | None = None, flt: AlertFilter | None = None) -> AlertPage:
-    size = max(1, report_settings()["page_size"])
+    size = max(1, report_settings().page_size)
     total = alert_count(programme, kind, days=days, now=now, flt=flt)
     pages = max(1, -(-total // size))
     page = min(max(1, page), pages)

@@ -18,7 +18,7 @@ from ...models import (
     SessionSeries,
     utcnow,
 )
-from ...settings import settings
+from ...settings import ReportSettings, settings
 from .. import jp
 
 LIVE_PAIR = Pair.LIVE_STATES
@@ -41,9 +41,9 @@ def clock(now: datetime | None = None) -> datetime:
     return now or utcnow()
 
 
-def report_settings() -> dict[str, Any]:
-    """`[reports]` with defaults: pace tolerance, alert page size, nudge batch bound."""
-    return settings().reports.model_dump()
+def report_settings() -> ReportSettings:
+    """`[reports]`: pace tolerance, alert page size, nudge batch bound."""
+    return settings().reports
 
 
 def chase_after_days() -> int:

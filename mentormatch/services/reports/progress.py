@@ -28,7 +28,7 @@ from .common import NONE_LABEL, dialect
 def evaluation_summary(programme: Programme) -> dict[str, Any]:
     """Average of every numeric (rating) evaluation question per stage (mid / end) and author
     side, and how many evaluations were submitted. Free-text answers are never read here."""
-    keys = [q["key"] for q in questions() if q.get("kind", "rating") == "rating"]
+    keys = [q.key for q in questions() if q.kind == "rating"]
     role = case((Evaluation.author_id == Pair.mentor_id, "mentor"), else_="mentee")
     here = (Evaluation.pair_id == Pair.id) & (Pair.programme_id == programme.id)
     counts: dict[tuple[str, str], int] = {

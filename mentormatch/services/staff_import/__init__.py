@@ -16,7 +16,7 @@ One module per job, each importing only those below it:
 
 from __future__ import annotations
 
-from .bounds import LIMIT_DEFAULTS, limits
+from .bounds import limits
 from .cells import parse_leaves, parse_windows
 from .cli import run_import_cli
 from .headers import FIELD_ALIASES, TEMPLATE_HEADERS
@@ -28,7 +28,7 @@ from .templates import template_csv, template_xlsx
 from .writing import apply
 
 __all__ = [
-    "FIELD_ALIASES", "LIMIT_DEFAULTS", "SAMPLE_ROWS", "TEMPLATE_HEADERS", "ImportIssue",
+    "FIELD_ALIASES", "SAMPLE_ROWS", "TEMPLATE_HEADERS", "ImportIssue",
     "ImportReport", "apply", "decode_csv", "limits", "message", "parse_leaves", "parse_windows",
     "preview", "run_import_cli", "template_csv", "template_xlsx",
 ]

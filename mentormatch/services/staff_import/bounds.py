@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-#: defaults of the [import] settings (config/defaults.toml)
-LIMIT_DEFAULTS = {"max_rows": 50_000, "max_errors_shown": 200, "max_errors_kept": 20_000,
-                  "time_budget_seconds": 60, "max_empty_run": 1_000, "max_columns": 500}
+from functools import lru_cache
+
+from ...settings import ImportSettings
 
 
-def limits() -> dict[str, int]:
-    """The bounds of one import check (rows, errors kept and shown, time, empty run)."""
-    try:
-        from flask import current_app
+def limits() -> ImportSettings:
+    """The `[import]` bounds of the running app; outside an app (a bench, a unit test) the
+    same settings loaded on their own (the defaults live only in config/defaults.toml)."""
+    from flask import has_app_context
 
-        cfg = current_app.config["MM"].get("import", {})
-    except RuntimeError:  # no application (a bench or a unit test)
-        cfg = {}
-    return {k: int(cfg.get(k, v)) for k, v in LIMIT_DEFAULTS.items()}
+    if has_app_context():
+        from ...settings import settings
+
+        return settings().import_
+    return _standalone()
+
+
+@lru_cache(maxsize=1)
+def _standalone() -> ImportSettings:
+    from ...config import load_typed
+
+    return load_typed().import_

@@ -10,6 +10,7 @@ import zipfile
 from collections.abc import Iterator
 from typing import Any
 
+from ...settings import ImportSettings
 from .bounds import limits
 from .cells import cell_text
 from .report import ImportIssue
@@ -98,12 +99,12 @@ def _xlsx_value_rows(data: bytes, stop_after: int) -> int:
     return count
 
 
-def too_many_rows(data: bytes, filename: str, width: int, lim: dict[str, int]) -> bool:
+def too_many_rows(data: bytes, filename: str, width: int, lim: ImportSettings) -> bool:
     """A cheap first pass: more data rows than allowed? (Before any row is validated, so a
     huge file is refused in seconds and without holding its rows.)"""
     if data[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm")):
         try:
-            return _xlsx_value_rows(data, lim["max_rows"] + 1) > lim["max_rows"] + 1
+            return _xlsx_value_rows(data, lim.max_rows + 1) > lim.max_rows + 1
         except (zipfile.BadZipFile, KeyError, IndexError, OSError):
             return False  # the real reader reports the broken file
     rows = empty_run = 0
@@ -113,11 +114,11 @@ def too_many_rows(data: bytes, filename: str, width: int, lim: dict[str, int]) -
         if any(cell_text(v) for v in record[:width]):
             rows += 1
             empty_run = 0
-            if rows > lim["max_rows"] + 1:  # + the header row
+            if rows > lim.max_rows + 1:  # + the header row
                 return True
         else:
             empty_run += 1
-            if empty_run >= lim["max_empty_run"] and rows:
+            if empty_run >= lim.max_empty_run and rows:
                 break
     return False
 
@@ -182,16 +183,16 @@ class Budget:
         import time
 
         lim = limits()
-        self.seconds = lim["time_budget_seconds"]
+        self.seconds = lim.time_budget_seconds
         self.deadline = time.monotonic() + self.seconds
         # rows read at most, data or empty (the empty run stops reading earlier)
-        self.max_scan = (lim["max_rows"] + 1) * 4 + lim["max_empty_run"]
+        self.max_scan = (lim.max_rows + 1) * 4 + lim.max_empty_run
 
     def check(self, n: int) -> None:
         import time
 
         if n % 1000 == 0 and time.monotonic() > self.deadline:
-            raise FileError(ImportIssue(None, None, "too_slow", str(self.seconds)))
+            raise FileError(ImportIssue(None, None, "too_slow", f"{self.seconds:g}"))
 
 
 class Formula(str):

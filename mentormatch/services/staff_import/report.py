@@ -11,7 +11,7 @@ from typing import Any
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from .bounds import LIMIT_DEFAULTS, limits
+from .bounds import limits
 from .messages import message, reader_locale, render
 
 
@@ -30,9 +30,9 @@ class IssueList(list[ImportIssue]):
     """The issue list of one report: keeps the first ``keep`` issues and counts the rest, so a
     file full of errors cannot fill the memory or the preview page."""
 
-    def __init__(self, keep: int = LIMIT_DEFAULTS["max_errors_kept"]) -> None:
+    def __init__(self, keep: int | None = None) -> None:
         super().__init__()
-        self.keep = keep
+        self.keep = limits().max_errors_kept if keep is None else keep
         self.dropped = 0
 
     def append(self, issue: ImportIssue) -> None:
@@ -83,7 +83,7 @@ class ImportReport:
         return len(self.issues) + getattr(self.issues, "dropped", 0)
 
     def shown_issues(self, limit: int | None = None) -> list[ImportIssue]:
-        return list(self.issues[: limits()["max_errors_shown"] if limit is None else limit])
+        return list(self.issues[: limits().max_errors_shown if limit is None else limit])
 
     def errors_csv(self, locale: str | None = None) -> bytes:
         """Every kept problem as CSV (row; column; problem) for download."""

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from ...extensions import db
 from ...models import Location, Person
 from ..catalogue import by_code
-from .bounds import LIMIT_DEFAULTS, limits
+from .bounds import limits
 from .cells import cell_text
 from .headers import Columns, map_headers
 from .reading import Budget, FileError, read_rows, too_many_rows
@@ -54,12 +54,12 @@ def validate_file(
             issues.append(ImportIssue(None, None, "empty_file", ""))
             return [], None, None
         lim = limits()
-        if len(header) > lim["max_columns"]:
-            if any(cell_text(v) for v in header[lim["max_columns"]:]):
+        if len(header) > lim.max_columns:
+            if any(cell_text(v) for v in header[lim.max_columns:]):
                 issues.append(ImportIssue(None, None, "too_many_columns",
-                                          str(lim["max_columns"])))
+                                          str(lim.max_columns)))
                 return [], None, None
-            header = header[: lim["max_columns"]]
+            header = header[: lim.max_columns]
         cols, header_issues = map_headers(header, catalogue)
         issues.extend(header_issues)
         report.ignored_columns = list(cols.ignored)
@@ -68,7 +68,7 @@ def validate_file(
         width = max([*cols.fields.values(), *cols.comps.keys(), 0]) + 1
         if too_many_rows(data, filename, width, lim):
             issues.append(ImportIssue(None, None, "too_many_rows",
-                                      f"{lim['max_rows']:,}".replace(",", ".")))
+                                      f"{lim.max_rows:,}".replace(",", ".")))
             return [], None, None
         existing = load_existing()
         existing.default_zone = report.default_zone
@@ -84,15 +84,15 @@ def validate_file(
             if not any(cell_text(v) for v in record):
                 report.empty_rows += 1
                 empty_run += 1
-                if empty_run >= lim["max_empty_run"]:
+                if empty_run >= lim.max_empty_run:
                     # the sheet's real end: formatting often reaches far below the data
                     report.empty_rows -= empty_run
                     report.stopped_at_empty = empty_run
                     break
                 continue
             empty_run = 0
-            if report.rows >= lim["max_rows"]:
-                issues.append(ImportIssue(None, None, "too_many_rows", f"{lim['max_rows']:,}"
+            if report.rows >= lim.max_rows:
+                issues.append(ImportIssue(None, None, "too_many_rows", f"{lim.max_rows:,}"
                                           .replace(",", ".")))
                 return [], None, None
             report.rows += 1
@@ -113,9 +113,9 @@ def validate_file(
 def _header_row(rows_iter: Iterator[tuple[int, list[Any]]]) -> list[Any] | None:
     """The first non-empty row, searched no further than the empty run allowed."""
     for number, record in rows_iter:
-        if any(cell_text(v) for v in record[:LIMIT_DEFAULTS["max_columns"] * 2]):
+        if any(cell_text(v) for v in record[:limits().max_columns * 2]):
             return record
-        if number >= limits()["max_empty_run"]:
+        if number >= limits().max_empty_run:
             break  # no header near the top: an empty sheet
     return None
 

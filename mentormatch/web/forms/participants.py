@@ -5,7 +5,7 @@ field; the rules (how long, which day, whose session) stay the services'."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,6 +15,7 @@ from wtforms.validators import Length, ValidationError
 
 from ...services.logbook import ActionInput, LogInput
 from ...services.participant_errors import LogError
+from ...settings import Question
 from .base import Form, IdListField, ListField
 
 
@@ -176,7 +177,7 @@ class FeedbackForm(Form):
     comment = TextAreaField(validators=[Length(max=2000)])
 
 
-def evaluation_form(questions: list[dict[str, str]]) -> Form:
+def evaluation_form(questions: Sequence[Question]) -> Form:
     """The evaluation's questions are configured ([evaluation] questions): one field each
     (a 1-5 rating or a text); whether every rating is answered is the service's rule."""
 
@@ -184,13 +185,13 @@ def evaluation_form(questions: list[dict[str, str]]) -> Form:
         form_id = "evaluation"
 
         def answers(self) -> dict[str, Any]:
-            return {q["key"]: self[q["key"]].data for q in questions}
+            return {q.key: self[q.key].data for q in questions}
 
     for q in questions:
         field: Field
-        if q.get("kind", "rating") == "rating":
+        if q.kind == "rating":
             field = StringField(validators=[Length(max=1)])
         else:
             field = TextAreaField(validators=[Length(max=2000)])
-        setattr(EvaluationForm, q["key"], field)
+        setattr(EvaluationForm, q.key, field)
     return EvaluationForm()
