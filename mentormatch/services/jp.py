@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Any, TypeVarTuple
 
 from babel.numbers import format_decimal
@@ -32,16 +33,14 @@ from ..models import Pair, Programme, SessionLog
 from ..settings import settings
 
 ROUNDINGS = ("floor", "nearest", "half")
-DEFAULTS: dict[str, Any] = {"minutes_per_jp": 45, "rounding": "floor",
-                            "max_minutes_per_session": 0, "yearly_target_jp": 20}
-
-
 @dataclass(frozen=True)
 class JpRule:
-    minutes_per_jp: int = 45
-    rounding: str = "floor"
-    max_minutes_per_session: int = 0  # 0 = no cap
-    yearly_target_jp: int = 20
+    """One programme's arithmetic; its default values live only in `[jp]` (defaults.toml)."""
+
+    minutes_per_jp: int
+    rounding: str
+    max_minutes_per_session: int  # 0 = no cap
+    yearly_target_jp: int
 
     def __post_init__(self) -> None:
         if self.minutes_per_jp < 1:
@@ -56,11 +55,19 @@ class JpRule:
 
 def rule_from(config: dict[str, Any] | None,
               programme_rule: dict[str, Any] | None = None) -> JpRule:
-    """The configured defaults overlaid with a programme's own rule."""
-    merged = {**DEFAULTS, **(config or {}), **(programme_rule or {})}
+    """The `[jp]` settings overlaid with a programme's own rule; what ``config`` leaves out (a
+    script, a unit test) comes from the shipped `[jp]` defaults."""
+    merged = {**_shipped(), **(config or {}), **(programme_rule or {})}
     return JpRule(minutes_per_jp=int(merged["minutes_per_jp"]), rounding=str(merged["rounding"]),
                   max_minutes_per_session=int(merged.get("max_minutes_per_session") or 0),
                   yearly_target_jp=int(merged.get("yearly_target_jp") or 0))
+
+
+@lru_cache(maxsize=1)
+def _shipped() -> dict[str, Any]:
+    from ..config import load_typed
+
+    return load_typed().jp.model_dump()
 
 
 def credited_minutes(duration_minutes: int, rule: JpRule) -> int:

@@ -9,9 +9,9 @@ import pytest
 
 from mentormatch.services import jp
 
-FLOOR = jp.JpRule()
-NEAREST = jp.JpRule(rounding="nearest")
-HALF = jp.JpRule(rounding="half")
+FLOOR = jp.JpRule(45, "floor", 0, 20)
+NEAREST = jp.JpRule(45, "nearest", 0, 20)
+HALF = jp.JpRule(45, "half", 0, 20)
 
 
 @pytest.mark.parametrize(("minutes", "floor", "nearest", "half"), [
@@ -30,11 +30,11 @@ def test_rounding_modes(minutes, floor, nearest, half):
     (600, 0, 600), (-10, 120, 0),
 ])
 def test_cap_per_session(duration, cap, expected):
-    assert jp.credited_minutes(duration, jp.JpRule(max_minutes_per_session=cap)) == expected
+    assert jp.credited_minutes(duration, jp.JpRule(45, "floor", cap, 20)) == expected
 
 
 def test_other_minutes_per_jp():
-    rule = jp.JpRule(minutes_per_jp=60)
+    rule = jp.JpRule(60, "floor", 0, 20)
     assert jp.minutes_to_jp(59, rule) == 0
     assert jp.minutes_to_jp(60, rule) == 1
 
@@ -42,8 +42,9 @@ def test_other_minutes_per_jp():
 def test_rule_from_overlays_programme_rule():
     rule = jp.rule_from({"minutes_per_jp": 45, "rounding": "floor", "max_minutes_per_session": 120},
                         {"rounding": "half", "max_minutes_per_session": 90})
-    assert rule == jp.JpRule(45, "half", 90)
-    assert jp.rule_from(None) == jp.JpRule(45, "floor", 0)
+    assert rule == jp.JpRule(45, "half", 90, 20)
+    # without settings, the shipped [jp] defaults (config/defaults.toml: a 120-minute cap)
+    assert jp.rule_from(None) == jp.JpRule(45, "floor", 120, 20)
 
 
 @pytest.mark.parametrize("bad", [{"minutes_per_jp": 0}, {"rounding": "ceil"},
