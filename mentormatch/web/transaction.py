@@ -1,10 +1,35 @@
-"""One commit path for requests: a POST (PUT, PATCH, DELETE) that succeeds commits once, at
-its end; an error - an exception, a 4xx/5xx answer or a refusal shown with :func:`refuse` -
-rolls everything back. GET requests never commit here (the few GET links that record an
-answer commit explicitly). Views therefore do not commit or roll back themselves."""
+"""One commit path for requests.
+
+A request is one unit of work, ended by :func:`settle` when its answer is known: a POST (PUT,
+PATCH, DELETE) that succeeds commits once; an error - an exception, a 4xx/5xx answer, or a
+refusal shown with :func:`refused` / :func:`refuse` - rolls everything back, whatever the
+method. A successful GET commits nothing. Views therefore never commit or roll back; a
+service refuses by raising a :class:`~mentormatch.services.errors.ServiceError`.
+
+The one exception is named: :func:`committed`, a block whose writes are committed when it
+ends, used where the commit must happen at that point and not at the request's end:
+
+- a GET that records something (the SSO sign-in callback);
+- writes that stand whatever the answer is (a failed login's counter and lock; a refused
+  calendar answer recorded with its 409/422; the error list of a 422 import preview; the
+  API call log, written after an error answer's rollback);
+- a commit that must happen inside a measured window (the password-reset answer time);
+- a commit that is itself the check (a unique index deciding a racing double submit: the
+  view catches the ``IntegrityError`` after the block has rolled back).
+
+Streamed bodies are produced after the request's unit of work ended: they only read.
+
+Which layers commit: views never (this module does, for them); services never, except
+where a service is its own unit of work outside a request - the outbox dispatch and its
+sending state (``services/dispatch.py``), the scheduler lease (``services/lease.py``),
+a solve's progress and result (``services/rounds.py``), the demo loader; jobs
+(``jobs/``) commit each unit they run; the command line commits what a command does.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, Response, flash, redirect, request, url_for
@@ -31,15 +56,31 @@ def refuse(exc: ServiceError, endpoint: str, **values: Any) -> Response:
     return redirect(url_for(endpoint, **values))  # type: ignore[return-value]
 
 
+@contextmanager
+def committed() -> Iterator[None]:
+    """Commit the request's writes when the block ends, here and not at the request's end
+    (the cases are listed in this module's docstring). If the block or the commit fails,
+    the writes are rolled back and the error goes on to the caller."""
+    try:
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def settle(response: Response) -> None:
+    """End the request's unit of work by its answer (see the module docstring)."""
+    if response.status_code >= 400 or request.environ.get(REFUSED):
+        db.session.rollback()
+    elif request.method not in SAFE_METHODS:
+        db.session.commit()
+
+
 def init_app(app: Flask) -> None:
     @app.after_request
     def _commit_once(response: Response) -> Response:
-        if request.method in SAFE_METHODS:
-            return response
-        if response.status_code < 400 and not request.environ.get(REFUSED):
-            db.session.commit()
-        else:
-            db.session.rollback()
+        settle(response)
         return response
 
     @app.teardown_request
