@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from flask import Flask, Response, flash, redirect, request, url_for
+from flask import Flask, Response, current_app, flash, redirect, request, url_for
 
 from ..extensions import db
 from ..services.errors import ServiceError
@@ -69,19 +69,25 @@ def committed() -> Iterator[None]:
         raise
 
 
-def settle(response: Response) -> None:
-    """End the request's unit of work by its answer (see the module docstring)."""
+def settle(response: Response) -> Response:
+    """End the request's unit of work by its answer (see the module docstring) and return the
+    answer. A commit that fails is rolled back and answered as if the view had raised the
+    error (the error handlers' page: a 500, a JSON error under /api)."""
     if response.status_code >= 400 or request.environ.get(REFUSED):
         db.session.rollback()
-    elif request.method not in SAFE_METHODS:
+        return response
+    if request.method in SAFE_METHODS:
+        return response
+    try:
         db.session.commit()
+    except Exception as exc:  # noqa: BLE001 - handed to the error handlers, as from a view
+        db.session.rollback()
+        return current_app.make_response(current_app.handle_user_exception(exc))
+    return response
 
 
 def init_app(app: Flask) -> None:
-    @app.after_request
-    def _commit_once(response: Response) -> Response:
-        settle(response)
-        return response
+    app.after_request(settle)
 
     @app.teardown_request
     def _rollback_on_error(exc: BaseException | None) -> None:

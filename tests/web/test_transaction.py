@@ -84,3 +84,14 @@ def test_committed_rolls_back_a_failed_commit(app):
             pass
         # the session is usable again (rolled back), and the first write stands
         assert db.session.scalar(select(func.count()).select_from(Unit)) == 1
+
+
+def test_a_failing_commit_is_answered_by_the_error_handlers(app):
+    with app.test_request_context("/people/", method="POST"):
+        with committed():
+            _write("Dinas J")
+        db.session.add(Unit(name="Dinas J"))  # the request's own commit will fail
+        answer = settle(Response(status=302))
+        assert answer.status_code == 500
+        assert "Traceback" not in answer.get_data(as_text=True)
+        assert db.session.scalar(select(func.count()).select_from(Unit)) == 1

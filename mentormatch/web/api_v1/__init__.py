@@ -60,7 +60,7 @@ def _audit(response):
     """Every call is logged, a refused one too: the call's own writes are settled first
     (committed on success, rolled back on an error answer), then the log row is committed on
     its own."""
-    settle(response)
+    response = settle(response)
     client = getattr(g, "api_client", None)
     try:
         with committed():
