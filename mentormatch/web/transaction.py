@@ -17,7 +17,10 @@ ends, used where the commit must happen at that point and not at the request's e
 - a commit that is itself the check (a unique index deciding a racing double submit: the
   view catches the ``IntegrityError`` after the block has rolled back).
 
-Streamed bodies are produced after the request's unit of work ended: they only read.
+Streamed bodies are produced after the request's unit of work ended: they only read. The
+API settles a call itself, first, and then logs it (``web/api_v1``); the app's error handlers
+(``app_setup.py``) roll back before the error page or the retry of a read whose database
+connection dropped.
 
 Which layers commit: views never (this module does, for them); services never, except
 where a service is its own unit of work outside a request - the outbox dispatch and its
