@@ -10,19 +10,24 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models import API_SCOPES, ApiCall, ApiClient, utcnow
 from . import audit
+from .errors import ServiceError
 
 TOKEN_PREFIX = "mm"
 
 
-class ApiClientError(ValueError):
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+class ApiClientError(ServiceError):
+    messages = {
+        "name": _l("Give the client a name (at most 200 characters)."),
+        "no_scope": _l("Choose at least one scope."),
+        "unknown_scope": _l("Unknown scope."),
+    }
+    fallback = _l("The change could not be saved.")
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..extensions import db
@@ -18,16 +19,36 @@ from ..models import ROLES, Person, SsoGroupRole, SsoIdentity, User, UserRole
 from ..settings import SsoSettings
 from . import audit
 from .accounts import find_user
+from .errors import ServiceError
 
 #: Stands in for a password on accounts that only sign in through the provider: the account
 #: is active, and no password matches it (it is not a valid hash).
 SSO_ONLY = "!sso"
 
 
-class SsoRefused(Exception):
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+class SsoRefused(ServiceError):
+    """A refused sign-in (the token checks the view makes, and this module's own) or group
+    mapping."""
+
+    messages = {
+        "aud": _l("The sign-in token was issued for another application (audience)."),
+        "iss": _l("The sign-in token comes from another provider than the one configured "
+                  "(issuer)."),
+        "exp": _l("The sign-in token has expired. Check the clocks of the server and the "
+                  "provider."),
+        "signature": _l("The sign-in token's signature is not valid."),
+        "nonce": _l("The sign-in token does not belong to this sign-in (nonce)."),
+        "state": _l("This sign-in was not started here or was already used. Start again."),
+        "provider": _l("The provider refused the sign-in."),
+        "token": _l("The sign-in token could not be checked."),
+        "no_match": _l("No staff record or account matches your NIP or verified e-mail. Ask "
+                       "your coordinator to import you or to invite your e-mail address."),
+        "domain": _l("Your e-mail domain is not allowed to sign in here."),
+        "inactive": _l("Your account is deactivated."),
+        "no_subject": _l("The provider sent no subject identifier."),
+        "bad_mapping": _l("Give a group name and choose a role."),
+    }
+    fallback = messages["token"]
 
 
 def _nip(value: Any) -> str | None:

@@ -12,6 +12,7 @@ from ..services import api_clients
 from .access import found, requires
 from .forms import invalid
 from .forms.admin import ApiClientForm
+from .transaction import refuse
 
 bp = Blueprint("api_clients", __name__, url_prefix="/admin/api-clients")
 
@@ -20,11 +21,6 @@ SCOPE_LABELS = {
     "people:read": _l("Read people"),
     "programmes:read": _l("Read programmes, pairs and sessions"),
     "reports:read": _l("Read confirmed logs, JP and dashboard figures"),
-}
-ERRORS = {
-    "name": _l("Give the client a name (at most 200 characters)."),
-    "no_scope": _l("Choose at least one scope."),
-    "unknown_scope": _l("Unknown scope."),
 }
 
 
@@ -50,9 +46,7 @@ def create():
         new = api_clients.create_client(current_user, form.name.data or "",
                                         form.scopes.data or [])
     except api_clients.ApiClientError as exc:
-        db.session.rollback()
-        flash(ERRORS.get(exc.code, _l("The change could not be saved.")), "error")
-        return redirect(url_for(".index"))
+        return refuse(exc, ".index")
     # The token is in this answer only: never stored, never shown again.
     return _page(token=new.token, name=new.client.name)
 
@@ -62,7 +56,6 @@ def create():
 def revoke(client_id: int):
     client = found(db.session.get(ApiClient, client_id))
     api_clients.revoke_client(current_user, client)
-    db.session.commit()
     flash(_l("API client %(name)s revoked; its token no longer works.", name=client.name),
           "success")
     return redirect(url_for(".index"))

@@ -10,11 +10,12 @@ from flask_login import current_user, login_user, logout_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from .. import urls
-from ..extensions import db, limiter
+from ..extensions import limiter
 from ..services import accounts
 from ..settings import settings
 from .access import public, requires
 from .forms import LoginForm, RequestResetForm, SetPasswordForm
+from .transaction import committed, refused
 
 bp = Blueprint("auth", __name__)
 
@@ -59,14 +60,14 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate(form.email.data, form.password.data,
-                                         device_user_id=_known_device())
+            # the failure counter and lock stand whatever this request answers
+            with committed():
+                user = accounts.authenticate(form.email.data, form.password.data,
+                                             device_user_id=_known_device())
         except accounts.AccountLocked:
             user = None  # same answer as a wrong password: a lock must not reveal an account
-        db.session.commit()  # the failure counter, or the successful login
         if user is not None:
             login_user(user)
-            db.session.commit()
             resp = redirect(urls.safe_next(request.args.get("next"), url_for("home.index")))
             _remember_device(resp, user.id)
             return resp
@@ -80,7 +81,6 @@ def login():
 @requires()
 def logout():
     accounts.end_sessions(current_user._get_current_object())  # also copies of this cookie
-    db.session.commit()
     logout_user()
     return redirect(url_for("auth.login"))
 
@@ -92,10 +92,11 @@ def request_reset():
     form = RequestResetForm()
     if form.validate_on_submit():
         started = time.monotonic()
-        accounts.request_reset(form.email.data)
-        db.session.commit()
         # the same answer time for known and unknown addresses (a real one renders and
-        # stores a mail): no probing for accounts by timing
+        # stores a mail, and commits it inside the measured time): no probing for accounts
+        # by timing
+        with committed():
+            accounts.request_reset(form.email.data)
         time.sleep(max(0.0, RESET_ANSWER_SECONDS - (time.monotonic() - started)))
         flash(_("If the account exists, a reset link has been sent to that address."), "info")
         return redirect(url_for("auth.login"))
@@ -112,11 +113,10 @@ def _token_page(token: str, purpose: str, template: str):
     if form.validate_on_submit():
         try:
             accounts.complete_token(token, purpose, form.password.data)
-        except accounts.AccountError:
-            db.session.rollback()
+        except accounts.AccountError as exc:
+            refused(exc, tell=False)  # the same answer as for a link that was never valid
             flash(_("This link is invalid or has expired."), "error")
             return redirect(url_for("auth.login"))
-        db.session.commit()
         flash(_("Password saved. You can log in now."), "info")
         return redirect(url_for("auth.login"))
     return render_template(template, form=form)

@@ -1,6 +1,6 @@
 """Calendar answers and feeds: one-click RSVP links, in-app buttons (the series or one session),
 REPLY upload and API, the personal calendar page with its subscription feed. Thin: parse, call
-services, commit once, render."""
+services, render; the request commits (web/transaction.py)."""
 
 from __future__ import annotations
 
@@ -44,6 +44,7 @@ from ..services.replies import apply_partstat, apply_reply, describe, outcome_la
 from .access import found, guard, public, requires
 from .forms import invalid
 from .forms.misc import ReplyUploadForm, SeriesAnswerForm
+from .transaction import committed
 
 bp = Blueprint("calendar", __name__)
 
@@ -103,10 +104,10 @@ def rsvp_apply(token: str):
         return render_template("calendar/rsvp_done.html", row=None, answer=answer,
                                attendee=att,
                                reason=_("This link was already used.")), 410
-    row = apply_partstat(att, answer.partstat, answer.recurrence_id, None, "link",
-                         sequence=answer.sequence)
-    row.mailbox_ref = ref
-    db.session.commit()
+    with committed():  # a refused answer is recorded as such, though the answer is a 409
+        row = apply_partstat(att, answer.partstat, answer.recurrence_id, None, "link",
+                             sequence=answer.sequence)
+        row.mailbox_ref = ref
     return render_template("calendar/rsvp_done.html", row=row, answer=answer, attendee=att,
                            reason=describe(row), summary=_answer_summary(row),
                            tz=att.person.timezone if att.person else None), (
@@ -124,8 +125,8 @@ def answer(series_id: int):
     form = SeriesAnswerForm()
     if not form.validate_on_submit():
         return invalid(form, feed_page, key=series_id, status=400)
+    # a refused answer is recorded as such: the redirect commits it like an applied one
     row = apply_partstat(att, form.answer(), form.occurrence(), current_user, "app")
-    db.session.commit()  # a refused answer is recorded as such
     if row.outcome == "applied":
         flash(_("Your answer was recorded."), "success")
     else:
@@ -152,9 +153,8 @@ def _apply_upload(raw: bytes, source: str) -> InboundMessage | None:
     series = _series_of(raw)
     if series is not None and not _may_see(series):
         return None
-    row = apply_reply(raw, source=source, actor=current_user)
-    db.session.commit()
-    return row
+    with committed():  # a rejected reply is recorded as such, though the API answers 422
+        return apply_reply(raw, source=source, actor=current_user)
 
 
 @bp.route("/calendar/reply", methods=["GET", "POST"])

@@ -30,8 +30,9 @@ def _may_see_details() -> bool:
 @bp.get("/healthz")
 @public
 def healthz():
+    details = _may_see_details()  # first: a failed probe leaves its transaction unusable
     body, code = _health()
-    if not _may_see_details():
+    if not details:
         body = {"status": body["status"]}
     return body, code
 
@@ -55,7 +56,7 @@ def _health() -> tuple[dict, int]:
         counts = outbox_counts()  # uncertain: delivery unknown, an admin must look
         body["outbox"] = {k: counts[k] for k in ("pending", "uncertain", "failed")}
     except Exception:  # the point of a health check is to report, not to raise
-        db.session.rollback()
+        # the 503 rolls the failed transaction back (web/transaction.py)
         body.update(status="error", database="unreachable")
         return body, 503
     return body, 200

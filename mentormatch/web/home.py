@@ -13,7 +13,6 @@ from flask import (
 from flask_login import current_user
 
 from .. import urls
-from ..extensions import db
 from ..services import programmes
 from ..services.access import allowed
 from ..settings import settings
@@ -45,5 +44,4 @@ def language():
         current_user.locale = locale
         if current_user.person is not None:
             current_user.person.locale = locale  # e-mails and invites follow the same choice
-        db.session.commit()
     return redirect(urls.safe_next(form.next.data, url_for("home.index")))

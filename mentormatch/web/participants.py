@@ -41,7 +41,7 @@ from .forms.participants import (
     evaluation_form,
 )
 from .labels import label
-from .transaction import refuse, refused
+from .transaction import committed, refuse, refused
 
 bp = Blueprint("participants", __name__)
 
@@ -85,8 +85,8 @@ def answer_invite(attendee_id: int):
     form = AnswerInviteForm()
     if not form.validate_on_submit():
         return invalid(form, mentor_home, key=attendee_id, status=400)
+    # a refused answer is recorded as such: the redirect commits it like an applied one
     result = apply_partstat(att, form.answer.data, None, current_user, "web")
-    db.session.commit()  # the answer stands even when it was refused (it is recorded as such)
     if result.outcome == "applied":
         flash(_("Thank you, your answer was recorded."))
     else:
@@ -133,13 +133,12 @@ def new_log(pair_id: int):
     if not form.validate():
         return invalid(form, lambda: _log_form(pair, None, form.first_error()), status=400)
     try:
-        log, created = logbook.submit_log(pair, _me(), form.data_for_service(),
-                                          actor=current_user)
-        db.session.commit()  # here: a parallel double submit fails on this commit
+        with committed():  # here: a parallel double submit fails on this commit
+            log, created = logbook.submit_log(pair, _me(), form.data_for_service(),
+                                              actor=current_user)
     except ParticipantError as exc:
         return _log_refused(form, exc, lambda error: _log_form(pair, None, error))
     except IntegrityError:  # the same form committed a moment ago by a parallel request
-        db.session.rollback()
         found_log = logbook.find_by_token(pair, form.submit_token.data)
         if found_log is None:
             return _log_form(pair, None, LogError("already_logged").message()), 400

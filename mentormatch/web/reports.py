@@ -157,7 +157,6 @@ def nudge(programme_id: int, kind: str):
     flt = reports.AlertFilter(unit_id=form.unit.data, city=(form.city.data or "").strip() or None,
                               person_ids=frozenset(form.person_id.ids) or None)
     result = nudges.nudge(programme, kind, actor=current_user, days=days, flt=flt)
-    db.session.commit()
     if result.queued:
         flash(_("Reminders queued: %(queued)d; already reminded today: %(already)d.",
                 queued=result.queued, already=result.already), "success")

@@ -46,7 +46,7 @@ from .forms.rounds import (
     PairForm,
 )
 from .labels import label, labels, pair_reason  # noqa: F401  (re-exported: the table lives in labels.py)
-from .transaction import refuse, refused
+from .transaction import committed, refuse, refused
 
 bp = Blueprint("rounds", __name__, url_prefix="/programmes")
 REFERENCE_MONDAY = datetime(2026, 1, 5, tzinfo=UTC)
@@ -311,8 +311,8 @@ def solve(pid: int, rid: int):
     prog, rnd = _round(pid, rid)
     try:
         rounds.queue(rnd, current_user)
-    except RoundBusy:
-        db.session.rollback()
+    except RoundBusy as exc:
+        refused(exc, tell=False)  # not an error: the round is on its way
         flash(_("This round is already waiting for the solver or being solved."), "ok")
     except ProgrammeError as exc:
         refused(exc)
@@ -359,12 +359,11 @@ def by_hand(pid: int, rid: int):
 def approve(pid: int, rid: int):
     prog, rnd = _round(pid, rid)
     try:
-        result = rounds.approve(rnd, current_user)
-        db.session.commit()  # here, not at the end: a racing double click fails on this commit
+        with committed():  # here, not at the end: a racing double click fails on this commit
+            result = rounds.approve(rnd, current_user)
     except ProgrammeError as exc:
         return refuse(exc, ".round_page", pid=prog.id, rid=rnd.id)
     except IntegrityError:  # a racing double click lost on the unique live-pair index
-        db.session.rollback()
         result = rounds.Approval(already=True)
     if result.already:
         flash(_("This round is already approved; nothing was published again."), "ok")

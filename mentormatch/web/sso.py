@@ -33,7 +33,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
 from joserfc.errors import JoseError
 
-from ..extensions import db
 from ..models import ROLES
 from ..services import sso
 from ..services.accounts import find_user
@@ -42,25 +41,9 @@ from ..settings import settings as typed_settings
 from .access import public, requires
 from .forms import invalid
 from .forms.admin import SsoGroupForm
+from .transaction import committed, refuse, refused
 
 bp = Blueprint("sso", __name__)
-
-REASONS = {
-    "aud": _l("The sign-in token was issued for another application (audience)."),
-    "iss": _l("The sign-in token comes from another provider than the one configured (issuer)."),
-    "exp": _l("The sign-in token has expired. Check the clocks of the server and the provider."),
-    "signature": _l("The sign-in token's signature is not valid."),
-    "nonce": _l("The sign-in token does not belong to this sign-in (nonce)."),
-    "state": _l("This sign-in was not started here or was already used. Start again."),
-    "provider": _l("The provider refused the sign-in."),
-    "token": _l("The sign-in token could not be checked."),
-    "no_match": _l("No staff record or account matches your NIP or verified e-mail. Ask your "
-                   "coordinator to import you or to invite your e-mail address."),
-    "domain": _l("Your e-mail domain is not allowed to sign in here."),
-    "inactive": _l("Your account is deactivated."),
-    "no_subject": _l("The provider sent no subject identifier."),
-}
-
 
 def _sso() -> SsoSettings:
     return typed_settings().sso
@@ -103,10 +86,9 @@ def _unavailable():
     return render_template("sso/unavailable.html", password_login=_password_login()), 503
 
 
-def _refused(code: str):
-    db.session.rollback()
-    reason = REASONS.get(code, REASONS["token"])
-    return render_template("sso/refused.html", reason=reason, code=code,
+def _refused(exc: sso.SsoRefused):
+    refused(exc, tell=False)  # the page says why
+    return render_template("sso/refused.html", reason=exc.user_message(), code=exc.code,
                            password_login=_password_login()), 403
 
 
@@ -172,7 +154,7 @@ def callback():
     except (AuthlibBaseError, JoseError, ValueError, KeyError) as exc:
         code = _reason(exc)
         current_app.logger.warning("SSO sign-in refused (%s): %s", code, exc)
-        return _refused(code)
+        return _refused(sso.SsoRefused(code))
     claims = dict(token.get("userinfo") or {})
     email_claim, nip_claim = s.email_claim, s.nip_claim
     if (email_claim not in claims or nip_claim not in claims) and \
@@ -185,14 +167,13 @@ def callback():
             for key, value in info.items():
                 claims.setdefault(key, value)
     try:
-        user = sso.sign_in(claims, issuer, s)
+        with committed():  # a GET: the sign-in is stored before the browser session is
+            user = sso.sign_in(claims, issuer, s)
     except sso.SsoRefused as exc:
-        return _refused(exc.code)
-    db.session.commit()
+        return _refused(exc)
     session.clear()  # a fresh session for the signed-in user (no fixation)
     login_user(user)
     session["sso_id_token"] = token.get("id_token")
-    db.session.commit()
     return redirect(url_for("home.index"))
 
 
@@ -249,11 +230,9 @@ def groups():
         return invalid(form, _groups_page)
     try:
         sso.map_group(current_user, form.group.data or "", form.role.data or "")
-    except sso.SsoRefused:
-        db.session.rollback()
-        flash(_("Give a group name and choose a role."), "error")
-    else:
-        flash(_("Saved."), "success")
+    except sso.SsoRefused as exc:
+        return refuse(exc, ".groups")
+    flash(_("Saved."), "success")
     return redirect(url_for(".groups"))
 
 
@@ -266,6 +245,5 @@ def _groups_page() -> str:
 @requires("users.manage")
 def unmap(mapping_id: int):
     sso.unmap_group(current_user, mapping_id)
-    db.session.commit()
     flash(_("Saved."), "success")
     return redirect(url_for(".groups"))

@@ -18,11 +18,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from ..extensions import db
 from ..services import staff_import, uploads
+from ..services.staff_import import ImportRefused
 from .access import requires
 from .forms import invalid
 from .forms.misc import ImportConfirmForm, ImportUploadForm
+from .transaction import committed, refuse, refused
 
 bp = Blueprint("staff_import", __name__, url_prefix="/people/import")
 
@@ -48,17 +49,16 @@ def preview():
     filename = os.path.basename(form.file.data.filename or "")
     data = form.file.data.read()
     zone = form.default_zone.data or None
-    report = staff_import.preview(data, filename, _locale(), default_zone=zone)
-    db.session.rollback()  # the preview itself writes nothing
+    report = staff_import.preview(data, filename, _locale(), default_zone=zone)  # no writes
     token = errors_token = None
     if report.ok:
         token = uploads.stage(current_user, "staff_import", filename, data)
-        db.session.commit()
     elif report.issue_total > len(report.shown_issues()):
-        # the page lists the first problems; all of them are a download away
-        errors_token = uploads.stage(current_user, "import_errors", f"{filename}.errors.csv",
-                                     report.errors_csv(_locale()))
-        db.session.commit()
+        # the page lists the first problems; all of them are a download away (kept although
+        # the answer is a 422)
+        with committed():
+            errors_token = uploads.stage(current_user, "import_errors",
+                                         f"{filename}.errors.csv", report.errors_csv(_locale()))
     return render_template(
         "staff_import/preview.html", report=report, token=token, locale=_locale(),
         errors_token=errors_token,
@@ -70,8 +70,7 @@ def preview():
 def errors_csv(token: str):
     found = uploads.read(current_user, "import_errors", token)
     if found is None:
-        flash(_("This upload was already imported or has expired. Nothing was imported again."),
-              "error")
+        flash(ImportRefused("gone").user_message(), "error")
         return redirect(url_for("staff_import.upload"))
     data, _name = found
     return Response(data, mimetype="text/csv; charset=utf-8",
@@ -86,27 +85,19 @@ def confirm():
         return invalid(form, upload, status=400)
     taken = uploads.take(current_user, "staff_import", form.token.data or "")
     if taken is None:
-        db.session.rollback()
-        flash(_("This upload was already imported or has expired. Nothing was imported again."),
-              "error")
-        return redirect(url_for("staff_import.upload"))
+        return refuse(ImportRefused("gone"), "staff_import.upload")
     data, filename = taken
     try:
         report = staff_import.apply(data, filename, current_user, _locale(),
                                     default_zone=form.default_zone.data or None)
     except IntegrityError:
         # Another import of the same people committed between our check and our write.
-        db.session.rollback()
-        flash(_("Someone else imported staff at the same moment; nothing was imported. "
-                "Upload the file again to see the current state."), "error")
-        return redirect(url_for("staff_import.upload"))
+        return refuse(ImportRefused("concurrent"), "staff_import.upload")
     if not report.ok:
-        db.session.rollback()
-        flash(_("The file is no longer valid; nothing was imported."), "error")
+        refused(ImportRefused("stale"))
         return render_template(
             "staff_import/preview.html", report=report, token=None, locale=_locale()
         ), 422
-    db.session.commit()
     flash(
         _("Imported %(name)s: %(new)d new, %(updated)d updated, %(unchanged)d unchanged.",
           name=filename, new=report.new, updated=report.updated, unchanged=report.unchanged),

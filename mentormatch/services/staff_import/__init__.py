@@ -25,10 +25,10 @@ from .preview import SAMPLE_ROWS, preview
 from .reading import decode_csv
 from .report import ImportIssue, ImportReport
 from .templates import template_csv, template_xlsx
-from .writing import apply
+from .writing import ImportRefused, apply
 
 __all__ = [
     "FIELD_ALIASES", "SAMPLE_ROWS", "TEMPLATE_HEADERS", "ImportIssue",
-    "ImportReport", "apply", "decode_csv", "limits", "message", "parse_leaves", "parse_windows",
-    "preview", "run_import_cli", "template_csv", "template_xlsx",
+    "ImportRefused", "ImportReport", "apply", "decode_csv", "limits", "message", "parse_leaves",
+    "parse_windows", "preview", "run_import_cli", "template_csv", "template_xlsx",
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, cast
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Table, bindparam, delete, insert, select, update
 
 from ...extensions import db
@@ -13,10 +14,24 @@ from ...models import Actor, AvailabilityWindow, LeaveDate, Location, Person, Pe
 from ...models.base import Base
 from .. import audit, zones
 from ..catalogue import by_code
+from ..errors import ServiceError
 from .cells import city_of
 from .preview import Snapshot, check_file, chunks, match_person
 from .report import ImportReport
 from .rules import Existing, Row
+
+
+class ImportRefused(ServiceError):
+    """A confirmed import that writes nothing: the upload is gone, the file went stale, or a
+    parallel import of the same people won (the caller rolls back)."""
+
+    messages = {
+        "gone": _l("This upload was already imported or has expired. Nothing was imported "
+                   "again."),
+        "concurrent": _l("Someone else imported staff at the same moment; nothing was "
+                         "imported. Upload the file again to see the current state."),
+        "stale": _l("The file is no longer valid; nothing was imported."),
+    }
 
 
 def apply(data: bytes, filename: str, actor: Actor, locale: str = "id",

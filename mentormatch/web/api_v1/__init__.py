@@ -21,9 +21,10 @@ from flask_limiter.util import get_remote_address
 from flask_smorest import Api, abort
 from flask_smorest import Blueprint as ApiBlueprint
 
-from ...extensions import csrf, db, limiter
+from ...extensions import csrf, limiter
 from ...services import api_clients
 from ...settings import settings
+from ..transaction import committed, settle
 
 api = Api()
 PREFIX = "/api/v1"
@@ -56,16 +57,17 @@ def _authenticate() -> None:
 
 @bp.after_request
 def _audit(response):
+    """Every call is logged, a refused one too: the call's own writes are settled first
+    (committed on success, rolled back on an error answer), then the log row is committed on
+    its own."""
+    response = settle(response)
     client = getattr(g, "api_client", None)
-    if response.status_code >= 400:
-        db.session.rollback()
     try:
-        api_clients.record_call(client.id if client is not None else None, request.method,
-                                request.path, response.status_code, request.remote_addr,
-                                getattr(g, "api_records", None))
-        db.session.commit()
+        with committed():
+            api_clients.record_call(client.id if client is not None else None, request.method,
+                                    request.path, response.status_code, request.remote_addr,
+                                    getattr(g, "api_records", None))
     except Exception:  # the audit must not turn an answer into a 500; the log keeps it
-        db.session.rollback()
         current_app.logger.exception("could not record the API call")
     return response
 
@@ -93,7 +95,6 @@ def _api_error(exc: Exception):
 
     if not isinstance(exc, HTTPException):
         current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        db.session.rollback()
         exc = InternalServerError()
     return api.handle_http_exception(exc)
 

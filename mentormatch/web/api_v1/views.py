@@ -1,11 +1,11 @@
-"""/api/v1 endpoints: parse, call a service, commit once, answer."""
+"""/api/v1 endpoints: parse, call a service, answer; the call commits once, or rolls back on
+an error answer (web/transaction.py)."""
 
 from __future__ import annotations
 
 from flask import g, jsonify, request
 from flask_smorest import abort
 
-from ...extensions import db
 from ...services import api_reads, people_api
 from ...settings import settings
 from . import bp, scope
@@ -48,11 +48,9 @@ def upsert_people(body):
         abort(413, message=f"At most {limit} people per call; send batches.")
     result = people_api.upsert(records, f"api:{g.api_client.name}", _locale())
     if not result.applied:
-        db.session.rollback()
         return jsonify({"code": 422, "status": "Unprocessable Entity",
                         "message": "Nothing was written: fix the records listed.",
                         "records": result.errors}), 422
-    db.session.commit()
     return {"applied": True, **result.summary}
 
 
