@@ -25,8 +25,7 @@ PG_ADMIN_URL = os.environ.get(
 BACKENDS = [b for b in os.environ.get("MENTORMATCH_TEST_DBS", "sqlite,postgresql").split(",") if b]
 
 
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
+def _throwaway_pg() -> Iterator[str]:
     name = f"mm_test_{uuid.uuid4().hex[:10]}"
     # no pool: each admin connection is closed at once (none stays open for the whole run)
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
@@ -37,6 +36,18 @@ def pg_url() -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """One database per test process, its schema made by the first test that needs it."""
+    yield from _throwaway_pg()
+
+
+@pytest.fixture
+def empty_pg_url() -> Iterator[str]:
+    """A database of its own with no tables: for a test that runs ``mentormatch init``."""
+    yield from _throwaway_pg()
 
 
 def make_settings(database_url: str, instance: str | None = None, **extra) -> dict:

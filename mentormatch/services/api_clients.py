@@ -8,13 +8,12 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import API_SCOPES, ApiCall, ApiClient, utcnow
+from ..models import API_SCOPES, Actor, ApiCall, ApiClient, utcnow
 from . import audit
 from .errors import ServiceError
 
@@ -40,7 +39,7 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_client(actor: Any, name: str, scopes: list[str]) -> NewClient:
+def create_client(actor: Actor, name: str, scopes: list[str]) -> NewClient:
     name = (name or "").strip()
     if not name or len(name) > 200:
         raise ApiClientError("name")
@@ -59,7 +58,7 @@ def create_client(actor: Any, name: str, scopes: list[str]) -> NewClient:
     return NewClient(client, f"{TOKEN_PREFIX}_{key_id}_{secret}")
 
 
-def revoke_client(actor: Any, client: ApiClient) -> None:
+def revoke_client(actor: Actor, client: ApiClient) -> None:
     if client.revoked_at is None:
         client.revoked_at = utcnow()
         audit.record(actor, "api_client.revoke", client, name=client.name)

@@ -5,13 +5,12 @@ participant. Services flush, the view commits."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import Pair, Participant, Person, Programme, SessionSeries
+from ..models import Actor, Pair, Participant, Person, Programme, SessionSeries
 from ..models.base import utcnow
 from . import audit, invites
 from .programmes import ProgrammeError, mark_stale
@@ -66,7 +65,7 @@ def rematchable(prog: Programme) -> int:
     return len(_unmatched_ids(prog))
 
 
-def end_pair(prog: Programme, pair: Pair, actor: Any, reason: str) -> Pair:
+def end_pair(prog: Programme, pair: Pair, actor: Actor, reason: str) -> Pair:
     """The coordinator ends a pair: sessions to come are cancelled (CANCEL to both), the
     mentee can be matched again."""
     if pair.programme_id != prog.id or pair.status not in LIVE:
@@ -92,7 +91,7 @@ def participant_list(prog: Programme) -> list[Participant]:
         .order_by(Participant.role, Person.name)).unique())
 
 
-def add_one(prog: Programme, key: str, role: str, actor: Any) -> Participant:
+def add_one(prog: Programme, key: str, role: str, actor: Actor) -> Participant:
     """Add one person (NIP or e-mail) as mentor or mentee; a removed one comes back."""
     if role not in ("mentor", "mentee"):
         raise ProgrammeError("role", _l("Choose mentors or mentees."))
@@ -119,7 +118,7 @@ def add_one(prog: Programme, key: str, role: str, actor: Any) -> Participant:
     return part
 
 
-def remove_one(prog: Programme, participant_id: int, actor: Any) -> Participant:
+def remove_one(prog: Programme, participant_id: int, actor: Actor) -> Participant:
     """Take one person out of the programme; someone in a live pair must be ended (mentee) or
     withdrawn (mentor) first, so nobody is left with sessions and no programme."""
     part = db.session.get(Participant, participant_id)

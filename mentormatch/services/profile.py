@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import AvailabilityWindow, Participant, Person, PersonCompetency
+from ..models import Actor, AvailabilityWindow, Participant, Person, PersonCompetency
 from ..models.person import MODES
 from . import audit
 from .catalogue import all_competencies
@@ -74,7 +74,7 @@ def _levels(raw: dict[int, str], field: str) -> dict[int, int | None]:
     return out
 
 
-def update_own(person: Person, actor: Any, *, availability: str, mode: str,
+def update_own(person: Person, actor: Actor, *, availability: str, mode: str,
                capacity: str = "", levels: dict[int, str], targets: dict[int, str]) -> int:
     """Save the person's own profile; returns how many solved rounds became stale. Nothing is
     written when any field is wrong."""

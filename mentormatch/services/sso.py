@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import ROLES, Person, SsoGroupRole, SsoIdentity, User, UserRole
+from ..models import ROLES, Actor, Person, SsoGroupRole, SsoIdentity, User, UserRole
 from ..settings import SsoSettings
 from . import audit
 from .accounts import find_user
@@ -138,7 +138,7 @@ def group_mappings() -> list[SsoGroupRole]:
                                                                  SsoGroupRole.role)))
 
 
-def map_group(actor: Any, group: str, role: str) -> None:
+def map_group(actor: Actor, group: str, role: str) -> None:
     group = group.strip()
     if not group or len(group) > 200 or role not in ROLES:
         raise SsoRefused("bad_mapping")
@@ -150,7 +150,7 @@ def map_group(actor: Any, group: str, role: str) -> None:
         db.session.flush()
 
 
-def unmap_group(actor: Any, mapping_id: int) -> None:
+def unmap_group(actor: Actor, mapping_id: int) -> None:
     row = db.session.get(SsoGroupRole, mapping_id)
     if row is not None:
         audit.record(actor, "sso.unmap_group", None, group=row.group_name, role=row.role)

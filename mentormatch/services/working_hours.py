@@ -10,7 +10,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
-from ..models import WorkingHoursOverride
+from ..models import Actor, WorkingHoursOverride
 from . import audit
 from .errors import ServiceError
 from .session_times import _minutes, overrides
@@ -62,7 +62,7 @@ def _check_span(start: str, end: str, b1: str | None, b2: str | None) -> None:
         raise HoursError("span")
 
 
-def add_override(actor: Any, form: dict[str, str]) -> WorkingHoursOverride:
+def add_override(actor: Actor, form: dict[str, str]) -> WorkingHoursOverride:
     """Validate and add one override (flushes). Raises :class:`HoursError`."""
     name = (form.get("name") or "").strip()[:100]
     if not name:

@@ -30,6 +30,9 @@ from mentormatch.services import mailer
 from mentormatch.services.dispatch import dispatch_outbox, resend
 from tests.servers.smtp import SmtpTestServer
 
+# times itself or runs several servers: scripts/test runs it alone, after the parallel part
+pytestmark = pytest.mark.serial
+
 ROOT = Path(__file__).resolve().parents[2]
 LEASE_SECONDS = 3
 DISPATCH_SECONDS = 0.5

@@ -23,6 +23,9 @@ from tests.mail.test_mail_scheduler_processes import (
     slow_smtp,  # noqa: F401 - fixture
 )
 
+# times itself or runs several servers: scripts/test runs it alone, after the parallel part
+pytestmark = pytest.mark.serial
+
 FAILOVER_SECONDS = 10
 
 

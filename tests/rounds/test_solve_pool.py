@@ -19,6 +19,9 @@ from mentormatch.services import rounds
 from tests.helpers import set_settings
 from tests.rounds.test_rounds import setup_programme
 
+# times itself or runs several servers: scripts/test runs it alone, after the parallel part
+pytestmark = pytest.mark.serial
+
 
 def _status(rid: int) -> Round:
     db.session.expire_all()

@@ -8,6 +8,11 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
+# times itself or runs several servers: scripts/test runs it alone, after the parallel part
+pytestmark = pytest.mark.serial
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
 from solver_instances import generate  # noqa: E402

@@ -15,7 +15,12 @@ import urllib.parse
 import urllib.request
 import uuid
 
+import pytest
+
 from tests.helpers import csrf_in
+
+# times itself or runs several servers: scripts/test runs it alone, after the parallel part
+pytestmark = pytest.mark.serial
 
 
 def _free_port() -> int:
@@ -42,9 +47,9 @@ def _login_attempts(port: int, n: int) -> list[int]:
     return codes
 
 
-def test_serve_several_workers_share_postgres(pg_url, tmp_path):
+def test_serve_several_workers_share_postgres(empty_pg_url, tmp_path):
     port = _free_port()
-    env = dict(os.environ, MENTORMATCH_DATABASE_URL=pg_url, MENTORMATCH_SECRET_KEY="k" * 32,
+    env = dict(os.environ, MENTORMATCH_DATABASE_URL=empty_pg_url, MENTORMATCH_SECRET_KEY="k" * 32,
                # the production setting: one rate-limit store for every worker (the local Redis)
                MENTORMATCH_APP__RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/15",
                MENTORMATCH_APP__RATELIMIT_KEY_PREFIX=f"mm-test-{uuid.uuid4().hex}",
