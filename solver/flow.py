@@ -73,6 +73,8 @@ BLOCK_CELLS = 1_500_000
 ONE_HOT_MAX = 256  # distinct units / cities / grades folded into the score's matrix product
 INT64_SAFE = 2**62
 FORK_ARCS = 150_000  # flows with more arcs run in a child process that the deadline can stop
+SAMPLE_EVERY = 8  # candidate arcs: mentor thresholds from every 8th mentee row (4,096+)
+SPREAD_SLACK = 64  # score points the spread level may add to a pricing bound (``spread_gap``)
 
 
 class FlowTimeout(Exception):
@@ -472,98 +474,117 @@ def candidates(arr: Arrays, mat: np.ndarray, neg: int, rows: np.ndarray, k_mente
                f_mentor: int, f_regret: int = 24, deadline: float | None = None,
                workers: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Capacity-aware pruning: each (active) mentee keeps its top-K eligible mentors by score,
-    each mentor capacity*F eligible mentees spread over all mentees, and capacity*f_regret
-    mentees for whom it is worth the most above their outside option (their K-th best score:
-    a cheap dual estimate; on the dense family at 5,000 the restricted optimum goes from 89 %
-    to 99.5 % of the exact one with 60 % more arcs). Deterministic."""
-    es, ms = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
-    active = np.zeros(arr.n_e, dtype=bool)
-    active[rows] = True
-    k = min(k_mentee, arr.n_m)
-    # each mentee's k-th best eligible score: what it can expect elsewhere (a dual estimate)
-    outside = np.zeros(arr.n_e, dtype=np.int64)
-    if k and len(rows):
-        for blk in _row_blocks(len(rows), arr.n_m):
-            if deadline is not None and time.perf_counter() >= deadline:
-                raise FlowTimeout
-            r = rows[blk]
-            sub = mat[r]
-            top = np.argpartition(-sub.astype(np.int32), k - 1, axis=1)[:, :k] \
-                if k < arr.n_m else np.tile(np.arange(arr.n_m), (len(r), 1))
-            sel = np.take_along_axis(sub, top, 1)
-            ii, kk = np.nonzero(sel > neg)
-            es.append(r[ii])
-            ms.append(top[ii, kk])
-            ok = sel > neg
-            low = np.where(ok, sel.astype(np.int64), np.int64(1) << 40).min(axis=1)
-            outside[r] = np.where(ok.any(axis=1), low, 0)
-    # mentor side: every mentor keeps capacity*F eligible mentees in a pseudo-random sample that
-    # differs per mentor (seeded, deterministic). Any score-based order
-    # ranks the same few mentees first for every mentor; a spread-out choice instead gives the
-    # flow a random bipartite graph of degree ~F over all capacity: nearly every mentee that can
-    # be matched is matched in the first solve, and pricing then buys the score back.
-    seed = np.uint64((arr.prep.config.seed * 2654435761 + 1) % (1 << 64))
-    act_rows = np.nonzero(active)[0]
-    lk_all = (arr.cap * f_mentor).astype(np.int64)
-    out32 = outside[act_rows].clip(-(1 << 29), 1 << 29).astype(np.int32)
-    row_h = _mix(act_rows.astype(np.uint64) + seed)
-    col_h = _mix(np.arange(arr.n_m, dtype=np.uint64) * np.uint64(0xBF58476D1CE4E5B9) + seed)
+    each mentor about capacity*F eligible mentees spread over all mentees, and about
+    capacity*f_regret mentees for whom it is worth the most above their outside option (their
+    K-th best score: a cheap dual estimate; on the dense family at 5,000 the restricted optimum
+    goes from 89 % to 99.5 % of the exact one with 60 % more arcs). Deterministic.
 
-    def side(c0: int) -> tuple[list[Arr], list[Arr]] | None:
+    Two row-major passes over the table (a mentor's column is never gathered): the first
+    takes the top-K and the outside options; the mentor thresholds (sample rate, regret) come
+    from every ``SAMPLE_EVERY``-th row; the second keeps the cells above them."""
+    k = min(k_mentee, arr.n_m)
+    n_act = len(rows)
+    outside = np.zeros(arr.n_e, dtype=np.int64)
+    blocks = list(_row_blocks(n_act, arr.n_m))
+
+    def top(blk: Arr) -> tuple[Arr, Arr] | None:
         if deadline is not None and time.perf_counter() >= deadline:
             return None
-        es: list[Arr] = []
-        ms: list[Arr] = []
-        cols = np.arange(c0, min(arr.n_m, c0 + 512))
-        sub = np.ascontiguousarray(mat[:, cols][act_rows].T)
-        el = sub > neg
-        lk = int(min(len(act_rows), lk_all[cols].max()))
-        if lk == 0:
-            return es, ms
-        # a pseudo-random sample per mentor: row hash XOR column hash (seeded, 20 bits) below
-        # a threshold that keeps capacity*F of its eligible mentees on average (one comparison
-        # per cell instead of a partial sort)
-        n_el_c = el.sum(axis=1)
-        thr = np.where(n_el_c <= lk_all[cols], 1 << 21,
-                       -(-(lk_all[cols] << 20) // np.maximum(n_el_c, 1))).astype(np.uint32)
-        sample = el & ((row_h[None, :] ^ col_h[cols][:, None]) < thr[:, None])
-        if f_regret:
-            # and the mentees for whom this mentor is worth the most above their outside option
-            gain = np.where(el, sub.astype(np.int32) - out32[None, :], -(np.int32(1) << 30))
-            lr = int(min(len(act_rows), (arr.cap[cols] * f_regret).max()))
-            best = np.argpartition(-gain, lr - 1, axis=1)[:, :lr] if lr < len(act_rows) else \
-                np.tile(np.arange(len(act_rows)), (len(cols), 1))
-            gv = np.take_along_axis(gain, best, 1)
-            go = np.argsort(-gv, axis=1, kind="stable")
-            best, gv = np.take_along_axis(best, go, 1), np.take_along_axis(gv, go, 1)
-            keep_r = (gv > -(np.int32(1) << 30)) & \
-                (np.arange(best.shape[1])[None, :] < (arr.cap[cols] * f_regret)[:, None])
-            cc, kk = np.nonzero(keep_r)
-            es.append(act_rows[best[cc, kk]])
-            ms.append(cols[cc])
-        cc, kk = np.nonzero(sample)
-        es.append(act_rows[kk])
-        ms.append(cols[cc])
-        return es, ms
+        r = rows[blk]
+        sub = mat[r]
+        top_ = np.argpartition(-sub.astype(np.int32), k - 1, axis=1)[:, :k] \
+            if k < arr.n_m else np.tile(np.arange(arr.n_m), (len(r), 1))
+        sel = np.take_along_axis(sub, top_, 1)
+        ok = sel > neg
+        ii, kk = np.nonzero(ok)
+        low = np.where(ok, sel.astype(np.int64), np.int64(1) << 40).min(axis=1)
+        outside[r] = np.where(ok.any(axis=1), low, 0)
+        return r[ii], top_[ii, kk]
 
-    starts = list(range(0, arr.n_m, 512))
-    if workers > 1 and len(starts) > 1:  # numpy releases the GIL; combined in order
-        with ThreadPoolExecutor(max_workers=workers) as ex:
-            parts = list(ex.map(side, starts))
-    else:
-        parts = [side(c0) for c0 in starts]
-    for part in parts:
-        if part is not None:
-            es += part[0]
-            ms += part[1]
-    if any(part is None for part in parts):
-        e, m, _ = _dedup(np.concatenate(es), np.concatenate(ms),
-                         np.zeros(sum(len(x) for x in es), np.int64))
-        raise FlowTimeout((e, m, mat[e, m].astype(np.int64)))  # mentee side, some mentors
-    e = np.concatenate(es)
-    m = np.concatenate(ms)
-    e, m, _ = _dedup(e, m, np.zeros(len(e), np.int64))
+    es: list[Arr] = [np.zeros(0, np.int64)]
+    ms: list[Arr] = [np.zeros(0, np.int64)]
+
+    def cut_short() -> FlowTimeout:
+        e, m = _dedup2(np.concatenate(es), np.concatenate(ms))
+        return FlowTimeout((e, m, mat[e, m].astype(np.int64)))
+
+    if k and n_act:
+        for part in _pmap(top, blocks, workers):
+            if part is None:
+                raise cut_short()
+            es.append(part[0])
+            ms.append(part[1])
+    if n_act == 0 or f_mentor == 0:  # no mentor side at all (neither sample nor regret)
+        e, m = _dedup2(np.concatenate(es), np.concatenate(ms))
+        return e, m, mat[e, m].astype(np.int64)
+    # mentor side: every mentor keeps about capacity*F eligible mentees in a pseudo-random
+    # sample that differs per mentor (seeded, deterministic). Any score-based order ranks the
+    # same few mentees first for every mentor; a spread-out choice instead gives the flow a
+    # random bipartite graph of degree ~F over all capacity: nearly every mentee that can be
+    # matched is matched in the first solve, and pricing then buys the score back.
+    seed = np.uint64((arr.prep.config.seed * 2654435761 + 1) % (1 << 64))
+    row_h = _mix(np.arange(arr.n_e, dtype=np.uint64) + seed)
+    col_h = _mix(np.arange(arr.n_m, dtype=np.uint64) * np.uint64(0xBF58476D1CE4E5B9) + seed)
+    samp = rows[::SAMPLE_EVERY] if n_act >= 4096 else rows  # small: every row, exact counts
+    sub_s = np.ascontiguousarray(mat[samp].T)  # mentors x sampled mentees
+    el_s = sub_s > neg
+    n_el_c = -(-el_s.sum(axis=1).astype(np.int64) * n_act // len(samp))  # estimated
+    lk_all = (arr.cap * f_mentor).astype(np.int64)
+    thr = np.where(n_el_c <= lk_all, 1 << 21,
+                   -(-(lk_all << 20) // np.maximum(n_el_c, 1))).astype(np.uint32)
+    # regret: gain = score - outside option, as score + (c - outside) >= 0 for eligible cells
+    off_all = int(outside[rows].max()) + 1 - outside
+    wide = arr.max_abs_score + int(off_all[rows].max()) + 1 >= 30_000 or mat.dtype != np.int16
+    gtype = np.int32 if wide else np.int16
+    off = off_all.clip(-(1 << 30), 1 << 30).astype(gtype)
+    low = np.iinfo(gtype).min
+    gthr = np.full(arr.n_m, np.iinfo(gtype).max, dtype=gtype)
+    if f_regret:
+        g_s = np.where(el_s, sub_s.astype(gtype) + off[samp][None, :], low)
+        want = -(-(arr.cap * f_regret) * len(samp) // n_act)  # per mentor, in the sample
+        n_s_el = el_s.sum(axis=1)
+        gthr[:] = low + 1  # fewer eligible sampled than wanted: every eligible mentee
+        for w in np.unique(want[want <= len(samp)]).tolist():
+            js = np.nonzero((want == w) & (n_s_el > w))[0]
+            if len(js) and w > 0:
+                ns = g_s.shape[1]  # the w-th largest (no negation: int16 min has no opposite)
+                gthr[js] = np.partition(g_s[js], ns - w, axis=1)[:, ns - w]
+        del g_s
+    del sub_s, el_s
+
+    def keep(blk: Arr) -> tuple[Arr, Arr] | None:
+        if deadline is not None and time.perf_counter() >= deadline:
+            return None
+        r = rows[blk]
+        sub = mat[r]
+        sel = (row_h[r][:, None] ^ col_h[None, :]) < thr[None, :]
+        if f_regret:
+            sel |= (sub.astype(gtype, copy=False) + off[r][:, None]) >= gthr[None, :]
+        sel &= sub > neg
+        ii, jj = np.nonzero(sel)
+        return r[ii], jj.astype(np.int64)
+
+    for part in _pmap(keep, blocks, workers):
+        if part is None:
+            raise cut_short()
+        es.append(part[0])
+        ms.append(part[1])
+    e, m = _dedup2(np.concatenate(es), np.concatenate(ms))
     return e, m, mat[e, m].astype(np.int64)
+
+
+def _dedup2(e: Arr, m: Arr) -> tuple[Arr, Arr]:
+    e, m, _ = _dedup(e.astype(np.int64), m.astype(np.int64), np.zeros(len(e), np.int64))
+    return e, m
+
+
+def _pmap(fn: Any, items: list[Any], workers: int) -> list[Any]:
+    """``fn`` over ``items``, on threads when ``workers`` > 1 (numpy releases the GIL);
+    results in input order: deterministic."""
+    if workers > 1 and len(items) > 1:
+        with ThreadPoolExecutor(max_workers=workers) as ex:
+            return list(ex.map(fn, items))
+    return [fn(x) for x in items]
 
 
 def _mix(x: Arr) -> Arr:
@@ -625,6 +646,9 @@ class Network:
         self.arr = arr
         self.spread_on = spread
         self.deadline: float | None = None  # the safety stop for the flows (``run_flow``)
+        self.spread_slack = SPREAD_SLACK
+        self.bypass_days = True
+        self.sink_side = True  # potentials: least (distances out of each node), see potentials
         n_e, n_m = arr.n_e, arr.n_m
         jj, cc = np.nonzero(arr.mkey >= 0)
         codes = jj * arr.n_keys + arr.mkey[jj, cc]
@@ -747,16 +771,17 @@ class Network:
                     if hb is not None and self._node_has(int(an[idx]), j, hb):
                         h[idx] = 2
         spread_max = int((cap * (cap - 1) // 2).sum())
+        spread_gap = self.spread_gap(cap, spread_max)
         levels = {"spread": self.spread_on, "hint": hint_on}
         hint_total = 2 * n_e + 1 if hint_on else 1
         unit_spread = hint_total
-        unit_score = (spread_max * unit_spread if self.spread_on else 0) + hint_total
+        unit_score = (spread_gap * unit_spread if self.spread_on else 0) + hint_total
         max_abs = int(np.abs(a_s).max()) if n_pair_arcs else 1
         if (max_abs + 1) * unit_score * (self.n_nodes + 1) * 4 >= INT64_SAFE:
             levels["hint"] = hint_on = False
             h[:] = 0
             unit_spread = 1
-            unit_score = (spread_max if self.spread_on else 0) + 1
+            unit_score = (spread_gap if self.spread_on else 0) + 1
         if (max_abs + 1) * unit_score * (self.n_nodes + 1) * 4 >= INT64_SAFE:
             levels["spread"] = False
             unit_score = 1
@@ -766,23 +791,31 @@ class Network:
         unlocked_act = np.nonzero(active & ~is_locked)[0]
         lock_idx = np.nonzero(is_locked)[0]
         src = np.where(arr.prio[unlocked_act], self.SP, self.SN)
+        # a day whose limit is at least the mentor's capacity never binds: its slots go
+        # straight to the mentor (fewer nodes and arcs for the flow; the day node stays unused)
+        day_arc = np.minimum(day_cap, arr.cap[self.day_mentor])
+        day_on = day_arc < cap[self.day_mentor] if self.bypass_days else \
+            np.ones(self.n_d, dtype=bool)
+        via_day = day_on[self.slot_day]
+        days_kept = np.nonzero(day_on)[0]
         tails = np.concatenate([
             a_e, src, np.full(len(lock_idx), self.S0), [self.S0, self.S0],
-            self.s0 + np.arange(self.n_s), self.d0 + np.arange(self.n_d), self.m0 + mj,
+            self.s0 + np.arange(self.n_s), self.d0 + days_kept, self.m0 + mj,
         ]).astype(np.int32)
         heads = np.concatenate([
             an, unlocked_act, lock_idx, [self.SP, self.SN],
-            self.d0 + self.slot_day, self.m0 + self.day_mentor, np.full(len(mj), self.T),
+            np.where(via_day, self.d0 + self.slot_day, self.m0 + self.slot_mentor),
+            self.m0 + self.day_mentor[days_kept], np.full(len(mj), self.T),
         ]).astype(np.int32)
         n_prio = int(arr.prio[unlocked_act].sum())
         caps = np.concatenate([
             np.ones(n_pair_arcs + len(unlocked_act) + len(lock_idx), np.int64),
             [n_prio, len(unlocked_act) - n_prio], slot_cap,
-            np.minimum(day_cap, arr.cap[self.day_mentor]), np.ones(len(mj), np.int64),
+            day_arc[days_kept], np.ones(len(mj), np.int64),
         ]).astype(np.int64)
         n_src = len(unlocked_act) + len(lock_idx) + 2
         o_src = n_pair_arcs
-        o_tail = o_src + n_src + self.n_s + self.n_d
+        o_tail = o_src + n_src + self.n_s + len(days_kept)
         cost_a = np.zeros(len(tails), dtype=np.int64)
         cost_a[o_src + len(unlocked_act): o_src + len(unlocked_act) + len(lock_idx)] = \
             -(n_prio + 1)
@@ -836,8 +869,18 @@ class Network:
         n_flow = n_sp + n_sn + int((lk_flow > 0).sum())
         sup[self.T] = -n_flow
         flows_b, cost_opt = run_flow(tails, heads, caps, cost_b, sup, False, self.deadline)
-        obj_b = -cost_opt
         tb = time.perf_counter() - tb
+        return self._result_b(arr, flows_b, cost_opt, a_e, a_m, a_s, an, n_pair_arcs, is_locked,
+                              lk_flow, levels, unit_score, unit_spread, spread_max, ta, tb,
+                              tails, heads, caps, cost_b, act, raw)
+
+    def _result_b(self, arr: Arrays, flows_b: Arr, cost_opt: int, a_e: Arr, a_m: Arr, a_s: Arr,
+                  an: Arr, n_pair_arcs: int, is_locked: Arr, lk_flow: Arr,
+                  levels: dict[str, Any], unit_score: int, unit_spread: int, spread_max: int,
+                  ta: float, tb: float, tails: Arr, heads: Arr, caps: Arr, cost_b: Arr,
+                  act: Arr, raw: tuple[int, int, frozenset[int]]) -> FlowResult:
+        n_e, n_m = arr.n_e, arr.n_m
+        obj_b = -cost_opt
         used = np.nonzero(flows_b[:n_pair_arcs] > 0)[0]
         mentor = np.full(n_e, -1, dtype=np.int64)
         node = np.full(n_e, -1, dtype=np.int64)
@@ -858,6 +901,17 @@ class Network:
                  "is_locked": is_locked, "unit_score": unit_score, "active": act,
                  "raw": raw},
         )
+
+    def spread_gap(self, cap: Arr, spread_max: int) -> int:
+        """Spread units one score point must outweigh. A simple cycle of the residual network
+        passes the sink at most once, so it moves one unit of load between two mentors and
+        changes the spread by at most max(cap) - 1; every flow differs from an optimal one by
+        simple cycles, so a score unit above that (and the hint total) keeps the order exact.
+        The costs stay small: cost scaling runs about log(nodes * largest cost) refine phases.
+        The score bound of pricing adds spread_max / spread_gap points (``SPREAD_SLACK`` at
+        most), so large networks keep a finer unit."""
+        top = int(cap.max()) - 1 if len(cap) else 0
+        return max(0, top, -(-spread_max // self.spread_slack))
 
     def _score(self, i: int, j: int) -> int:
         _, _, s = self.arr.block(np.array([i]), np.array([j]))
@@ -907,6 +961,12 @@ class Network:
         assert c_ is not None
         c = c_
         n = self.n_nodes
+        if self.sink_side:
+            # distances OUT of every node (to a virtual sink), negated: the least feasible
+            # potentials. A full mentor's free slots then carry the cost of displacing one of
+            # its mentees, where distances from a virtual root leave them at price 0: on dense
+            # 20,000 the priced loss drops from more than the score itself to 15 % of it
+            u, v = v, u
         order = np.argsort(u, kind="stable")
         u, v, c = u[order], v[order], c[order]
         start = np.searchsorted(u, np.arange(n + 1))
@@ -933,7 +993,7 @@ class Network:
             hv, nd = hv[better], nd[better]
             np.minimum.at(d, hv, nd)
             frontier = np.unique(hv)
-        return d, True
+        return (-d if self.sink_side else d), True
 
 
 def cut_violations(net: Network, res: FlowResult, mat: np.ndarray, neg: int,
@@ -961,11 +1021,15 @@ def cut_violations(net: Network, res: FlowResult, mat: np.ndarray, neg: int,
         sub = mat[r]
         ew = arr.e_words[r]
         hit = np.zeros(sub.shape, dtype=bool)
-        hitp = np.zeros(sub.shape, dtype=bool)
         for w in range(arr.n_words):
             hit |= (ew[:, w][:, None] & bad_z[:, w][None, :]) != 0
-            hitp |= (ew[:, w][:, None] & bad_p[:, w][None, :]) != 0
-        viol = (sub > neg) & (hit | (hitp & zp[r][:, None]))
+        zr = zp[r]
+        if zr.any():  # rows reached from unmatched priority mentees (often none)
+            hitp = np.zeros(sub.shape, dtype=bool)
+            for w in range(arr.n_words):
+                hitp |= (ew[:, w][:, None] & bad_p[:, w][None, :]) != 0
+            hit |= hitp & zr[:, None]
+        viol = (sub > neg) & hit
         n_viol += int(viol.sum())
         _take_top(sub, viol, r, per_mentee, es, ms, ss, neg)
     if not es:

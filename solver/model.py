@@ -507,9 +507,7 @@ def _pricing(ctx: Ctx, table: Table, s: Search) -> Pricing:
     p = Pricing(counts_proven=not s.prune, score_proven=not s.prune, converged=not s.prune,
                 loss_bound=0 if not s.prune else None)
     if s.prune and s.first_flow:
-        go_on, last = _prove_counts(ctx, table, s, p)
-        if go_on:
-            _prove_score(ctx, table, s, p, last)
+        _rounds(ctx, table, s, p)
     if p.score_bound is None and s.first_flow:
         p.score_bound = _simple_bound(ctx, table, s.res)
     if p.score_bound is None and table.complete:  # every mentee with room at its best score
@@ -520,67 +518,31 @@ def _pricing(ctx: Ctx, table: Table, s: Search) -> Pricing:
     return p
 
 
-def _prove_counts(ctx: Ctx, table: Table, s: Search, p: Pricing) -> tuple[bool, float]:
-    """Cut rounds: add the pruned arcs leaving the residual cut until none is left (the counts
-    are then maximal for the full problem) and solve phase B. Returns (go on to the score
-    rounds, wall seconds of the last round)."""
-    cfg, clock = ctx.cfg, ctx.clock
-    last = 0.0  # wall seconds of the last round: what the next one is expected to take
-    scored = s.res  # the last flow with phase B: it stands when a later phase A is cut short
+def _rounds(ctx: Ctx, table: Table, s: Search, p: Pricing) -> None:
+    """Cut and pricing rounds on the current flow (it always has phase B), one pass each:
 
-    def stop() -> tuple[bool, float]:
-        if "seconds_b" not in s.res.levels and scored.counts == s.res.counts:
-            s.res = scored  # the same counts, and the score phase has run on it
-        return False, last
+    * counts: the pruned arcs leaving the residual cut of unmatched mentees; none left = the
+      matched counts are maximal for the full problem (checked until proven; they never
+      change after that);
+    * score: reduced-cost pricing under the flow's potentials; once the counts are proven,
+      the priced violation bounds the score (``_score_bound``).
 
+    Both kinds of arcs are added and the flow re-solved (phase B alone once the counts are
+    proven), until nothing is left (proven), the loss bound is below ``pricing_tolerance``
+    (above ``prove_up_to`` mentees), the budget ``pricing_rounds`` is spent, or the safety stop
+    ends it. Each re-solve is one unit of the budget."""
+    cfg, clock, arr = ctx.cfg, ctx.clock, ctx.arr
+    last_flow = 0.0  # wall seconds of the last re-solve: what the next one is expected to take
     while True:
         tr = time.perf_counter()
         if clock.stop("pricing"):
-            return stop()  # out of time already
-        (ae, am, as_), nv = cut_violations(s.net, s.res, table.mat, table.neg, s.rows,
-                                           2 * cfg.pricing_per_mentee)
-        p.log.append({"kind": "cut", "violations": int(nv), "added": int(len(ae))})
-        if nv == 0:
-            p.counts_proven = True
-            if "seconds_b" in s.res.levels:  # phase B has run on these arcs
-                return True, last
-            try:
-                s.res = s.net.solve(s.ce, s.cm, s.cs, ctx.locked, s.active, ctx.hint_map,
-                                    phases="B", counts=s.res.net["raw"])
-            except FlowTimeout:
-                clock.fire("pricing")
-                return stop()
-            return True, last
-        if p.rounds >= cfg.pricing_rounds or clock.stop("pricing", 2 * last):
-            if "seconds_b" not in s.res.levels:
-                try:
-                    s.res = s.net.solve(s.ce, s.cm, s.cs, ctx.locked, s.active, ctx.hint_map)
-                except FlowTimeout:
-                    clock.fire("pricing")
-            return stop()
-        p.rounds += 1
-        p.added_cut += len(ae)
-        s.ce, s.cm, s.cs = _merge((s.ce, s.cm, s.cs), (ae, am, as_))
-        try:
-            s.res = s.net.solve(s.ce, s.cm, s.cs, ctx.locked, s.active, ctx.hint_map,
-                                phases="A")
-        except FlowTimeout:  # the previous flow stands (on fewer arcs: still valid)
-            clock.fire("pricing")
-            return stop()
-        last = time.perf_counter() - tr
-        p.seconds.append(round(last, 3))
-        ctx.report("pricing", s.res.counts[2], s.res.score)
-
-
-def _prove_score(ctx: Ctx, table: Table, s: Search, p: Pricing, last: float) -> None:
-    """Pricing rounds under the potentials of phase B: add the worst-priced pruned arcs and
-    re-solve, until none is left (proven), the loss bound is below ``pricing_tolerance`` (above
-    ``prove_up_to`` mentees), the budget ``pricing_rounds`` is spent or the clock stops it."""
-    cfg, clock = ctx.cfg, ctx.clock
-    while True:
-        tr = time.perf_counter()
-        if clock.stop("pricing", last):
-            return  # the last bound stands
+            return
+        ae = am = as_ = np.zeros(0, dtype=np.int64)
+        if not p.counts_proven:
+            (ae, am, as_), nv = cut_violations(s.net, s.res, table.mat, table.neg, s.rows,
+                                               2 * cfg.pricing_per_mentee)
+            p.log.append({"kind": "cut", "violations": int(nv), "added": int(len(ae))})
+            p.counts_proven = nv == 0
         tp = time.perf_counter()
         try:
             d, p.converged = s.net.potentials(s.res)
@@ -590,39 +552,48 @@ def _prove_score(ctx: Ctx, table: Table, s: Search, p: Pricing, last: float) -> 
         ctx.timing.setdefault("potentials", []).append(round(time.perf_counter() - tp, 3))
         if not p.converged:
             return
-        have = np.sort(s.ce * ctx.arr.n_m + s.cm)
+        have = np.sort(s.ce * arr.n_m + s.cm)
         # the first round starts from the pruned prices and moves most of the way: it
         # takes twice as many arcs per mentee
         per = cfg.pricing_per_mentee * (2 if p.added_price == 0 else 1)
-        (pe_, pm_, ps_), viol = price(s.net, s.res, d, table.mat, table.neg, s.rows, per, have,
-                                      max(1, cfg.num_workers))
-        p.log.append({"kind": "price", "violation": int(viol), "added": int(len(pe_))})
-        lv = s.res.levels
-        spread_term = lv["spread_max"] * lv["unit_spread"] if lv["spread"] else 0
-        b = (s.res.objective_b + viol + spread_term) // lv["unit_score"]
-        p.score_bound = b if p.score_bound is None else min(p.score_bound, b)
-        p.loss_bound = -(-viol // lv["unit_score"])
-        if viol == 0:
-            p.score_proven = True
+        (pe, pm, ps), viol = price(s.net, s.res, d, table.mat, table.neg, s.rows, per, have,
+                                   max(1, cfg.num_workers))
+        p.log.append({"kind": "price", "violation": int(viol), "added": int(len(pe))})
+        if p.counts_proven:
+            lv = s.res.levels
+            spread_term = lv["spread_max"] * lv["unit_spread"] if lv["spread"] else 0
+            b = (s.res.objective_b + viol + spread_term) // lv["unit_score"]
+            p.score_bound = b if p.score_bound is None else min(p.score_bound, b)
+            p.loss_bound = -(-viol // lv["unit_score"])
+            if viol == 0:
+                p.score_proven = True
+                return
+            if arr.n_e > cfg.prove_up_to and \
+                    p.loss_bound <= cfg.pricing_tolerance * max(1, s.res.score):
+                return
+        if len(ae) + len(pe) == 0 or p.rounds >= cfg.pricing_rounds:
             return
-        if ctx.arr.n_e > cfg.prove_up_to and \
-                p.loss_bound <= cfg.pricing_tolerance * max(1, s.res.score):
-            return
-        if len(pe_) == 0 or p.rounds >= cfg.pricing_rounds:
-            return
+        if clock.stop("pricing", last_flow):
+            return  # the next flow would not end in time: the last bound stands
         p.rounds += 1
-        p.added_price += len(pe_)
-        s.ce, s.cm, s.cs = _merge((s.ce, s.cm, s.cs), (pe_, pm_, ps_))
-        tp = time.perf_counter()
+        p.added_cut += len(ae)
+        p.added_price += len(pe)
+        s.ce, s.cm, s.cs = _merge((s.ce, s.cm, s.cs), (np.concatenate([ae, pe]),
+                                                        np.concatenate([am, pm]),
+                                                        np.concatenate([as_, ps])))
+        tf = time.perf_counter()
         try:
-            s.res = s.net.solve(s.ce, s.cm, s.cs, ctx.locked, s.active, ctx.hint_map,
-                                phases="B", counts=s.res.net["raw"])
+            if p.counts_proven:
+                s.res = s.net.solve(s.ce, s.cm, s.cs, ctx.locked, s.active, ctx.hint_map,
+                                    phases="B", counts=s.res.net["raw"])
+            else:
+                s.res = s.net.solve(s.ce, s.cm, s.cs, ctx.locked, s.active, ctx.hint_map)
         except FlowTimeout:  # the previous flow and the bound of this round stand
             clock.fire("pricing")
             return
-        ctx.timing.setdefault("flow_b", []).append(round(time.perf_counter() - tp, 3))
-        last = time.perf_counter() - tr
-        p.seconds.append(round(last, 3))
+        last_flow = time.perf_counter() - tf
+        ctx.timing.setdefault("flow_b", []).append(round(last_flow, 3))
+        p.seconds.append(round(time.perf_counter() - tr, 3))
         ctx.report("pricing", s.res.counts[2], s.res.score, p.score_bound)
 
 
