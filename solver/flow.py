@@ -60,7 +60,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from ortools.graph.python import min_cost_flow
+from ortools.graph.python import max_flow, min_cost_flow
 
 from .eligibility import IN_PERSON, ONLINE, Prepared
 from .scoring import competency_points, points, preference_points
@@ -92,7 +92,7 @@ def run_flow(tails: Arr, heads: Arr, caps: Arr, costs: Arr, supplies: Arr, max_f
     interrupted, so with a ``deadline`` (``time.perf_counter()`` value) a large flow runs in a
     forked child, which is killed at the deadline (``FlowTimeout``). The child computes exactly
     what the parent would: the result does not depend on where it ran."""
-    def compute() -> tuple[Arr, int]:
+    def compute() -> Arr:
         f = min_cost_flow.SimpleMinCostFlow()
         f.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
         f.set_nodes_supplies(np.arange(len(supplies), dtype=np.int32), supplies)
@@ -100,20 +100,51 @@ def run_flow(tails: Arr, heads: Arr, caps: Arr, costs: Arr, supplies: Arr, max_f
         if st != f.OPTIMAL:
             raise RuntimeError(f"min cost flow failed with status {st}")
         flows = np.asarray(f.flows(np.arange(len(tails), dtype=np.int32)), dtype=np.int64)
-        return flows, int(f.optimal_cost())
+        return np.concatenate([[np.int64(f.optimal_cost())], flows])
 
-    if deadline is None or len(tails) < FORK_ARCS or not hasattr(os, "fork"):
-        return compute()
+    out = _guarded(compute, len(tails) + 1, len(tails), deadline)
+    return out[1:].copy(), int(out[0])
+
+
+def run_counts(tails: Arr, heads: Arr, caps: Arr, source: int, sink: int, arc_sn: int,
+               deadline: float | None = None) -> tuple[int, int]:
+    """(priority, total) of a maximum flow that matches as many priority mentees as possible,
+    by two push-relabel maximum flows (priority sources alone, then all): a fraction of a
+    min-cost flow's time. Valid without locks: the mentees matchable together form a matroid
+    (a gammoid), so a maximum priority set extends to a maximum flow and phase B can take the
+    two counts as supplies."""
+    def compute() -> Arr:
+        f = max_flow.SimpleMaxFlow()
+        f.add_arcs_with_capacity(tails, heads, caps)
+        cap_sn = int(caps[arc_sn])
+        f.set_arc_capacity(arc_sn, 0)
+        if f.solve(source, sink) != f.OPTIMAL:
+            raise RuntimeError("max flow failed")
+        n_p = int(f.optimal_flow())
+        f.set_arc_capacity(arc_sn, cap_sn)
+        if f.solve(source, sink) != f.OPTIMAL:
+            raise RuntimeError("max flow failed")
+        return np.array([n_p, int(f.optimal_flow())], dtype=np.int64)
+
+    out = _guarded(compute, 2, len(tails), deadline)
+    return int(out[0]), int(out[1])
+
+
+def _guarded(compute: Any, n_out: int, n_arcs: int, deadline: float | None) -> Arr:
+    """``compute()`` (an int64 array of ``n_out`` values), in a forked child that the deadline
+    can kill when the network is large (``FORK_ARCS``)."""
+    if deadline is None or n_arcs < FORK_ARCS or not hasattr(os, "fork"):
+        res: Arr = compute()
+        return res
     if time.perf_counter() >= deadline:
         raise FlowTimeout
     r, w = os.pipe()
     pid = os.fork()
-    if pid == 0:  # child: solve, write (cost, flows), leave without running any cleanup
+    if pid == 0:  # child: solve, write the values, leave without running any cleanup
         code = 0
         try:
             os.close(r)
-            flows, cost = compute()
-            data = np.int64(cost).tobytes() + flows.tobytes()
+            data = np.asarray(compute(), dtype=np.int64).tobytes()
             view = memoryview(data)
             while view:
                 view = view[os.write(w, view):]
@@ -136,9 +167,9 @@ def run_flow(tails: Arr, heads: Arr, caps: Arr, costs: Arr, supplies: Arr, max_f
         os.close(r)
         os.waitpid(pid, 0)
     data = b"".join(chunks)
-    if len(data) != 8 * (len(tails) + 1):
-        raise RuntimeError("min cost flow failed in its worker process")
-    return np.frombuffer(data[8:], dtype=np.int64).copy(), int(np.frombuffer(data[:8], np.int64)[0])
+    if len(data) != 8 * n_out:
+        raise RuntimeError("flow failed in its worker process")
+    return np.frombuffer(data, dtype=np.int64)
 
 
 def group_size(session: int, step: int) -> int:
@@ -648,6 +679,7 @@ class Network:
         self.deadline: float | None = None  # the safety stop for the flows (``run_flow``)
         self.spread_slack = SPREAD_SLACK
         self.bypass_days = True
+        self.max_flow_counts = True  # phase A by maximum flows when nothing is locked
         self.sink_side = True  # potentials: least (distances out of each node), see potentials
         n_e, n_m = arr.n_e, arr.n_m
         jj, cc = np.nonzero(arr.mkey >= 0)
@@ -827,7 +859,14 @@ class Network:
         total = len(unlocked_act) + len(lock_idx)
         # phase A
         ta = time.perf_counter()
-        if "A" in phases:
+        if "A" in phases and "B" in phases and not len(lock_idx) and self.max_flow_counts:
+            # the counts by two maximum flows; phase B below finds the flow itself
+            n_sp, total_max = run_counts(tails, heads, caps, self.S0, self.T,
+                                         o_src + len(unlocked_act) + 1, self.deadline)
+            n_sn = total_max - n_sp
+            lk_set = frozenset()
+            lk_flow = np.zeros(0, dtype=np.int64)
+        elif "A" in phases:
             sup = np.zeros(self.n_nodes, dtype=np.int64)
             sup[self.S0] = total
             sup[self.T] = -total

@@ -76,6 +76,15 @@ HARD_SHARE = 0.93  # the greedy fallback and the safety-net fill stop here; the 
 # expected seconds of the exact (unpruned) flow per eligible pair, in units of the measured
 # seconds per pair-table cell (about 80 measured on dense 5,000; kept pessimistic)
 EXACT_FLOW_CELLS_PER_PAIR = 120
+# The work model that decides how many pricing rounds a large solve runs: seconds on this
+# 2-core machine with the other core busy (dense 20,000 at load average 4-5), per pair-table
+# cell (the table and the candidate arcs; one cut or pricing pass) and per flow arc (one solve
+# with both phases, or phase B alone). Only sizes enter it, never the clock: the same input
+# runs the same rounds on a quiet or a loaded machine; the clock remains the safety stop.
+WORK_TABLE_CELL = 50e-9
+WORK_PASS_CELL = 9e-9
+WORK_ARC_AB = 5.5e-6
+WORK_ARC_B = 3.3e-6
 NEIGHBOURS = 4  # CP-SAT repair: other mentors per affected mentee
 PROGRESS_EVERY = 0.5
 
@@ -533,16 +542,22 @@ def _rounds(ctx: Ctx, table: Table, s: Search, p: Pricing) -> None:
     ends it. Each re-solve is one unit of the budget."""
     cfg, clock, arr = ctx.cfg, ctx.clock, ctx.arr
     last_flow = 0.0  # wall seconds of the last re-solve: what the next one is expected to take
+    # the work budget (``WORK_*``): what the limit allows before the slots and the output
+    cells = arr.n_e * arr.n_m
+    budget = max(0.5, cfg.time_limit) * (1 - TAIL_SHARE)
+    work = cells * WORK_TABLE_CELL + s.res.arcs * WORK_ARC_AB
     while True:
         tr = time.perf_counter()
         if clock.stop("pricing"):
             return
         ae = am = as_ = np.zeros(0, dtype=np.int64)
+        passes = 1 if p.counts_proven else 2  # pricing, and the cut until the counts are proven
         if not p.counts_proven:
             (ae, am, as_), nv = cut_violations(s.net, s.res, table.mat, table.neg, s.rows,
                                                2 * cfg.pricing_per_mentee)
             p.log.append({"kind": "cut", "violations": int(nv), "added": int(len(ae))})
             p.counts_proven = nv == 0
+        work += cells * WORK_PASS_CELL * passes
         tp = time.perf_counter()
         try:
             d, p.converged = s.net.potentials(s.res)
@@ -573,6 +588,12 @@ def _rounds(ctx: Ctx, table: Table, s: Search, p: Pricing) -> None:
                 return
         if len(ae) + len(pe) == 0 or p.rounds >= cfg.pricing_rounds:
             return
+        # the next flow and the pricing pass that bounds it must fit the work budget
+        nxt = (s.res.arcs + len(ae) + len(pe)) * (WORK_ARC_B if p.counts_proven else WORK_ARC_AB)
+        if work + nxt + cells * WORK_PASS_CELL > budget:
+            p.log.append({"kind": "budget", "work": round(work, 1), "next": round(nxt, 1)})
+            return
+        work += nxt
         if clock.stop("pricing", last_flow):
             return  # the next flow would not end in time: the last bound stands
         p.rounds += 1
