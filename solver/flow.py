@@ -20,6 +20,8 @@ at 20,000 mentees):
   most feasible locks, then the most priority mentees (costs -(n_prio+1) and -1). The sets of
   mentees that can be matched together form a matroid (a gammoid of this network), so "priority
   first, then as many as possible" and "as many as possible, then priority" have the same optima;
+  with nothing locked the same counts come from two push-relabel maximum flows (``run_counts``,
+  a fraction of the time);
 * phase B, ``solve`` with the counts of phase A as exact supplies (locked mentees, priority and
   other mentees from separate sources): summed pair score, then load spread (k-th mentee of a
   mentor costs k-1), then closeness to the hint (+2 hinted mentor and slot group, +1 hinted mentor).
@@ -35,8 +37,9 @@ matched). Its loss is then measured and bought back, not guessed:
   cut; an eligible pruned arc leaving that cut is the only way the full network can match more
   (or more priority mentees). Such arcs are added and the flow re-solved until none is left: then
   the matched counts are proven maximal for the full problem;
-* ``potentials`` (shortest distances in the residual network of phase B, a vectorised
-  label-correcting Bellman-Ford) give dual prices; a
+* ``potentials`` (the least feasible potentials of the residual network of phase B: shortest
+  distances out of every node, negated; a vectorised label-correcting Bellman-Ford) give dual
+  prices in which a full mentor's free slots cost what displacing one of its mentees costs; a
   pruned arc with negative reduced cost could raise the score. The worst ones per mentee are added
   (column generation) and the flow re-solved; the remaining violation is a valid bound on what
   pruning can still cost: full optimum <= restricted optimum + sum over mentees of the largest
@@ -864,7 +867,7 @@ class Network:
             n_sp, total_max = run_counts(tails, heads, caps, self.S0, self.T,
                                          o_src + len(unlocked_act) + 1, self.deadline)
             n_sn = total_max - n_sp
-            lk_set = frozenset()
+            lk_set: frozenset[int] = frozenset()
             lk_flow = np.zeros(0, dtype=np.int64)
         elif "A" in phases:
             sup = np.zeros(self.n_nodes, dtype=np.int64)
@@ -988,8 +991,10 @@ class Network:
             seen[nxt] = True
 
     def potentials(self, res: FlowResult) -> tuple[np.ndarray, bool]:
-        """Shortest distances from a virtual root (0-cost arc to every node) in the residual
-        network of phase B: feasible potentials (every residual arc has reduced cost >= 0).
+        """Feasible potentials of the residual network of phase B (every residual arc has
+        reduced cost >= 0): with ``sink_side`` (default) the shortest distances out of every
+        node to a virtual sink (0-cost arc from every node), negated: the least such potentials;
+        otherwise the distances from a virtual root (the greatest ones, d <= 0).
 
         A label-correcting Bellman-Ford, vectorised by frontier: each round relaxes only the
         out-arcs of the nodes whose distance dropped in the previous round (dense 20,000: about

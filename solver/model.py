@@ -15,11 +15,12 @@ Phases (each reported to ``progress``; one function each, reading a frozen ``Ctx
 3. ``flow`` (``_first_flow``): capacity-aware candidate arcs and the min-cost flow, both phases
    (A: counts, B: score, spread, hint), over (mentor, slot) nodes, with sessions-per-day and
    capacity in the network; if the safety stop cuts it, a greedy pass over the candidates;
-4. ``pricing`` (``_pricing``): pruned arcs that could add a match (residual cut) are added until
-   the counts are proven (``_prove_counts``); then rounds of reduced-cost pricing under
-   Bellman-Ford potentials (``_prove_score``), adding the worst-priced arcs, until none is left,
-   the loss bound is below ``pricing_tolerance`` (above ``prove_up_to`` mentees), the budget
-   ``pricing_rounds`` is spent, or the safety stop ends it. What remains gives the bound;
+4. ``pricing`` (``_pricing``, ``_rounds``): each round checks on the current flow the pruned
+   arcs that could add a match (residual cut; until the counts are proven) and prices every
+   pruned arc under the flow's potentials, adds the worst of both and re-solves, until none is
+   left, the loss bound is below ``pricing_tolerance`` (above ``prove_up_to`` mentees), the
+   budget ``pricing_rounds`` or the work budget (``WORK_*``: sizes, not the clock) is spent, or
+   the safety stop ends it. What remains gives the bound;
 5. ``slots`` (``_place``): every pair gets its start. With mentor blocks (default) a mentor's
    starts never overlap and the flow's slot is final. With ``mentor_blocks=False`` (any grid
    start) slots of one mentor may overlap: they are repaired per mentor (exact small search),
