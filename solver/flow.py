@@ -20,8 +20,8 @@ at 20,000 mentees):
   most feasible locks, then the most priority mentees (costs -(n_prio+1) and -1). The sets of
   mentees that can be matched together form a matroid (a gammoid of this network), so "priority
   first, then as many as possible" and "as many as possible, then priority" have the same optima;
-  with nothing locked the same counts come from two push-relabel maximum flows (``run_counts``,
-  a fraction of the time);
+  with phase B the same counts come from push-relabel maximum flows (``run_counts``, a fraction
+  of the time);
 * phase B, ``solve`` with the counts of phase A as exact supplies (locked mentees, priority and
   other mentees from separate sources): summed pair score, then load spread (k-th mentee of a
   mentor costs k-1), then closeness to the hint (+2 hinted mentor and slot group, +1 hinted mentor).
@@ -109,28 +109,40 @@ def run_flow(tails: Arr, heads: Arr, caps: Arr, costs: Arr, supplies: Arr, max_f
     return out[1:].copy(), int(out[0])
 
 
-def run_counts(tails: Arr, heads: Arr, caps: Arr, source: int, sink: int, arc_sn: int,
-               deadline: float | None = None) -> tuple[int, int]:
-    """(priority, total) of a maximum flow that matches as many priority mentees as possible,
-    by two push-relabel maximum flows (priority sources alone, then all): a fraction of a
-    min-cost flow's time. Valid without locks: the mentees matchable together form a matroid
-    (a gammoid), so a maximum priority set extends to a maximum flow and phase B can take the
-    two counts as supplies."""
+def run_counts(tails: Arr, heads: Arr, caps: Arr, source: int, sink: int, lock_arcs: Arr,
+               arc_sp: int, arc_sn: int, deadline: float | None = None
+               ) -> tuple[Arr, int, int]:
+    """The counts of phase A by push-relabel maximum flows, a fraction of a min-cost flow's
+    time: (flow on each lock's source arc, priority count, total) of a maximum flow that keeps
+    as many locks as possible, then as many priority mentees as possible. Three flows: locks
+    alone, then with the priority sources, then all. The mentees matchable together form a
+    matroid (a gammoid of this network), so the locks of the first flow extend to a maximum
+    set of locks and priority mentees, and that to a maximum flow (with non-priority mentees
+    only): phase B can take the lock set and the two counts as its supplies."""
     def compute() -> Arr:
         f = max_flow.SimpleMaxFlow()
         f.add_arcs_with_capacity(tails, heads, caps)
-        cap_sn = int(caps[arc_sn])
+        cap_sp, cap_sn = int(caps[arc_sp]), int(caps[arc_sn])
+        f.set_arc_capacity(arc_sp, 0)
         f.set_arc_capacity(arc_sn, 0)
+        out = []
+        if len(lock_arcs):
+            if f.solve(source, sink) != f.OPTIMAL:
+                raise RuntimeError("max flow failed")
+            out.append(np.asarray(f.flows(lock_arcs.astype(np.int32)), dtype=np.int64))
+        n_lock = int(out[0].sum()) if out else 0
+        f.set_arc_capacity(arc_sp, cap_sp)
         if f.solve(source, sink) != f.OPTIMAL:
             raise RuntimeError("max flow failed")
-        n_p = int(f.optimal_flow())
+        n_p = int(f.optimal_flow()) - n_lock
         f.set_arc_capacity(arc_sn, cap_sn)
         if f.solve(source, sink) != f.OPTIMAL:
             raise RuntimeError("max flow failed")
-        return np.array([n_p, int(f.optimal_flow())], dtype=np.int64)
+        return np.concatenate([*out, np.array([n_p, int(f.optimal_flow()) - n_lock],
+                                                dtype=np.int64)])
 
-    out = _guarded(compute, 2, len(tails), deadline)
-    return int(out[0]), int(out[1])
+    out = _guarded(compute, len(lock_arcs) + 2, len(tails), deadline)
+    return out[:len(lock_arcs)].copy(), int(out[-2]), int(out[-1])
 
 
 def _guarded(compute: Any, n_out: int, n_arcs: int, deadline: float | None) -> Arr:
@@ -682,7 +694,7 @@ class Network:
         self.deadline: float | None = None  # the safety stop for the flows (``run_flow``)
         self.spread_slack = SPREAD_SLACK
         self.bypass_days = True
-        self.max_flow_counts = True  # phase A by maximum flows when nothing is locked
+        self.max_flow_counts = True  # phase A by maximum flows (``run_counts``)
         self.sink_side = True  # potentials: least (distances out of each node), see potentials
         n_e, n_m = arr.n_e, arr.n_m
         jj, cc = np.nonzero(arr.mkey >= 0)
@@ -862,13 +874,14 @@ class Network:
         total = len(unlocked_act) + len(lock_idx)
         # phase A
         ta = time.perf_counter()
-        if "A" in phases and "B" in phases and not len(lock_idx) and self.max_flow_counts:
-            # the counts by two maximum flows; phase B below finds the flow itself
-            n_sp, total_max = run_counts(tails, heads, caps, self.S0, self.T,
-                                         o_src + len(unlocked_act) + 1, self.deadline)
-            n_sn = total_max - n_sp
-            lk_set: frozenset[int] = frozenset()
-            lk_flow = np.zeros(0, dtype=np.int64)
+        if "A" in phases and "B" in phases and self.max_flow_counts:
+            # the counts by maximum flows; phase B below finds the flow itself
+            o_lk = o_src + len(unlocked_act)
+            lk_flow, n_sp, n_free = run_counts(
+                tails, heads, caps, self.S0, self.T, np.arange(o_lk, o_lk + len(lock_idx)),
+                o_lk + len(lock_idx), o_lk + len(lock_idx) + 1, self.deadline)
+            n_sn = n_free - n_sp
+            lk_set = frozenset(lock_idx[lk_flow > 0].tolist())
         elif "A" in phases:
             sup = np.zeros(self.n_nodes, dtype=np.int64)
             sup[self.S0] = total
