@@ -536,12 +536,13 @@ def _rounds(ctx: Ctx, table: Table, s: Search, p: Pricing) -> None:
       matched counts are maximal for the full problem (checked until proven; they never
       change after that);
     * score: reduced-cost pricing under the flow's potentials; once the counts are proven,
-      the priced violation bounds the score (``_score_bound``).
+      the priced violation bounds the score (``p.score_bound``).
 
     Both kinds of arcs are added and the flow re-solved (phase B alone once the counts are
     proven), until nothing is left (proven), the loss bound is below ``pricing_tolerance``
-    (above ``prove_up_to`` mentees), the budget ``pricing_rounds`` is spent, or the safety stop
-    ends it. Each re-solve is one unit of the budget."""
+    (above ``prove_up_to`` mentees), the budget ``pricing_rounds`` is spent (each re-solve is
+    one unit), the next flow and its pricing pass would not fit the work budget (``WORK_*``),
+    or the safety stop ends it."""
     cfg, clock, arr = ctx.cfg, ctx.clock, ctx.arr
     last_flow = 0.0  # wall seconds of the last re-solve: what the next one is expected to take
     # the work budget (``WORK_*``): what the limit allows before the slots and the output
