@@ -594,8 +594,10 @@ def _rounds(ctx: Ctx, table: Table, s: Search, p: Pricing) -> None:
             return
         # the next flow and the pricing pass that bounds it must fit the work budget
         kept = _settled_out(s, d) if p.counts_proven else (s.ce, s.cm, s.cs)
-        nxt = (s.res.arcs - len(s.ce) + len(kept[0]) + len(ae) + len(pe)) * \
-            (WORK_ARC_B if p.counts_proven else WORK_ARC_AB)
+        n_pair = int(s.res.net["n_pair"])  # arcs of the pairs: one per common slot group
+        arcs = s.res.arcs - n_pair + n_pair * (len(kept[0]) + len(ae) + len(pe)) // \
+            max(1, len(s.ce))
+        nxt = arcs * (WORK_ARC_B if p.counts_proven else WORK_ARC_AB)
         if work + nxt + cells * WORK_PASS_CELL > budget:
             p.log.append({"kind": "budget", "work": round(work, 1), "next": round(nxt, 1)})
             return
