@@ -44,7 +44,17 @@ from typing import Any
 import numpy as np
 
 from .eligibility import ONLINE, Prepared, pair_mode
-from .flow import Arr, Arrays, FlowResult, FlowTimeout, Locked, Network, Triple, bad_words
+from .flow import (
+    Arr,
+    Arrays,
+    FlowResult,
+    FlowTimeout,
+    Locked,
+    Network,
+    Triple,
+    bad_words,
+    mentee_slack,
+)
 from .model import Scheduler, check_locks, hint_links
 from .model import solve as solve_one
 from .schema import Instance, LocalTime, Pair, Slot, Solution, SolverConfig, Stats, Unmatched
@@ -333,7 +343,7 @@ def price_streamed(net: Network, res: FlowResult, d: Arr, arr: Arrays, pairs: Pa
         np.maximum.at(per_row, ei[pos], exact[pos])
         found.append(idx[pos] + c0)
         vals.append(exact[pos])
-    total = int(per_row.sum())
+    total = int((per_row - mentee_slack(res, d, arr.n_e)).clip(min=0).sum())
     if not found:
         return np.zeros(0, np.int64), total
     return _per_mentee_best(pairs, np.concatenate(found), np.concatenate(vals), per_mentee), \

@@ -20,6 +20,8 @@ at 20,000 mentees):
   most feasible locks, then the most priority mentees (costs -(n_prio+1) and -1). The sets of
   mentees that can be matched together form a matroid (a gammoid of this network), so "priority
   first, then as many as possible" and "as many as possible, then priority" have the same optima;
+  with phase B the same counts come from push-relabel maximum flows (``run_counts``, a fraction
+  of the time);
 * phase B, ``solve`` with the counts of phase A as exact supplies (locked mentees, priority and
   other mentees from separate sources): summed pair score, then load spread (k-th mentee of a
   mentor costs k-1), then closeness to the hint (+2 hinted mentor and slot group, +1 hinted mentor).
@@ -35,8 +37,9 @@ matched). Its loss is then measured and bought back, not guessed:
   cut; an eligible pruned arc leaving that cut is the only way the full network can match more
   (or more priority mentees). Such arcs are added and the flow re-solved until none is left: then
   the matched counts are proven maximal for the full problem;
-* ``potentials`` (shortest distances in the residual network of phase B, a vectorised
-  label-correcting Bellman-Ford) give dual prices; a
+* ``potentials`` (the least feasible potentials of the residual network of phase B: shortest
+  distances out of every node, negated; a vectorised label-correcting Bellman-Ford) give dual
+  prices in which a full mentor's free slots cost what displacing one of its mentees costs; a
   pruned arc with negative reduced cost could raise the score. The worst ones per mentee are added
   (column generation) and the flow re-solved; the remaining violation is a valid bound on what
   pruning can still cost: full optimum <= restricted optimum + sum over mentees of the largest
@@ -60,7 +63,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from ortools.graph.python import min_cost_flow
+from ortools.graph.python import max_flow, min_cost_flow
 
 from .eligibility import IN_PERSON, ONLINE, Prepared
 from .scoring import competency_points, points, preference_points
@@ -73,6 +76,8 @@ BLOCK_CELLS = 1_500_000
 ONE_HOT_MAX = 256  # distinct units / cities / grades folded into the score's matrix product
 INT64_SAFE = 2**62
 FORK_ARCS = 150_000  # flows with more arcs run in a child process that the deadline can stop
+SAMPLE_EVERY = 8  # candidate arcs: mentor thresholds from every 8th mentee row (4,096+)
+SPREAD_SLACK = 64  # score points the spread level may add to a pricing bound (``spread_gap``)
 
 
 class FlowTimeout(Exception):
@@ -90,7 +95,7 @@ def run_flow(tails: Arr, heads: Arr, caps: Arr, costs: Arr, supplies: Arr, max_f
     interrupted, so with a ``deadline`` (``time.perf_counter()`` value) a large flow runs in a
     forked child, which is killed at the deadline (``FlowTimeout``). The child computes exactly
     what the parent would: the result does not depend on where it ran."""
-    def compute() -> tuple[Arr, int]:
+    def compute() -> Arr:
         f = min_cost_flow.SimpleMinCostFlow()
         f.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
         f.set_nodes_supplies(np.arange(len(supplies), dtype=np.int32), supplies)
@@ -98,20 +103,63 @@ def run_flow(tails: Arr, heads: Arr, caps: Arr, costs: Arr, supplies: Arr, max_f
         if st != f.OPTIMAL:
             raise RuntimeError(f"min cost flow failed with status {st}")
         flows = np.asarray(f.flows(np.arange(len(tails), dtype=np.int32)), dtype=np.int64)
-        return flows, int(f.optimal_cost())
+        return np.concatenate([[np.int64(f.optimal_cost())], flows])
 
-    if deadline is None or len(tails) < FORK_ARCS or not hasattr(os, "fork"):
-        return compute()
+    out = _guarded(compute, len(tails) + 1, len(tails), deadline)
+    return out[1:].copy(), int(out[0])
+
+
+def run_counts(tails: Arr, heads: Arr, caps: Arr, source: int, sink: int, lock_arcs: Arr,
+               arc_sp: int, arc_sn: int, deadline: float | None = None
+               ) -> tuple[Arr, int, int]:
+    """The counts of phase A by push-relabel maximum flows, a fraction of a min-cost flow's
+    time: (flow on each lock's source arc, priority count, total) of a maximum flow that keeps
+    as many locks as possible, then as many priority mentees as possible. Three flows: locks
+    alone, then with the priority sources, then all. The mentees matchable together form a
+    matroid (a gammoid of this network), so the locks of the first flow extend to a maximum
+    set of locks and priority mentees, and that to a maximum flow (with non-priority mentees
+    only): phase B can take the lock set and the two counts as its supplies."""
+    def compute() -> Arr:
+        f = max_flow.SimpleMaxFlow()
+        f.add_arcs_with_capacity(tails, heads, caps)
+        cap_sp, cap_sn = int(caps[arc_sp]), int(caps[arc_sn])
+        f.set_arc_capacity(arc_sp, 0)
+        f.set_arc_capacity(arc_sn, 0)
+        out = []
+        if len(lock_arcs):
+            if f.solve(source, sink) != f.OPTIMAL:
+                raise RuntimeError("max flow failed")
+            out.append(np.asarray(f.flows(lock_arcs.astype(np.int32)), dtype=np.int64))
+        n_lock = int(out[0].sum()) if out else 0
+        f.set_arc_capacity(arc_sp, cap_sp)
+        if f.solve(source, sink) != f.OPTIMAL:
+            raise RuntimeError("max flow failed")
+        n_p = int(f.optimal_flow()) - n_lock
+        f.set_arc_capacity(arc_sn, cap_sn)
+        if f.solve(source, sink) != f.OPTIMAL:
+            raise RuntimeError("max flow failed")
+        return np.concatenate([*out, np.array([n_p, int(f.optimal_flow()) - n_lock],
+                                                dtype=np.int64)])
+
+    out = _guarded(compute, len(lock_arcs) + 2, len(tails), deadline)
+    return out[:len(lock_arcs)].copy(), int(out[-2]), int(out[-1])
+
+
+def _guarded(compute: Any, n_out: int, n_arcs: int, deadline: float | None) -> Arr:
+    """``compute()`` (an int64 array of ``n_out`` values), in a forked child that the deadline
+    can kill when the network is large (``FORK_ARCS``)."""
+    if deadline is None or n_arcs < FORK_ARCS or not hasattr(os, "fork"):
+        res: Arr = compute()
+        return res
     if time.perf_counter() >= deadline:
         raise FlowTimeout
     r, w = os.pipe()
     pid = os.fork()
-    if pid == 0:  # child: solve, write (cost, flows), leave without running any cleanup
+    if pid == 0:  # child: solve, write the values, leave without running any cleanup
         code = 0
         try:
             os.close(r)
-            flows, cost = compute()
-            data = np.int64(cost).tobytes() + flows.tobytes()
+            data = np.asarray(compute(), dtype=np.int64).tobytes()
             view = memoryview(data)
             while view:
                 view = view[os.write(w, view):]
@@ -134,9 +182,9 @@ def run_flow(tails: Arr, heads: Arr, caps: Arr, costs: Arr, supplies: Arr, max_f
         os.close(r)
         os.waitpid(pid, 0)
     data = b"".join(chunks)
-    if len(data) != 8 * (len(tails) + 1):
-        raise RuntimeError("min cost flow failed in its worker process")
-    return np.frombuffer(data[8:], dtype=np.int64).copy(), int(np.frombuffer(data[:8], np.int64)[0])
+    if len(data) != 8 * n_out:
+        raise RuntimeError("flow failed in its worker process")
+    return np.frombuffer(data, dtype=np.int64)
 
 
 def group_size(session: int, step: int) -> int:
@@ -472,98 +520,117 @@ def candidates(arr: Arrays, mat: np.ndarray, neg: int, rows: np.ndarray, k_mente
                f_mentor: int, f_regret: int = 24, deadline: float | None = None,
                workers: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Capacity-aware pruning: each (active) mentee keeps its top-K eligible mentors by score,
-    each mentor capacity*F eligible mentees spread over all mentees, and capacity*f_regret
-    mentees for whom it is worth the most above their outside option (their K-th best score:
-    a cheap dual estimate; on the dense family at 5,000 the restricted optimum goes from 89 %
-    to 99.5 % of the exact one with 60 % more arcs). Deterministic."""
-    es, ms = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
-    active = np.zeros(arr.n_e, dtype=bool)
-    active[rows] = True
-    k = min(k_mentee, arr.n_m)
-    # each mentee's k-th best eligible score: what it can expect elsewhere (a dual estimate)
-    outside = np.zeros(arr.n_e, dtype=np.int64)
-    if k and len(rows):
-        for blk in _row_blocks(len(rows), arr.n_m):
-            if deadline is not None and time.perf_counter() >= deadline:
-                raise FlowTimeout
-            r = rows[blk]
-            sub = mat[r]
-            top = np.argpartition(-sub.astype(np.int32), k - 1, axis=1)[:, :k] \
-                if k < arr.n_m else np.tile(np.arange(arr.n_m), (len(r), 1))
-            sel = np.take_along_axis(sub, top, 1)
-            ii, kk = np.nonzero(sel > neg)
-            es.append(r[ii])
-            ms.append(top[ii, kk])
-            ok = sel > neg
-            low = np.where(ok, sel.astype(np.int64), np.int64(1) << 40).min(axis=1)
-            outside[r] = np.where(ok.any(axis=1), low, 0)
-    # mentor side: every mentor keeps capacity*F eligible mentees in a pseudo-random sample that
-    # differs per mentor (seeded, deterministic). Any score-based order
-    # ranks the same few mentees first for every mentor; a spread-out choice instead gives the
-    # flow a random bipartite graph of degree ~F over all capacity: nearly every mentee that can
-    # be matched is matched in the first solve, and pricing then buys the score back.
-    seed = np.uint64((arr.prep.config.seed * 2654435761 + 1) % (1 << 64))
-    act_rows = np.nonzero(active)[0]
-    lk_all = (arr.cap * f_mentor).astype(np.int64)
-    out32 = outside[act_rows].clip(-(1 << 29), 1 << 29).astype(np.int32)
-    row_h = _mix(act_rows.astype(np.uint64) + seed)
-    col_h = _mix(np.arange(arr.n_m, dtype=np.uint64) * np.uint64(0xBF58476D1CE4E5B9) + seed)
+    each mentor about capacity*F eligible mentees spread over all mentees, and about
+    capacity*f_regret mentees for whom it is worth the most above their outside option (their
+    K-th best score: a cheap dual estimate; on the dense family at 5,000 the restricted optimum
+    goes from 89 % to 99.5 % of the exact one with 60 % more arcs). Deterministic.
 
-    def side(c0: int) -> tuple[list[Arr], list[Arr]] | None:
+    Two row-major passes over the table (a mentor's column is never gathered): the first
+    takes the top-K and the outside options; the mentor thresholds (sample rate, regret) come
+    from every ``SAMPLE_EVERY``-th row; the second keeps the cells above them."""
+    k = min(k_mentee, arr.n_m)
+    n_act = len(rows)
+    outside = np.zeros(arr.n_e, dtype=np.int64)
+    blocks = list(_row_blocks(n_act, arr.n_m))
+
+    def top(blk: Arr) -> tuple[Arr, Arr] | None:
         if deadline is not None and time.perf_counter() >= deadline:
             return None
-        es: list[Arr] = []
-        ms: list[Arr] = []
-        cols = np.arange(c0, min(arr.n_m, c0 + 512))
-        sub = np.ascontiguousarray(mat[:, cols][act_rows].T)
-        el = sub > neg
-        lk = int(min(len(act_rows), lk_all[cols].max()))
-        if lk == 0:
-            return es, ms
-        # a pseudo-random sample per mentor: row hash XOR column hash (seeded, 20 bits) below
-        # a threshold that keeps capacity*F of its eligible mentees on average (one comparison
-        # per cell instead of a partial sort)
-        n_el_c = el.sum(axis=1)
-        thr = np.where(n_el_c <= lk_all[cols], 1 << 21,
-                       -(-(lk_all[cols] << 20) // np.maximum(n_el_c, 1))).astype(np.uint32)
-        sample = el & ((row_h[None, :] ^ col_h[cols][:, None]) < thr[:, None])
-        if f_regret:
-            # and the mentees for whom this mentor is worth the most above their outside option
-            gain = np.where(el, sub.astype(np.int32) - out32[None, :], -(np.int32(1) << 30))
-            lr = int(min(len(act_rows), (arr.cap[cols] * f_regret).max()))
-            best = np.argpartition(-gain, lr - 1, axis=1)[:, :lr] if lr < len(act_rows) else \
-                np.tile(np.arange(len(act_rows)), (len(cols), 1))
-            gv = np.take_along_axis(gain, best, 1)
-            go = np.argsort(-gv, axis=1, kind="stable")
-            best, gv = np.take_along_axis(best, go, 1), np.take_along_axis(gv, go, 1)
-            keep_r = (gv > -(np.int32(1) << 30)) & \
-                (np.arange(best.shape[1])[None, :] < (arr.cap[cols] * f_regret)[:, None])
-            cc, kk = np.nonzero(keep_r)
-            es.append(act_rows[best[cc, kk]])
-            ms.append(cols[cc])
-        cc, kk = np.nonzero(sample)
-        es.append(act_rows[kk])
-        ms.append(cols[cc])
-        return es, ms
+        r = rows[blk]
+        sub = mat[r]
+        top_ = np.argpartition(-sub.astype(np.int32), k - 1, axis=1)[:, :k] \
+            if k < arr.n_m else np.tile(np.arange(arr.n_m), (len(r), 1))
+        sel = np.take_along_axis(sub, top_, 1)
+        ok = sel > neg
+        ii, kk = np.nonzero(ok)
+        low = np.where(ok, sel.astype(np.int64), np.int64(1) << 40).min(axis=1)
+        outside[r] = np.where(ok.any(axis=1), low, 0)
+        return r[ii], top_[ii, kk]
 
-    starts = list(range(0, arr.n_m, 512))
-    if workers > 1 and len(starts) > 1:  # numpy releases the GIL; combined in order
-        with ThreadPoolExecutor(max_workers=workers) as ex:
-            parts = list(ex.map(side, starts))
-    else:
-        parts = [side(c0) for c0 in starts]
-    for part in parts:
-        if part is not None:
-            es += part[0]
-            ms += part[1]
-    if any(part is None for part in parts):
-        e, m, _ = _dedup(np.concatenate(es), np.concatenate(ms),
-                         np.zeros(sum(len(x) for x in es), np.int64))
-        raise FlowTimeout((e, m, mat[e, m].astype(np.int64)))  # mentee side, some mentors
-    e = np.concatenate(es)
-    m = np.concatenate(ms)
-    e, m, _ = _dedup(e, m, np.zeros(len(e), np.int64))
+    es: list[Arr] = [np.zeros(0, np.int64)]
+    ms: list[Arr] = [np.zeros(0, np.int64)]
+
+    def cut_short() -> FlowTimeout:
+        e, m = _dedup2(np.concatenate(es), np.concatenate(ms))
+        return FlowTimeout((e, m, mat[e, m].astype(np.int64)))
+
+    if k and n_act:
+        for part in _pmap(top, blocks, workers):
+            if part is None:
+                raise cut_short()
+            es.append(part[0])
+            ms.append(part[1])
+    if n_act == 0 or f_mentor == 0:  # no mentor side at all (neither sample nor regret)
+        e, m = _dedup2(np.concatenate(es), np.concatenate(ms))
+        return e, m, mat[e, m].astype(np.int64)
+    # mentor side: every mentor keeps about capacity*F eligible mentees in a pseudo-random
+    # sample that differs per mentor (seeded, deterministic). Any score-based order ranks the
+    # same few mentees first for every mentor; a spread-out choice instead gives the flow a
+    # random bipartite graph of degree ~F over all capacity: nearly every mentee that can be
+    # matched is matched in the first solve, and pricing then buys the score back.
+    seed = np.uint64((arr.prep.config.seed * 2654435761 + 1) % (1 << 64))
+    row_h = _mix(np.arange(arr.n_e, dtype=np.uint64) + seed)
+    col_h = _mix(np.arange(arr.n_m, dtype=np.uint64) * np.uint64(0xBF58476D1CE4E5B9) + seed)
+    samp = rows[::SAMPLE_EVERY] if n_act >= 4096 else rows  # small: every row, exact counts
+    sub_s = np.ascontiguousarray(mat[samp].T)  # mentors x sampled mentees
+    el_s = sub_s > neg
+    n_el_c = -(-el_s.sum(axis=1).astype(np.int64) * n_act // len(samp))  # estimated
+    lk_all = (arr.cap * f_mentor).astype(np.int64)
+    thr = np.where(n_el_c <= lk_all, 1 << 21,
+                   -(-(lk_all << 20) // np.maximum(n_el_c, 1))).astype(np.uint32)
+    # regret: gain = score - outside option, as score + (c - outside) >= 0 for eligible cells
+    off_all = int(outside[rows].max()) + 1 - outside
+    wide = arr.max_abs_score + int(off_all[rows].max()) + 1 >= 30_000 or mat.dtype != np.int16
+    gtype = np.int32 if wide else np.int16
+    off = off_all.clip(-(1 << 30), 1 << 30).astype(gtype)
+    low = np.iinfo(gtype).min
+    gthr = np.full(arr.n_m, np.iinfo(gtype).max, dtype=gtype)
+    if f_regret:
+        g_s = np.where(el_s, sub_s.astype(gtype) + off[samp][None, :], low)
+        want = -(-(arr.cap * f_regret) * len(samp) // n_act)  # per mentor, in the sample
+        n_s_el = el_s.sum(axis=1)
+        gthr[:] = low + 1  # fewer eligible sampled than wanted: every eligible mentee
+        for w in np.unique(want[want <= len(samp)]).tolist():
+            js = np.nonzero((want == w) & (n_s_el > w))[0]
+            if len(js) and w > 0:
+                ns = g_s.shape[1]  # the w-th largest (no negation: int16 min has no opposite)
+                gthr[js] = np.partition(g_s[js], ns - w, axis=1)[:, ns - w]
+        del g_s
+    del sub_s, el_s
+
+    def keep(blk: Arr) -> tuple[Arr, Arr] | None:
+        if deadline is not None and time.perf_counter() >= deadline:
+            return None
+        r = rows[blk]
+        sub = mat[r]
+        sel = (row_h[r][:, None] ^ col_h[None, :]) < thr[None, :]
+        if f_regret:
+            sel |= (sub.astype(gtype, copy=False) + off[r][:, None]) >= gthr[None, :]
+        sel &= sub > neg
+        ii, jj = np.nonzero(sel)
+        return r[ii], jj.astype(np.int64)
+
+    for part in _pmap(keep, blocks, workers):
+        if part is None:
+            raise cut_short()
+        es.append(part[0])
+        ms.append(part[1])
+    e, m = _dedup2(np.concatenate(es), np.concatenate(ms))
     return e, m, mat[e, m].astype(np.int64)
+
+
+def _dedup2(e: Arr, m: Arr) -> tuple[Arr, Arr]:
+    e, m, _ = _dedup(e.astype(np.int64), m.astype(np.int64), np.zeros(len(e), np.int64))
+    return e, m
+
+
+def _pmap(fn: Any, items: list[Any], workers: int) -> list[Any]:
+    """``fn`` over ``items``, on threads when ``workers`` > 1 (numpy releases the GIL);
+    results in input order: deterministic."""
+    if workers > 1 and len(items) > 1:
+        with ThreadPoolExecutor(max_workers=workers) as ex:
+            return list(ex.map(fn, items))
+    return [fn(x) for x in items]
 
 
 def _mix(x: Arr) -> Arr:
@@ -625,6 +692,10 @@ class Network:
         self.arr = arr
         self.spread_on = spread
         self.deadline: float | None = None  # the safety stop for the flows (``run_flow``)
+        self.spread_slack = SPREAD_SLACK
+        self.bypass_days = True
+        self.max_flow_counts = True  # phase A by maximum flows (``run_counts``)
+        self.sink_side = True  # potentials: least (distances out of each node), see potentials
         n_e, n_m = arr.n_e, arr.n_m
         jj, cc = np.nonzero(arr.mkey >= 0)
         codes = jj * arr.n_keys + arr.mkey[jj, cc]
@@ -747,16 +818,17 @@ class Network:
                     if hb is not None and self._node_has(int(an[idx]), j, hb):
                         h[idx] = 2
         spread_max = int((cap * (cap - 1) // 2).sum())
+        spread_gap = self.spread_gap(cap, spread_max)
         levels = {"spread": self.spread_on, "hint": hint_on}
         hint_total = 2 * n_e + 1 if hint_on else 1
         unit_spread = hint_total
-        unit_score = (spread_max * unit_spread if self.spread_on else 0) + hint_total
+        unit_score = (spread_gap * unit_spread if self.spread_on else 0) + hint_total
         max_abs = int(np.abs(a_s).max()) if n_pair_arcs else 1
         if (max_abs + 1) * unit_score * (self.n_nodes + 1) * 4 >= INT64_SAFE:
             levels["hint"] = hint_on = False
             h[:] = 0
             unit_spread = 1
-            unit_score = (spread_max if self.spread_on else 0) + 1
+            unit_score = (spread_gap if self.spread_on else 0) + 1
         if (max_abs + 1) * unit_score * (self.n_nodes + 1) * 4 >= INT64_SAFE:
             levels["spread"] = False
             unit_score = 1
@@ -766,23 +838,31 @@ class Network:
         unlocked_act = np.nonzero(active & ~is_locked)[0]
         lock_idx = np.nonzero(is_locked)[0]
         src = np.where(arr.prio[unlocked_act], self.SP, self.SN)
+        # a day whose limit is at least the mentor's capacity never binds: its slots go
+        # straight to the mentor (fewer nodes and arcs for the flow; the day node stays unused)
+        day_arc = np.minimum(day_cap, arr.cap[self.day_mentor])
+        day_on = day_arc < cap[self.day_mentor] if self.bypass_days else \
+            np.ones(self.n_d, dtype=bool)
+        via_day = day_on[self.slot_day]
+        days_kept = np.nonzero(day_on)[0]
         tails = np.concatenate([
             a_e, src, np.full(len(lock_idx), self.S0), [self.S0, self.S0],
-            self.s0 + np.arange(self.n_s), self.d0 + np.arange(self.n_d), self.m0 + mj,
+            self.s0 + np.arange(self.n_s), self.d0 + days_kept, self.m0 + mj,
         ]).astype(np.int32)
         heads = np.concatenate([
             an, unlocked_act, lock_idx, [self.SP, self.SN],
-            self.d0 + self.slot_day, self.m0 + self.day_mentor, np.full(len(mj), self.T),
+            np.where(via_day, self.d0 + self.slot_day, self.m0 + self.slot_mentor),
+            self.m0 + self.day_mentor[days_kept], np.full(len(mj), self.T),
         ]).astype(np.int32)
         n_prio = int(arr.prio[unlocked_act].sum())
         caps = np.concatenate([
             np.ones(n_pair_arcs + len(unlocked_act) + len(lock_idx), np.int64),
             [n_prio, len(unlocked_act) - n_prio], slot_cap,
-            np.minimum(day_cap, arr.cap[self.day_mentor]), np.ones(len(mj), np.int64),
+            day_arc[days_kept], np.ones(len(mj), np.int64),
         ]).astype(np.int64)
         n_src = len(unlocked_act) + len(lock_idx) + 2
         o_src = n_pair_arcs
-        o_tail = o_src + n_src + self.n_s + self.n_d
+        o_tail = o_src + n_src + self.n_s + len(days_kept)
         cost_a = np.zeros(len(tails), dtype=np.int64)
         cost_a[o_src + len(unlocked_act): o_src + len(unlocked_act) + len(lock_idx)] = \
             -(n_prio + 1)
@@ -794,7 +874,15 @@ class Network:
         total = len(unlocked_act) + len(lock_idx)
         # phase A
         ta = time.perf_counter()
-        if "A" in phases:
+        if "A" in phases and "B" in phases and self.max_flow_counts:
+            # the counts by maximum flows; phase B below finds the flow itself
+            o_lk = o_src + len(unlocked_act)
+            lk_flow, n_sp, n_free = run_counts(
+                tails, heads, caps, self.S0, self.T, np.arange(o_lk, o_lk + len(lock_idx)),
+                o_lk + len(lock_idx), o_lk + len(lock_idx) + 1, self.deadline)
+            n_sn = n_free - n_sp
+            lk_set = frozenset(lock_idx[lk_flow > 0].tolist())
+        elif "A" in phases:
             sup = np.zeros(self.n_nodes, dtype=np.int64)
             sup[self.S0] = total
             sup[self.T] = -total
@@ -836,8 +924,18 @@ class Network:
         n_flow = n_sp + n_sn + int((lk_flow > 0).sum())
         sup[self.T] = -n_flow
         flows_b, cost_opt = run_flow(tails, heads, caps, cost_b, sup, False, self.deadline)
-        obj_b = -cost_opt
         tb = time.perf_counter() - tb
+        return self._result_b(arr, flows_b, cost_opt, a_e, a_m, a_s, an, n_pair_arcs, is_locked,
+                              lk_flow, levels, unit_score, unit_spread, spread_max, ta, tb,
+                              tails, heads, caps, cost_b, act, raw)
+
+    def _result_b(self, arr: Arrays, flows_b: Arr, cost_opt: int, a_e: Arr, a_m: Arr, a_s: Arr,
+                  an: Arr, n_pair_arcs: int, is_locked: Arr, lk_flow: Arr,
+                  levels: dict[str, Any], unit_score: int, unit_spread: int, spread_max: int,
+                  ta: float, tb: float, tails: Arr, heads: Arr, caps: Arr, cost_b: Arr,
+                  act: Arr, raw: tuple[int, int, frozenset[int]]) -> FlowResult:
+        n_e, n_m = arr.n_e, arr.n_m
+        obj_b = -cost_opt
         used = np.nonzero(flows_b[:n_pair_arcs] > 0)[0]
         mentor = np.full(n_e, -1, dtype=np.int64)
         node = np.full(n_e, -1, dtype=np.int64)
@@ -858,6 +956,17 @@ class Network:
                  "is_locked": is_locked, "unit_score": unit_score, "active": act,
                  "raw": raw},
         )
+
+    def spread_gap(self, cap: Arr, spread_max: int) -> int:
+        """Spread units one score point must outweigh. A simple cycle of the residual network
+        passes the sink at most once, so it moves one unit of load between two mentors and
+        changes the spread by at most max(cap) - 1; every flow differs from an optimal one by
+        simple cycles, so a score unit above that (and the hint total) keeps the order exact.
+        The costs stay small: cost scaling runs about log(nodes * largest cost) refine phases.
+        The score bound of pricing adds spread_max / spread_gap points (``SPREAD_SLACK`` at
+        most), so large networks keep a finer unit."""
+        top = int(cap.max()) - 1 if len(cap) else 0
+        return max(0, top, -(-spread_max // self.spread_slack))
 
     def _score(self, i: int, j: int) -> int:
         _, _, s = self.arr.block(np.array([i]), np.array([j]))
@@ -895,8 +1004,10 @@ class Network:
             seen[nxt] = True
 
     def potentials(self, res: FlowResult) -> tuple[np.ndarray, bool]:
-        """Shortest distances from a virtual root (0-cost arc to every node) in the residual
-        network of phase B: feasible potentials (every residual arc has reduced cost >= 0).
+        """Feasible potentials of the residual network of phase B (every residual arc has
+        reduced cost >= 0): with ``sink_side`` (default) the shortest distances out of every
+        node to a virtual sink (0-cost arc from every node), negated: the least such potentials;
+        otherwise the distances from a virtual root (the greatest ones, d <= 0).
 
         A label-correcting Bellman-Ford, vectorised by frontier: each round relaxes only the
         out-arcs of the nodes whose distance dropped in the previous round (dense 20,000: about
@@ -907,6 +1018,12 @@ class Network:
         assert c_ is not None
         c = c_
         n = self.n_nodes
+        if self.sink_side:
+            # distances OUT of every node (to a virtual sink), negated: the least feasible
+            # potentials. A full mentor's free slots then carry the cost of displacing one of
+            # its mentees, where distances from a virtual root leave them at price 0: on dense
+            # 20,000 the priced loss drops from more than the score itself to 15 % of it
+            u, v = v, u
         order = np.argsort(u, kind="stable")
         u, v, c = u[order], v[order], c[order]
         start = np.searchsorted(u, np.arange(n + 1))
@@ -933,7 +1050,7 @@ class Network:
             hv, nd = hv[better], nd[better]
             np.minimum.at(d, hv, nd)
             frontier = np.unique(hv)
-        return d, True
+        return (-d if self.sink_side else d), True
 
 
 def cut_violations(net: Network, res: FlowResult, mat: np.ndarray, neg: int,
@@ -961,11 +1078,15 @@ def cut_violations(net: Network, res: FlowResult, mat: np.ndarray, neg: int,
         sub = mat[r]
         ew = arr.e_words[r]
         hit = np.zeros(sub.shape, dtype=bool)
-        hitp = np.zeros(sub.shape, dtype=bool)
         for w in range(arr.n_words):
             hit |= (ew[:, w][:, None] & bad_z[:, w][None, :]) != 0
-            hitp |= (ew[:, w][:, None] & bad_p[:, w][None, :]) != 0
-        viol = (sub > neg) & (hit | (hitp & zp[r][:, None]))
+        zr = zp[r]
+        if zr.any():  # rows reached from unmatched priority mentees (often none)
+            hitp = np.zeros(sub.shape, dtype=bool)
+            for w in range(arr.n_words):
+                hitp |= (ew[:, w][:, None] & bad_p[:, w][None, :]) != 0
+            hit |= hitp & zr[:, None]
+        viol = (sub > neg) & hit
         n_viol += int(viol.sum())
         _take_top(sub, viol, r, per_mentee, es, ms, ss, neg)
     if not es:
@@ -1012,6 +1133,27 @@ def _empty3() -> Triple:
     return z, z, z
 
 
+def mentee_slack(res: FlowResult, d: Arr, n_e: int) -> Arr:
+    """Per mentee, how far its potential can rise while the potentials stay feasible: the
+    least reduced cost of its one residual in-arc (its matched pair arc, backwards, or its unit
+    source arc when unmatched). The pricing bound raises a mentee's potential by its largest
+    violation and pays only what exceeds this (Lagrangian of that arc, capacity 1). Under the
+    least potentials this is mostly the unmatched mentees' source arcs: on dense 20,000 the
+    priced loss after one round falls by 15 %."""
+    n = res.net
+    t, hd, cap, fl, c = n["tails"], n["heads"], n["caps"], n["flows"], n["cost_b"]
+    big = np.iinfo(np.int64).max // 4
+    free = np.full(n_e, big, dtype=np.int64)
+    fwd = (fl < cap) & (hd < n_e)
+    h = hd[fwd].astype(np.int64)
+    np.minimum.at(free, h, c[fwd] + d[t[fwd]] - d[h])
+    bwd = (fl > 0) & (t < n_e)
+    tt = t[bwd].astype(np.int64)
+    np.minimum.at(free, tt, -c[bwd] + d[hd[bwd]] - d[tt])
+    out: Arr = free.clip(min=0)
+    return out
+
+
 def price(net: Network, res: FlowResult, d: np.ndarray, mat: np.ndarray, neg: int,
           rows_active: np.ndarray, per_mentee: int, have: np.ndarray, workers: int = 1
           ) -> tuple[Triple, int]:
@@ -1019,11 +1161,13 @@ def price(net: Network, res: FlowResult, d: np.ndarray, mat: np.ndarray, neg: in
 
     ``have``: sorted codes mentee * n_mentors + mentor of the pairs already in the network.
     Returns (violating arcs to add, sum over mentees of the largest violation in flow units).
-    The sum is a valid bound: the full relaxation's optimum <= phase-B optimum + that sum."""
+    The sum is a valid bound: the full relaxation's optimum <= phase-B optimum + that sum
+    (less what each mentee's potential can rise for free, ``mentee_slack``)."""
     arr = net.arr
     unit = res.net["unit_score"]
     locked = res.net["is_locked"]
     rows = rows_active[~locked[rows_active]]
+    free = mentee_slack(res, d, arr.n_e)
     node_d = np.where(net.node_of >= 0, d[np.maximum(net.node_of, 0)], np.iinfo(np.int64).min)
     dmax = node_d.max(axis=1) if arr.n_slots else np.zeros(arr.n_m, np.int64)
     es, ms, ss = [], [], []
@@ -1077,7 +1221,7 @@ def price(net: Network, res: FlowResult, d: np.ndarray, mat: np.ndarray, neg: in
         ii, jj = ii[order], jj[order]
         first = np.searchsorted(ii, ii, side="left")
         keep = (np.arange(len(ii)) - first) < per_mentee
-        return (int(per_row.sum()), r[ii[keep]], jj[keep],
+        return (int((per_row - free[r]).clip(min=0).sum()), r[ii[keep]], jj[keep],
                 sub[ii[keep], jj[keep]].astype(np.int64))
 
     blocks = list(_row_blocks(len(rows), arr.n_m))
