@@ -990,9 +990,14 @@ class Network:
         c = np.concatenate([n["cost_b"][fwd], -n["cost_b"][bwd]])
         return u, v, c
 
-    def reachable(self, res: FlowResult, start: np.ndarray) -> np.ndarray:
-        """Nodes reachable from ``start`` in the residual network (sources not traversed)."""
+    def reachable(self, res: FlowResult, start: np.ndarray,
+                  extra: tuple[Arr, Arr] | None = None) -> np.ndarray:
+        """Nodes reachable from ``start`` in the residual network (sources not traversed);
+        ``extra``: more residual arcs (tails, heads), e.g. eligible pairs outside the network,
+        which carry no flow."""
         u, v, _ = self._residual(res, False)
+        if extra is not None:
+            u, v = np.concatenate([u, extra[0]]), np.concatenate([v, extra[1]])
         keep = (u < self.S0) & (v < self.S0)
         u, v = u[keep], v[keep]
         seen = np.zeros(self.n_nodes, dtype=bool)
@@ -1054,16 +1059,24 @@ class Network:
 
 
 def cut_violations(net: Network, res: FlowResult, mat: np.ndarray, neg: int,
-                   rows_active: np.ndarray, per_mentee: int) -> tuple[Triple, int]:
+                   rows_active: np.ndarray, per_mentee: int,
+                   outside: tuple[Arr, Arr] | None = None) -> tuple[Triple, int]:
     """Pruned eligible arcs that leave the residual cut of unmatched (priority) mentees.
 
-    None found = the matched and priority-matched counts are maximal for the full network."""
+    None found = the matched and priority-matched counts are maximal for the full network.
+    ``outside``: eligible pairs (mentee, mentor) not in the flow's network, e.g. those the
+    re-solve left out. The flow is also one of the network with them (they carry none), so
+    their arcs join the residual network: the cut is the same proof, with fewer violations."""
     arr = net.arr
     locked = res.net["is_locked"]
     un = rows_active[(res.mentor[rows_active] < 0) & ~locked[rows_active]]
-    z = net.reachable(res, un)
+    extra = None
+    if outside is not None and len(outside[0]):
+        ip, node = net.expand(outside[0], outside[1])
+        extra = (outside[0][ip], node)
+    z = net.reachable(res, un, extra)
     un_p = un[arr.prio[un]]
-    zp = net.reachable(res, un_p) if len(un_p) else np.zeros(net.n_nodes, dtype=bool)
+    zp = net.reachable(res, un_p, extra) if len(un_p) else np.zeros(net.n_nodes, dtype=bool)
     rows = rows_active[z[rows_active] & ~locked[rows_active]]
     if len(rows) == 0:
         return _empty3(), 0

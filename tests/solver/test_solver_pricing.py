@@ -91,6 +91,22 @@ def test_potentials_are_feasible_duals_and_price_an_upper_bound():
     assert viol > 0 and res.score < ref["score"] <= bound
 
 
+def test_cut_counts_pairs_left_out_of_the_network_in_its_residual():
+    """A re-solve may leave out pairs that carry no flow; the cut on its flow then proves the
+    counts with those pairs as residual arcs, and only with them: without, the unmatched
+    mentees' own eligible pairs leave the cut."""
+    prep, arr, mat, neg, rows, (ce, cm, cs), net, res = _pruned_flow(900, "dense", 5, 3, 1)
+    assert exact_reference(prep)["matched"] == res.counts[2]
+    used = res.mentor[ce] == cm
+    sub = net.solve(ce[used], cm[used], cs[used], Locked(), np.ones(arr.n_e, dtype=bool))
+    assert sub.counts == res.counts
+    _added, nv_plain = cut_violations(net, sub, mat, neg, rows, 4)
+    e, m = np.nonzero(mat > neg)
+    out = ~np.isin(e * arr.n_m + m, ce[used] * arr.n_m + cm[used])
+    (ae, _am, _as), nv = cut_violations(net, sub, mat, neg, rows, 4, (e[out], m[out]))
+    assert nv_plain > 0 and nv == 0 and len(ae) == 0
+
+
 def test_reported_gap_is_proven_against_the_exact_optimum():
     """A pruned solve that stops pricing early reports a bound the exact flow never beats, and
     the gap it reports is computed from that bound; with the default budget it is OPTIMAL."""
