@@ -546,7 +546,9 @@ def _rounds(ctx: Ctx, table: Table, s: Search, p: Pricing) -> None:
     one unit), the next flow and its pricing pass would not fit the work budget (``WORK_*``),
     or the safety stop ends it."""
     cfg, clock, arr = ctx.cfg, ctx.clock, ctx.arr
-    last_flow = 0.0  # wall seconds of the last re-solve: what the next one is expected to take
+    # wall seconds per arc of the last re-solve: the next one is expected to take as long per
+    # arc (the first re-solve leaves out most pairs, the next ones are far smaller)
+    last_flow, last_arcs = 0.0, 1
     # the work budget (``WORK_*``): what the limit allows before the slots and the output
     cells = arr.n_e * arr.n_m
     budget = max(0.5, cfg.time_limit) * (1 - TAIL_SHARE)
@@ -614,7 +616,7 @@ def _rounds(ctx: Ctx, table: Table, s: Search, p: Pricing) -> None:
             p.log.append({"kind": "budget", "work": round(work, 1), "next": round(nxt, 1)})
             return
         work += nxt
-        if clock.stop("pricing", last_flow):
+        if clock.stop("pricing", last_flow * arcs / last_arcs):
             return  # the next flow would not end in time: the last bound stands
         p.rounds += 1
         p.added_cut += len(ae)
@@ -632,7 +634,7 @@ def _rounds(ctx: Ctx, table: Table, s: Search, p: Pricing) -> None:
         except FlowTimeout:  # the previous flow and the bound of this round stand
             clock.fire("pricing")
             return
-        last_flow = time.perf_counter() - tf
+        last_flow, last_arcs = time.perf_counter() - tf, max(1, s.res.arcs)
         ctx.timing.setdefault("flow_b", []).append(round(last_flow, 3))
         p.seconds.append(round(time.perf_counter() - tr, 3))
         ctx.report("pricing", s.res.counts[2], s.res.score, p.score_bound)
