@@ -113,8 +113,11 @@ def _check_links(prep: Prepared, solution: Solution, seen: dict[str, str]) -> li
     inst, cfg = prep.instance, prep.config
     out: list[str] = []
     step = cfg.slot_step_minutes
-    reported = {(x.get("kind"), x.get("mentee"), x.get("mentor")): x
-                for x in solution.infeasible_locks}
+    # the same (mentee, mentor) link may be given twice (one kept, one reported): its
+    # reports, in order, are matched to the links they are true of
+    reported: dict[tuple[Any, Any, Any], list[dict[str, Any]]] = {}
+    for x in solution.infeasible_locks:
+        reported.setdefault((x.get("kind"), x.get("mentee"), x.get("mentor")), []).append(x)
     kept = [q for q in solution.pairs if q.locked or q.fixed]
     kept_by_mentor: dict[str, list[Pair]] = {}
     for q in kept:
@@ -125,7 +128,13 @@ def _check_links(prep: Prepared, solution: Solution, seen: dict[str, str]) -> li
         links += [("lock", x) for x in inst.locks]
     for kind, p in links:
         tag = f"{kind} {p.mentee}->{p.mentor}"
-        claim = reported.get((kind, p.mentee, p.mentor))
+        pending = reported.get((kind, p.mentee, p.mentor), [])
+        claim = next((c for c in pending if _false_claim(
+            prep, kind, p, c, kept, kept_by_mentor, step) is None), None)
+        if claim is None and pending and seen.get(p.mentee) != p.mentor:
+            claim = pending[0]  # a false report: said below
+        if claim is not None:
+            pending.remove(claim)
         if claim is None:
             if seen.get(p.mentee) != p.mentor:
                 out.append(f"{tag}: neither kept nor reported infeasible")

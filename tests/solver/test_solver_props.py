@@ -189,3 +189,23 @@ def test_free_grid_with_overlapping_starts_is_repaired_and_valid(inst):
     assert sol.stats.matched <= ref["matched"]
     if sol.status == "OPTIMAL":
         assert (sol.stats.matched, sol.stats.objective) == (ref["matched"], ref["score"])
+
+
+def test_the_same_fixed_pair_twice_one_kept_one_reported_is_valid():
+    """A (mentee, mentor) fixed twice - first at a time they do not share, then without a time:
+    the solver reports the first (fixed_slot) and keeps the second; the validator must match
+    each report to the link it is true of (found by the property test above)."""
+    d = generate(8, "dense", 1)
+    inst = Instance.from_dict(d)
+    prep = Prepared(inst, NO_SPD)
+    step = NO_SPD.slot_step_minutes
+    i, j = next((a, b) for a in range(len(prep.mentees)) for b in range(len(prep.mentors))
+                if not prep.violations(a, b) and prep.common(a, b))
+    off = next(b for b in range(10_080 // step) if not (prep.common(i, j) >> b) & 1)
+    e, m = prep.mentees[i].id, prep.mentors[j].id
+    d["fixed"] = [{"mentee": e, "mentor": m, "slot": off * step}, {"mentee": e, "mentor": m}]
+    inst = Instance.from_dict(d)
+    sol = solve(inst, NO_SPD)
+    assert [x["code"] for x in sol.infeasible_locks] == ["fixed_slot"]
+    assert any(q.mentee == e and q.mentor == m and q.fixed for q in sol.pairs)
+    assert validate(inst, sol, NO_SPD) == []
