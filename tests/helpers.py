@@ -6,6 +6,8 @@ in a running test app."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -87,3 +89,20 @@ def _merged(base: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any
         out[key] = (_merged(out[key], value)
                     if isinstance(value, Mapping) and isinstance(out.get(key), Mapping) else value)
     return out
+
+
+_BURN = "import time\nt = time.time() + {s}\nwhile time.time() < t:\n    pass\n"
+
+
+@contextmanager
+def cores_busy(n: int = 2, seconds: int = 60) -> Iterator[None]:
+    """``n`` busy-looping processes for the block (at most ``seconds``): a loaded machine,
+    for the checks that a result does not depend on the clock."""
+    burners = [subprocess.Popen([sys.executable, "-c", _BURN.format(s=seconds)])
+               for _ in range(n)]
+    try:
+        yield
+    finally:
+        for b in burners:
+            b.kill()
+            b.wait()

@@ -8,29 +8,17 @@ from __future__ import annotations
 import re
 import uuid
 
-import pytest
 from sqlalchemy import event, update
 
 from mentormatch import create_app
 from mentormatch.extensions import cache, db
-from mentormatch.models import Participant, Programme, ProgrammeCoordinator
+from mentormatch.models import Participant, Programme
 from mentormatch.services import reports
 from tests import factories as f
 from tests.conftest import make_settings
 from tests.helpers import csrf_from, set_settings
 from tests.reports.test_reports import NOW, world  # noqa: F401  (fixture)
-
-
-@pytest.fixture(autouse=True)
-def clock(monkeypatch):
-    monkeypatch.setattr(reports.common, "utcnow", lambda: NOW)
-
-
-def _coordinator(programme):
-    u = f.user(("coordinator",))
-    db.session.add(ProgrammeCoordinator(programme_id=programme.id, user_id=u.id))
-    db.session.commit()
-    return u
+from tests.reports.test_reports_web import _coordinator, clock  # noqa: F401  (autouse fixture)
 
 
 class _Count:

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
 from solver_instances import generate  # noqa: E402
 
-BURN = "import time\nt = time.time() + {s}\nwhile time.time() < t:\n    pass\n"
+from tests.helpers import cores_busy  # noqa: E402
 
 
 def _env():
@@ -43,13 +43,8 @@ def test_same_input_and_seed_give_byte_identical_json_quiet_and_loaded(tmp_path)
     src.write_text(json.dumps(d), encoding="utf-8")
     quiet, loaded = tmp_path / "a.json", tmp_path / "b.json"
     _solve(src, quiet)
-    burners = [subprocess.Popen([sys.executable, "-c", BURN.format(s=60)]) for _ in range(2)]
-    try:
+    with cores_busy(seconds=60):
         _solve(src, loaded)
-    finally:
-        for b in burners:
-            b.kill()
-            b.wait()
     assert quiet.read_bytes() == loaded.read_bytes()
     sol = json.loads(quiet.read_text(encoding="utf-8"))
     assert sol["stats"]["safety_stop"] is None
@@ -82,13 +77,8 @@ def test_a_short_time_limit_is_kept_on_a_30s_instance_with_the_cores_busy(tmp_pa
     src = tmp_path / "instance.json"
     src.write_text(json.dumps(d), encoding="utf-8")
     out = tmp_path / "sol.json"
-    burners = [subprocess.Popen([sys.executable, "-c", BURN.format(s=60)]) for _ in range(2)]
-    try:
+    with cores_busy(seconds=60):
         _solve(src, out, "--timing")
-    finally:
-        for b in burners:
-            b.kill()
-            b.wait()
     sol = json.loads(out.read_text(encoding="utf-8"))
     st = sol["stats"]
     assert st["wall_time"] <= 1.05 * limit + 1.0, st["timing"]

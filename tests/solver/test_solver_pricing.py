@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
 from solver_instances import generate  # noqa: E402
 
+from tests.helpers import cores_busy  # noqa: E402
+
 # every soft term non-zero, so each column group of the matrix product is exercised
 WEIGHTS = {"same_unit": 3.0, "other_unit": -1.0, "grade_distance": 0.5, "same_city": 5.0,
            "competency": {"Integritas": 2.0, "Pengelolaan Anggaran": 3.0}}
@@ -131,9 +133,6 @@ def test_reported_gap_is_proven_against_the_exact_optimum():
     assert full.stats.gap == 0.0 and full.stats.bound == ref["score"]
 
 
-BURN = "import time\nt = time.time() + {s}\nwhile time.time() < t:\n    pass\n"
-
-
 def test_pruned_pricing_is_byte_identical_with_both_cores_busy(tmp_path):
     """The pruned path with cut and pricing rounds (pricing, potentials, candidates on two
     threads) decides by work budgets: a quiet and a loaded run give the same bytes."""
@@ -150,13 +149,8 @@ def test_pruned_pricing_is_byte_identical_with_both_cores_busy(tmp_path):
 
     quiet, loaded = tmp_path / "a.json", tmp_path / "b.json"
     run(quiet)
-    burners = [subprocess.Popen([sys.executable, "-c", BURN.format(s=120)]) for _ in range(2)]
-    try:
+    with cores_busy(seconds=120):
         run(loaded)
-    finally:
-        for b in burners:
-            b.kill()
-            b.wait()
     assert quiet.read_bytes() == loaded.read_bytes()
     sol = json.loads(quiet.read_text(encoding="utf-8"))
     assert sol["stats"]["safety_stop"] is None and sol["violations"] == []
