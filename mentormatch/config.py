@@ -11,6 +11,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from copy import deepcopy
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -70,6 +71,14 @@ def load_typed(
     from .settings import validate
 
     return validate(load_raw(environ, overrides))
+
+
+@lru_cache(maxsize=1)
+def standalone() -> Settings:
+    """The settings as a process without an app would load them (a bench, a script, a unit
+    test), loaded once: code that runs both inside and outside an app reads its defaults
+    here rather than keeping a copy of defaults.toml."""
+    return load_typed()
 
 
 def load_raw(

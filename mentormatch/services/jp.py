@@ -22,17 +22,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
-from functools import lru_cache
 from typing import Any, TypeVarTuple
 
 from babel.numbers import format_decimal
 from sqlalchemy import Select, extract, func, select
 
+from ..config import standalone
 from ..extensions import db
 from ..models import Pair, Programme, SessionLog
 from ..settings import settings
 
 ROUNDINGS = ("floor", "nearest", "half")
+
+
 @dataclass(frozen=True)
 class JpRule:
     """One programme's arithmetic; its default values live only in `[jp]` (defaults.toml)."""
@@ -57,17 +59,10 @@ def rule_from(config: dict[str, Any] | None,
               programme_rule: dict[str, Any] | None = None) -> JpRule:
     """The `[jp]` settings overlaid with a programme's own rule; what ``config`` leaves out (a
     script, a unit test) comes from the shipped `[jp]` defaults."""
-    merged = {**_shipped(), **(config or {}), **(programme_rule or {})}
+    merged = {**standalone().jp.model_dump(), **(config or {}), **(programme_rule or {})}
     return JpRule(minutes_per_jp=int(merged["minutes_per_jp"]), rounding=str(merged["rounding"]),
                   max_minutes_per_session=int(merged.get("max_minutes_per_session") or 0),
                   yearly_target_jp=int(merged.get("yearly_target_jp") or 0))
-
-
-@lru_cache(maxsize=1)
-def _shipped() -> dict[str, Any]:
-    from ..config import load_typed
-
-    return load_typed().jp.model_dump()
 
 
 def credited_minutes(duration_minutes: int, rule: JpRule) -> int:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from ...settings import ImportSettings
 
 
@@ -16,11 +14,6 @@ def limits() -> ImportSettings:
         from ...settings import settings
 
         return settings().import_
-    return _standalone()
+    from ...config import standalone
 
-
-@lru_cache(maxsize=1)
-def _standalone() -> ImportSettings:
-    from ...config import load_typed
-
-    return load_typed().import_
+    return standalone().import_
