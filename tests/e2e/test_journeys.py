@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from mentormatch.extensions import db
 from mentormatch.models import (
+    ApiClient,
     Pair,
     Participant,
     Programme,
@@ -131,6 +132,27 @@ def test_admin_first_day(module_app, journey):
     assert "Peserta 3" in j.page.inner_text("#no-email")
     for email in invitees:
         assert "/activate/" in link_in(mail_to(app, email, "account"), "/activate/")
+
+    # an HR system gets its API token: shown once, then revoked
+    j.click("#nav-api-clients")
+    j.page.wait_for_selector("#create")
+    j.fill("#create input[name=name]", "SIMPEG Kota")
+    j.check(j.page.locator("#create input[name=scopes]").first)
+    j.click("#create-submit")
+    token = j.page.locator("#token-value")
+    token.wait_for()
+    j.seen("api-client-token")
+    assert len(token.inner_text().strip()) >= 32
+    row = j.page.locator("tr[data-client='SIMPEG Kota']")
+    assert "Aktif" in row.inner_text()
+    j.click(row.locator("button.danger"))
+    j.page.wait_for_selector(".flash.success")
+    assert "Dicabut" in j.page.locator("tr[data-client='SIMPEG Kota']").inner_text()
+    assert j.page.locator("#token-value").count() == 0  # never shown again
+    with app.app_context():
+        client = db.session.scalar(select(ApiClient).where(ApiClient.name == "SIMPEG Kota"))
+        assert client is not None and client.revoked_at is not None
+        db.session.remove()
     j.logout()
 
     # the coordinator activates through the e-mailed link and logs in
