@@ -1,7 +1,7 @@
 """MentorMatch solver: pure package (OR-Tools + standard library), JSON in, JSON out."""
 
 from .decompose import solve  # model.solve, or the decomposed solve for a national cohort
-from .fit import Fit, fit_check
+from .fit import Booked, Fit, fit_check, keep_booked, weekly_busy
 from .schema import (
     Instance,
     Link,
@@ -20,6 +20,7 @@ from .schema import (
 from .validate import validate
 
 __all__ = [
+    "Booked",
     "Fit",
     "Instance",
     "Link",
@@ -35,6 +36,8 @@ __all__ = [
     "Weights",
     "Window",
     "fit_check",
+    "keep_booked",
     "solve",
     "validate",
+    "weekly_busy",
 ]

@@ -21,7 +21,7 @@ from sqlalchemy.orm.interfaces import LoaderOption
 import solver
 from solver.eligibility import Prepared, pair_mode
 from solver.scoring import reason_codes, score_pair
-from solver.slots import WEEK, local_time
+from solver.slots import WEEK
 
 from ..extensions import db
 from ..models import (
@@ -185,33 +185,9 @@ def live_pairs(programme_id: int, mentor_ids: list[int] | None = None
     return out
 
 
-def mentor_starts(mentor: solver.Mentor, cfg: solver.SolverConfig) -> int:
-    """The mentor's session starts as the solver offers them (grid bits: working hours,
-    back-to-back blocks of their free time, off busy time)."""
-    return Prepared(solver.Instance(mentors=(mentor,), mentees=()), cfg).mentor_mask[0]
-
-
-def _local_window(tz: str, minute: int, length: int, cfg: solver.SolverConfig
-                  ) -> tuple[int, int] | None:
-    """(local weekday, local start minute) of a UTC slot, if the session ends that day."""
-    lt = local_time(tz, minute, cfg.reference_week)
-    start = int(lt.time[:2]) * 60 + int(lt.time[3:])
-    if start + length > 1440:
-        return None
-    return solver.schema.WEEKDAYS.index(lt.weekday), start
-
-
 # --------------------------------------------------------------------------- busy time
 # One calendar per person: sessions of other programmes are busy time, given to the solver as
 # each person's weekly ``busy`` intervals (it keeps every new session off them).
-
-
-def weekly(minute: int, length: int) -> list[tuple[int, int]]:
-    """A weekly UTC time [minute, minute + length) as busy intervals of the solver (split where
-    it runs past the end of the week)."""
-    a = minute % WEEK
-    b = a + min(length, WEEK)
-    return [(a, b)] if b <= WEEK else [(a, WEEK), (0, b - WEEK)]
 
 
 def busy_of(prog: Programme, person_ids: list[int]) -> dict[int, tuple[tuple[int, int], ...]]:
@@ -220,7 +196,7 @@ def busy_of(prog: Programme, person_ids: list[int]) -> dict[int, tuple[tuple[int
     start = datetime.combine(prog.start_date, time.min, UTC)
     end = datetime.combine(prog.end_date, time.max, UTC) + timedelta(days=1)
     taken = busy.busy_intervals(person_ids, start=start, end=end, exclude_programme_id=prog.id)
-    return {pid: tuple(sorted({iv for b in items for iv in weekly(
+    return {pid: tuple(sorted({iv for b in items for iv in solver.weekly_busy(
         minute_of_week(b.start), int((b.end - b.start).total_seconds() // 60))}))
         for pid, items in taken.items()}
 
@@ -229,39 +205,10 @@ def with_live_pairs(mentor: solver.Mentor, live: list[tuple[Pair, int | None]],
                     cfg: solver.SolverConfig
                     ) -> tuple[solver.Mentor, list[tuple[Pair, int | None]], int]:
     """The mentor as the solver sees them next to their live pairs: (the mentor, the live
-    pairs it is given as fixed pairs, how many others only take a place).
-
-    A live session's own time stays free for it, also where the mentor's windows changed
-    since. A live pair is fixed only where the solver can keep it: on one of the mentor's
-    session starts (the solver's own, `mentor_starts`) and without a clash with the other kept
-    ones (`solver.fit_check`). Otherwise its time becomes the mentor's busy time and it keeps
-    only its place: bad or outdated data must not fail a solve."""
-    step, length = cfg.slot_step_minutes, cfg.session_minutes
-    extra = []
-    for _p, slot in live:
-        win = _local_window(mentor.tz, slot, length, cfg) if slot is not None else None
-        if slot is not None and slot % step == 0 and win is not None:
-            extra.append(solver.Window(win[0], win[1], win[1] + length))
-    mentor = replace(mentor, availability=mentor.availability + tuple(extra))
-    blocked = 0
-    keep = list(live)
-    while keep:  # (a mentor without live pairs needs none of this)
-        starts = mentor_starts(mentor, cfg)
-        off = next((k for k, (_p, s) in enumerate(keep)
-                    if s is not None and (s % step or not (starts >> (s // step)) & 1)), None)
-        if off is None:
-            break
-        slot = keep.pop(off)[1] or 0  # `off` picks a pair with a slot
-        mentor = replace(mentor, busy=tuple(sorted({*mentor.busy, *weekly(slot, length)})))
-        blocked += 1
-    anyone = replace(mentor, capacity=len(live) + 1)
-    placed: list[tuple[Pair, int | None]] = []
-    for pair, slot in keep:
-        if solver.fit_check(anyone, [], cfg, booked=[*(s for _p, s in placed), slot]).ok:
-            placed.append((pair, slot))
-        else:  # clashes with another kept pair (bad data): keep its place only
-            blocked += 1
-    return mentor, placed, blocked
+    pairs it is given as fixed pairs, how many others only take a place); the solver decides
+    (`solver.keep_booked`)."""
+    kb = solver.keep_booked(mentor, [s for _p, s in live], cfg)
+    return kb.mentor, [live[k] for k in kb.kept], len(kb.blocked)
 
 
 @dataclass

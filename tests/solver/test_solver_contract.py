@@ -60,6 +60,36 @@ def test_fit_check_uses_the_solvers_slot_model():
     assert fit_check(mentor(availability=MON_9_12), [mentee()]).ok
 
 
+def test_fit_check_and_the_solve_agree_on_a_booked_time_off_the_mentors_blocks():
+    from solver import Link, keep_booked
+
+    # free Monday 09:00-12:00 WIB; a live session at 09:30 WIB (minute 150) is on the grid but
+    # not on one of the mentor's hour blocks: the solve cannot keep it there, so it is busy
+    # time, and the blocks re-tile the rest (10:30). A mentee free only 11:00-12:00 fits
+    # nowhere: the fit check says so, as the solve does (it once said "fits").
+    m = mentor(capacity=3)
+    late = mentee("E2", availability=(Window(0, 11 * 60, 12 * 60),))
+    kb = keep_booked(m, [150])
+    assert kb.kept == () and kb.blocked == (0,) and (150, 210) in kb.mentor.busy
+    assert fit_check(m, [late], booked=[150]).code == "no_slot"
+    sol = solve(inst([kb.mentor], [late]))
+    assert sol.pairs == [] and sol.unmatched[0].reason == "no_common_time"
+    # on a block the session is kept, fixed there, and the other mentee fits beside it
+    kb = keep_booked(m, [120, 120, None])
+    assert kb.kept == (0, 2) and kb.blocked == (1,)  # the second 09:00 clashes with the first
+    early = mentee("E1")
+    fit = fit_check(m, [late], booked=[120])
+    assert fit.ok and fit.slots == {"E2": 240}
+    i = inst([kb.mentor], [early, late], fixed=(Link("E1", "M1", slot=120),))
+    sol = solve(i)
+    assert {p.mentee: p.slot.minute_of_week for p in sol.pairs} == {"E1": 120, "E2": 240}
+    # a booked time outside every window keeps its own hour open (the windows changed since)
+    tue = 1440 + 120
+    kb = keep_booked(m, [tue])
+    assert kb.kept == (0,) and Window(1, 9 * 60, 10 * 60) in kb.mentor.availability
+    assert keep_booked(kb.mentor, [tue]).mentor == kb.mentor  # applying it twice changes nothing
+
+
 def test_fixed_pair_with_named_exemptions_is_kept_and_takes_capacity():
     from solver import Link
 
