@@ -54,6 +54,7 @@ from .flow import (
     Triple,
     bad_words,
     mentee_slack,
+    settled_codes,
 )
 from .model import Scheduler, check_locks, hint_links
 from .model import solve as solve_one
@@ -76,6 +77,13 @@ F_REGRET = 4
 EXACT_PAIRS = 8_000_000
 CHUNK = 4_000_000  # pairs per vectorised pricing chunk
 WEEK = 7 * 1440
+# The work model that decides how many rounds a national solve runs: seconds on this 2-core
+# machine (kept pessimistic) per flow arc of one solve and per streamed pair of one cut or
+# pricing pass. Only sizes enter it, never the clock: the same input runs the same rounds on a
+# quiet or a loaded machine; the clock remains the safety stop (``stats.safety_stop``).
+WORK_ARC = 9e-6
+WORK_PAIR_PASS = 0.5e-6
+WORK_SHARE = 0.55  # of the wall limit: the rounds' share (reading, streaming, output, a load)
 
 
 @dataclass
@@ -269,22 +277,32 @@ def _any_common(a: Arr, b: Arr) -> Arr:
 
 
 def cut_streamed(net: Network, res: FlowResult, arr: Arrays, pairs: Pairs, in_net: Arr,
-                 per_mentee: int) -> tuple[Arr, int]:
+                 per_mentee: int, outside: Arr | None = None) -> tuple[Arr, int]:
     """Pruned eligible arcs leaving the residual cut of unmatched (priority) mentees (see
-    ``flow.cut_violations``), over the streamed pairs. None = the counts are maximal."""
+    ``flow.cut_violations``), over the streamed pairs. None = the counts are maximal.
+    ``outside``: pairs a re-solve left out; they carry no flow, so their arcs join the
+    residual network (the same proof, with fewer violations)."""
     locked = res.net["is_locked"]
     act = res.net["active"]
     rows = np.nonzero(act & ~locked & (res.mentor < 0))[0]
-    z = net.reachable(res, rows)
+    extra = None
+    seen = in_net
+    if outside is not None and outside.any():
+        o = np.nonzero(outside)[0]
+        oe, om = pairs.e[o].astype(np.int64), pairs.m[o].astype(np.int64)
+        ip, node = net.expand(oe, om)
+        extra = (oe[ip], node)
+        seen = in_net | outside
+    z = net.reachable(res, rows, extra)
     un_p = rows[arr.prio[rows]]
-    zp = net.reachable(res, un_p) if len(un_p) else np.zeros(net.n_nodes, dtype=bool)
+    zp = net.reachable(res, un_p, extra) if len(un_p) else np.zeros(net.n_nodes, dtype=bool)
     bad_z, bad_p = bad_words(net, ~z), bad_words(net, ~zp)
     found: list[Arr] = []
     n_viol = 0
     for c0 in range(0, len(pairs.e), CHUNK):
         e = pairs.e[c0:c0 + CHUNK].astype(np.int64)
         m = pairs.m[c0:c0 + CHUNK].astype(np.int64)
-        cand = z[e] & ~locked[e] & ~in_net[c0:c0 + CHUNK]
+        cand = z[e] & ~locked[e] & ~seen[c0:c0 + CHUNK]
         idx = np.nonzero(cand)[0]
         if not len(idx):
             continue
@@ -367,7 +385,7 @@ class Flow:
 
 def global_flow(arr: Arrays, net: Network, pairs: Pairs, locked: Locked,
                 hint_map: dict[int, tuple[int, int | None]], cfg: SolverConfig,
-                deadline: float) -> Flow:
+                deadline: float, limit: float) -> Flow:
     """The min-cost flow over the whole network on candidate arcs, then cut rounds (counts)
     and pricing rounds (score) over every streamed pair, within the work budget
     ``pricing_rounds``; the deadline only guards (a flow it cuts leaves the previous one)."""
@@ -399,8 +417,8 @@ def global_flow(arr: Arrays, net: Network, pairs: Pairs, locked: Locked,
             fl.counts_proven = fl.score_proven = True
             fl.bound, fl.loss_bound = fl.res.score, 0
         else:
-            _rounds(fl, arr, net, pairs, locked, hint_map, cfg, deadline, active, in_net,
-                    arcs)
+            _rounds(fl, arr, net, pairs, locked, hint_map, cfg, deadline, limit, active,
+                    in_net, arcs)
     except FlowTimeout:
         fl.stop = fl.stop or "flow"
     fl.kept = int(in_net.sum())
@@ -408,88 +426,93 @@ def global_flow(arr: Arrays, net: Network, pairs: Pairs, locked: Locked,
 
 
 
-def _score_flow(fl: Flow, net: Network, res: FlowResult, arcs: Callable[[], Triple],
-                locked: Locked, active: Arr, hint_map: dict[int, tuple[int, int | None]],
-                log: list[dict[str, Any]]) -> FlowResult:
-    """Phase B (the score) on the arcs at hand with the counts ``res`` proved or reached."""
-    t = time.perf_counter()
-    res = net.solve(*arcs(), locked, active, hint_map, phases="B", counts=res.net["raw"])
-    fl.res = res
-    log.append({"kind": "flow_b", "score": res.score})
-    fl.secs.append(round(time.perf_counter() - t, 2))
-    return res
-
 def _rounds(fl: Flow, arr: Arrays, net: Network, pairs: Pairs, locked: Locked,
             hint_map: dict[int, tuple[int, int | None]], cfg: SolverConfig, deadline: float,
-            active: Arr, in_net: Arr, arcs: Callable[[], Triple]) -> None:
+            limit: float, active: Arr, in_net: Arr, arcs: Callable[[], Triple]) -> None:
+    """The first flow (counts by maximum flows, then the score), then rounds as in
+    ``model._rounds``: each runs the count proof (the residual cut over every streamed pair,
+    until the counts are proven) and reduced-cost pricing on the same flow, adds both kinds of
+    arcs, leaves out the pairs that priced far too high (``flow.settled_codes``; until the
+    counts are proven, the next cut keeps them as residual arcs) and re-solves. It ends when
+    pricing proves the score, the loss bound is below ``pricing_tolerance``, nothing is left
+    to add, ``pricing_rounds`` re-solves ran, or the next one would not fit the work budget
+    (``WORK_*``: sizes, never the clock); the clock is only the safety stop."""
     log = fl.log
+    budget = WORK_SHARE * limit
+    outside = np.zeros(len(pairs.e), dtype=bool)  # left out while the counts were unproven
     t = time.perf_counter()
-    res = net.solve(*arcs(), locked, active, hint_map, phases="A")
-    fl.res = res  # feasible (most matches on these arcs, score not optimised): kept if cut
-    log.append({"kind": "flow_a", "matched": res.counts[2]})
+    res = net.solve(*arcs(), locked, active, hint_map)
+    fl.res = res
+    log.append({"kind": "flow", "matched": res.counts[2], "score": res.score})
     fl.secs.append(round(time.perf_counter() - t, 2))
-    while True:  # counts: cut rounds
-        t = time.perf_counter()
-        add, nv = cut_streamed(net, res, arr, pairs, in_net, 2 * cfg.pricing_per_mentee)
-        log.append({"kind": "cut", "violations": nv, "added": len(add)})
-        fl.secs.append(round(time.perf_counter() - t, 2))
-        if nv == 0:
-            fl.counts_proven = True
-            res = _score_flow(fl, net, res, arcs, locked, active, hint_map, log)
-            break
-        if fl.rounds >= cfg.pricing_rounds:
-            res = net.solve(*arcs(), locked, active, hint_map)
-            fl.res = res
-            return
-        if time.perf_counter() + 2.2 * fl.secs[-2] > deadline:
-            # the safety stop: no time for another count round and then the score phase;
-            # optimise the score on these arcs with these counts and price that (a bound)
-            fl.stop = "pricing"
-            res = _score_flow(fl, net, res, arcs, locked, active, hint_map, log)
-            break
-        fl.rounds += 1
-        in_net[add] = True
-        t = time.perf_counter()
-        res = net.solve(*arcs(), locked, active, hint_map, phases="A")
-        fl.res = res
-        log.append({"kind": "flow_a", "matched": res.counts[2]})
-        fl.secs.append(round(time.perf_counter() - t, 2))
-    last_b = fl.secs[-1]
-    while True:  # score: pricing rounds
+    last_flow, last_arcs = fl.secs[-1], max(1, res.arcs)
+    work = res.arcs * WORK_ARC
+    while True:
         if time.perf_counter() > deadline:
             fl.stop = "pricing"
             return
         t = time.perf_counter()
+        add_c = np.zeros(0, np.int64)
+        if not fl.counts_proven:
+            add_c, nv = cut_streamed(net, res, arr, pairs, in_net, 2 * cfg.pricing_per_mentee,
+                                     outside)
+            log.append({"kind": "cut", "violations": nv, "added": len(add_c)})
+            fl.counts_proven = nv == 0
+            work += len(pairs.e) * WORK_PAIR_PASS
         d, converged = net.potentials(res)
         if not converged:
             return
         per = cfg.pricing_per_mentee * (2 if fl.rounds == 0 else 1)
-        add, viol = price_streamed(net, res, d, arr, pairs, in_net, per)
-        lv = res.levels
-        log.append({"kind": "price", "violation": viol, "added": len(add)})
+        add_p, viol = price_streamed(net, res, d, arr, pairs, in_net, per)
+        work += len(pairs.e) * WORK_PAIR_PASS
+        log.append({"kind": "price", "violation": viol, "added": len(add_p)})
         fl.secs.append(round(time.perf_counter() - t, 2))
-        spread_term = lv["spread_max"] * lv["unit_spread"] if lv["spread"] else 0
-        b = (res.objective_b + viol + spread_term) // lv["unit_score"]
-        fl.bound = b if fl.bound is None else min(fl.bound, b)
-        fl.loss_bound = -(-viol // lv["unit_score"])
-        if viol == 0:
-            fl.score_proven = True
+        if fl.counts_proven:
+            lv = res.levels
+            spread_term = lv["spread_max"] * lv["unit_spread"] if lv["spread"] else 0
+            b = (res.objective_b + viol + spread_term) // lv["unit_score"]
+            fl.bound = b if fl.bound is None else min(fl.bound, b)
+            fl.loss_bound = -(-viol // lv["unit_score"])
+            if viol == 0:
+                fl.score_proven = True
+                return
+            if fl.loss_bound <= cfg.pricing_tolerance * max(1, res.score):
+                return
+        if len(add_c) + len(add_p) == 0 or fl.rounds >= cfg.pricing_rounds:
             return
-        if fl.loss_bound <= cfg.pricing_tolerance * max(1, res.score):
+        # the next network: without the pairs priced far too high, with the arcs found
+        nxt_net = in_net.copy()
+        sel = np.nonzero(in_net)[0]
+        code = pairs.e[sel].astype(np.int64) * arr.n_m + pairs.m[sel]
+        gone = sel[~np.isin(code, settled_codes(res, d, arr.n_m))]
+        nxt_net[gone] = False
+        nxt_net[add_c] = True
+        nxt_net[add_p] = True
+        n_pair = int(res.net["n_pair"])  # arcs of the pairs: one per common slot
+        est = res.arcs - n_pair + n_pair * int(nxt_net.sum()) // max(1, len(sel))
+        if work + est * WORK_ARC + 2 * len(pairs.e) * WORK_PAIR_PASS > budget:
+            log.append({"kind": "budget", "work": round(work, 1),
+                        "next": round(est * WORK_ARC, 1)})
             return
-        if len(add) == 0 or fl.rounds >= cfg.pricing_rounds:
-            return
-        if time.perf_counter() + 1.2 * last_b > deadline:
+        if time.perf_counter() + 1.2 * last_flow * est / last_arcs > deadline:
             fl.stop = "pricing"  # the safety stop: the next flow would not end in time
             return
+        work += est * WORK_ARC
+        if not fl.counts_proven:
+            outside[gone] = True
+        outside[nxt_net] = False
+        in_net[:] = nxt_net
         fl.rounds += 1
-        in_net[add] = True
         t = time.perf_counter()
-        res = net.solve(*arcs(), locked, active, hint_map, phases="B", counts=res.net["raw"])
+        if fl.counts_proven:
+            res = net.solve(*arcs(), locked, active, hint_map, phases="B",
+                            counts=res.net["raw"])
+        else:
+            res = net.solve(*arcs(), locked, active, hint_map)
         fl.res = res
-        log.append({"kind": "flow_b", "score": res.score})
+        log.append({"kind": "flow", "matched": res.counts[2], "score": res.score})
         fl.secs.append(round(time.perf_counter() - t, 2))
-        last_b = fl.secs[-1]
+        last_flow, last_arcs = fl.secs[-1], max(1, res.arcs)
 
 
 def _greedy(prep: Prepared, arr: Arrays, pairs: Pairs, locked: Locked, sched: Scheduler
@@ -554,7 +577,7 @@ def solve_decomposed(instance: Instance, cfg: SolverConfig, hint: Any = None,
     report("pairs")
     t = time.perf_counter()
     net = Network(arr, spread=cfg.spread_load)
-    fl = global_flow(arr, net, pairs, locked, hint_map, cfg, deadline)
+    fl = global_flow(arr, net, pairs, locked, hint_map, cfg, deadline, limit)
     timing["flow"] = round(time.perf_counter() - t, 3)
     timing["flow_steps"] = fl.secs
     t = time.perf_counter()

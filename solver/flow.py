@@ -1058,6 +1058,24 @@ class Network:
         return (-d if self.sink_side else d), True
 
 
+SETTLED_SHARE = 0.5  # re-solves drop pairs priced above this x the mean (settled_codes)
+
+
+def settled_codes(res: FlowResult, d: Arr, n_m: int) -> Arr:
+    """Codes (mentee * n_m + mentor, ascending) of the network's pairs a re-solve keeps: all
+    but those whose every arc has a reduced cost above ``SETTLED_SHARE`` x the mean positive
+    one under the potentials ``d``. Pairs carrying flow always stay (the counts stay
+    feasible)."""
+    n = res.net
+    k = n["n_pair"]
+    r = n["cost_b"][:k] + d[n["tails"][:k]] - d[n["heads"][:k]]
+    pos = r[r > 0]
+    theta = int(pos.mean() * SETTLED_SHARE) if len(pos) else 0
+    keep = (r <= theta) | (n["flows"][:k] > 0)
+    out: Arr = np.unique(n["a_e"][keep] * n_m + n["a_m"][keep])
+    return out
+
+
 def cut_violations(net: Network, res: FlowResult, mat: np.ndarray, neg: int,
                    rows_active: np.ndarray, per_mentee: int,
                    outside: tuple[Arr, Arr] | None = None) -> tuple[Triple, int]:
