@@ -13,12 +13,15 @@ and only those join the components. So:
    compact arrays (~10 bytes a pair), never into a dense table; each mentee's top-K, a
    spread-out mentor side and a regret side are the first candidate arcs;
 3. ``global_flow``: one min-cost flow over the whole network (``flow.Network``: every mentee,
-   every (mentor, slot) node) on the candidate arcs. The matched counts are proven by the
-   residual cut over every streamed pair, the score by reduced-cost pricing of every streamed
-   pair against the flow's potentials: the arcs between components (to the linking mentors) are
-   priced with the same duals as the arcs inside them, and what pricing leaves is a proven upper
-   bound (LP duality). Potentials come from ``Network.potentials`` (a vectorised
-   label-correcting Bellman-Ford: seconds at this size);
+   every (mentor, slot) node) on the candidate arcs, then rounds as in ``model.solve``: each
+   proves the counts by the residual cut over every streamed pair (until proven) and prices
+   every streamed pair against the flow's potentials on the same flow (the arcs between
+   components priced with the same duals as the arcs inside them; what pricing leaves is a
+   proven upper bound, LP duality), adds what both found, and re-solves without the pairs
+   priced far too high (``flow.settled_codes``: a national re-solve keeps ~0.6 M of 5 M
+   pairs). Potentials come from ``Network.potentials`` (a vectorised label-correcting
+   Bellman-Ford: seconds at this size). If the work budget ends the rounds before the counts
+   are proven, ``_fill`` adds what a free common start still allows;
 4. output: with mentor blocks (the default) the flow's slot is final (a mentor's blocks never
    overlap, the day limits are in the network), so pairs, reasons and unmatched figures are
    written straight from the flow; unmatched reasons are computed over every mentor, the linking
@@ -27,9 +30,9 @@ and only those join the components. So:
 Instances it does not fit (fewer than ``DECOMPOSE_MIN_MENTEES`` mentees, one component, the
 in-person or mode rule off, overlapping starts) go to ``model.solve`` unchanged.
 
-Determinism: decisions use work budgets (``pricing_rounds``, ``pricing_tolerance``, arcs);
-the wall clock only guards (``stats.safety_stop``). The wall-clock limit of a decomposed solve
-is size-aware, ``wall_limit``: ``max(time_limit, SECONDS_PER_MENTEE * mentees)`` (600 s at
+Determinism: decisions use work budgets (``pricing_rounds``, ``pricing_tolerance``, and the work
+model ``WORK_*`` of flow arcs and streamed pairs), never the clock; the wall clock only guards
+(``stats.safety_stop``). The wall-clock limit of a decomposed solve is size-aware, ``wall_limit``: ``max(time_limit, SECONDS_PER_MENTEE * mentees)`` (600 s at
 250,000 mentees), since the default 30 s cannot even read a national instance.
 """
 
@@ -386,9 +389,9 @@ class Flow:
 def global_flow(arr: Arrays, net: Network, pairs: Pairs, locked: Locked,
                 hint_map: dict[int, tuple[int, int | None]], cfg: SolverConfig,
                 deadline: float, limit: float) -> Flow:
-    """The min-cost flow over the whole network on candidate arcs, then cut rounds (counts)
-    and pricing rounds (score) over every streamed pair, within the work budget
-    ``pricing_rounds``; the deadline only guards (a flow it cuts leaves the previous one)."""
+    """One exact flow over every streamed pair when there are few enough (``EXACT_PAIRS``),
+    otherwise the flow on the candidate arcs and the rounds of ``_rounds``; the deadline only
+    guards (a flow it cuts leaves the previous one)."""
     active = np.ones(arr.n_e, dtype=bool)
     lrows = np.array(sorted(locked.mentor), dtype=np.int64)
     active[lrows] = False
@@ -543,6 +546,31 @@ def _greedy(prep: Prepared, arr: Arrays, pairs: Pairs, locked: Locked, sched: Sc
     return assign, slots
 
 
+def _fill(prep: Prepared, arr: Arrays, pairs: Pairs, assign: Arr, slots: dict[int, int],
+          sched: Scheduler) -> int:
+    """The work budget ended the rounds before the counts were proven: every unmatched mentee
+    with an eligible mentor who has room and a free common start (day limits kept) gets one,
+    best score first (as ``model.solve``'s fill), so no unmatched reason says otherwise.
+    Returns how many were added."""
+    load = np.bincount(assign[assign >= 0], minlength=arr.n_m)
+    taken: dict[int, list[int]] = {}
+    for i, b in slots.items():
+        taken.setdefault(int(assign[i]), []).append(b)
+    sel = np.nonzero((assign[pairs.e] < 0) & (load[pairs.m] < arr.cap[pairs.m]))[0]
+    order = sel[np.lexsort((pairs.m[sel], -pairs.s[sel].astype(np.int64), pairs.e[sel]))]
+    added = 0
+    for i, j in zip(pairs.e[order].tolist(), pairs.m[order].tolist(), strict=True):
+        if assign[i] >= 0 or load[j] >= arr.cap[j]:
+            continue
+        b = sched.free(j, taken.get(j, []), bits(prep.common(i, j)))
+        if b is not None:
+            assign[i], slots[i] = j, b
+            load[j] += 1
+            taken.setdefault(j, []).append(b)
+            added += 1
+    return added
+
+
 def solve_decomposed(instance: Instance, cfg: SolverConfig, hint: Any = None,
                      progress: Callable[[dict[str, Any]], Any] | None = None,
                      prep: Prepared | None = None, parts: Split | None = None) -> Solution:
@@ -587,6 +615,9 @@ def solve_decomposed(instance: Instance, cfg: SolverConfig, hint: Any = None,
         start_of = net.slot_key // 7  # g == 1 with mentor blocks: key = start * 7 + day
         slots = {i: int(start_of[int(fl.res.node[i]) - net.s0])
                  for i in np.nonzero(assign >= 0)[0].tolist()}
+        if not fl.counts_proven and fl.stop is None:
+            assign = assign.copy()
+            timing["filled"] = _fill(prep, arr, pairs, assign, slots, sched)
     else:
         assign, slots = _greedy(prep, arr, pairs, locked, sched)
     sol = _build(prep, arr, pairs, assign, slots, locked, fl, infeasible, len(parts.groups),

@@ -85,6 +85,25 @@ def test_a_pricing_budget_too_small_to_prove_still_reports_a_valid_bound(nationa
     assert validate(national, got, cfg) == []
 
 
+def test_the_work_budget_not_the_clock_ends_the_rounds(national, monkeypatch):
+    """The rounds stop where the work model (sizes only) says the next flow would not fit;
+    the clock is only the safety stop, so the same input stops at the same round."""
+    monkeypatch.setattr(decompose, "EXACT_PAIRS", 0)
+    for name, few in (("TOP_K", 1), ("F_MENTOR", 1), ("F_REGRET", 0)):  # a pruned first flow
+        monkeypatch.setattr(decompose, name, few)
+    monkeypatch.setattr(decompose, "WORK_SHARE", 1e-9)
+    runs = [decompose.solve_decomposed(national, SolverConfig()) for _ in range(2)]
+    got = runs[0]
+    log = got.stats.phases[0]["log"]
+    assert [x["kind"] for x in log][-1] == "budget" and got.stats.pruning["rounds"] == 0
+    assert got.stats.safety_stop is None and got.status == "FEASIBLE"
+    exact = solve_undecomposed(national, SolverConfig())
+    assert _key(got) <= _key(exact) and got.stats.bound >= exact.stats.objective
+    assert got.stats.timing["filled"] >= 1  # the fill took what the unproven counts missed
+    assert json.dumps(runs[0].to_dict()) == json.dumps(runs[1].to_dict())
+    assert validate(national, got, SolverConfig()) == []
+
+
 def test_locks_fixed_pairs_and_forbids_across_components(national, path):
     nat = [m for m in national.mentors if m.mode == "online"]
     online = [e for e in national.mentees if e.mode != "in_person"]
