@@ -32,8 +32,9 @@ in-person or mode rule off, overlapping starts) go to ``model.solve`` unchanged.
 
 Determinism: decisions use work budgets (``pricing_rounds``, ``pricing_tolerance``, and the work
 model ``WORK_*`` of flow arcs and streamed pairs), never the clock; the wall clock only guards
-(``stats.safety_stop``). The wall-clock limit of a decomposed solve is size-aware, ``wall_limit``: ``max(time_limit, SECONDS_PER_MENTEE * mentees)`` (600 s at
-250,000 mentees), since the default 30 s cannot even read a national instance.
+(``stats.safety_stop``). The wall-clock limit of a decomposed solve is size-aware,
+``wall_limit``: ``max(time_limit, SECONDS_PER_MENTEE * mentees)`` (600 s at 250,000 mentees),
+since the default 30 s cannot even read a national instance.
 """
 
 from __future__ import annotations
