@@ -533,9 +533,18 @@ def _greedy(prep: Prepared, arr: Arrays, pairs: Pairs, locked: Locked, sched: Sc
         if b is not None:
             assign[i], slots[i] = j, b
             taken.setdefault(j, []).append(b)
-    load = np.bincount(assign[assign >= 0], minlength=arr.n_m)
     t = pairs.top
     order = t[np.lexsort((pairs.m[t], pairs.e[t], -pairs.s[t].astype(np.int64)))]
+    _take(prep, arr, pairs, order, assign, slots, taken, sched)
+    return assign, slots
+
+
+def _take(prep: Prepared, arr: Arrays, pairs: Pairs, order: Arr, assign: Arr,
+          slots: dict[int, int], taken: dict[int, list[int]], sched: Scheduler) -> int:
+    """The pairs ``order`` (indices into ``pairs``) in turn: an unmatched mentee takes the
+    mentor when they have room and a free common start (day limits kept). Returns how many."""
+    load = np.bincount(assign[assign >= 0], minlength=arr.n_m)
+    added = 0
     for i, j in zip(pairs.e[order].tolist(), pairs.m[order].tolist(), strict=True):
         if assign[i] >= 0 or load[j] >= arr.cap[j]:
             continue
@@ -544,7 +553,8 @@ def _greedy(prep: Prepared, arr: Arrays, pairs: Pairs, locked: Locked, sched: Sc
             assign[i], slots[i] = j, b
             load[j] += 1
             taken.setdefault(j, []).append(b)
-    return assign, slots
+            added += 1
+    return added
 
 
 def _fill(prep: Prepared, arr: Arrays, pairs: Pairs, assign: Arr, slots: dict[int, int],
@@ -559,17 +569,7 @@ def _fill(prep: Prepared, arr: Arrays, pairs: Pairs, assign: Arr, slots: dict[in
         taken.setdefault(int(assign[i]), []).append(b)
     sel = np.nonzero((assign[pairs.e] < 0) & (load[pairs.m] < arr.cap[pairs.m]))[0]
     order = sel[np.lexsort((pairs.m[sel], -pairs.s[sel].astype(np.int64), pairs.e[sel]))]
-    added = 0
-    for i, j in zip(pairs.e[order].tolist(), pairs.m[order].tolist(), strict=True):
-        if assign[i] >= 0 or load[j] >= arr.cap[j]:
-            continue
-        b = sched.free(j, taken.get(j, []), bits(prep.common(i, j)))
-        if b is not None:
-            assign[i], slots[i] = j, b
-            load[j] += 1
-            taken.setdefault(j, []).append(b)
-            added += 1
-    return added
+    return _take(prep, arr, pairs, order, assign, slots, taken, sched)
 
 
 def solve_decomposed(instance: Instance, cfg: SolverConfig, hint: Any = None,
