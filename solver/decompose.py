@@ -423,8 +423,8 @@ def global_flow(arr: Arrays, net: Network, pairs: Pairs, locked: Locked,
         else:
             _rounds(fl, arr, net, pairs, locked, hint_map, cfg, deadline, limit, active,
                     in_net, arcs)
-    except FlowTimeout:
-        fl.stop = fl.stop or "flow"
+    except FlowTimeout:  # a cut re-solve keeps the previous flow ("pricing", as model.solve)
+        fl.stop = fl.stop or ("pricing" if fl.res is not None else "flow")
     fl.kept = int(in_net.sum())
     return fl
 
