@@ -33,7 +33,7 @@ from mentormatch.models import (
     utcnow,
 )
 from tests import factories as f
-from tests.e2e.journey import Journey, link_in, mail_to, mails_to
+from tests.e2e.journey import DESKTOP, PHONE, Journey, link_in, mail_to, mails_to
 
 pytestmark = pytest.mark.browser
 
@@ -278,6 +278,17 @@ def test_coordinator_first_day(module_app, journey, module_solver):
     summary = j.page.inner_text("#stats")  # in the coordinator's words, not "objective/bound"
     assert "Semua mentee mendapat mentor" in summary and "kualitas kecocokan" in summary
     assert j.page.locator("#proposals a:has-text('Mengapa pasangan ini')").count() == 4
+    # on a phone each proposal is a card with its columns named; nothing scrolls sideways
+    j.page.set_viewport_size(PHONE)
+    wrap = "document.querySelector('#proposals').closest('.table-wrap')"
+    assert j.page.evaluate(f"{wrap}.scrollWidth <= {wrap}.clientWidth + 1")
+    cells = j.page.evaluate("""[...document.querySelectorAll('#proposals tbody tr:first-child td')]
+        .map(td => [getComputedStyle(td).display, td.dataset.label || '',
+                    getComputedStyle(td, '::before').content])""")
+    assert {d for d, _l, _c in cells} == {"block", "flex"}  # stacked, the actions in a row
+    assert [lab for _d, lab, _c in cells][:4] == ["Mentee", "Mentor", "Skor", "Jadwal mingguan"]
+    assert all("attr(data-label)" in c or lab in c for _d, lab, c in cells if lab)
+    j.page.set_viewport_size(DESKTOP)
 
     # lock one, forbid another (stale), set one by hand, re-solve
     first = rows.nth(0)
