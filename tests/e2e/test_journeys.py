@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -277,6 +278,7 @@ def test_coordinator_first_day(module_app, journey, module_solver):
     assert rows.count() == 4
     summary = j.page.inner_text("#stats")  # in the coordinator's words, not "objective/bound"
     assert "Semua mentee mendapat mentor" in summary and "kualitas kecocokan" in summary
+    assert re.search(r"dihitung dalam \d+(,\d+)? detik", summary), summary  # 0,05, not 0.05
     assert j.page.locator("#proposals a:has-text('Mengapa pasangan ini')").count() == 4
     # on a phone each proposal is a card with its columns named; nothing scrolls sideways
     j.page.set_viewport_size(PHONE)

@@ -249,13 +249,14 @@ def test_progress_is_shown_while_solving(client, app):
     db.session.commit()
     rid, token = rounds.claim_next("w")
     writer = rounds.ProgressWriter(db.engine, rid, token, every=0)
-    writer({"phase": "flow", "elapsed": 1.5, "matched": 2, "objective": 410, "bound": 450})
+    writer({"phase": "flow", "elapsed": 1.5, "matched": 2, "objective": 41000, "bound": 45000})
     f.login(client, coord)
     html = client.get(f"/programmes/{prog.id}/rounds/{rid}").get_data(as_text=True)
     assert 'data-phase="flow"' in html and ">Mencocokkan<" in html
-    assert 'id="p-objective">410<' in html and 'id="p-matched">2<' in html
+    # Indonesian number formats: a decimal comma, a thousands dot
+    assert 'id="p-objective">41.000<' in html and 'id="p-matched">2<' in html
     state = client.get(f"/programmes/{prog.id}/rounds/{rid}/progress").get_json()
-    assert state["status"] == "solving" and state["progress"]["objective"] == 410
+    assert state["status"] == "solving" and state["progress"]["objective"] == 41000
     assert state["labels"] == {"status": "Sedang dihitung", "phase": "Mencocokkan"}
     assert rounds.solve_claimed(rid, token) == "solved"
     db.session.rollback()
