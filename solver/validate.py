@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .eligibility import Prepared, allowed_modes
+from .eligibility import IN_PERSON, ONLINE, Prepared, allowed_modes
 from .schema import LOCK_CODES, UNMATCHED_REASONS, Instance, Link, Pair, Solution, SolverConfig
 from .scoring import reason_codes, score_pair
 from .slots import bits, local_day, local_time, overlaps
@@ -255,19 +255,18 @@ def _check_unmatched(prep: Prepared, solution: Solution, seen: dict[str, str],
     if not cfg.rule("capacity"):
         cap[:] = 1 << 40
     step, length = cfg.slot_step_minutes, cfg.session_minutes
-    rows_a = np.array(sorted(rows), dtype=np.int64)
-    for s in range(0, len(rows_a), 256):
-        blk = rows_a[s:s + 256]
-        ok, elig, _ = arr.block(blk)
+    for blk, cols in _candidate_blocks(prep, sorted(rows)):
+        ok, elig, _ = arr.block(blk, cols)
         for r, i in enumerate(blk.tolist()):
             e = prep.mentees[i]
             reason = un[e.id]
-            js = np.nonzero(elig[r])[0].tolist()
+            js = cols[np.nonzero(elig[r])[0]].tolist()
             room = [j for j in js if load[j] < cap[j]]
             if reason == "no_eligible_mentor":
                 if ok[r].any():
                     out.append(f"unmatched {e.id}: no_eligible_mentor but "
-                               f"{prep.mentors[int(np.nonzero(ok[r])[0][0])].id} passes the rules")
+                               f"{prep.mentors[int(cols[np.nonzero(ok[r])[0][0]])].id} passes "
+                               "the rules")
             elif reason == "capacity_taken":
                 if not js:
                     out.append(f"unmatched {e.id}: capacity_taken but no eligible mentor "
@@ -284,6 +283,37 @@ def _check_unmatched(prep: Prepared, solution: Solution, seen: dict[str, str],
                                    f"a free common start at minute {b * step}")
                         break
     return out
+
+
+def _candidate_blocks(prep: Prepared, rows: list[int]) -> list[tuple[Any, Any]]:
+    """(mentee rows, mentor columns) to check the unmatched reasons on: with the mode and
+    in-person city rules on, a mentee can only have a mentor who meets online (if the mentee
+    does) or one of their own city who meets in person (if the mentee does), so a national
+    cohort's 85,000 unmatched mentees are not compared with all 80,000 mentors; a mentee with
+    an exempt pair, or with those rules off, is compared with every mentor."""
+    cfg = prep.config
+    every = np.arange(len(prep.mentors), dtype=np.int64)
+    groups: dict[tuple[str, bool, bool], list[int]] = {}
+    wide: list[int] = []
+    with_exempt = {i for i, _j in prep.exempt}
+    for i in rows:
+        e = prep.mentees[i]
+        if not (cfg.rule("mode") and cfg.rule("same_city_in_person")) or i in with_exempt:
+            wide.append(i)
+        else:
+            groups.setdefault((e.city, e.mode in ONLINE, e.mode in IN_PERSON), []).append(i)
+    online = np.array([m.mode in ONLINE for m in prep.mentors], dtype=bool)
+    in_person = np.array([m.mode in IN_PERSON for m in prep.mentors], dtype=bool)
+    city = np.array([m.city for m in prep.mentors], dtype=object)
+    jobs: list[tuple[Any, Any]] = []
+    if wide:
+        jobs.append((np.array(wide, dtype=np.int64), every))
+    for (c, on, ip), members in sorted(groups.items()):
+        keep = (online if on else np.zeros(len(every), dtype=bool)) | \
+            ((in_person & (city == c)) if ip and c != "" else np.zeros(len(every), dtype=bool))
+        jobs.append((np.array(members, dtype=np.int64), every[keep]))
+    step = 256
+    return [(blk[s:s + step], cols) for blk, cols in jobs for s in range(0, len(blk), step)]
 
 
 def _free_start(prep: Prepared, i: int, j: int, minutes: list[int], step: int, length: int

@@ -104,6 +104,25 @@ def test_the_work_budget_not_the_clock_ends_the_rounds(national, monkeypatch):
     assert validate(national, got, SolverConfig()) == []
 
 
+def test_the_validator_checks_national_reasons_against_the_mentors_who_can_qualify(national):
+    """The validator compares an unmatched mentee only with the mentors the mode and city
+    rules leave possible (online ones, in-person ones of the same city): a false reason is
+    still caught, also where the true mentor is a national online mentor of another city."""
+    cfg = SolverConfig()
+    sol = decompose.solve_decomposed(national, cfg)
+    assert validate(national, sol, cfg) == []
+    mentees = {e.id: e for e in national.mentees}
+    mentors = {m.id: m for m in national.mentors}
+    un = [u for u in sol.unmatched if u.reason != "no_eligible_mentor"]
+    far = next(u for u in un if mentees[u.mentee].mode != "in_person")
+    lie = replace(far, reason="no_eligible_mentor", params={})
+    bad = replace(sol, unmatched=[lie if u is far else u for u in sol.unmatched])
+    (msg,) = validate(national, bad, cfg)
+    assert msg.startswith(f"unmatched {far.mentee}: no_eligible_mentor but ")
+    who = mentors[msg.split(" but ")[1].split()[0]]
+    assert who.mode == "online" or who.city == mentees[far.mentee].city
+
+
 def test_locks_fixed_pairs_and_forbids_across_components(national, path):
     nat = [m for m in national.mentors if m.mode == "online"]
     online = [e for e in national.mentees if e.mode != "in_person"]
