@@ -270,7 +270,12 @@ def test_coordinator_first_day(module_app, journey, module_solver):
     j.click("#presets button[data-preset=competency]")
     j.page.wait_for_selector("#counts")
     j.click("summary:has-text('Kriteria')")
-    assert j.page.input_value("#criteria input[name=w_gap_coverage]") in ("20", "20.0")
+    assert j.page.input_value("#criteria input[name=w_gap_coverage]") == "20"  # not "20.0"
+    j.seen("round-criteria")
+    # one field a line: each weight's box starts below the previous one, not beside its help
+    tops = j.page.eval_on_selector_all("#criteria input[type=number]",
+                                       "els => els.map(e => e.getBoundingClientRect().top)")
+    assert all(b > a + 10 for a, b in zip(tops, tops[1:], strict=False)), tops
     j.click("#solve")
     _wait_solved(j)
     j.seen("round-solved")
