@@ -17,7 +17,6 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -32,7 +31,7 @@ from ..settings import settings
 from . import jp
 from .logbook import local_today
 from .participant_errors import CertificateError
-from .timefmt import minutes_to_hhmm
+from .timefmt import format_day, format_duration
 
 LIVE_OR_DONE = RAN_PAIR_STATES
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu",
@@ -138,7 +137,7 @@ def build(person: Person, programme: Programme, *, now: datetime | None = None) 
 
 def ensure_ready(cert: Certificate, *, preview_allowed: bool) -> None:
     if not cert.ready and not preview_allowed:
-        raise CertificateError("certificate_not_ready", date=cert.ready_on.isoformat())
+        raise CertificateError("certificate_not_ready", date=format_day(cert.ready_on))
     if cert.tally.jp <= 0 and not preview_allowed:
         raise CertificateError("no_credited_jp")
 
@@ -176,11 +175,7 @@ def from_token(token: str) -> tuple[int, int] | None:
 
 # -- texts shared by the HTML page and the PDF -------------------------------------------------
 
-def day(value: date | None, locale: str | None = None) -> str:
-    if value is None:
-        return "-"
-    loc = locale or str(get_locale() or "id")
-    return format_date(value, "d MMM yyyy", locale="id_ID" if loc == "id" else "en_GB")
+day = format_day  # the certificate's dates, as every page writes them
 
 
 def rule_text(rule: jp.JpRule) -> str:
@@ -216,9 +211,10 @@ def texts(cert: Certificate) -> dict[str, str]:
         "programme": prog.name,
         "period": _("Period: %(start)s – %(end)s", start=day(prog.start_date),
                     end=day(prog.end_date)),
-        "total": _("Total: %(sessions)s confirmed sessions, %(hours)s hours (%(minutes)s "
+        "total": _("Total: %(sessions)s confirmed sessions, %(duration)s (%(minutes)s "
                    "minutes), %(jp)s JP", sessions=cert.sessions,
-                   hours=minutes_to_hhmm(cert.minutes), minutes=cert.minutes, jp=cert.jp_text),
+                   duration=format_duration(cert.minutes), minutes=cert.minutes,
+                   jp=cert.jp_text),
         "rule": _("JP credit rule: %(rule)s", rule=rule_text(cert.rule)),
         "counted": _("Only sessions confirmed by the mentor are counted."),
         "coordinator": _("Coordinator: %(names)s", names=", ".join(cert.coordinators) or "-"),
@@ -232,13 +228,13 @@ def texts(cert: Certificate) -> dict[str, str]:
 
 
 def table_head() -> list[str]:
-    return [_("Role"), _("Partner"), _("Period"), _("Sessions"), _("Hours")]
+    return [_("Role"), _("Partner"), _("Period"), _("Sessions"), _("Time")]
 
 
 def table_rows(cert: Certificate) -> list[list[str]]:
     return [[role_name(ln.role), ln.partner.name,
              f"{day(ln.first)} – {day(ln.last)}" if ln.first else "-",
-             str(ln.sessions), minutes_to_hhmm(ln.minutes)] for ln in cert.lines]
+             str(ln.sessions), format_duration(ln.minutes)] for ln in cert.lines]
 
 
 # -- PDF -------------------------------------------------------------------------------------

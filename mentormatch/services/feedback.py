@@ -31,6 +31,7 @@ from ..settings import Question, settings
 from . import audit, invites, participant_mail
 from .logbook import local_today, pair_started_on
 from .participant_errors import FeedbackError
+from .timefmt import format_day
 
 STAGES = ("mid", "end")
 KINDS = ("rating", "text")
@@ -89,7 +90,7 @@ class EvalWindow:
         """When it opens, in the viewer's language."""
         if self.is_open:
             return str(_("Open now."))
-        day = self.opens_on.isoformat() if self.opens_on else "-"
+        day = format_day(self.opens_on)
         if self.stage == "mid":
             return str(_("Opens on %(date)s, or earlier after %(half)s of %(total)s sessions "
                          "(%(done)s so far).", date=day, half=self.after_sessions,

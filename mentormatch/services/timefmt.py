@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 #: Monday first, as ``date.weekday()``; lazy strings, each shown in the reader's language
@@ -40,3 +42,22 @@ def format_local(value: datetime, tz: str, locale: str = "id", fmt: str = "full"
     pattern = {"full": "EEEE, d MMM yyyy HH:mm", "date": "d MMM yyyy", "time": "HH:mm"}[fmt]
     text = format_datetime(local, pattern, locale="id_ID" if locale == "id" else "en_GB")
     return text if fmt == "date" else f"{text} {tz_abbrev(tz, value)}"
+
+
+def format_day(value: date | None, locale: str | None = None) -> str:
+    """A calendar date as the reader writes it: "9 Sep 2026" (not "2026-09-09")."""
+    if value is None:
+        return "-"
+    loc = locale or str(get_locale() or "id")
+    return format_date(value, "d MMM yyyy", locale="id_ID" if loc == "id" else "en_GB")
+
+
+def format_duration(minutes: int) -> str:
+    """A length of time as people say it: "6 jam 15 menit", "3 jam", "45 menit" (a clock
+    time such as "06:15 jam" reads as a time of day)."""
+    h, m = divmod(int(minutes), 60)
+    if h and m:
+        return str(_("%(h)s h %(m)s min", h=h, m=m))
+    if h:
+        return str(_("%(h)s h", h=h))
+    return str(_("%(m)s min", m=m))

@@ -491,3 +491,14 @@ def test_a_queue_nobody_serves_is_pointed_out(client, app):
     db.session.commit()
     assert "Apakah penjadwal (mentormatch scheduler) berjalan?" in \
         client.get(url).get_data(as_text=True)
+
+
+def test_programme_dates_read_as_dates_not_iso(client):
+    """A coordinator reads "5 Jan 2026 – 30 Jun 2027", not "2026-01-05 – 2027-06-30"."""
+    coord, prog, _, _ = setup_programme()
+    f.login(client, coord)
+    for url in ("/programmes/", f"/programmes/{prog.id}", "/reports/"):
+        html = client.get(url).get_data(as_text=True)
+        assert "5 Jan 2026 – 30 Jun 2027" in html and "2026-01-05" not in html, url
+    client.post("/language", data={"locale": "en", "csrf_token": csrf_from(client, "/programmes/")})
+    assert "5 Jan 2026 – 30 Jun 2027" in client.get("/programmes/").get_data(as_text=True)
