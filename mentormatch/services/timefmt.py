@@ -61,3 +61,14 @@ def format_duration(minutes: int) -> str:
     if h:
         return str(_("%(h)s h", h=h))
     return str(_("%(m)s min", m=m))
+
+
+def format_month(value: str, locale: str | None = None) -> str:
+    """A "YYYY-MM" month as the reader writes it: "Sep 2026"."""
+    try:
+        y, m = (int(x) for x in value.split("-")[:2])
+        month = date(y, m, 1)
+    except ValueError:
+        return value
+    loc = locale or str(get_locale() or "id")
+    return format_date(month, "MMM yyyy", locale="id_ID" if loc == "id" else "en_GB")

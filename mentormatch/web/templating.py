@@ -14,7 +14,14 @@ from flask_login import current_user
 
 from ..models import utcnow
 from ..services.access import allowed, programme_roles
-from ..services.timefmt import format_day, format_local, minutes_to_hhmm, tz_abbrev, weekday_name
+from ..services.timefmt import (
+    format_day,
+    format_local,
+    format_month,
+    minutes_to_hhmm,
+    tz_abbrev,
+    weekday_name,
+)
 from .labels import pair_reason, unmatched_reason
 
 
@@ -52,6 +59,7 @@ def register_template_helpers(app: Flask) -> None:
         return format_local(value, zone, str(get_locale()), fmt)
 
     app.add_template_filter(format_day, "day")
+    app.add_template_filter(format_month, "month")
 
     @app.template_filter("number")
     def _number(value: float | int | None) -> str:

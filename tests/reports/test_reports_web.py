@@ -75,6 +75,9 @@ def test_dashboard_page_shows_the_figures(world, client):  # noqa: F811
         "Dinas B", "2", "2", "1", "50", "1", "0", "2", "10", "2", "1", "0", "1", "1", "1,5",
         "4"]
     assert _row(html, "by-band", "IV")[8] == "4"  # 4, never 4.0
+    # the monthly trend: months and hours as the reader writes them ("Feb 2026", "1,7")
+    trend = html.split('id="trend"')[1] if 'id="trend"' in html else html
+    assert "Feb 2026" in trend and "2026-02" not in _text(trend) and ">1,7<" in trend
     for kind in exports.KINDS:
         assert f"/export/{kind}.csv" in html and f"/export/{kind}.xlsx" in html
     assert "Integritas" in html and '"INT"' not in html  # names, not raw codes, on the chart
