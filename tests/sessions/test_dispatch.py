@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
 import threading
 from collections import Counter
 from datetime import timedelta
@@ -334,6 +335,9 @@ def test_outbox_page_admin_only_and_resend(app, client, smtp_server, smtp_settin
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and f'id="row-{row_id}"' in html
     assert "Pengiriman tidak pasti" in html  # Indonesian by default
+    # every state's tab has its own name (two were both "Sedang dikirim")
+    tabs = re.findall(r'<a href="[^"]*state=\w+"[^>]*>([^(<]+)', html)
+    assert len(tabs) >= 6 and len(set(tabs)) == len(tabs), tabs
     assert "teks" not in html  # no message content on this page
     token = csrf_from(client, "/admin/outbox")
     resp = client.post(f"/admin/outbox/{row_id}/resend", data={"csrf_token": token})
