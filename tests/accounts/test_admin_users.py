@@ -109,6 +109,9 @@ def test_users_page_renders_role_boxes_and_saves_from_the_form(client, db):
     assert 'data-user="admin@example.go.id"' not in pending
     row = pending.split('data-user="koor@example.go.id"', 1)[1].split("</tr>", 1)[0]
     assert 'value="coordinator" checked' in row and 'name="active" value="1" checked' in row
+    # the two states are told apart in words: it may sign in, but has no password yet
+    assert "boleh masuk" in row and "belum membuat kata sandi" in row
+    assert "aktif<" not in row and "belum diaktifkan" not in row
     # deactivate: keep the roles the form shows ticked, untick "active"
     client.post(f"/admin/users/{u.id}", data={"csrf_token": token, "roles": ["coordinator"],
                                               "action": "save"})
