@@ -59,7 +59,7 @@ def _activate(j: Journey, app, email: str) -> None:
     """Open the activation link from the e-mail, choose a password, log in."""
     j.open(link_in(mail_to(app, email, "account"), "/activate/"))
     j.seen("activate")
-    assert "Paling sedikit 10 karakter." in j.page.inner_text("form")  # said before, not after
+    assert "Paling sedikit 10 karakter." in j.page.inner_text("main")  # said before, not after
     assert j.page.evaluate("fetch(document.querySelector('link[rel=icon]').href)"
                            ".then(r => r.status)") == 200
     j.fill("input[name=password]", PASSWORD)
