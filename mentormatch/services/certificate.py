@@ -17,7 +17,6 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -32,7 +31,7 @@ from ..settings import settings
 from . import jp
 from .logbook import local_today
 from .participant_errors import CertificateError
-from .timefmt import minutes_to_hhmm
+from .timefmt import day_text, minutes_to_hhmm
 
 LIVE_OR_DONE = RAN_PAIR_STATES
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu",
@@ -138,7 +137,7 @@ def build(person: Person, programme: Programme, *, now: datetime | None = None) 
 
 def ensure_ready(cert: Certificate, *, preview_allowed: bool) -> None:
     if not cert.ready and not preview_allowed:
-        raise CertificateError("certificate_not_ready", date=cert.ready_on.isoformat())
+        raise CertificateError("certificate_not_ready", date=cert.ready_on)
     if cert.tally.jp <= 0 and not preview_allowed:
         raise CertificateError("no_credited_jp")
 
@@ -179,8 +178,7 @@ def from_token(token: str) -> tuple[int, int] | None:
 def day(value: date | None, locale: str | None = None) -> str:
     if value is None:
         return "-"
-    loc = locale or str(get_locale() or "id")
-    return format_date(value, "d MMM yyyy", locale="id_ID" if loc == "id" else "en_GB")
+    return day_text(value, locale)
 
 
 def rule_text(rule: jp.JpRule) -> str:

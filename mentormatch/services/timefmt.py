@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 #: Monday first, as ``date.weekday()``; lazy strings, each shown in the reader's language
@@ -25,6 +26,12 @@ def tz_abbrev(tz: str, at: datetime | None = None) -> str:
 def weekday_name(index: int) -> str:
     """The day (0 = Monday) in the current locale."""
     return str(WEEKDAYS[index])
+
+
+def day_text(value: date, locale: str | None = None) -> str:
+    """A plain date as the reader writes it ("9 Sep 2026"), in ``locale`` or the current one."""
+    loc = locale or str(get_locale() or "id")
+    return format_date(value, "d MMM yyyy", locale="id_ID" if loc == "id" else "en_GB")
 
 
 def minutes_to_hhmm(minutes: int) -> str:
