@@ -3,6 +3,7 @@ Also the mentor's session actions: mark held / not held, propose a new time (the
 
 Services flush and never commit. Refusals are `LogError` (codes in `participant_errors`).
 Dates are checked against the author's *local* date (their zone), session starts as UTC instants.
+A log of a session takes the session's local date unless the date given is within the tolerance.
 
 Not held after a log: a session whose log is confirmed (JP credited) or waiting for confirmation
 cannot be marked not held; the mentor disputes a wrong pending log instead, and a log whose
