@@ -137,7 +137,7 @@ def build(person: Person, programme: Programme, *, now: datetime | None = None) 
 
 def ensure_ready(cert: Certificate, *, preview_allowed: bool) -> None:
     if not cert.ready and not preview_allowed:
-        raise CertificateError("certificate_not_ready", date=format_day(cert.ready_on))
+        raise CertificateError("certificate_not_ready", date=cert.ready_on)
     if cert.tally.jp <= 0 and not preview_allowed:
         raise CertificateError("no_credited_jp")
 

@@ -3,6 +3,7 @@ Also the mentor's session actions: mark held / not held, propose a new time (the
 
 Services flush and never commit. Refusals are `LogError` (codes in `participant_errors`).
 Dates are checked against the author's *local* date (their zone), session starts as UTC instants.
+A log of a session takes the session's local date unless the date given is within the tolerance.
 
 Not held after a log: a session whose log is confirmed (JP credited) or waiting for confirmation
 cannot be marked not held; the mentor disputes a wrong pending log instead, and a log whose
@@ -13,7 +14,7 @@ session it was earned in.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -133,6 +134,37 @@ def _minutes_logged_on(pair: Pair, day: date, current: SessionLog | None) -> int
     return int(db.session.scalar(stmt) or 0)
 
 
+def session_day(session: Session, person: Person) -> date:
+    """The local date (the person's zone) a session took place on."""
+    return session.start_at.astimezone(ZoneInfo(person.timezone)).date()
+
+
+def _on_session_day(pair: Pair, author: Person, data: LogInput, now: datetime) -> LogInput:
+    """A log of one of the pair's started sessions carries that session's date: the date typed
+    is kept only where it is within the tolerance (a session that ran past midnight, a date
+    chosen on purpose), else the session's own local date replaces it. So choosing a session
+    is never refused for the date the form happened to show (today)."""
+    if data.session_id is None:
+        return data
+    session = db.session.get(Session, data.session_id)
+    if session is None or session.series.pair_id != pair.id or session.start_at > now:
+        return data  # refused by _validate, with its own reason
+    on = session_day(session, author)
+    if abs((data.held_on - on).days) <= settings().logbook.session_date_tolerance_days:
+        return data
+    return replace(data, held_on=on)
+
+
+def day_allowed(pair: Pair, author: Person, day: date, now: datetime | None = None) -> bool:
+    """Whether a log may carry ``day`` (the date checks of `_validate`)."""
+    first, last = date_window(pair, author, now)
+    if not first <= day <= last:
+        return False
+    if pair.programme is not None and day < pair.programme.start_date:
+        return False
+    return not (off_day(day) and off_day_rule(pair) == "refuse")
+
+
 def _validate(pair: Pair, author: Person, data: LogInput, *, now: datetime,
               current: SessionLog | None = None) -> Session | None:
     if pair.status not in LOGGABLE_PAIR_STATES:
@@ -145,16 +177,16 @@ def _validate(pair: Pair, author: Person, data: LogInput, *, now: datetime,
     first, last = date_window(pair, author, now)
     today = local_today(author, now)
     if data.held_on > today:
-        raise LogError("future_date", today=today.isoformat())
+        raise LogError("future_date", today=today)
     if data.held_on > last:
         raise LogError("after_programme_end", days=grace_days(),
-                       date=pair.programme.end_date.isoformat())
+                       date=pair.programme.end_date)
     if data.held_on < first:
-        raise LogError("before_pair_start", date=first.isoformat())
+        raise LogError("before_pair_start", date=first)
     if pair.programme is not None and data.held_on < pair.programme.start_date:
-        raise LogError("before_programme_start", date=pair.programme.start_date.isoformat())
+        raise LogError("before_programme_start", date=pair.programme.start_date)
     if off_day(data.held_on) and off_day_rule(pair) == "refuse":
-        raise LogError("off_day_refused", date=data.held_on.isoformat(),
+        raise LogError("off_day_refused", date=data.held_on,
                        why=off_day(data.held_on))
     topics = (data.topics or "").strip()
     if not topics:
@@ -176,17 +208,17 @@ def _validate(pair: Pair, author: Person, data: LogInput, *, now: datetime,
             raise LogError("session_not_held")
         if session.start_at > now:
             raise LogError("session_not_started")
-        on = session.start_at.astimezone(ZoneInfo(author.timezone)).date()
+        on = session_day(session, author)
         tolerance = settings().logbook.session_date_tolerance_days
         if abs((data.held_on - on).days) > tolerance:
-            raise LogError("not_session_date", date=on.isoformat(), days=tolerance)
+            raise LogError("not_session_date", date=on, days=tolerance)
         taken = db.session.scalar(select(SessionLog).where(SessionLog.session_id == session.id))
         if taken is not None and taken is not current:
             raise LogError("already_logged")
     used = _minutes_logged_on(pair, data.held_on, current)
     if used + minutes > max_minutes_per_day():
         raise LogError("daily_limit", limit=max_minutes_per_day(), used=used,
-                       date=data.held_on.isoformat())
+                       date=data.held_on)
     return session
 
 
@@ -242,6 +274,7 @@ def submit_log(pair: Pair, author: Person, data: LogInput, *, actor: Actor = Non
     existing = find_by_token(pair, data.token)
     if existing is not None:
         return existing, False
+    data = _on_session_day(pair, author, data, now)
     session = _validate(pair, author, data, now=now)
     log = SessionLog(pair_id=pair.id, author_id=author.id, status="submitted",
                      submit_token=clean_token(data.token))
@@ -264,6 +297,7 @@ def update_log(log: SessionLog, author: Person, data: LogInput, *, actor: Actor 
         raise LogError("not_author")
     if log.status == "confirmed":
         raise LogError("already_confirmed")
+    data = _on_session_day(pair, author, data, now)
     session = _validate(pair, author, data, now=now, current=log)
     was_disputed = log.status == "disputed"
     _apply(log, data)
@@ -304,7 +338,7 @@ def confirm_log(log: SessionLog, mentor: Person, *, actor: Actor = None,
         return log  # a second click changes nothing
     why = off_day(log.held_on)
     if why and off_day_rule(pair) == "refuse":
-        raise LogError("off_day_refused", date=log.held_on.isoformat(), why=why)
+        raise LogError("off_day_refused", date=log.held_on, why=why)
     if why and off_day_rule(pair) == "confirm" and not off_day_ok:
         raise LogError("off_day_unconfirmed", why=why)
     if log.session_id is not None:

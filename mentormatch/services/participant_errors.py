@@ -7,11 +7,13 @@ unknown code shows a generic sentence.
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext
 
 from .errors import ServiceError
+from .timefmt import format_day
 
 
 def N_(message: str) -> str:
@@ -106,7 +108,8 @@ GENERIC = N_("This action could not be completed.")
 class ParticipantError(ServiceError):
     """A refusal with a code from `MESSAGES` and the values its message names. A value may be
     a callable: it is called when the message is shown, so times and sentences come out in the
-    viewer's language even when the service ran outside a request."""
+    viewer's language even when the service ran outside a request; a `date` is shown as the
+    reader writes it ("9 Sep 2026")."""
 
     def __init__(self, code: str, **params: Any) -> None:
         super().__init__(code)
@@ -120,10 +123,15 @@ class ParticipantError(ServiceError):
         if template is None:
             return str(gettext(GENERIC))
         try:
-            values = {k: v() if callable(v) else v for k, v in self.params.items()}
+            values = {k: _shown(v() if callable(v) else v) for k, v in self.params.items()}
             return str(gettext(template, **values) if values else gettext(template))
         except (KeyError, ValueError, TypeError):  # a message without its values: say something
             return str(gettext(GENERIC))
+
+
+def _shown(value: Any) -> Any:
+    return format_day(value) if isinstance(value, date) and not isinstance(value, datetime) \
+        else value
 
 
 class LogError(ParticipantError):

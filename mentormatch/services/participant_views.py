@@ -186,13 +186,21 @@ def home(person: Person, role: str, *, now: datetime | None = None) -> Home:
 
 # -- the log form, a log, the pair page ------------------------------------------------------
 
-def loggable_sessions(pair: Pair, now: datetime | None = None) -> list[Session]:
-    """Sessions the mentee may attach a log to: started, not cancelled or not held."""
-    return list(db.session.scalars(
+def loggable_sessions(pair: Pair, author: Person, current: SessionLog | None = None,
+                      now: datetime | None = None) -> list[Session]:
+    """Sessions the mentee may attach a log to: started, not cancelled or not held, without a
+    log yet (but the one being edited) and on a date a log may carry."""
+    now = now or utcnow()
+    logged = select(SessionLog.id).where(SessionLog.session_id == Session.id)
+    if current is not None and current.id is not None:
+        logged = logged.where(SessionLog.id != current.id)
+    rows = db.session.scalars(
         select(Session).join(SessionSeries, SessionSeries.id == Session.series_id)
-        .where(SessionSeries.pair_id == pair.id, Session.start_at <= (now or utcnow()),
-               Session.status.in_(("scheduled", "held", "missed")))
-        .order_by(Session.start_at.desc()).limit(20)))
+        .where(SessionSeries.pair_id == pair.id, Session.start_at <= now,
+               Session.status.in_(("scheduled", "held", "missed")), ~logged.exists())
+        .order_by(Session.start_at.desc()).limit(20))
+    return [s for s in rows
+            if logbook.day_allowed(pair, author, logbook.session_day(s, author), now)]
 
 
 @dataclass

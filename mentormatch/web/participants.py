@@ -107,18 +107,23 @@ def _log_form(pair: Pair, log: SessionLog | None, error: str | None = None) -> s
     else:
         chosen = [str(c.competency_id) for c in log.competencies] if log else []
     token = (request.form.get("submit_token") if posted else None) or secrets.token_urlsafe(24)
+    sessions = views.loggable_sessions(pair, me, log)
+    days = {s.id: logbook.session_day(s, me) for s in sessions}
+    preset = request.args.get("session_id", type=int)
+    held_on = log.held_on if log else days.get(preset or 0, last)
     return render_template(
         "participants/log_form.html", pair=pair, log=log, error=error, chosen=chosen,
-        gaps=logbook.gap_rows(pair), sessions=views.loggable_sessions(pair),
-        form=request.form if posted else None, preset=request.args.get("session_id", type=int),
+        gaps=logbook.gap_rows(pair), sessions=sessions, session_days=days,
+        form=request.form if posted else None, preset=preset, held_on=held_on,
         today=logbook.local_today(me), min_date=first, max_date=last, token=token,
         daily_limit=logbook.max_minutes_per_day())
 
 
-def _log_refused(form: LogForm, exc: ParticipantError, page: Callable[[str], str]):
+def _log_refused(form: LogForm, exc: ParticipantError, page: Callable[[str | None], str]):
+    """The form again with the refusal said once: beside the field it is about, else above."""
     refused(exc, tell=False)
-    form.show_refusal(exc, LogForm.FIELDS)
-    return page(exc.message()), 400
+    beside = form.show_refusal(exc, LogForm.FIELDS)
+    return page(None if beside else exc.message()), 400
 
 
 @bp.route("/pairs/<int:pair_id>/logs/new", methods=["GET", "POST"])
@@ -131,7 +136,7 @@ def new_log(pair_id: int):
     if not form.is_submitted():
         return _log_form(pair, None)
     if not form.validate():
-        return invalid(form, lambda: _log_form(pair, None, form.first_error()), status=400)
+        return invalid(form, lambda: _log_form(pair, None), status=400)  # beside each field
     try:
         with committed():  # here: a parallel double submit fails on this commit
             log, created = logbook.submit_log(pair, _me(), form.data_for_service(),
@@ -166,7 +171,7 @@ def edit_log(log_id: int):
     if not form.is_submitted():
         return _log_form(pair, log)
     if not form.validate():
-        return invalid(form, lambda: _log_form(pair, log, form.first_error()), status=400)
+        return invalid(form, lambda: _log_form(pair, log), status=400)  # beside each field
     try:
         logbook.update_log(log, _me(), form.data_for_service(), actor=current_user)
     except ParticipantError as exc:

@@ -84,3 +84,53 @@ def test_log_confirm_jp_and_phone_widths(live_app, page):
     assert "2 JP" in page.locator("#certificate-total").inner_text()
     assert page.evaluate(FITS), "certificate overflows a 390 px screen"
     assert page.locator("#certificate-pdf").get_attribute("href").startswith("/certificate.pdf")
+
+
+def test_picking_a_session_sets_its_date(live_app, page, tmp_path):
+    """The newcomer's report: the form shows today; choosing a session held weeks ago sets the
+    date field to that session's date, and the saved log carries it. The session, now logged,
+    is no longer offered."""
+    from babel.dates import format_date
+
+    from mentormatch.calendar.holidays import holiday_name
+
+    held = utcnow().date() - timedelta(days=21)
+    while held.weekday() >= 5 or holiday_name(held):
+        held -= timedelta(days=1)
+    with live_app.app_context():
+        prog = Programme(name="Mentoring Kota Palu", start_date=held - timedelta(days=30),
+                         end_date=utcnow().date() + timedelta(days=60))
+        db.session.add(prog)
+        mentor = f.person("Budi Mentor", grade=12)
+        mentee = f.person("Sari Mentee", grade=8, levels={"KOM": 2}, required={"KOM": 4})
+        pair = Pair(programme=prog, mentor_id=mentor.id, mentee_id=mentee.id, status="active",
+                    focus=["KOM"], created_at=datetime.combine(prog.start_date, time(1), UTC))
+        db.session.add(pair)
+        db.session.flush()
+        start = datetime.combine(held, time(3), UTC)  # 10:00 WIB
+        series = SessionSeries(pair_id=pair.id, uid=f"e2e-pick-{pair.id}@test",
+                               tzid="Asia/Jakarta", first_start=start, duration_minutes=60,
+                               interval_weeks=2, count=1)
+        series.sessions.append(Session(recurrence_id=start, start_at=start,
+                                       end_at=start + timedelta(hours=1)))
+        db.session.add(series)
+        f.user(("mentee",), person_row=mentee)
+        db.session.commit()
+        pair_id, mentee_email, session_id = pair.id, mentee.email, series.sessions[0].id
+    base = live_app.config["LIVE_URL"]
+
+    browser_login(page, base, mentee_email)
+    page.goto(f"{base}/pairs/{pair_id}/logs/new")
+    day = page.locator("input[name=held_on]")
+    assert day.input_value() != held.isoformat()  # today, as the newcomer saw it
+    page.select_option("select[name=session_id]", str(session_id))
+    assert day.input_value() == held.isoformat()
+    page.fill("input[name=duration_minutes]", "60")
+    page.fill("textarea[name=topics]", "Menyusun rencana aksi")
+    page.screenshot(path=str(tmp_path / "log-form-session-picked.png"), full_page=True)
+    page.click("#save-log")
+    page.wait_for_selector("#log-facts")
+    assert format_date(held, "d MMM yyyy", locale="id_ID") in page.locator(
+        "#log-facts").inner_text()
+    page.goto(f"{base}/pairs/{pair_id}/logs/new")
+    assert page.locator(f"select[name=session_id] option[value='{session_id}']").count() == 0

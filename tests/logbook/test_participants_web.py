@@ -17,7 +17,9 @@ from tests.helpers import csrf_from
 from tests.logbook.test_logbook import make_pair, make_session, workday
 
 _TOKEN = re.compile(r'name="submit_token" value="([^"]+)"')
-_ERROR = re.compile(r'id="form-error">([^<]*)<')
+#: a refusal: above the form, or beside its field (said once: see test_log_dates)
+_ERROR = re.compile(r'(?:id="form-error"|class="error field-error" id="[^"]*"(?: role="alert")?)'
+                    r'>([^<]*)<')
 
 
 def _users(pair):

@@ -104,9 +104,6 @@ class LogForm(Form):
             competency_ids=self.competency.ids, action_items=items,
             session_id=self.session_id.value, token=self.submit_token.data)
 
-    def first_error(self) -> str | None:
-        return next((str(e) for f in self for e in f.errors), None)
-
 
 class AnswerInviteForm(Form):
     form_id = "invite"
