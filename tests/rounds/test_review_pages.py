@@ -69,7 +69,8 @@ def _statements(client, path: str) -> tuple[int, str]:
 
 def _rows(html: str) -> list[str]:
     body = html.split('id="proposals"')[1].split("</tbody>")[0]
-    return re.findall(r"<tr data-mentee=\"\d+\" data-mentor=\"\d+\"[^>]*>\s*<td[^>]*>([^<]+)</td>", body)
+    return re.findall(r"<tr data-mentee=\"\d+\" data-mentor=\"\d+\"[^>]*>\s*<td[^>]*>([^<]+)</td>",
+                      body)
 
 
 def test_round_review_pages_searches_and_sorts_in_the_database(client):
