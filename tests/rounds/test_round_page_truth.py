@@ -99,6 +99,8 @@ def test_match_quality_is_about_the_pairs_made(client, app):
     assert 'id="stats"' in html and "kualitas kecocokan" not in html
     html = _text(client, f"{base}/{first}")  # one of three: the quality of the pairs made
     assert "kualitas kecocokan pasangan yang terbentuk:" in html
+    html = _text(client, f"{base}/{first}?q=Mentee")  # the search box keeps its own words
+    assert 'name="q" value="Mentee"' in html
     client.post("/language", data={"csrf_token": token, "locale": "en", "next": "/"})
     html = _text(client, f"{base}/{first}")
     assert "match quality of the pairs made:" in html
