@@ -30,6 +30,7 @@ from ..calendar import plan_occurrences
 from ..extensions import db
 from ..models import (
     Actor,
+    Location,
     Pair,
     Participant,
     Person,
@@ -163,7 +164,22 @@ def selection(rnd: Round) -> tuple[list[int], list[int]]:
     return (sorted(db.session.scalars(mentees)), sorted(db.session.scalars(mentors)))
 
 
-def counts(rnd: Round) -> dict[str, int]:
+def counts(rnd: Round) -> dict[str, int | None]:
+    """The round's participants. An approved round shows them as they were when it was
+    solved (stored with its statistics; the programme has moved on since: its pairs are live
+    now, a follow-up round has its own selection); any other round shows them as they are."""
+    stats = rnd.stats or {}
+    if rnd.status == "approved" and stats.get("status"):
+        if isinstance(stats.get("counts"), dict):
+            return dict(stats["counts"])
+        # solved before the counts were stored: what its statistics say (free places unknown)
+        return {"mentees": int(stats.get("mentees") or 0),
+                "mentors": int(stats.get("mentors") or 0), "capacity": None,
+                "kept": int(stats.get("kept") or 0)}
+    return live_counts(rnd)
+
+
+def live_counts(rnd: Round) -> dict[str, int | None]:
     """Mentees selected, mentors, free places (capacity minus live pairs) and mentees kept
     with their live pair: five counts in one statement (scalar subqueries), not five."""
     mentees_q, mentors_q = _selection_queries(rnd)  # counted in the database, not loaded
@@ -189,17 +205,39 @@ def counts(rnd: Round) -> dict[str, int]:
             "kept": kept_n}
 
 
-def to_publish(rnd: Round) -> dict[str, int]:
+def to_publish(rnd: Round, today: datetime | None = None) -> dict[str, Any]:
     """What approving would publish (proposals whose mentee has no live pair): pairs, and the
-    distinct mentors and mentees who get invitations. The approval question counts these."""
+    distinct mentors and mentees who get invitations. The approval question counts these.
+    Also the sessions the pairs will really get, decided by ``SessionFit`` as approving does:
+    ``short`` pairs get fewer than planned (``fewest``..``most`` of them), ``no_time`` pairs
+    none (they are not published). Counted per weekly slot and zone, never per proposal."""
     live = select(Pair.mentee_id).where(Pair.programme_id == rnd.programme_id,
                                         Pair.status.in_(LIVE))
+    pending = (Proposal.round_id == rnd.id, Proposal.mentee_id.not_in(live))
     pairs, mentors, mentees = db.session.execute(
         select(func.count(Proposal.id), func.count(func.distinct(Proposal.mentor_id)),
-               func.count(func.distinct(Proposal.mentee_id)))
-        .where(Proposal.round_id == rnd.id, Proposal.mentee_id.not_in(live))).one()
+               func.count(func.distinct(Proposal.mentee_id))).where(*pending)).one()
+    prog = rnd.programme
+    fit = SessionFit(prog, today)
+    short, no_time, fewest, most = 0, 0, prog.session_count, 0
+    # the mentor's zone, as Person.timezone reads it (own setting, else the location's)
+    zone = func.coalesce(func.nullif(Person.timezone_override, ""), Location.timezone,
+                         "Asia/Jakarta")
+    for weekday, minute, tz, n in db.session.execute(
+            select(Proposal.weekday_utc, Proposal.start_minute_utc, zone,
+                   func.count(Proposal.id))
+            .join(Person, Person.id == Proposal.mentor_id)
+            .outerjoin(Location, Location.id == Person.location_id).where(*pending)
+            .group_by(Proposal.weekday_utc, Proposal.start_minute_utc, zone)):
+        _first, k = fit(weekday, minute, tz)
+        if k == 0:
+            no_time += n
+        elif k < prog.session_count:
+            short += n
+            fewest, most = min(fewest, k), max(most, k)
     return {"pairs": int(pairs or 0), "mentors": int(mentors or 0),
-            "mentees": int(mentees or 0)}
+            "mentees": int(mentees or 0), "sessions": prog.session_count, "short": short,
+            "fewest": fewest, "most": most, "no_time": no_time}
 
 
 # --------------------------------------------------------------------------- solving
@@ -439,7 +477,9 @@ def solve_claimed(round_id: int, token: str) -> str:
         rnd.stats = {k: stats.get(k) for k in ("status", "objective", "bound", "gap",
                                                "wall_time", "matched_priority")} | {
             "matched": matched, "infeasible": infeasible, "mentees": len(built.selected),
-            "kept": len(built.live), "mentors": len(inst.mentors), "elapsed": elapsed}
+            "kept": len(built.live), "mentors": len(inst.mentors), "elapsed": elapsed,
+            # the participants as solved: the page of the approved round keeps showing them
+            "counts": live_counts(rnd)}
         rnd.progress = {"phase": "done", "elapsed": elapsed, "matched": matched,
                         "objective": stats.get("objective"), "bound": stats.get("bound")}
         audit.record(None, "round.solved", rnd, programme_id=rnd.programme_id,
@@ -623,6 +663,24 @@ def sessions_before_end(prog: Programme, first: datetime, tz: str) -> int:
     return sum(1 for s in plan.starts if s.astimezone(zone).date() <= prog.end_date)
 
 
+class SessionFit:
+    """How many sessions a new pair with this weekly slot (and its mentor's time zone) really
+    gets if approved ``today``: its first session and the count that fits before the
+    programme ends. The one rule both the approval question and the approval use; memoised,
+    as a round's pairs share a few slots and zones."""
+
+    def __init__(self, prog: Programme, today: datetime | None = None) -> None:
+        self.prog, self.today = prog, today
+        self.seen: dict[tuple[datetime, str], int] = {}
+
+    def __call__(self, weekday_utc: int, minute_utc: int, tz: str) -> tuple[datetime, int]:
+        first = first_start(self.prog, weekday_utc, minute_utc, self.today)
+        key = (first, tz)
+        if key not in self.seen:
+            self.seen[key] = sessions_before_end(self.prog, first, tz)
+        return first, self.seen[key]
+
+
 @dataclass
 class Approval:
     created: list[Pair] = field(default_factory=list)
@@ -728,6 +786,10 @@ def approve(rnd: Round, actor: Actor, *, invite: bool = True,
             "The round changed after it was solved; re-solve before approving."))
     if rnd.status != "solved":
         raise RoundError("not_solved", _l("Only a solved round can be approved."))
+    if not to_publish(rnd, today)["pairs"]:
+        raise RoundError("nothing_to_approve", _l(
+            "This round has no proposed pair to publish, so there is nothing to approve. "
+            "Change the filters, the criteria or the participants and solve it again."))
     _check_still_valid(rnd)
     _check_busy(rnd, today)
     switched = _rowcount(db.session.execute(
@@ -747,15 +809,12 @@ def approve(rnd: Round, actor: Actor, *, invite: bool = True,
     live = set(db.session.scalars(select(Pair.mentee_id).where(
         Pair.programme_id == rnd.programme_id, Pair.status.in_(LIVE))))
     plan = []
-    fits: dict[tuple[datetime, str], int] = {}  # a round's pairs share a few slots and zones
+    fit = SessionFit(prog, today)
     for prop in proposals:
         if prop.mentee_id in live:
             continue
-        first = first_start(prog, prop.weekday_utc, prop.start_minute_utc, today)
-        key = (first, people[prop.mentor_id].timezone)
-        if key not in fits:
-            fits[key] = sessions_before_end(prog, first, key[1])
-        plan.append((prop, first, fits[key]))
+        first, n = fit(prop.weekday_utc, prop.start_minute_utc, people[prop.mentor_id].timezone)
+        plan.append((prop, first, n))
     if plan and all(n == 0 for _p, _f, n in plan):
         raise RoundError("programme_over", _l(
             "No session fits before the programme ends; extend its end date first."))

@@ -33,6 +33,7 @@ from mentormatch.models import (
     User,
     utcnow,
 )
+from mentormatch.services import programmes, rounds
 from tests import factories as f
 from tests.e2e.journey import DESKTOP, PHONE, Journey, link_in, mail_to, mails_to
 
@@ -358,6 +359,75 @@ def test_coordinator_first_day(module_app, journey, module_solver):
     j.click("#report-link")
     j.page.wait_for_selector("main h1")
     j.seen("dashboard")
+    j.assert_accessible()
+
+
+def test_coordinator_round_page_says_what_is_true(module_app, journey, module_solver):
+    """A programme that ends in five weeks, one mentor with one place, three mentees: the
+    approval question says the pair gets fewer sessions before approving; the approved round
+    keeps its own counts after a follow-up round; the follow-up pairs nobody, claims no match
+    quality and offers no approval."""
+    app = module_app
+    tue = ((1, 9 * 60, 12 * 60),)
+    with app.app_context():
+        coord = f.user(("coordinator",), email="koord.singkat@example.go.id")
+        today = utcnow().date()
+        prog = programmes.create(coord, name="Mentoring Singkat", start_date=today,
+                                 end_date=today + timedelta(days=36), session_count=6,
+                                 interval_weeks=2, default_capacity=1)
+        mentor = f.person("Mentor Singkat", grade=13, levels={"KOM": 4},
+                          unit_name="Dinas Singkat", windows=tue)
+        mentees = [f.person(f"Mentee Singkat {i}", grade=8, levels={"KOM": 1},
+                            required={"KOM": 3}, unit_name="Dinas Singkat", windows=tue)
+                   for i in range(3)]
+        db.session.add(Participant(programme_id=prog.id, person_id=mentor.id, role="mentor"))
+        for m in mentees:
+            db.session.add(Participant(programme_id=prog.id, person_id=m.id, role="mentee"))
+        first = rounds.create(prog, coord, name="Putaran Singkat")
+        db.session.commit()
+        email, pid, rid = coord.email, prog.id, first.id
+        db.session.remove()
+    j = journey("coordinator-short")
+    j.login(email, f.PASSWORD)
+    j.open(f"/programmes/{pid}/rounds/{rid}")
+    j.click("#solve")
+    _wait_solved(j)
+    summary = j.page.inner_text("#stats")
+    assert "1 dari 3 mentee mendapat mentor" in summary, summary
+    assert "kualitas kecocokan pasangan yang terbentuk:" in summary, summary
+    j.seen("round-short-solved")
+    j.click("#approve")
+    text = j.confirm(expect=("Setujui dan terbitkan 1 pasangan?", "(6 sesi; 1 pasangan mendapat "
+                             "lebih sedikit (", ") karena program berakhir lebih dulu)"))
+    promised = re.search(r"lebih sedikit \((\d+)\)", text)
+    assert promised, text
+    j.page.wait_for_selector("#approved")
+    j.seen("round-short-approved")
+    with app.app_context():
+        pair = db.session.scalars(select(Pair).where(Pair.programme_id == pid)).one()
+        series = db.session.scalars(select(SessionSeries).where(
+            SessionSeries.pair_id == pair.id)).one()
+        assert db.session.query(Session).filter(Session.series_id == series.id).count() \
+            == int(promised.group(1))  # the question told the truth
+        follow = rounds.create(db.session.get(Programme, pid), db.session.get(User, coord.id),
+                               name="Putaran Susulan", kind="rematch")
+        db.session.commit()
+        fid = follow.id
+        db.session.remove()
+    j.open(f"/programmes/{pid}/rounds/{fid}")
+    j.click("#solve")
+    _wait_solved(j)
+    summary = j.page.inner_text("#stats")
+    assert "0 dari 2 mentee mendapat mentor" in summary and "kualitas" not in summary, summary
+    assert j.page.is_disabled("#approve")
+    assert "Tidak ada yang dapat disetujui" in j.page.inner_text("#approve-none")
+    assert j.page.locator("#approve-form").count() == 0
+    j.seen("round-nothing-to-approve")
+    j.open(f"/programmes/{pid}/rounds/{rid}")  # the approved round: its own participants
+    assert j.page.inner_text("#c-mentees") == "3"
+    assert j.page.locator("#c-kept").count() == 0
+    assert "Saat dihitung" in j.page.inner_text("#counts")
+    j.seen("round-short-approved-later")
     j.assert_accessible()
 
 
