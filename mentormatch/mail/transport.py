@@ -684,9 +684,10 @@ class FolderTransport:
             reverse=True,
         )
 
-    def list(self, limit: int | None = 100) -> list[StoredMail]:
-        """Summaries of stored messages, newest first, at most ``limit`` (None: all)."""
-        names = self.names()
+    def list(self, limit: int | None = 100, offset: int = 0) -> list[StoredMail]:
+        """Summaries of stored messages, newest first, at most ``limit`` (None: all) after the
+        first ``offset``."""
+        names = self.names()[max(offset, 0):]
         if limit is not None:
             names = names[: max(limit, 0)]
         out = []

@@ -9,12 +9,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from ..extensions import db
@@ -56,11 +58,27 @@ def _only_with_folder_transport():
         abort(404)
 
 
+PER_PAGE = 50
+
+
 @bp.get("/dev/mailbox/")
 @requires("mailbox.dev")
 def index():
-    mails = _transport().list(limit=200)
-    return render_template("mailbox/index.html", mails=mails,
+    """Newest first, 50 a page; ``to`` keeps the mails to one address (part of it)."""
+    transport = _transport()
+    to = request.args.get("to", "").strip()[:200]
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    if to:
+        every = [m for m in transport.list(limit=None) if to.lower() in m.to.lower()]
+        total = len(every)
+        mails = every[(page - 1) * PER_PAGE: page * PER_PAGE]
+    else:
+        total = len(transport.names())
+        mails = transport.list(limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
+    pages = max(1, -(-total // PER_PAGE))
+    first = (page - 1) * PER_PAGE + 1 if mails else 0
+    return render_template("mailbox/index.html", mails=mails, to=to, page=page, pages=pages,
+                           total=total, first=first, last=first + len(mails) - 1 if mails else 0,
                            sent={m.name: _stamp(m.name) for m in mails})
 
 
@@ -85,9 +103,24 @@ def show(name: str):
         "mailbox/show.html",
         msg=msg,
         name=name,
-        text=text.get_content() if text else "",
+        text=_with_links(text.get_content() if text else ""),
         parts=[p.get_content_type() for p in msg.walk()],
     )
+
+
+def _with_links(text: str) -> Markup:
+    """The mail's text, escaped, with the service's own links (from ``base_url``) clickable:
+    the admin opens an activation or RSVP link from here as the recipient would."""
+    base = settings().app.base_url.rstrip("/")
+    pattern = re.compile(re.escape(base) + r"/[^\s<>\"]*")
+    out, end = [], 0
+    for m in pattern.finditer(text):
+        url = m.group(0).rstrip(".,;:)")
+        out.append(escape(text[end:m.start()]))
+        out.append(Markup('<a href="{0}">{0}</a>').format(url))
+        end = m.start() + len(url)
+    out.append(escape(text[end:]))
+    return Markup("").join(out)
 
 
 @bp.get("/admin/outbox")

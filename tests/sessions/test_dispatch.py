@@ -441,3 +441,27 @@ def test_one_commit_per_message_and_at_most_one_row_in_doubt(app, smtp_server, s
         assert before["sent"] in (k - 1, k) and before["sending"] == k - before["sent"]
         # the hand-over committed the previous delivery with it: exactly this row in doubt
         assert handed["sent"] == k and handed["sending"] == 1, (k, handed)
+
+
+def test_dev_mailbox_pages_filters_and_links(app, client):
+    """Every stored mail can be found (50 a page, a count, a recipient filter), and the
+    service's own links in a mail open with a click."""
+    base = "http://127.0.0.1"  # the tests' base_url
+    for i in range(55):
+        text = f"Aktifkan akun: {base}/activate/tok{i}. Lainnya: https://contoh.example/x{i}"
+        msg = mailer.build_message(f"to{i}@example.go.id", f"Subjek {i}", text, "<p>html</p>")
+        mailer.enqueue(msg, kind="test")
+    db.session.commit()
+    dispatch_outbox(make_transport(app), worker="w")
+    f.login(client, f.user(("admin",)))
+    html = client.get("/dev/mailbox/").get_data(as_text=True)
+    assert "Menampilkan 1–50 dari 55" in html and 'rel="next"' in html
+    assert len(re.findall(r'href="/dev/mailbox/\d', html)) == 50
+    assert "Menampilkan 51–55 dari 55" in client.get("/dev/mailbox/?page=2").get_data(
+        as_text=True)
+    one = client.get("/dev/mailbox/?to=to7@").get_data(as_text=True)
+    assert "Menampilkan 1–1 dari 1" in one and "Subjek 7" in one
+    name = re.search(r'href="/dev/mailbox/([^"?]+)"', one).group(1)
+    mail = client.get(f"/dev/mailbox/{name}").get_data(as_text=True)
+    assert f'<a href="{base}/activate/tok7">{base}/activate/tok7</a>.' in mail
+    assert 'href="https://contoh.example' not in mail  # only the service's own links
