@@ -214,21 +214,23 @@ def to_publish(rnd: Round, today: datetime | None = None) -> dict[str, Any]:
     live = select(Pair.mentee_id).where(Pair.programme_id == rnd.programme_id,
                                         Pair.status.in_(LIVE))
     pending = (Proposal.round_id == rnd.id, Proposal.mentee_id.not_in(live))
-    pairs, mentors, mentees = db.session.execute(
-        select(func.count(Proposal.id), func.count(func.distinct(Proposal.mentor_id)),
-               func.count(func.distinct(Proposal.mentee_id))).where(*pending)).one()
+    # the distinct people ride along each slot row: one statement for the whole question
+    people = [select(func.count(func.distinct(col))).where(*pending).scalar_subquery()
+              for col in (Proposal.mentor_id, Proposal.mentee_id)]
     prog = rnd.programme
     fit = SessionFit(prog, today)
+    pairs, mentors, mentees = 0, 0, 0
     short, no_time, fewest, most = 0, 0, prog.session_count, 0
     # the mentor's zone, as Person.timezone reads it (own setting, else the location's)
     zone = func.coalesce(func.nullif(Person.timezone_override, ""), Location.timezone,
                          "Asia/Jakarta")
-    for weekday, minute, tz, n in db.session.execute(
+    for weekday, minute, tz, n, row_mentors, row_mentees in db.session.execute(
             select(Proposal.weekday_utc, Proposal.start_minute_utc, zone,
-                   func.count(Proposal.id))
+                   func.count(Proposal.id), *people)
             .join(Person, Person.id == Proposal.mentor_id)
             .outerjoin(Location, Location.id == Person.location_id).where(*pending)
             .group_by(Proposal.weekday_utc, Proposal.start_minute_utc, zone)):
+        pairs, mentors, mentees = pairs + n, row_mentors, row_mentees
         _first, k = fit(weekday, minute, tz)
         if k == 0:
             no_time += n
