@@ -9,6 +9,7 @@ queued: the job that runs it commits after each unit, the rule itself only flush
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import InstrumentedAttribute
 
+from .. import urls
 from ..extensions import db
 from ..models import (
     Attendee,
@@ -135,20 +137,43 @@ def chase_invites(now: datetime) -> Iterator[int]:
 
 
 def escalate(now: datetime) -> Iterator[int]:
-    """Tell the programme's coordinators about an invitation unanswered after
-    ``escalate_after_days`` (once)."""
+    """Tell the programmes' coordinators about invitations unanswered after
+    ``escalate_after_days``: each invitation once, all of a run's in ONE mail per coordinator
+    (grouped by programme), so a round of silence is a summary, not a flood."""
     days = settings().scheduler.escalate_after_days
-    for att in db.session.scalars(_unanswered(now - timedelta(days=days), Attendee.escalated_at)):
+    due = db.session.scalars(
+        _unanswered(now - timedelta(days=days), Attendee.escalated_at)
+        .order_by(Pair.programme_id, Attendee.invited_at, Attendee.id)).all()
+    if not due:
+        return
+    readers: dict[int, tuple[User, list[tuple[Attendee, SessionSeries]]]] = {}
+    for att in due:
         series = db.session.get_one(SessionSeries, att.series_id)
-        sent = 0
         for user in _coordinators(series.pair.programme_id):
-            _queue(user.email, "escalate", user.locale or "id",
-                   f"escalate:{att.id}:{series.sequence}:{user.id}", pair=series.pair,
-                   attendee=att, days=days)
-            sent += 1
+            readers.setdefault(user.id, (user, []))[1].append((att, series))
         att.escalated_at = now
-        db.session.flush()
-        yield sent
+    sent = 0
+    for user, atts in readers.values():
+        locale = user.locale or (user.person.locale if user.person else None) or "id"
+        tz = user.person.timezone if user.person else settings().app.default_timezone
+        groups: dict[int, dict[str, Any]] = {}
+        for att, series in atts:
+            pair = series.pair
+            group = groups.setdefault(pair.programme_id, {
+                "programme": pair.programme, "rows": [], "invited": False})
+            group["invited"] = group["invited"] or pair.status == "invited"
+            group["rows"].append({
+                "attendee": att, "pair": pair, "days": (now - att.invited_at).days,
+                "since": format_local(att.invited_at, tz, locale)})
+        for pid, group in groups.items():
+            group["link"] = urls.external(
+                "pairs.index", pid=pid, status="invited" if group["invited"] else "active")
+        ids = ",".join(f"{a.id}.{series.sequence}" for a, series in atts)
+        key = f"escalate:{user.id}:{hashlib.sha256(ids.encode()).hexdigest()[:32]}"
+        sent += int(_queue(user.email, "escalate", locale, key, user=user,
+                           groups=list(groups.values()), count=len(atts)))
+    db.session.flush()
+    yield sent
 
 
 def mark_missed(now: datetime) -> int:

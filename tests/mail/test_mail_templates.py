@@ -90,14 +90,22 @@ def test_reminder_in_each_language(app, locale, expected):
 
 
 @pytest.mark.parametrize("locale,expected", [
-    ("id", ["Undangan belum dijawab: Budi", "Budi (mentor) belum menjawab", "setelah 7 hari"]),
-    ("en", ["Unanswered invitation: Budi", "Budi (mentor) has not answered", "after 7 days"]),
+    ("id", ["Undangan belum dijawab (1)", "Yth. Budi,",
+            "Budi (mentor), pasangan Budi & Sari: belum dijawab selama 9 hari, "
+            "diundang Senin, 22 Feb 2027 09:00 WIB.", "Buka pasangan P: https://x/p"]),
+    ("en", ["Unanswered invitations (1)", "Dear Budi,",
+            "Budi (mentor), pair Budi & Sari: unanswered for 9 days, "
+            "invited Monday, 22 Feb 2027 09:00 WIB.", "Open the pairs of P: https://x/p"]),
 ])
 def test_escalation_in_each_language(app, locale, expected):
+    row = {"attendee": SimpleNamespace(person=PAIR.mentor, role="mentor"), "pair": PAIR,
+           "days": 9, "since": ("Senin" if locale == "id" else "Monday")
+           + ", 22 Feb 2027 09:00 WIB"}
     with app.test_request_context():
         subject, text, _html = render_email(
-            "escalate", locale, pair=PAIR, days=7,
-            attendee=SimpleNamespace(person=PAIR.mentor, role="mentor"))
+            "escalate", locale, user=SimpleNamespace(person=PAIR.mentor, email="k@x"), count=1,
+            groups=[{"programme": SimpleNamespace(name="P"), "rows": [row],
+                     "link": "https://x/p"}])
     for piece in expected:
         assert piece in f"{subject}\n{text}"
 

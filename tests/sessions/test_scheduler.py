@@ -251,7 +251,7 @@ def test_chase_escalate_nudge_missed_digest(app):
     assert tasks.chase_invites(invited + timedelta(days=2)) == 0
     assert tasks.chase_invites(invited + timedelta(days=3, minutes=1)) == 2
     assert tasks.chase_invites(invited + timedelta(days=4)) == 0
-    assert tasks.escalate(invited + timedelta(days=7, minutes=1)) == 2
+    assert tasks.escalate(invited + timedelta(days=7, minutes=1)) == 1  # one summary
     assert tasks.escalate(invited + timedelta(days=8)) == 0
     assert {r.recipient for r in outbox("escalate")} == {"koord@example.go.id"}
     end = series.sessions[0].end_at
