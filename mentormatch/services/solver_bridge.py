@@ -349,28 +349,6 @@ def build(rnd: Round, mentee_ids: list[int], mentor_ids: list[int],
 # --------------------------------------------------------------------------- one pair
 
 
-def _history(prog_id: int, mentee_id: int, mentor_id: int) -> bool:
-    return db.session.scalar(select(Pair.id).where(
-        Pair.mentee_id == mentee_id, Pair.mentor_id == mentor_id,
-        or_(Pair.programme_id != prog_id, Pair.status.not_in(LIVE))).limit(1)) is not None
-
-
-def check_pair(rnd: Round, mentee: Participant, mentor: Participant) -> tuple[list[str], int]:
-    """Hard rules a hand-set pair breaks, and the bitmask of common slots (0 = no common time)."""
-    prog = rnd.programme
-    cfg = solver_config(rnd)
-    taken = busy_of(prog, [mentee.person_id, mentor.person_id])
-    inst = solver.Instance(
-        mentors=(to_mentor(mentor, prog.default_capacity, prog.mode_policy,
-                           taken.get(mentor.person_id, ())),),
-        mentees=(to_mentee(mentee, prog.mode_policy, taken=taken.get(mentee.person_id, ())),),
-        previous_pairs=((solver.Link(str(mentee.person_id), str(mentor.person_id)),)
-                        if _history(prog.id, mentee.person_id, mentor.person_id) else ()),
-    )
-    prep = Prepared(inst, cfg)
-    return prep.violations(0, 0), prep.common(0, 0)
-
-
 def room_for(rnd: Round, mentee_id: int, mentor_id: int) -> str | None:
     """Can the mentor take this pair next to their live pairs and the round's other locks and
     hand-set pairs? None, or 'capacity' / 'no_slot'."""
@@ -408,9 +386,10 @@ class PairCheck:
 
 def check_pairs(rnd: Round, mentee_id: int, mentor_ids: list[int] | None = None
                 ) -> dict[int, PairCheck]:
-    """``check_pair`` and ``room_for`` for one mentee against many mentors at once (all the
-    programme's active mentors when ``mentor_ids`` is None): a bounded number of queries,
-    whatever the number of mentors. Mentors not found are left out."""
+    """For one mentee against many mentors at once (all the programme's active mentors when
+    ``mentor_ids`` is None): the hard rules each pair breaks, their common time and the
+    mentor's room (as ``room_for``). A bounded number of queries, whatever the number of
+    mentors; mentors not found are left out."""
     prog = rnd.programme
     cfg = solver_config(rnd)
     wanted = None if mentor_ids is None else [
