@@ -612,37 +612,96 @@ def clear(rnd: Round, constraint_id: int, actor: Actor) -> None:
     db.session.flush()
 
 
+@dataclass
+class HandVerdict:
+    """Would setting this pair by hand be accepted? ``code`` is "fits", "needs_override"
+    (accepted with a written reason; ``violations`` names what it waives) or the refusal's
+    code; ``message`` is the refusal's (or the warning's) own words."""
+    mentor_id: int
+    code: str
+    message: Any = ""  # lazily translated
+    violations: list[str] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> bool:
+        return self.code in ("fits", "needs_override")
+
+
+def _verdict(rnd: Round, mentor_id: int, check: solver_bridge.PairCheck | None,
+             forbidden: bool, has_pair: bool, policy: dict[str, Any]) -> HandVerdict:
+    """The one decision behind a hand-set pair (``set_by_hand``) and the mentor list that
+    tells the coordinator beforehand (``hand_verdicts``)."""
+    def refuse(err: RoundError) -> HandVerdict:
+        return HandVerdict(mentor_id, err.code, err.message)
+
+    if check is None:
+        return refuse(RoundError("not_mentor", _l(
+            "That person is not a mentor of this programme.")))
+    if forbidden:
+        return refuse(RoundError("forbidden", _l(
+            "This pair is forbidden; remove the forbid first.")))
+    if has_pair:
+        return refuse(RoundError("has_pair", _l(
+            "This mentee already has a mentor in this programme.")))
+    violations = [v for v in check.violations if v != "common_slot"]
+    if not check.common:
+        return refuse(RoundError("no_common_time", _l(
+            "These two people have no common free time.")))
+    hard = [v for v in violations if v not in policy["overridable"]]
+    if hard:
+        return refuse(RoundError("policy", _l(
+            "The programme's policy does not allow overriding: %(rules)s.",
+            rules=reason_words.rule_names(hard))))
+    if check.room == "no_slot":
+        return refuse(RoundError("no_free_slot", _l(
+            "The mentor has no free common time left for this mentee (their other pairs and "
+            "locks take it).")))
+    if check.room == "capacity":
+        if not policy["capacity_override"]:
+            return refuse(RoundError("capacity_full", _l("The mentor has no place left.")))
+        violations.append("capacity")
+    if violations:
+        return HandVerdict(mentor_id, "needs_override",
+                           NeedsOverride(violations).message, violations)
+    return HandVerdict(mentor_id, "fits")
+
+
+def hand_verdicts(rnd: Round, mentee_id: int, mentor_ids: list[int] | None = None
+                  ) -> list[HandVerdict]:
+    """For one mentee, what setting each mentor by hand would answer (all the programme's
+    mentors unless ``mentor_ids``), the accepted first (no reason needed before a reason
+    needed), then the refused; within each, in the order given. A bounded number of
+    queries whatever the number of mentors."""
+    _participant(rnd, mentee_id, "mentee")
+    checks = solver_bridge.check_pairs(rnd, mentee_id, mentor_ids)
+    ids = mentor_ids if mentor_ids is not None else list(checks)
+    forbidden = {c.mentor_id for c in rnd.constraints
+                 if c.kind == "forbid" and c.mentee_id == mentee_id}
+    has_pair = _has_live_pair(rnd, mentee_id)
+    policy = programmes.override_policy(rnd.programme)
+    out = [_verdict(rnd, mid, checks.get(mid), mid in forbidden, has_pair, policy)
+           for mid in ids]
+    rank = {"fits": 0, "needs_override": 1}
+    return sorted(out, key=lambda v: rank.get(v.code, 2))
+
+
 def set_by_hand(rnd: Round, mentee_id: int, mentor_id: int, actor: Actor,
                 override_reason: str = "") -> tuple[RoundConstraint, list[str]]:
     """Pair two people by hand. Hard-rule breaches (and a full mentor, where the policy allows
     it) need a written reason; only what the programme's override policy names may be waived.
-    A pair with no free common time, or a forbidden pair, is refused."""
-    mentee = _participant(rnd, mentee_id, "mentee")
-    mentor = _participant(rnd, mentor_id, "mentor")
-    if any(c.kind == "forbid" and c.mentee_id == mentee_id and c.mentor_id == mentor_id
-           for c in rnd.constraints):
-        raise RoundError("forbidden", _l("This pair is forbidden; remove the forbid first."))
-    if _has_live_pair(rnd, mentee_id):
-        raise RoundError("has_pair", _l("This mentee already has a mentor in this programme."))
-    violations, common = solver_bridge.check_pair(rnd, mentee, mentor)
-    violations = [v for v in violations if v != "common_slot"]
-    if not common:
-        raise RoundError("no_common_time", _l("These two people have no common free time."))
-    policy = programmes.override_policy(rnd.programme)
-    hard = [v for v in violations if v not in policy["overridable"]]
-    if hard:
-        raise RoundError("policy", _l(
-            "The programme's policy does not allow overriding: %(rules)s.",
-            rules=reason_words.rule_names(hard)))
-    if _check_room(rnd, mentee_id, mentor_id) == "capacity":
-        if not policy["capacity_override"]:
-            raise RoundError("capacity_full", _l("The mentor has no place left."))
-        violations.append("capacity")
-    reason = override_reason.strip()[:500]
-    if violations and not reason:
-        raise NeedsOverride(violations)
-    return _set(rnd, mentee_id, mentor_id, "lock", actor,
-                reason if violations else None), violations
+    A pair with no free common time, or a forbidden pair, is refused. The decision is
+    ``hand_verdicts``' (the mentor list shows it before the coordinator asks)."""
+    _participant(rnd, mentee_id, "mentee")
+    _participant(rnd, mentor_id, "mentor")
+    verdict = hand_verdicts(rnd, mentee_id, [mentor_id])[0]
+    if verdict.code == "needs_override":
+        reason = override_reason.strip()[:500]
+        if not reason:
+            raise NeedsOverride(verdict.violations)
+        return _set(rnd, mentee_id, mentor_id, "lock", actor, reason), verdict.violations
+    if verdict.code != "fits":
+        raise RoundError(verdict.code, verdict.message)
+    return _set(rnd, mentee_id, mentor_id, "lock", actor, None), []
 
 
 # --------------------------------------------------------------------------- approval

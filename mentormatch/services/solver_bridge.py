@@ -349,28 +349,6 @@ def build(rnd: Round, mentee_ids: list[int], mentor_ids: list[int],
 # --------------------------------------------------------------------------- one pair
 
 
-def _history(prog_id: int, mentee_id: int, mentor_id: int) -> bool:
-    return db.session.scalar(select(Pair.id).where(
-        Pair.mentee_id == mentee_id, Pair.mentor_id == mentor_id,
-        or_(Pair.programme_id != prog_id, Pair.status.not_in(LIVE))).limit(1)) is not None
-
-
-def check_pair(rnd: Round, mentee: Participant, mentor: Participant) -> tuple[list[str], int]:
-    """Hard rules a hand-set pair breaks, and the bitmask of common slots (0 = no common time)."""
-    prog = rnd.programme
-    cfg = solver_config(rnd)
-    taken = busy_of(prog, [mentee.person_id, mentor.person_id])
-    inst = solver.Instance(
-        mentors=(to_mentor(mentor, prog.default_capacity, prog.mode_policy,
-                           taken.get(mentor.person_id, ())),),
-        mentees=(to_mentee(mentee, prog.mode_policy, taken=taken.get(mentee.person_id, ())),),
-        previous_pairs=((solver.Link(str(mentee.person_id), str(mentor.person_id)),)
-                        if _history(prog.id, mentee.person_id, mentor.person_id) else ()),
-    )
-    prep = Prepared(inst, cfg)
-    return prep.violations(0, 0), prep.common(0, 0)
-
-
 def room_for(rnd: Round, mentee_id: int, mentor_id: int) -> str | None:
     """Can the mentor take this pair next to their live pairs and the round's other locks and
     hand-set pairs? None, or 'capacity' / 'no_slot'."""
@@ -395,6 +373,75 @@ def room_for(rnd: Round, mentee_id: int, mentor_id: int) -> str | None:
     mentor, keep, _only_place = with_live_pairs(mentor, live, cfg)
     anyone = replace(mentor, capacity=len(live) + len(mentees))
     return solver.fit_check(anyone, mentees, cfg, booked=[s for _p, s in keep]).code
+
+
+@dataclass
+class PairCheck:
+    """What the by-hand decision needs about one (mentee, mentor): the hard rules broken,
+    the common-slot bitmask (0 = no common time) and the mentor's room (``room_for``)."""
+    violations: list[str]
+    common: int
+    room: str | None
+
+
+def check_pairs(rnd: Round, mentee_id: int, mentor_ids: list[int] | None = None
+                ) -> dict[int, PairCheck]:
+    """For one mentee against many mentors at once (all the programme's active mentors when
+    ``mentor_ids`` is None): the hard rules each pair breaks, their common time and the
+    mentor's room (as ``room_for``). A bounded number of queries, whatever the number of
+    mentors; mentors not found are left out."""
+    prog = rnd.programme
+    cfg = solver_config(rnd)
+    wanted = None if mentor_ids is None else [
+        mentee_id, *mentor_ids,
+        *(c.mentee_id for c in rnd.constraints if c.kind == "lock" and c.mentor_id in mentor_ids)]
+    parts = {(p.person_id, p.role): p for p in load_participants(prog.id, wanted)}
+    me = parts.get((mentee_id, "mentee"))
+    if me is None:
+        return {}
+    ids = sorted(pid for (pid, role) in parts if role == "mentor"
+                 and (mentor_ids is None or pid in mentor_ids) and pid != mentee_id)
+    if not ids:
+        return {}
+    idset = set(ids)
+    live_by: dict[int, list[tuple[Pair, int | None]]] = defaultdict(list)
+    for p, s in live_pairs(prog.id, ids):
+        if p.mentee_id != mentee_id:
+            live_by[p.mentor_id].append((p, s))
+    others_by: dict[int, list[int]] = defaultdict(list)
+    for c in rnd.constraints:
+        if c.kind == "lock" and c.mentor_id in idset and c.mentee_id != mentee_id \
+                and c.mentee_id not in {p.mentee_id for p, _s in live_by.get(c.mentor_id, [])}:
+            others_by[c.mentor_id].append(c.mentee_id)
+    locked = {e for es in others_by.values() for e in es}
+    taken = busy_of(prog, [*ids, mentee_id, *locked])
+    history = set(db.session.scalars(select(Pair.mentor_id).where(
+        Pair.mentee_id == mentee_id, Pair.mentor_id.in_(ids),
+        or_(Pair.programme_id != prog.id, Pair.status.not_in(LIVE)))))
+    mentors = {pid: to_mentor(parts[(pid, "mentor")], prog.default_capacity, prog.mode_policy,
+                              taken.get(pid, ())) for pid in ids}
+    mentee = to_mentee(me, prog.mode_policy, taken=taken.get(mentee_id, ()))
+    prep = Prepared(solver.Instance(
+        mentors=tuple(mentors[pid] for pid in ids), mentees=(mentee,),
+        previous_pairs=tuple(solver.Link(str(mentee_id), str(m)) for m in sorted(history)),
+    ), cfg)
+    out: dict[int, PairCheck] = {}
+    for pid in ids:
+        j = prep.mentor_idx[str(pid)]
+        live, others = live_by.get(pid, []), others_by.get(pid, [])
+        mentor = mentors[pid]
+        room: str | None
+        if len(live) + len(others) + 1 > mentor.capacity:
+            room = "capacity"
+        else:
+            mentees = [to_mentee(parts[(e, "mentee")], prog.mode_policy, taken=taken.get(e, ()))
+                       for e in others if (e, "mentee") in parts] + [mentee]
+            # the live pairs as the solve will see them (build), so the answer is the solve's
+            fixed, keep, _only_place = with_live_pairs(mentor, live, cfg)
+            anyone = replace(fixed, capacity=len(live) + len(mentees))
+            room = solver.fit_check(anyone, mentees, cfg, booked=[s for _p, s in keep]).code
+        out[pid] = PairCheck(prep.violations(0, j), prep.common(0, j), room)
+    return out
 
 
 def overlap(a: int, b: int, cfg: solver.SolverConfig) -> bool:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     jsonify,
@@ -352,6 +353,27 @@ def by_hand(pid: int, rid: int):
     return _adjust(pid, rid, form, lambda rnd: rounds.set_by_hand(
         rnd, form.mentee_id.data, form.mentor_id.data, current_user,
         form.override_reason.data or ""), _("Pair set by hand; re-solve to apply."))
+
+
+@bp.get("/<int:pid>/rounds/<int:rid>/hand/mentors")
+@requires("programme.list")
+def hand_mentors(pid: int, rid: int):
+    """For the mentee in ``?mentee_id=``, what setting each mentor by hand would answer (the
+    by-hand form's script marks its mentor list with it): the accepted first, each with the
+    refusal's own words. The same decision as the POST (``rounds.hand_verdicts``)."""
+    _prog, rnd = _round(pid, rid)  # the object check before anything is read
+    mentee_id = request.args.get("mentee_id", type=int)
+    if mentee_id is None:
+        abort(404)
+    try:
+        verdicts = rounds.hand_verdicts(rnd, mentee_id)
+    except ProgrammeError:
+        abort(404)  # not a mentee of this programme
+    names = {p.id: p.name for p in review.people({v.mentor_id for v in verdicts}).values()}
+    return jsonify({"mentee_id": mentee_id, "mentors": [
+        {"id": v.mentor_id, "name": names.get(v.mentor_id, ""), "verdict": v.code,
+         "accepted": v.accepted, "text": _("fits") if v.code == "fits" else str(v.message)}
+        for v in verdicts]})
 
 
 @bp.post("/<int:pid>/rounds/<int:rid>/approve")

@@ -158,3 +158,61 @@ def test_coordinator_runs_a_round(live_app, page, solver_job):
         assert (int(forbidden[0]), int(forbidden[1])) not in {
             (p.mentee_id, p.mentor_id) for p in pairs}
         db.session.remove()
+
+
+def test_by_hand_mentor_list_says_who_fits(live_app, page, tmp_path):
+    """Picking a mentee marks every mentor in the by-hand form: the fitting one first, the
+    others with the words the refusal would use; the coordinator picks the fitting one."""
+    from datetime import date
+
+    from mentormatch.models import Participant
+    from mentormatch.services import programmes, rounds
+
+    wed = ((2, 9 * 60, 12 * 60),)
+    with live_app.app_context():
+        coord = f.user(("coordinator",), email="koord@example.go.id")
+        prog = programmes.create(coord, name="Mentoring", start_date=date(2026, 1, 5),
+                                 end_date=date(2027, 6, 30))
+        full = f.person("Ani Penuh", grade=13, levels={"KOM": 4}, windows=TUE)
+        fit = f.person("Budi Santoso", grade=13, levels={"KOM": 4}, windows=TUE)
+        wednesday = f.person("Citra Rabu", grade=13, levels={"KOM": 4}, windows=wed)
+        andi = f.person("Andi", grade=8, levels={"KOM": 1}, required={"KOM": 3}, windows=TUE)
+        dewi = f.person("Dewi Lestari", grade=8, levels={"KOM": 1}, required={"KOM": 3},
+                        windows=TUE)
+        for role, person in (("mentor", full), ("mentor", fit), ("mentor", wednesday),
+                             ("mentee", andi), ("mentee", dewi)):
+            db.session.add(Participant(programme_id=prog.id, person_id=person.id, role=role,
+                                       capacity=1 if person is full else None))
+        rnd = rounds.create(prog, coord, name="Putaran 1")
+        db.session.flush()
+        rounds.set_by_hand(rnd, andi.id, full.id, coord)  # Ani's one place is taken
+        db.session.commit()
+        email, url = coord.email, f"/programmes/{prog.id}/rounds/{rnd.id}"
+        dewi_id, fit_id, andi_id = str(dewi.id), str(fit.id), str(andi.id)
+    base = live_app.config["LIVE_URL"]
+    browser_login(page, base, email)
+    page.goto(f"{base}{url}")
+    page.click("summary:has-text('Tetapkan pasangan secara manual')")
+    options = page.locator("#by-hand select[name=mentor_id] option")
+
+    def marked(mentee_id: str) -> list[str]:
+        page.select_option("#by-hand select[name=mentee_id]", mentee_id)
+        page.wait_for_selector(f"#by-hand[data-marked='{mentee_id}']")
+        return [options.nth(i).inner_text() for i in range(options.count())]
+
+    # Andi's own lock with Ani does not count against Ani: both fit him, in name order
+    assert marked(andi_id)[:2] == ["Ani Penuh — cocok", "Budi Santoso — cocok"]
+    texts = marked(dewi_id)
+    assert texts[0] == "Budi Santoso — cocok"
+    assert "Ani Penuh — Mentor tidak punya tempat lagi." in texts
+    assert "Citra Rabu — Kedua orang ini tidak punya waktu luang bersama." in texts
+    assert page.input_value("#by-hand select[name=mentor_id]") == fit_id
+    assert page.is_visible("#by-hand-note")
+    # the long reasons stay on a phone's screen
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(tmp_path / "by-hand.png"), full_page=True)
+    page.select_option("#by-hand select[name=mentor_id]", fit_id)
+    page.click("#by-hand button[type=submit]")
+    page.wait_for_selector("#constraints li[data-kind=lock]:has-text('Dewi Lestari')")
+    assert "Budi Santoso" in page.inner_text(
+        "#constraints li[data-kind=lock]:has-text('Dewi Lestari')")
