@@ -58,5 +58,6 @@ def my_preferences(pid: int):
     except ProgrammeError as exc:
         refused(exc)
     else:
-        flash(_("Preferences saved."), "ok")
+        flash(_("Preferences saved.") if form.mentor_id.ids else
+              _("No mentor chosen: your preferences are cleared."), "ok")
     return page()

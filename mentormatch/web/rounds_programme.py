@@ -116,5 +116,6 @@ def preferences(pid: int):
         programmes.set_preferences(prog, form.mentee_id.data, form.mentor_id.ids, current_user)
     except ProgrammeError as exc:
         return refuse(exc, ".show", pid=prog.id)
-    flash(_("Preferences saved."), "ok")
+    flash(_("Preferences saved.") if form.mentor_id.ids else
+          _("No mentor chosen: this mentee's preferences are cleared."), "ok")
     return redirect(url_for(".show", pid=prog.id))

@@ -415,6 +415,11 @@ def test_mentee_ranks_suggested_mentors(client, app):
                                                     "mentor_id": [str(junior.id)]})
     assert "Pilih di antara mentor yang ditawarkan." in r.get_data(as_text=True)
     assert len(db.session.scalars(select(MentorPreference)).all()) == 2
+    # nothing chosen: the list is cleared, and the page says so (not "Preferensi tersimpan")
+    r = client.post(f"{base}/my-preferences", data={"csrf_token": token})
+    assert "preferensi Anda dikosongkan" in r.get_data(as_text=True)
+    assert "Preferensi tersimpan" not in r.get_data(as_text=True)
+    assert db.session.scalars(select(MentorPreference)).all() == []
 
 
 def test_withdraw_mentor_over_http(client, app):
