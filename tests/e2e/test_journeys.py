@@ -621,6 +621,10 @@ def test_mentee_first_day(module_app, journey):
     j.click(f"#log-session-{pair_id}")
     j.page.wait_for_selector("#log-form")
     j.seen("log-form")
+    # each tick box sits beside its words (a one-line label), not centred above them
+    heights = j.page.eval_on_selector_all(
+        "form label:has(> input[type=checkbox])", "els => els.map(e => e.offsetHeight)")
+    assert heights and max(heights) < 40, heights
     j.fill("input[name=duration_minutes]", "90")
     j.fill("textarea[name=topics]", "Menyusun bahan presentasi")
     j.check("input[name=competency] >> nth=0")
