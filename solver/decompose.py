@@ -606,6 +606,7 @@ def solve_decomposed(instance: Instance, cfg: SolverConfig, hint: Any = None,
     report("pairs")
     t = time.perf_counter()
     net = Network(arr, spread=cfg.spread_load)
+    net.reach = np.bincount(pairs.m, minlength=arr.n_m)  # capacity as in the full network
     fl = global_flow(arr, net, pairs, locked, hint_map, cfg, deadline, limit)
     timing["flow"] = round(time.perf_counter() - t, 3)
     timing["flow_steps"] = fl.secs

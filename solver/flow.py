@@ -696,6 +696,12 @@ class Network:
         self.bypass_days = True
         self.max_flow_counts = True  # phase A by maximum flows (``run_counts``)
         self.sink_side = True  # potentials: least (distances out of each node), see potentials
+        # eligible pairs per mentor over the WHOLE problem (set by a pruned solve): a mentor's
+        # unit arcs to the sink are min(capacity, this), as in the network of every eligible
+        # arc. Trimming them to the arcs at hand instead would give a pruned network less
+        # capacity than the full one, which pricing cannot see (a false OPTIMAL; found by a
+        # property test with the mentor-side candidates off)
+        self.reach: Arr | None = None
         n_e, n_m = arr.n_e, arr.n_m
         jj, cc = np.nonzero(arr.mkey >= 0)
         codes = jj * arr.n_keys + arr.mkey[jj, cc]
@@ -801,6 +807,8 @@ class Network:
         n_pair_arcs = len(a_e)
         # capacity: mentor -> sink unit arcs, no more than the arcs that can reach the mentor
         reach = np.bincount(a_m, minlength=n_m)
+        if self.reach is not None:
+            reach = np.maximum(reach, self.reach)
         cap = np.minimum(arr.cap, reach)
         day_cap = self.day_limit[self.day_mentor]
         if self.per_slot is None:

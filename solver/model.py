@@ -496,6 +496,10 @@ def _first_flow(ctx: Ctx, table: Table) -> Search:
         cs = mat[ce, cm].astype(np.int64)
     n_kept0 = len(ce)
     net = Network(arr, spread=cfg.spread_load)
+    # the mentors' capacity as in the full network (counted in row blocks: no table-sized mask)
+    net.reach = np.zeros(arr.n_m, dtype=np.int64)
+    for r0 in range(0, arr.n_e, 2048):
+        net.reach += (mat[r0:r0 + 2048] > neg).sum(axis=0)
     net.deadline = clock.deadline
     # both phases at once: if the clock stops the cut rounds, the score phase has run
     res: FlowResult | None = None

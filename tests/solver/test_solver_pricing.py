@@ -155,3 +155,24 @@ def test_pruned_pricing_is_byte_identical_with_both_cores_busy(tmp_path):
     sol = json.loads(quiet.read_text(encoding="utf-8"))
     assert sol["stats"]["safety_stop"] is None and sol["violations"] == []
     assert sol["stats"]["pruning"]["rounds"] >= 1
+
+
+def test_a_pruned_network_has_the_full_networks_mentor_capacity():
+    """Found by the property test: with the mentor-side candidates off (factor 0), a mentor
+    reached by one candidate arc got one unit of capacity in the pruned network; pricing priced
+    every pruned pair against that smaller network and proved a false OPTIMAL (5,300 where
+    5,350 was possible). The pruned network now keeps each mentor's capacity as in the full
+    network (up to its eligible pairs)."""
+    import json
+    from dataclasses import replace
+    from pathlib import Path
+
+    from solver import Instance, SolverConfig, solve, validate
+
+    inst = Instance.from_dict(json.loads(
+        (Path(__file__).parent / "data" / "false_optimal_capacity.json").read_text()))
+    cfg = replace(SolverConfig(time_limit=5, rules={"sessions_per_day": False},
+                               exact_up_to_pairs=0), top_k_mentee=1, top_k_mentor_factor=0)
+    sol = solve(inst, cfg)
+    assert sol.status == "OPTIMAL" and sol.stats.objective == 5350
+    assert validate(inst, sol, cfg) == []  # the validator re-proves OPTIMAL by the exact flow
