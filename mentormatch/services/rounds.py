@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CursorResult, Result, Table, case, func, insert, select, update
+from sqlalchemy import CursorResult, Result, Table, case, exists, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.elements import ColumnElement
@@ -205,15 +205,21 @@ def live_counts(rnd: Round) -> dict[str, int | None]:
             "kept": kept_n}
 
 
+def _pending(rnd: Round) -> tuple[Any, Any]:
+    """The round's proposals that approving would publish: those whose mentee has no live
+    pair."""
+    live = select(Pair.mentee_id).where(Pair.programme_id == rnd.programme_id,
+                                        Pair.status.in_(LIVE))
+    return Proposal.round_id == rnd.id, Proposal.mentee_id.not_in(live)
+
+
 def to_publish(rnd: Round, today: datetime | None = None) -> dict[str, Any]:
     """What approving would publish (proposals whose mentee has no live pair): pairs, and the
     distinct mentors and mentees who get invitations. The approval question counts these.
     Also the sessions the pairs will really get, decided by ``SessionFit`` as approving does:
     ``short`` pairs get fewer than planned (``fewest``..``most`` of them), ``no_time`` pairs
     none (they are not published). Counted per weekly slot and zone, never per proposal."""
-    live = select(Pair.mentee_id).where(Pair.programme_id == rnd.programme_id,
-                                        Pair.status.in_(LIVE))
-    pending = (Proposal.round_id == rnd.id, Proposal.mentee_id.not_in(live))
+    pending = _pending(rnd)
     # the distinct people ride along each slot row: one statement for the whole question
     people = [select(func.count(func.distinct(col))).where(*pending).scalar_subquery()
               for col in (Proposal.mentor_id, Proposal.mentee_id)]
@@ -574,12 +580,14 @@ def _set(rnd: Round, mentee_id: int, mentor_id: int, kind: str, actor: Actor,
     return row
 
 
+NO_FREE_SLOT = _l("The mentor has no free common time left for this mentee (their other pairs "
+                  "and locks take it).")
+
+
 def _check_room(rnd: Round, mentee_id: int, mentor_id: int) -> str | None:
     room = solver_bridge.room_for(rnd, mentee_id, mentor_id)
     if room == "no_slot":
-        raise RoundError("no_free_slot", _l(
-            "The mentor has no free common time left for this mentee (their other pairs and "
-            "locks take it)."))
+        raise RoundError("no_free_slot", NO_FREE_SLOT)
     return room
 
 
@@ -627,7 +635,7 @@ class HandVerdict:
         return self.code in ("fits", "needs_override")
 
 
-def _verdict(rnd: Round, mentor_id: int, check: solver_bridge.PairCheck | None,
+def _verdict(mentor_id: int, check: solver_bridge.PairCheck | None,
              forbidden: bool, has_pair: bool, policy: dict[str, Any]) -> HandVerdict:
     """The one decision behind a hand-set pair (``set_by_hand``) and the mentor list that
     tells the coordinator beforehand (``hand_verdicts``)."""
@@ -653,9 +661,7 @@ def _verdict(rnd: Round, mentor_id: int, check: solver_bridge.PairCheck | None,
             "The programme's policy does not allow overriding: %(rules)s.",
             rules=reason_words.rule_names(hard))))
     if check.room == "no_slot":
-        return refuse(RoundError("no_free_slot", _l(
-            "The mentor has no free common time left for this mentee (their other pairs and "
-            "locks take it).")))
+        return refuse(RoundError("no_free_slot", NO_FREE_SLOT))
     if check.room == "capacity":
         if not policy["capacity_override"]:
             return refuse(RoundError("capacity_full", _l("The mentor has no place left.")))
@@ -679,7 +685,7 @@ def hand_verdicts(rnd: Round, mentee_id: int, mentor_ids: list[int] | None = Non
                  if c.kind == "forbid" and c.mentee_id == mentee_id}
     has_pair = _has_live_pair(rnd, mentee_id)
     policy = programmes.override_policy(rnd.programme)
-    out = [_verdict(rnd, mid, checks.get(mid), mid in forbidden, has_pair, policy)
+    out = [_verdict(mid, checks.get(mid), mid in forbidden, has_pair, policy)
            for mid in ids]
     rank = {"fits": 0, "needs_override": 1}
     return sorted(out, key=lambda v: rank.get(v.code, 2))
@@ -847,7 +853,7 @@ def approve(rnd: Round, actor: Actor, *, invite: bool = True,
             "The round changed after it was solved; re-solve before approving."))
     if rnd.status != "solved":
         raise RoundError("not_solved", _l("Only a solved round can be approved."))
-    if not to_publish(rnd, today)["pairs"]:
+    if not db.session.scalar(select(exists().where(*_pending(rnd)))):
         raise RoundError("nothing_to_approve", _l(
             "This round has no proposed pair to publish, so there is nothing to approve. "
             "Change the filters, the criteria or the participants and solve it again."))

@@ -351,28 +351,9 @@ def build(rnd: Round, mentee_ids: list[int], mentor_ids: list[int],
 
 def room_for(rnd: Round, mentee_id: int, mentor_id: int) -> str | None:
     """Can the mentor take this pair next to their live pairs and the round's other locks and
-    hand-set pairs? None, or 'capacity' / 'no_slot'."""
-    prog = rnd.programme
-    cfg = solver_config(rnd)
-    live = [(p, s) for p, s in live_pairs(prog.id, [mentor_id]) if p.mentee_id != mentee_id]
-    live_mentees = {p.mentee_id for p, _s in live}
-    others = [c.mentee_id for c in rnd.constraints if c.kind == "lock"
-              and c.mentor_id == mentor_id and c.mentee_id not in (mentee_id, *live_mentees)]
-    parts = {(p.person_id, p.role): p for p in load_participants(
-        prog.id, [mentor_id, mentee_id, *others])}
-    mp = parts.get((mentor_id, "mentor"))
-    if mp is None:
-        return "no_slot"
-    elsewhere = busy_of(prog, [mentor_id, mentee_id, *others])
-    mentor = to_mentor(mp, prog.default_capacity, prog.mode_policy, elsewhere.get(mentor_id, ()))
-    if len(live) + len(others) + 1 > mentor.capacity:
-        return "capacity"
-    mentees = [to_mentee(parts[(pid, "mentee")], prog.mode_policy, taken=elsewhere.get(pid, ()))
-               for pid in [*others, mentee_id] if (pid, "mentee") in parts]
-    # the live pairs as the solve will see them (build), so the answer is the solve's
-    mentor, keep, _only_place = with_live_pairs(mentor, live, cfg)
-    anyone = replace(mentor, capacity=len(live) + len(mentees))
-    return solver.fit_check(anyone, mentees, cfg, booked=[s for _p, s in keep]).code
+    hand-set pairs? None, or 'capacity' / 'no_slot' (``check_pairs`` decides)."""
+    check = check_pairs(rnd, mentee_id, [mentor_id]).get(mentor_id)
+    return "no_slot" if check is None else check.room
 
 
 @dataclass
@@ -436,10 +417,9 @@ def check_pairs(rnd: Round, mentee_id: int, mentor_ids: list[int] | None = None
         else:
             mentees = [to_mentee(parts[(e, "mentee")], prog.mode_policy, taken=taken.get(e, ()))
                        for e in others if (e, "mentee") in parts] + [mentee]
-            # the live pairs as the solve will see them (build), so the answer is the solve's
-            fixed, keep, _only_place = with_live_pairs(mentor, live, cfg)
-            anyone = replace(fixed, capacity=len(live) + len(mentees))
-            room = solver.fit_check(anyone, mentees, cfg, booked=[s for _p, s in keep]).code
+            # the live pairs kept as the solve keeps them (``fit_check`` applies keep_booked)
+            anyone = replace(mentor, capacity=len(live) + len(mentees))
+            room = solver.fit_check(anyone, mentees, cfg, booked=[s for _p, s in live]).code
         out[pid] = PairCheck(prep.violations(0, j), prep.common(0, j), room)
     return out
 
