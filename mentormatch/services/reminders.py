@@ -32,6 +32,7 @@ from ..models import (
 )
 from ..settings import settings
 from . import invites, mailer
+from .participant_mail import locale_of
 from .timefmt import format_local
 
 REMINDER_LEADS = (timedelta(hours=24), timedelta(hours=1))
@@ -154,7 +155,7 @@ def escalate(now: datetime) -> Iterator[int]:
         att.escalated_at = now
     sent = 0
     for user, atts in readers.values():
-        locale = user.locale or (user.person.locale if user.person else None) or "id"
+        locale = locale_of(user.person, user)
         tz = user.person.timezone if user.person else settings().app.default_timezone
         groups: dict[int, dict[str, Any]] = {}
         for att, series in atts:
