@@ -157,12 +157,26 @@ def _on_session_day(pair: Pair, author: Person, data: LogInput, now: datetime) -
 
 def day_allowed(pair: Pair, author: Person, day: date, now: datetime | None = None) -> bool:
     """Whether a log may carry ``day`` (the date checks of `_validate`)."""
+    return _date_refusal(pair, author, day, now) is None
+
+
+def _date_refusal(pair: Pair, author: Person, day: date, now: datetime | None
+                  ) -> LogError | None:
+    """Why a log may not carry ``day``, or None: the one rule for `_validate` and the
+    sessions the form offers (`day_allowed`)."""
     first, last = date_window(pair, author, now)
-    if not first <= day <= last:
-        return False
+    today = local_today(author, now)
+    if day > today:
+        return LogError("future_date", today=today)
+    if day > last:
+        return LogError("after_programme_end", days=grace_days(), date=pair.programme.end_date)
+    if day < first:
+        return LogError("before_pair_start", date=first)
     if pair.programme is not None and day < pair.programme.start_date:
-        return False
-    return not (off_day(day) and off_day_rule(pair) == "refuse")
+        return LogError("before_programme_start", date=pair.programme.start_date)
+    if off_day(day) and off_day_rule(pair) == "refuse":
+        return LogError("off_day_refused", date=day, why=off_day(day))
+    return None
 
 
 def _validate(pair: Pair, author: Person, data: LogInput, *, now: datetime,
@@ -174,20 +188,9 @@ def _validate(pair: Pair, author: Person, data: LogInput, *, now: datetime,
         raise LogError("duration_too_short")
     if minutes > MAX_MINUTES:
         raise LogError("duration_too_long", max=MAX_MINUTES)
-    first, last = date_window(pair, author, now)
-    today = local_today(author, now)
-    if data.held_on > today:
-        raise LogError("future_date", today=today)
-    if data.held_on > last:
-        raise LogError("after_programme_end", days=grace_days(),
-                       date=pair.programme.end_date)
-    if data.held_on < first:
-        raise LogError("before_pair_start", date=first)
-    if pair.programme is not None and data.held_on < pair.programme.start_date:
-        raise LogError("before_programme_start", date=pair.programme.start_date)
-    if off_day(data.held_on) and off_day_rule(pair) == "refuse":
-        raise LogError("off_day_refused", date=data.held_on,
-                       why=off_day(data.held_on))
+    refusal = _date_refusal(pair, author, data.held_on, now)
+    if refusal is not None:
+        raise refusal
     topics = (data.topics or "").strip()
     if not topics:
         raise LogError("topics_required")
